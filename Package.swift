@@ -1,0 +1,112 @@
+// swift-tools-version:6.2
+import Foundation
+import PackageDescription
+
+// Same block for every target, tests and examples included.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),  // SE-0335
+    .enableUpcomingFeature("InternalImportsByDefault"),  // SE-0409
+    .enableUpcomingFeature("MemberImportVisibility"),  // SE-0444
+    .enableUpcomingFeature("NonisolatedNonsendingByDefault"),  // SE-0461: async funcs run on the caller's actor
+    .enableUpcomingFeature("InferIsolatedConformances"),  // SE-0470
+]
+
+var products: [Product] = [
+    .library(name: "ChatProtocol", targets: ["ChatProtocol"]),
+    .library(name: "ChatClientSDK", targets: ["ChatClientSDK"]),
+    .library(name: "ChatReferenceServer", targets: ["ChatReferenceServer"]),
+    .executable(name: "chat-server", targets: ["ChatServerMain"]),
+]
+
+var targets: [Target] = [
+    // Wire types, versioning and the hand-written JSON and protobuf codecs. Foundation only.
+    .target(
+        name: "ChatProtocol",
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "ChatClientSDK",
+        dependencies: [
+            "ChatProtocol",
+            .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+    .target(
+        name: "ChatReferenceServer",
+        dependencies: [
+            "ChatProtocol",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "JWTKit", package: "jwt-kit"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "ChatServerMain",
+        dependencies: ["ChatReferenceServer"],
+        path: "Sources/chat-server",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ChatProtocolTests",
+        dependencies: ["ChatProtocol"],
+        resources: [.copy("Fixtures")],
+        swiftSettings: swiftSettings
+    ),
+]
+
+// libFuzzer targets: built only with CHAT_FUZZ=1 and `--sanitize fuzzer`, because their entry point is
+// libFuzzer's `main`, not ours (see Fuzz/README.md).
+if ProcessInfo.processInfo.environment["CHAT_FUZZ"] != nil {
+    for name in ["ProtobufDecoderFuzz", "JSONDecoderFuzz"] {
+        targets.append(
+            .executableTarget(
+                name: name,
+                dependencies: ["ChatProtocol"],
+                path: "Fuzz/\(name)",
+                swiftSettings: swiftSettings
+            )
+        )
+    }
+}
+
+// Protocol-only mode: CHAT_PROTOCOL_ONLY=1 keeps just ChatProtocol, its tests and fuzzers, with no
+// dependencies, so codec work and fuzzing build in seconds on a fresh machine.
+let protocolOnly = ProcessInfo.processInfo.environment["CHAT_PROTOCOL_ONLY"] != nil
+if protocolOnly {
+    let kept: Set<String> = ["ChatProtocol", "ChatProtocolTests", "ProtobufDecoderFuzz", "JSONDecoderFuzz"]
+    targets = targets.filter { kept.contains($0.name) }
+    products = products.filter { $0.name == "ChatProtocol" }
+}
+
+let package = Package(
+    name: "random-chat",
+    platforms: [.macOS(.v15), .iOS(.v18)],
+    products: products,
+    dependencies: protocolOnly
+        ? []
+        : [
+            .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+            .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+            .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+            .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+            .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+            .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+            .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+            .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+            .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+            .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+            .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        ],
+    targets: targets,
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+import ChatReferenceServer
+
+print(ChatReferenceServerInfo.status)

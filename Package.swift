@@ -67,7 +67,11 @@ var targets: [Target] = [
 // libFuzzer targets: built only with CHAT_FUZZ=1 and `--sanitize fuzzer`, because their entry point is
 // libFuzzer's `main`, not ours (see Fuzz/README.md).
 if ProcessInfo.processInfo.environment["CHAT_FUZZ"] != nil {
-    for name in ["ProtobufDecoderFuzz", "JSONDecoderFuzz"] {
+    let fuzzRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fuzz")
+    let names = ["ProtobufDecoderFuzz", "JSONDecoderFuzz"].filter {
+        FileManager.default.fileExists(atPath: fuzzRoot.appendingPathComponent($0).path)
+    }
+    for name in names {
         targets.append(
             .executableTarget(
                 name: name,

@@ -1,0 +1,51 @@
+public import Logging
+
+extension ChatClient {
+    /// Everything a ``ChatClient`` needs: where the server is, and the limits and timings it works with.
+    public struct Configuration: Sendable {
+        /// The server's base URL, for example `"https://chat.example.com"`; websockets use the matching
+        /// `ws`/`wss` scheme.
+        public var baseURL: String
+        /// A session cookie (`sid`) saved from an earlier run, so the user stays signed in.
+        public var sessionCookie: String?
+        /// How sessions space their reconnection attempts.
+        public var reconnectPolicy: ReconnectPolicy
+        /// How often the client pings the server; a link that leaves a ping unanswered for one interval is
+        /// considered dead and reconnected. `nil` relies on the server's pings alone.
+        public var pingInterval: Duration?
+        /// The timeout of each HTTP request.
+        public var requestTimeout: Duration
+        /// How many sends may wait for the server's confirmation before ``ChatSession/send(text:)`` refuses more.
+        public var maxQueuedMessages: Int
+        /// How many events may wait for the app's loop before the session stops reading (back-pressure).
+        public var maxBufferedEvents: Int
+        /// The largest chat frame the server accepts, in bytes (4096 for v1); larger sends fail before sending.
+        public var maxMessageSize: Int
+        /// The largest file ``ChatSession/sendFile(_:named:progress:)`` uploads, in bytes.
+        public var maxUploadSize: Int
+        /// How long before a channel token's expiry the session stops and reports
+        /// ``ChatError/Code/tokenExpired``, so the failure never shows up as silently dropped frames.
+        public var tokenExpiryMargin: Duration
+        /// Where sessions keep transcripts and matches; `nil` keeps nothing beyond the session.
+        public var store: (any ChatSessionStore)?
+        /// The logger; discards everything by default.
+        public var logger: Logger
+
+        /// Creates a configuration with defaults for everything but the server address.
+        /// - Parameter baseURL: The server's base URL.
+        public init(baseURL: String) {
+            self.baseURL = baseURL
+            self.sessionCookie = nil
+            self.reconnectPolicy = .default
+            self.pingInterval = .seconds(25)
+            self.requestTimeout = .seconds(30)
+            self.maxQueuedMessages = 100
+            self.maxBufferedEvents = 256
+            self.maxMessageSize = 4096
+            self.maxUploadSize = 64 * 1024 * 1024
+            self.tokenExpiryMargin = .seconds(30)
+            self.store = nil
+            self.logger = Logger(label: "chat-client", factory: { _ in SwiftLogNoOpLogHandler() })
+        }
+    }
+}

@@ -1,0 +1,346 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// The entry point of the SDK: accounts, matching, and chat sessions against one server.
+///
+/// A client is cheap, `Sendable`, and meant to live as long as the app. Prefer ``withChatClient(configuration:isolation:_:)``,
+/// which runs it and shuts it down for you:
+///
+/// ```swift
+/// try await withChatClient(configuration: .init(baseURL: "http://localhost:8080")) { client in
+///     let me = try await client.signUp(name: "alice")
+///     let match = try await client.match()
+///     try await client.withSession(match) { session in
+///         try await session.send(text: "hi, I'm \(me.name)")
+///         for try await event in session.events {
+///             if case .message(let message) = event { print(message.text ?? "a file") }
+///         }
+///     }
+/// }
+/// ```
+///
+/// The client keeps the session cookie that signs the user in (``sessionCookie``); save it and pass it back in
+/// ``Configuration/sessionCookie`` to stay signed in across launches.
+public final class ChatClient: Sendable {
+    /// The configuration the client was created with.
+    public let configuration: Configuration
+
+    let http: any HTTPTransport
+    let webSocket: any WebSocketTransport
+    private let state: Mutex<State>
+    private let shutdown: (stream: AsyncStream<Void>, continuation: AsyncStream<Void>.Continuation)
+    private let localIDs = Atomic<UInt64>(0)
+
+    private struct State {
+        var cookie: String?
+        var currentUser: ChatUser?
+        var isRunning = false
+        var isShutDown = false
+        var sessions: [ChannelID: ChatSession] = [:]
+    }
+
+    /// Creates a client. It makes no request until you call one of its methods.
+    /// - Parameter configuration: The server and settings.
+    public convenience init(configuration: Configuration) {
+        self.init(configuration: configuration, http: AsyncHTTPClientTransport(), webSocket: WSClientTransport())
+    }
+
+    init(configuration: Configuration, http: any HTTPTransport, webSocket: any WebSocketTransport) {
+        self.configuration = configuration
+        self.http = http
+        self.webSocket = webSocket
+        self.state = Mutex(State(cookie: configuration.sessionCookie))
+        self.shutdown = AsyncStream.makeStream()
+    }
+
+    // MARK: Lifecycle
+
+    /// Runs the client until ``beginGracefulShutdown()`` is called or the task is cancelled, then closes every open
+    /// session. It has the shape of a swift-service-lifecycle `Service`.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` if the client is already running or was shut down.
+    public func run() async throws {
+        try self.state.withLock { state in
+            if state.isShutDown {
+                throw ChatError(
+                    code: .invalidState,
+                    message: "this ChatClient was shut down; create a new ChatClient to connect again"
+                )
+            }
+            if state.isRunning {
+                throw ChatError(
+                    code: .invalidState,
+                    message: "ChatClient.run() was called twice; run a client once (withChatClient does it for you)"
+                )
+            }
+            state.isRunning = true
+        }
+        for await _ in self.shutdown.stream {}
+        let sessions = self.state.withLock { state in
+            state.isShutDown = true
+            state.isRunning = false
+            return Array(state.sessions.values)
+        }
+        for session in sessions {
+            session.stop(.closedByApp(ChatError(code: .connectionClosed, message: "the client was shut down")))
+        }
+    }
+
+    /// Asks ``run()`` to return: open sessions close, and later calls fail with ``ChatError/Code/invalidState``.
+    public func beginGracefulShutdown() {
+        self.shutdown.continuation.finish()
+    }
+
+    func checkUsable() throws {
+        if self.state.withLock({ $0.isShutDown }) {
+            throw ChatError(
+                code: .invalidState,
+                message: "this ChatClient was shut down; create a new ChatClient to connect again"
+            )
+        }
+    }
+
+    func nextLocalID() -> ChatLocalMessageID {
+        ChatLocalMessageID(rawValue: self.localIDs.add(1, ordering: .relaxed).newValue)
+    }
+
+    // MARK: Accounts
+
+    /// The session cookie (`sid`) that signs the user in, or `nil` when signed out. Save it to stay signed in.
+    public var sessionCookie: String? { self.state.withLock { $0.cookie } }
+
+    /// Creates a guest account and signs in as it (the client keeps the session cookie).
+    /// - Parameter name: The display name; must not be empty.
+    /// - Returns: The new user.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidParameter`` for an empty name, ``ChatError/Code/cancelled``
+    ///   when the task is cancelled, or the server's error.
+    public func signUp(name: String) async throws -> ChatUser {
+        try await mappingErrors("signing up") {
+            try self.checkUsable()
+            guard !name.isEmpty else {
+                throw ChatError(code: .invalidParameter, message: "the display name must not be empty")
+            }
+            let response = try await self.send(
+                "POST",
+                "/api/user",
+                body: V1.CreateUserRequest(name: name).jsonBytes(),
+                auth: .none
+            )
+            let user = ChatUser(try V1.User(jsonBytes: response.body))
+            self.state.withLock { $0.currentUser = user }
+            return user
+        }
+    }
+
+    /// The signed-in user.
+    /// - Returns: The user the session cookie belongs to.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/unauthorized`` when signed out or the session expired,
+    ///   ``ChatError/Code/cancelled`` when the task is cancelled.
+    public func currentUser() async throws -> ChatUser {
+        try await mappingErrors("fetching the current user") {
+            try self.checkUsable()
+            let response = try await self.send("GET", "/api/user/me", auth: .cookie)
+            let user = ChatUser(try V1.User(jsonBytes: response.body))
+            self.state.withLock { $0.currentUser = user }
+            return user
+        }
+    }
+
+    /// Looks up any user by id.
+    /// - Parameter id: The user's id.
+    /// - Returns: The user.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/userNotFound``, ``ChatError/Code/unauthorized`` when signed
+    ///   out, or ``ChatError/Code/cancelled``.
+    public func user(_ id: UserID) async throws -> ChatUser {
+        try await mappingErrors("looking up a user") {
+            try self.checkUsable()
+            let response = try await self.send("GET", "/api/user", query: [("uid", id.description)], auth: .cookie)
+            return ChatUser(try V1.User(jsonBytes: response.body))
+        }
+    }
+
+    /// Signs out: forgets the session cookie and the current user. (v1 servers have no logout endpoint; the
+    /// session simply expires on the server.)
+    public func logout() {
+        self.state.withLock {
+            $0.cookie = nil
+            $0.currentUser = nil
+        }
+    }
+
+    func selfID() async throws -> UserID {
+        if let user = self.state.withLock({ $0.currentUser }) { return user.id }
+        return try await self.currentUser().id
+    }
+
+    // MARK: Sessions
+
+    /// Opens a chat session for a match, runs `body` with it, and closes it when `body` returns or throws.
+    ///
+    /// The session connects, reconnects with backoff after network failures, recovers missed messages from
+    /// history, and reports everything through ``ChatSession/events``.
+    /// - Parameters:
+    ///   - match: The match from ``match()`` (or a saved one).
+    ///   - isolation: The actor `body` runs on; inferred.
+    ///   - body: Your code; the session is valid only inside it.
+    /// - Returns: What `body` returns.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when a session for this channel is already
+    ///   open (a double join) or the client was shut down, ``ChatError/Code/tokenExpired`` when the match's token
+    ///   is already expired, or whatever `body` throws.
+    public func withSession<Result>(
+        _ match: ChatMatch,
+        isolation: isolated (any Actor)? = #isolation,
+        _ body: (ChatSession) async throws -> Result
+    ) async throws -> Result {
+        try self.checkUsable()
+        let session = ChatSession(client: self, match: match)
+        try session.checkTokenNotExpired()
+        try self.state.withLock { state in
+            if state.sessions[match.channelID] != nil {
+                throw ChatError(
+                    code: .invalidState,
+                    message: "a session for channel \(match.channelID) is already open; use that session (sessions "
+                        + "reconnect by themselves) or let its withSession body return first"
+                )
+            }
+            state.sessions[match.channelID] = session
+        }
+        defer { _ = self.state.withLock { $0.sessions.removeValue(forKey: match.channelID) } }
+        if let store = self.configuration.store {
+            do {
+                let known = try await store.messages(in: match.channelID)
+                session.seed(knownMessages: known)
+                try await store.saveMatch(match)
+            } catch {
+                throw chatError(error, while: "loading the session store")
+            }
+        }
+        return try await withThrowingTaskGroup(of: Void.self, returning: Result.self) { group in
+            group.addTask { await session.runConnectionLoop() }
+            do {
+                let result = try await body(session)
+                session.stop(.closedByApp(ChatError(code: .connectionClosed, message: "the session was closed")))
+                try await group.waitForAll()
+                return result
+            } catch {
+                session.stop(.closedByApp(ChatError(code: .connectionClosed, message: "the session was closed")))
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+
+    // MARK: HTTP
+
+    enum Auth {
+        case none
+        case cookie
+        case bearer(String)
+    }
+
+    var webSocketBaseURL: String {
+        let base = self.configuration.baseURL.hasSuffix("/")
+            ? String(self.configuration.baseURL.dropLast()) : self.configuration.baseURL
+        if base.hasPrefix("https://") { return "wss://" + base.dropFirst("https://".count) }
+        if base.hasPrefix("http://") { return "ws://" + base.dropFirst("http://".count) }
+        return base
+    }
+
+    func url(_ path: String, query: [(String, String)] = []) -> String {
+        let base = self.configuration.baseURL.hasSuffix("/")
+            ? String(self.configuration.baseURL.dropLast()) : self.configuration.baseURL
+        var url = base + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(percentEncoded($0.1))" }.joined(separator: "&")
+        }
+        return url
+    }
+
+    var cookieHeader: [(String, String)] {
+        guard let cookie = self.sessionCookie else { return [] }
+        return [("Cookie", "sid=\(cookie)")]
+    }
+
+    /// Sends a request to the chat server and returns a 2xx response; anything else becomes a ``ChatError``.
+    func send(
+        _ method: String,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: [UInt8]? = nil,
+        auth: Auth
+    ) async throws -> HTTPResponseSpec {
+        var request = HTTPRequestSpec(
+            method: method,
+            url: self.url(path, query: query),
+            body: body,
+            timeout: self.configuration.requestTimeout
+        )
+        switch auth {
+        case .none: break
+        case .cookie:
+            if self.sessionCookie == nil {
+                throw ChatError(
+                    code: .unauthorized,
+                    message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
+                )
+            }
+            request.headers += self.cookieHeader
+        case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
+        }
+        if body != nil { request.headers.append(("Content-Type", "application/json")) }
+        let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
+        self.captureCookie(response)
+        try Self.check(response)
+        return response
+    }
+
+    static func check(_ response: HTTPResponseSpec) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let body = try? V1.ErrorBody(jsonBytes: response.body)
+        var retryAfter: Duration?
+        if let ms = body?.retryAfterMs {
+            retryAfter = .milliseconds(Int64(ms))
+        } else if let header = response.header("Retry-After"), let seconds = Int64(header) {
+            retryAfter = .seconds(seconds)
+        }
+        var error = ChatError(httpStatus: response.status, message: body?.msg, retryAfter: retryAfter)
+        if let name = body?.code, let code = ChatError.Code(wireName: name) { error.code = code }
+        throw error
+    }
+
+    private func captureCookie(_ response: HTTPResponseSpec) {
+        for header in response.headers("Set-Cookie") {
+            let pair = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? header
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sid" else { continue }
+            let value = String(parts[1])
+            self.state.withLock { $0.cookie = value.isEmpty ? nil : value }
+        }
+    }
+}
+
+/// Creates a ``ChatClient``, runs it while `body` runs, and shuts it down when `body` returns or throws.
+///
+/// ```swift
+/// try await withChatClient(configuration: .init(baseURL: "http://localhost:8080")) { client in
+///     _ = try await client.signUp(name: "bob")
+/// }
+/// ```
+/// - Parameters:
+///   - configuration: The server and settings.
+///   - isolation: The actor `body` runs on; inferred.
+///   - body: Your code.
+/// - Returns: What `body` returns.
+/// - Throws: Whatever `body` throws.
+public func withChatClient<Result>(
+    configuration: ChatClient.Configuration,
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (ChatClient) async throws -> Result
+) async throws -> Result {
+    let client = ChatClient(configuration: configuration)
+    return try await withThrowingDiscardingTaskGroup(returning: Result.self) { group in
+        group.addTask { try await client.run() }
+        defer { client.beginGracefulShutdown() }
+        return try await body(client)
+    }
+}

@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request, independent of the client library that sends it.
+struct HTTPRequestSpec: Sendable {
+    var method: String
+    var url: String
+    var headers: [(String, String)] = []
+    var body: [UInt8]?
+    var timeout: Duration
+    /// Called as the body is handed to the network: (bytes sent so far, total).
+    var progress: (@Sendable (Int, Int) -> Void)?
+}
+
+/// One HTTP response, body collected.
+struct HTTPResponseSpec: Sendable {
+    var status: Int
+    var headers: [(String, String)]
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? {
+        self.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    func headers(_ name: String) -> [String] {
+        self.headers.filter { $0.0.lowercased() == name.lowercased() }.map(\.1)
+    }
+}
+
+/// The HTTP seam: the SDK's REST calls go through this protocol so tests can inject faults.
+protocol HTTPTransport: Sendable {
+    func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec
+}
+
+/// The production HTTP transport: AsyncHTTPClient's shared client.
+struct AsyncHTTPClientTransport: HTTPTransport {
+    var client: HTTPClient = .shared
+
+    func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers {
+            outgoing.headers.add(name: name, value: value)
+        }
+        if let body = request.body {
+            if let progress = request.progress {
+                outgoing.body = .stream(
+                    ProgressChunks(bytes: body, chunkSize: 64 * 1024, progress: progress),
+                    length: .known(Int64(body.count))
+                )
+            } else {
+                outgoing.body = .bytes(ByteBuffer(bytes: body))
+            }
+        }
+        let timeout = TimeAmount.nanoseconds(Int64(ReconnectPolicy.seconds(request.timeout) * 1e9))
+        let response = try await self.client.execute(outgoing, timeout: timeout)
+        let buffer = try await response.body.collect(upTo: maxResponseBytes)
+        return HTTPResponseSpec(
+            status: Int(response.status.code),
+            headers: response.headers.map { ($0.name, $0.value) },
+            body: Array(buffer.readableBytesView)
+        )
+    }
+}
+
+/// Hands a byte array to AsyncHTTPClient in chunks, reporting how much has been taken.
+struct ProgressChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let chunkSize: Int
+    let progress: @Sendable (Int, Int) -> Void
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let source: ProgressChunks
+        var offset = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            try Task.checkCancellation()
+            guard self.offset < self.source.bytes.count else { return nil }
+            let end = Swift.min(self.offset + self.source.chunkSize, self.source.bytes.count)
+            let chunk = ByteBuffer(bytes: self.source.bytes[self.offset..<end])
+            self.offset = end
+            self.source.progress(end, self.source.bytes.count)
+            return chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: self) }
+}

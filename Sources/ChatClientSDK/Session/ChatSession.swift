@@ -1,0 +1,571 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// A chat in one channel: an ordered stream of events in, messages and signals out.
+///
+/// Get one from ``ChatClient/withSession(_:isolation:_:)``; it is valid only inside that closure. The session
+/// connects by itself, reconnects with backoff after network failures (see ``ReconnectPolicy``), refills any gap
+/// from history and de-duplicates, so ``events`` shows every message exactly once, in order.
+///
+/// Sends made while disconnected are queued (up to ``ChatClient/Configuration/maxQueuedMessages``) and written
+/// after the reconnect; a send is confirmed when its echo arrives as a ``ChatEvent/message(_:)`` carrying the
+/// ``ChatMessage/localID`` the send returned.
+public final class ChatSession: Sendable {
+    /// The match this session chats in.
+    public let match: ChatMatch
+    /// The session's events. Iterate it once, from one task (it is unicast).
+    public let events: ChatEvents
+
+    let client: ChatClient
+    private let buffer: EventBuffer<ChatEvent>
+    private let state: Mutex<State>
+
+    private struct State {
+        var ledger: MessageLedger
+        var stopReason: SessionStateMachine.Ending?
+        var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
+        var writerWake: AsyncStream<Void>.Continuation?
+        var endReason: ChatError?
+        var leftDelivered = false
+        var leaveRequested = false
+    }
+
+    init(client: ChatClient, match: ChatMatch) {
+        self.client = client
+        self.match = match
+        self.buffer = EventBuffer(capacity: client.configuration.maxBufferedEvents)
+        self.events = ChatEvents(buffer: self.buffer)
+        self.state = Mutex(State(ledger: MessageLedger(selfID: match.userID)))
+    }
+
+    private var configuration: ChatClient.Configuration { self.client.configuration }
+    private var logger: Logger {
+        var logger = self.configuration.logger
+        logger[metadataKey: "chat.channel.id"] = "\(self.match.channelID)"
+        return logger
+    }
+
+    func seed(knownMessages: [ChatMessage]) {
+        self.state.withLock { state in
+            state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
+        }
+    }
+
+    // MARK: Sending
+
+    /// Sends a text message.
+    ///
+    /// Returns once the message is queued; its echo arrives later in ``events`` with the same ``ChatMessage/localID``.
+    /// While disconnected the message waits and is sent after the reconnect, once.
+    /// - Parameter text: The text; not empty, and small enough for the server's frame limit.
+    /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidParameter`` for empty text,
+    ///   ``ChatError/Code/messageTooLarge`` when the frame would exceed ``ChatClient/Configuration/maxMessageSize``,
+    ///   ``ChatError/Code/rateLimited`` when too many sends await confirmation, ``ChatError/Code/invalidState`` when
+    ///   the session has ended, ``ChatError/Code/cancelled``.
+    @discardableResult
+    public func send(text: String) async throws -> ChatLocalMessageID {
+        try await mappingErrors("sending a message") {
+            guard !text.isEmpty else {
+                throw ChatError(code: .invalidParameter, message: "cannot send an empty message")
+            }
+            return try self.enqueue(event: .text, payload: text)
+        }
+    }
+
+    func checkFrameSize(event: V1.Event, payload: String) throws {
+        let size = V1.InboundFrame(event: event, userID: self.match.userID, payload: payload).jsonBytes().count
+        guard size <= self.configuration.maxMessageSize else {
+            throw ChatError(
+                code: .messageTooLarge,
+                message: "the message frame is \(size) bytes; the server accepts at most "
+                    + "\(self.configuration.maxMessageSize) (Configuration.maxMessageSize). Split the text."
+            )
+        }
+    }
+
+    func enqueue(event: V1.Event, payload: String) throws -> ChatLocalMessageID {
+        try self.checkOpen()
+        try self.checkFrameSize(event: event, payload: payload)
+        let localID = self.client.nextLocalID()
+        let wake: AsyncStream<Void>.Continuation? = try self.state.withLock { state in
+            guard state.ledger.pending.count < self.configuration.maxQueuedMessages else {
+                throw ChatError(
+                    code: .rateLimited,
+                    message: "\(state.ledger.pending.count) messages are still waiting for the server "
+                        + "(Configuration.maxQueuedMessages); wait for their echoes before sending more"
+                )
+            }
+            state.ledger.enqueue(.init(localID: localID, event: event, payload: payload))
+            return state.writerWake
+        }
+        wake?.yield()
+        return localID
+    }
+
+    /// Tells the author that you have seen their message.
+    ///
+    /// Queued while disconnected and sent once. Marking your own messages does nothing.
+    /// - Parameter message: A message received in this channel.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
+    ///   ``ChatError/Code/cancelled``.
+    public func markSeen(_ message: ChatMessage) async throws {
+        try await mappingErrors("marking a message seen") {
+            try self.checkOpen()
+            guard message.senderID != self.match.userID else { return }
+            let wake = self.state.withLock { state in
+                state.ledger.enqueueSeen(messageID: message.id, authorID: message.senderID)
+                return state.writerWake
+            }
+            wake?.yield()
+        }
+    }
+
+    /// Tells the other member you started typing. Dropped while disconnected (it would be stale by the reconnect).
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
+    ///   ``ChatError/Code/cancelled``.
+    public func startTyping() async throws {
+        try await mappingErrors("sending a typing indicator") { try self.sendTyping(.isTyping) }
+    }
+
+    /// Tells the other member you stopped typing. Dropped while disconnected.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
+    ///   ``ChatError/Code/cancelled``.
+    public func stopTyping() async throws {
+        try await mappingErrors("sending a typing indicator") { try self.sendTyping(.endTyping) }
+    }
+
+    private func sendTyping(_ action: V1.Action) throws {
+        try self.checkOpen()
+        let wake = self.state.withLock { state in
+            state.ledger.enqueueTyping(action) ? state.writerWake : nil
+        }
+        wake?.yield()
+    }
+
+    /// Ends the channel for both members. The session then ends: ``events`` reports ``ChatEvent/left(_:)`` and
+    /// finishes.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has already ended, the
+    ///   server's error (for example ``ChatError/Code/tokenExpired``), or ``ChatError/Code/cancelled``.
+    public func leave() async throws {
+        try await mappingErrors("leaving the channel") {
+            try self.checkOpen()
+            try self.checkTokenNotExpired()
+            _ = try await self.client.send(
+                "DELETE",
+                "/api/chat/channel",
+                query: [("delby", self.match.userID.description)],
+                auth: .bearer(self.match.token)
+            )
+            self.state.withLock { $0.leaveRequested = true }
+            self.stop(.channelEnded(ChatError(code: .channelClosed, message: "you left the channel")))
+        }
+    }
+
+    // MARK: Queries
+
+    /// The members of the channel.
+    /// - Returns: Both members' ids.
+    /// - Throws: ``ChatError`` with ``ChatError/Code/tokenExpired``, ``ChatError/Code/channelNotFound``, or
+    ///   ``ChatError/Code/cancelled``.
+    public func members() async throws -> [UserID] {
+        try await mappingErrors("listing members") {
+            try self.checkTokenNotExpired()
+            let response = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
+            return try V1.UserIDList(jsonBytes: response.body).userIDs
+        }
+    }
+
+    /// The members currently connected to the channel.
+    /// - Returns: The online members' ids (possibly empty).
+    /// - Throws: ``ChatError`` with ``ChatError/Code/tokenExpired`` or ``ChatError/Code/cancelled``.
+    public func onlineMembers() async throws -> [UserID] {
+        try await mappingErrors("listing online members") {
+            try self.checkTokenNotExpired()
+            let response = try await self.client.send(
+                "GET",
+                "/api/chat/users/online",
+                auth: .bearer(self.match.token)
+            )
+            return try V1.UserIDList(jsonBytes: response.body).userIDs
+        }
+    }
+
+    /// The channel's history, one page at a time, newest page first.
+    /// - Returns: An async sequence of pages; each page lists messages newest first.
+    public func history() -> ChatHistory {
+        ChatHistory(session: self)
+    }
+
+    func historyPage(_ pageState: String) async throws -> V1.HistoryPage {
+        try self.checkTokenNotExpired()
+        let query = pageState.isEmpty ? [] : [("ps", pageState)]
+        let response = try await self.client.send(
+            "GET",
+            "/api/chat/channel/messages",
+            query: query,
+            auth: .bearer(self.match.token)
+        )
+        return try V1.HistoryPage(jsonBytes: response.body)
+    }
+
+    /// The message to scroll to when the chat opens: the oldest of the other member's messages that you have not
+    /// seen yet, after the newest one you have seen.
+    /// - Returns: That message, or `nil` when you have seen everything (scroll to the bottom).
+    /// - Throws: ``ChatError`` from the history requests, or ``ChatError/Code/cancelled``.
+    public func firstUnseenMessage() async throws -> ChatMessage? {
+        try await mappingErrors("finding the first unseen message") {
+            var candidate: ChatMessage?
+            for try await page in self.history() {
+                for message in page.messages where message.senderID != self.match.userID {
+                    if message.isSeen { return candidate }
+                    candidate = message
+                }
+            }
+            return candidate
+        }
+    }
+
+    // MARK: State
+
+    func checkOpen() throws {
+        if let reason = self.state.withLock({ $0.endReason }) {
+            throw ChatError(
+                code: .invalidState,
+                message: "the session has ended (\(reason.message)); open a new session with client.withSession(_:) "
+                    + "or match again",
+                cause: reason
+            )
+        }
+        try self.client.checkUsable()
+    }
+
+    func checkTokenNotExpired() throws {
+        guard let expiresAt = self.match.expiresAt else { return }
+        let margin = ReconnectPolicy.seconds(self.configuration.tokenExpiryMargin)
+        if Date().addingTimeInterval(margin) >= expiresAt {
+            throw Self.tokenExpiredError(expiresAt)
+        }
+    }
+
+    static func tokenExpiredError(_ expiresAt: Date) -> ChatError {
+        ChatError(
+            code: .tokenExpired,
+            message: "the channel token expires at \(expiresAt) (within Configuration.tokenExpiryMargin); v1 tokens "
+                + "cannot be refreshed, so match again"
+        )
+    }
+
+    /// Asks the connection loop to end (the app closed the session, the client shut down, or the channel ended).
+    func stop(_ ending: SessionStateMachine.Ending) {
+        let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation? in
+            if state.stopReason == nil { state.stopReason = ending }
+            return state.stopSignal
+        }
+        signal?.yield(ending)
+    }
+
+    // MARK: Connection loop
+
+    func runConnectionLoop() async {
+        var machine = SessionStateMachine(policy: self.configuration.reconnectPolicy)
+        while true {
+            machine.connecting()
+            let ending: SessionStateMachine.Ending
+            let uptime: Duration?
+            if let stop = self.state.withLock({ $0.stopReason }) {
+                ending = stop
+                uptime = nil
+            } else if Task.isCancelled {
+                ending = .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
+                uptime = nil
+            } else if let expiresAt = self.match.expiresAt, (try? self.checkTokenNotExpired()) == nil {
+                ending = .tokenExpired(Self.tokenExpiredError(expiresAt))
+                uptime = nil
+            } else {
+                _ = try? await self.buffer.yield(.connection(.connecting))
+                (ending, uptime) = await self.runAttempt(machine: &machine)
+            }
+            switch machine.connectionEnded(ending, uptime: uptime) {
+            case .reconnect(let delay, let attempt):
+                self.logger.debug(
+                    "reconnecting",
+                    metadata: ["chat.session.attempt": "\(attempt)", "chat.session.delay": "\(delay)"]
+                )
+                _ = try? await self.buffer.yield(.connection(.reconnecting(attempt: attempt, delay: delay)))
+                if let stop = await self.sleep(delay) {
+                    _ = machine.stopped(Self.reason(of: stop))
+                    await self.end(Self.reason(of: stop), throwing: nil)
+                    return
+                }
+            case .fail(let error):
+                await self.end(error, throwing: error)
+                return
+            case .finish(let reason):
+                await self.end(reason, throwing: nil)
+                return
+            }
+        }
+    }
+
+    private static func reason(of ending: SessionStateMachine.Ending) -> ChatError {
+        switch ending {
+        case .closed: ChatError(code: .connectionClosed)
+        case .rejected(let e), .unreachable(let e), .channelEnded(let e), .tokenExpired(let e), .closedByApp(let e): e
+        }
+    }
+
+    private func end(_ reason: ChatError, throwing error: ChatError?) async {
+        let (deliverLeft, channelEnded) = self.state.withLock { state -> (Bool, Bool) in
+            state.endReason = reason
+            state.ledger.deactivateWriter()
+            let ended: Bool
+            if case .channelEnded = state.stopReason { ended = true } else { ended = false }
+            let deliver = state.leaveRequested && !state.leftDelivered
+            state.leftDelivered = state.leftDelivered || deliver
+            return (deliver, ended)
+        }
+        // The last events never wait for buffer space: the loop must be able to end even if nobody reads.
+        if deliverLeft { self.buffer.append(.left(self.match.userID)) }
+        if channelEnded, let store = self.configuration.store {
+            try? await store.removeChannel(self.match.channelID)
+        }
+        self.buffer.append(.connection(.disconnected(reason)))
+        self.buffer.finish(throwing: error)
+    }
+
+    /// Sleeps `delay` unless a stop request comes first; returns the stop request, if any.
+    private func sleep(_ delay: Duration) async -> SessionStateMachine.Ending? {
+        let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
+            bufferingPolicy: .bufferingNewest(1)
+        )
+        if let stop = self.installStopSignal(continuation) { return stop }
+        defer { self.state.withLock { $0.stopSignal = nil } }
+        return await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
+            group.addTask {
+                for await stop in stream { return stop }
+                return .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: delay)
+                    return nil
+                } catch {
+                    return .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
+                }
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func installStopSignal(
+        _ continuation: AsyncStream<SessionStateMachine.Ending>.Continuation
+    ) -> SessionStateMachine.Ending? {
+        self.state.withLock { state in
+            if let stop = state.stopReason { return stop }
+            state.stopSignal = continuation
+            return nil
+        }
+    }
+
+    /// One connection: open, fill the gap, then read and write until it ends or a stop request arrives.
+    private func runAttempt(
+        machine: inout SessionStateMachine
+    ) async -> (SessionStateMachine.Ending, Duration?) {
+        let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
+            bufferingPolicy: .bufferingNewest(1)
+        )
+        if let stop = self.installStopSignal(continuation) { return (stop, nil) }
+        defer { self.state.withLock { $0.stopSignal = nil } }
+        let opened = LockedBox<ContinuousClock.Instant?>(nil)
+        let expiry: Duration? = self.match.expiresAt.map { expiresAt in
+            let seconds = expiresAt.timeIntervalSinceNow - ReconnectPolicy.seconds(self.configuration.tokenExpiryMargin)
+            return ReconnectPolicy.duration(seconds: max(0, seconds))
+        }
+        let result = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
+            group.addTask { await self.connectAndServe(opened: opened) }
+            group.addTask {
+                for await stop in stream { return stop }
+                return nil
+            }
+            if let expiry, let expiresAt = self.match.expiresAt {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: expiry)
+                        return .tokenExpired(Self.tokenExpiredError(expiresAt))
+                    } catch {
+                        return nil
+                    }
+                }
+            }
+            var first: SessionStateMachine.Ending?
+            while let next = await group.next() {
+                if let next {
+                    first = next
+                    break
+                }
+            }
+            group.cancelAll()
+            return first
+        }
+        self.state.withLock {
+            $0.ledger.deactivateWriter()
+            $0.writerWake = nil
+        }
+        let uptime = opened.value.map { ContinuousClock.now - $0 }
+        if uptime != nil { machine.connected() }
+        return (
+            result ?? .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled")),
+            uptime
+        )
+    }
+
+    private var chatURL: String {
+        self.client.webSocketBaseURL + "/api/chat?uid=\(self.match.userID)&access_token="
+            + percentEncoded(self.match.token)
+    }
+
+    private func connectAndServe(opened: LockedBox<ContinuousClock.Instant?>) async -> SessionStateMachine.Ending {
+        let options = WebSocketOptions(
+            maxMessageSize: 1 << 20,
+            pingInterval: self.configuration.pingInterval
+        )
+        do {
+            let close = try await self.client.webSocket.connect(
+                url: self.chatURL,
+                options: options,
+                logger: self.logger
+            ) { io in
+                opened.value = ContinuousClock.now
+                try await self.serve(io)
+            }
+            return .closed(code: close.code, retryAfter: Self.retryAfter(in: close.reason))
+        } catch let error as WebSocketConnectError {
+            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
+            switch error.kind {
+            case .unreachable:
+                return .unreachable(
+                    ChatError(code: .connectionClosed, message: "could not reach the chat server", cause: error)
+                )
+            case .upgradeRejected:
+                return .rejected(await self.diagnoseRejection(error))
+            }
+        } catch {
+            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
+            let chat = chatError(error, while: "chatting")
+            return chat.isTemporary || chat.code == .connectionClosed ? .unreachable(chat) : .rejected(chat)
+        }
+    }
+
+    /// The upgrade was refused: ask the same question over HTTP to learn whether retrying can help.
+    private func diagnoseRejection(_ error: WebSocketConnectError) async -> ChatError {
+        do {
+            _ = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
+            return ChatError(code: .connectionClosed, message: "the chat upgrade was refused", cause: error)
+        } catch let chat as ChatError {
+            return chat
+        } catch {
+            return ChatError(code: .connectionClosed, message: "the chat upgrade was refused", cause: error)
+        }
+    }
+
+    static func retryAfter(in reason: String?) -> Duration? {
+        guard let reason, let range = reason.range(of: "retry_after_ms") else { return nil }
+        let digits = reason[range.upperBound...].drop { !$0.isNumber }.prefix { $0.isNumber }
+        return Int64(digits).map { .milliseconds($0) }
+    }
+
+    private func serve(_ io: WebSocketIO) async throws {
+        _ = try await self.buffer.yield(.connection(.connected))
+        try await self.fillGap()
+        let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.state.withLock { state in
+            state.ledger.activateWriter()
+            state.writerWake = wake
+        }
+        let send = io.send
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.writeLoop(send: send, wake: wakeStream)
+            }
+            wake.yield()
+            while let text = try await io.receive() {
+                try await self.handle(text)
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func writeLoop(send: @Sendable (String) async throws -> Void, wake: AsyncStream<Void>) async throws {
+        for await _ in wake {
+            while let frame = self.state.withLock({ $0.ledger.nextOutbound() }) {
+                let inbound: V1.InboundFrame
+                switch frame {
+                case .message(let send):
+                    inbound = V1.InboundFrame(event: send.event, userID: self.match.userID, payload: send.payload)
+                case .seen(let messageID, let authorID):
+                    inbound = V1.InboundFrame(event: .seen, userID: authorID, payload: messageID.description)
+                case .typing(let action):
+                    inbound = V1.InboundFrame(event: .action, userID: self.match.userID, payload: action.rawValue)
+                }
+                try await send(String(decoding: inbound.jsonBytes(), as: UTF8.self))
+                self.state.withLock { $0.ledger.didWrite(frame) }
+            }
+        }
+    }
+
+    /// Fetches history newest-first until a known message, and delivers what was missed, oldest first.
+    private func fillGap() async throws {
+        var collected: [V1.Message] = []
+        var pageState = ""
+        for _ in 0..<1000 {
+            let page = try await self.historyPage(pageState)
+            collected += page.messages
+            if self.state.withLock({ $0.ledger.reachesKnown(page.messages) }) { break }
+            if page.nextPageState.isEmpty || page.messages.isEmpty || page.nextPageState == pageState { break }
+            pageState = page.nextPageState
+        }
+        let events = self.state.withLock { $0.ledger.backfill(newestFirst: collected) }
+        try await self.deliver(events)
+    }
+
+    private func handle(_ text: String) async throws {
+        let message: V1.Message
+        do {
+            message = try V1.Message(jsonBytes: Array(text.utf8))
+        } catch {
+            self.logger.debug("ignoring a malformed chat frame", metadata: ["error": "\(error)"])
+            return
+        }
+        let events = self.state.withLock { $0.ledger.receive(message) }
+        try await self.deliver(events)
+    }
+
+    private func deliver(_ events: [ChatEvent]) async throws {
+        var messages: [ChatMessage] = []
+        for event in events {
+            if case .message(let message) = event { messages.append(message) }
+        }
+        if !messages.isEmpty, let store = self.configuration.store {
+            do {
+                try await store.append(messages, to: self.match.channelID)
+            } catch {
+                self.logger.warning("the session store failed to append", metadata: ["error": "\(error)"])
+            }
+        }
+        for event in events {
+            try await self.buffer.yield(event)
+            if case .left(let user) = event {
+                let reason = ChatError(
+                    code: .channelClosed,
+                    message: user == self.match.userID ? "you left the channel" : "the other member left the channel"
+                )
+                self.state.withLock { $0.leftDelivered = true }
+                self.stop(.channelEnded(reason))
+            }
+        }
+    }
+}

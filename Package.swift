@@ -47,6 +47,8 @@ var targets: [Target] = [
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         swiftSettings: swiftSettings
     ),
@@ -60,6 +62,16 @@ var targets: [Target] = [
         name: "ChatProtocolTests",
         dependencies: ["ChatProtocol"],
         resources: [.copy("Fixtures")],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ChatReferenceServerTests",
+        dependencies: [
+            "ChatReferenceServer",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ],
         swiftSettings: swiftSettings
     ),
 ]
@@ -110,6 +122,8 @@ let package = Package(
             .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
             .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
             .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+            // HMAC-SHA256 for presigned upload URLs and SHA-256 for secrets; already in the graph through jwt-kit.
+            .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
         ],
     targets: targets,
     swiftLanguageModes: [.v6]

@@ -1,3 +1,3 @@
 import ChatReferenceServer
 
-print(ChatReferenceServerInfo.status)
+await ChatServerCommand.runFromCommandLine()

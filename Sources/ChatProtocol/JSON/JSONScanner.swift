@@ -1,0 +1,665 @@
+/// Limits applied while decoding JSON.
+package struct JSONDecodingOptions: Sendable, Hashable {
+    /// The deepest nesting of objects and arrays accepted; deeper input fails with ``WireError/Code/depthLimit``.
+    package var maxDepth: Int
+    /// The largest input accepted, in bytes; a larger one fails with ``WireError/Code/messageTooLarge``.
+    package var maxInputSize: Int
+
+    /// Creates decoding limits.
+    /// - Parameters:
+    ///   - maxDepth: The deepest nesting accepted (32 by default; our documents nest three levels at most).
+    ///   - maxInputSize: The largest input accepted (64 MiB by default; a v1 history page of 5000 messages fits).
+    package init(maxDepth: Int = 32, maxInputSize: Int = 64 << 20) {
+        self.maxDepth = maxDepth
+        self.maxInputSize = maxInputSize
+    }
+}
+
+/// A pull scanner over the bytes of one JSON document.
+///
+/// The caller drives it with the shape it expects (``beginObject()`` / ``nextKey()``, ``beginArray()`` /
+/// ``nextElement()``, ``readString()``, ``readUInt64()``, …) and skips what it does not know with
+/// ``skipValue()``. Every failure is a ``WireError`` carrying the byte offset where it was detected; the scanner
+/// never traps, never recurses deeper than ``JSONDecodingOptions/maxDepth``, and reads each byte a bounded
+/// number of times.
+///
+/// Decisions, where JSON or Go leave room:
+/// - Numbers are checked against the JSON grammar. Integers are parsed digit by digit, never through `Double`.
+///   A leading zero (`01`), a fraction or exponent where an integer is required, a sign on an unsigned value and
+///   overflow are ``WireError/Code/invalidNumber``, reported at the first byte of the number (for a quoted id,
+///   at its opening quote).
+/// - Quoted decimal ids (`"17"`) are strict: ASCII digits only, no leading zero, no overflow, not empty.
+/// - A value of the wrong JSON type (a string where a number belongs, a bare number where a quoted id belongs)
+///   is ``WireError/Code/invalidValue`` at the value's first byte.
+/// - Strings must be valid UTF-8; an invalid byte sequence is ``WireError/Code/invalidUTF8`` at its first byte.
+///   Bytes outside strings that are not JSON are ``WireError/Code/malformedJSON``.
+/// - A `\u` escape of a lone surrogate decodes to U+FFFD, as Go's `encoding/json` does, rather than failing.
+/// - Raw control characters (below 0x20) inside strings, bad escapes and unexpected bytes are
+///   ``WireError/Code/malformedJSON``; the end of input in the middle of a value is ``WireError/Code/truncated``
+///   at the input's length.
+/// - Keys from ``nextKey()`` are folded the way Go matches struct fields (case-insensitively, including the
+///   Kelvin sign and long s), and a repeated key overwrites the earlier value.
+package struct JSONScanner {
+    /// The kind of the next value, decided by its first byte.
+    package enum ValueKind: Sendable, Hashable {
+        /// `{`
+        case object
+        /// `[`
+        case array
+        /// `"`
+        case string
+        /// `-` or a digit
+        case number
+        /// `true` or `false`
+        case bool
+        /// `null`
+        case null
+    }
+
+    private let bytes: [UInt8]
+    /// The offset of the next unread byte.
+    package private(set) var offset: Int
+    private let maxDepth: Int
+    private var depth: Int
+    /// Set by ``beginObject()`` and ``beginArray()``: the next member or element is the container's first.
+    private var atContainerStart: Bool
+
+    /// Creates a scanner over a whole document.
+    /// - Parameters:
+    ///   - bytes: The document.
+    ///   - options: The limits.
+    /// - Throws: ``WireError/Code/messageTooLarge`` (at offset `maxInputSize`) if the input is too large.
+    package init(_ bytes: [UInt8], options: JSONDecodingOptions = .init()) throws(WireError) {
+        guard bytes.count <= options.maxInputSize else {
+            throw WireError(.messageTooLarge, at: max(options.maxInputSize, 0))
+        }
+        self.bytes = bytes
+        self.offset = 0
+        self.maxDepth = options.maxDepth
+        self.depth = 0
+        self.atContainerStart = false
+    }
+
+    // MARK: Structure
+
+    /// Skips whitespace and returns the kind of the next value without consuming it.
+    /// - Throws: ``WireError/Code/truncated`` at the end of input, ``WireError/Code/malformedJSON`` if the next
+    ///   byte cannot start a value.
+    package mutating func peekKind() throws(WireError) -> ValueKind {
+        let byte = try self.peekNonWhitespace()
+        switch byte {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return .bool
+        case UInt8(ascii: "n"): return .null
+        default: throw WireError(.malformedJSON, at: self.offset)
+        }
+    }
+
+    /// Consumes `{`.
+    /// - Throws: ``WireError/Code/invalidValue`` if the next value is not an object, ``WireError/Code/depthLimit``
+    ///   if it nests too deep.
+    package mutating func beginObject() throws(WireError) {
+        try self.beginContainer(.object, UInt8(ascii: "{"))
+    }
+
+    /// Consumes the separator before the next member and its key and colon, or the closing `}`.
+    /// - Returns: The key, folded as Go folds field names (ASCII lowercased, `K` (U+212A) → `k`,
+    ///   `ſ` (U+017F) → `s`), or `nil` after the closing brace.
+    package mutating func nextKey() throws(WireError) -> String? {
+        guard let key = try self.nextRawKey() else { return nil }
+        return Self.fold(key)
+    }
+
+    /// Like ``nextKey()``, but returns the key exactly as decoded.
+    /// - Returns: The key, or `nil` after the closing brace.
+    package mutating func nextRawKey() throws(WireError) -> String? {
+        var byte = try self.peekNonWhitespace()
+        if self.atContainerStart {
+            self.atContainerStart = false
+            if byte == UInt8(ascii: "}") {
+                self.offset += 1
+                self.depth -= 1
+                return nil
+            }
+        } else {
+            switch byte {
+            case UInt8(ascii: "}"):
+                self.offset += 1
+                self.depth -= 1
+                return nil
+            case UInt8(ascii: ","):
+                self.offset += 1
+                byte = try self.peekNonWhitespace()
+            default:
+                throw WireError(.malformedJSON, at: self.offset)
+            }
+        }
+        guard byte == UInt8(ascii: "\"") else { throw WireError(.malformedJSON, at: self.offset) }
+        let key = try self.scanString()
+        guard try self.peekNonWhitespace() == UInt8(ascii: ":") else {
+            throw WireError(.malformedJSON, at: self.offset)
+        }
+        self.offset += 1
+        return key
+    }
+
+    /// Consumes `[`.
+    /// - Throws: ``WireError/Code/invalidValue`` if the next value is not an array, ``WireError/Code/depthLimit``
+    ///   if it nests too deep.
+    package mutating func beginArray() throws(WireError) {
+        try self.beginContainer(.array, UInt8(ascii: "["))
+    }
+
+    /// Consumes the separator before the next element, or the closing `]`.
+    /// - Returns: `true` if an element follows, `false` after the closing bracket.
+    package mutating func nextElement() throws(WireError) -> Bool {
+        let byte = try self.peekNonWhitespace()
+        if self.atContainerStart {
+            self.atContainerStart = false
+            if byte == UInt8(ascii: "]") {
+                self.offset += 1
+                self.depth -= 1
+                return false
+            }
+            return true
+        }
+        switch byte {
+        case UInt8(ascii: "]"):
+            self.offset += 1
+            self.depth -= 1
+            return false
+        case UInt8(ascii: ","):
+            self.offset += 1
+            return true
+        default:
+            throw WireError(.malformedJSON, at: self.offset)
+        }
+    }
+
+    /// Skips one value of any kind, validating it (grammar, UTF-8, depth) as it goes.
+    package mutating func skipValue() throws(WireError) {
+        switch try self.peekKind() {
+        case .object:
+            try self.beginObject()
+            while try self.nextRawKey() != nil {
+                try self.skipValue()
+            }
+        case .array:
+            try self.beginArray()
+            while try self.nextElement() {
+                try self.skipValue()
+            }
+        case .string:
+            try self.skipString()
+        case .number:
+            _ = try self.scanNumber()
+        case .bool:
+            _ = try self.readBool()
+        case .null:
+            _ = try self.readNull()
+        }
+    }
+
+    /// Checks that only whitespace follows the document's value.
+    /// - Throws: ``WireError/Code/trailingData`` at the first byte that is not whitespace.
+    package mutating func finish() throws(WireError) {
+        self.skipWhitespace()
+        if self.offset < self.bytes.count {
+            throw WireError(.trailingData, at: self.offset)
+        }
+    }
+
+    // MARK: Scalars
+
+    /// Consumes `null` if it is the next value.
+    /// - Returns: Whether a `null` was consumed; `false` leaves the input untouched.
+    package mutating func readNull() throws(WireError) -> Bool {
+        guard try self.peekNonWhitespace() == UInt8(ascii: "n") else { return false }
+        try self.expectLiteral("null")
+        return true
+    }
+
+    /// Reads `true` or `false`.
+    /// - Throws: ``WireError/Code/invalidValue`` if the next value is of another type.
+    package mutating func readBool() throws(WireError) -> Bool {
+        let byte = try self.peekNonWhitespace()
+        switch byte {
+        case UInt8(ascii: "t"):
+            try self.expectLiteral("true")
+            return true
+        case UInt8(ascii: "f"):
+            try self.expectLiteral("false")
+            return false
+        default:
+            throw try self.typeMismatch()
+        }
+    }
+
+    /// Reads a string value, decoding its escapes.
+    /// - Throws: ``WireError/Code/invalidValue`` if the next value is of another type.
+    package mutating func readString() throws(WireError) -> String {
+        guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
+        return try self.scanString()
+    }
+
+    /// Reads a bare JSON number that must be a non-negative integer fitting `UInt64`.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a sign, fraction, exponent or overflow;
+    ///   ``WireError/Code/invalidValue`` if the next value is not a number.
+    package mutating func readUInt64() throws(WireError) -> UInt64 {
+        guard try self.peekKind() == .number else { throw try self.typeMismatch() }
+        let number = try self.scanNumber()
+        guard !number.isNegative, number.isInteger else { throw WireError(.invalidNumber, at: number.start) }
+        return try self.accumulate(number.digitsStart..<number.end, limit: .max, errorOffset: number.start)
+    }
+
+    /// Reads a bare JSON number that must be an integer fitting `Int64`.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a fraction, exponent or overflow;
+    ///   ``WireError/Code/invalidValue`` if the next value is not a number.
+    package mutating func readInt64() throws(WireError) -> Int64 {
+        guard try self.peekKind() == .number else { throw try self.typeMismatch() }
+        let number = try self.scanNumber()
+        guard number.isInteger else { throw WireError(.invalidNumber, at: number.start) }
+        let limit = number.isNegative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
+        let magnitude = try self.accumulate(number.digitsStart..<number.end, limit: limit, errorOffset: number.start)
+        if number.isNegative {
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        return Int64(magnitude)
+    }
+
+    /// Reads a bare JSON number that must be a non-negative integer fitting `UInt32`.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a sign, fraction, exponent or overflow.
+    package mutating func readUInt32() throws(WireError) -> UInt32 {
+        let start = self.offset
+        let value = try self.readUInt64()
+        guard let narrowed = UInt32(exactly: value) else {
+            throw WireError(.invalidNumber, at: self.tokenStart(from: start))
+        }
+        return narrowed
+    }
+
+    /// Reads a bare JSON number that must be an integer fitting `Int32`.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a fraction, exponent or overflow.
+    package mutating func readInt32() throws(WireError) -> Int32 {
+        let start = self.offset
+        let value = try self.readInt64()
+        guard let narrowed = Int32(exactly: value) else {
+            throw WireError(.invalidNumber, at: self.tokenStart(from: start))
+        }
+        return narrowed
+    }
+
+    /// Reads a 64-bit id written as a quoted strict decimal: `"17"`.
+    /// - Throws: ``WireError/Code/invalidNumber`` (at the opening quote) for an empty string, a non-digit, a
+    ///   leading zero or overflow; ``WireError/Code/invalidValue`` if the next value is not a string.
+    package mutating func readQuotedUInt64() throws(WireError) -> UInt64 {
+        guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
+        let quote = self.offset
+        var index = quote + 1
+        while index < self.bytes.count, Self.isDigit(self.bytes[index]) {
+            index += 1
+        }
+        if index < self.bytes.count, self.bytes[index] == UInt8(ascii: "\"") {
+            // Fast path: nothing but digits between the quotes.
+            let value = try self.accumulate(quote + 1..<index, limit: .max, errorOffset: quote)
+            self.offset = index + 1
+            return value
+        }
+        // Escapes or other characters: decode the string, then hold it to the same strict rule.
+        let text = try self.scanString()
+        guard let value = UInt64(strictDecimal: text) else { throw WireError(.invalidNumber, at: quote) }
+        return value
+    }
+
+    /// Reads a 64-bit value written either as a bare JSON number or as a quoted strict decimal: the JWT
+    /// `ChannelID` form, and the proto3 JSON form of 64-bit integers.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a malformed or overflowing value,
+    ///   ``WireError/Code/invalidValue`` for another type.
+    package mutating func readUInt64QuotedOrBare() throws(WireError) -> UInt64 {
+        if try self.peekNonWhitespace() == UInt8(ascii: "\"") {
+            return try self.readQuotedUInt64()
+        }
+        return try self.readUInt64()
+    }
+
+    /// Reads a signed 64-bit value written either as a bare JSON number or as a quoted decimal (`"-17"`, the
+    /// proto3 JSON form of `int64`). The quoted form allows a leading `-` but no leading zero.
+    /// - Throws: ``WireError/Code/invalidNumber`` for a malformed or overflowing value,
+    ///   ``WireError/Code/invalidValue`` for another type.
+    package mutating func readInt64QuotedOrBare() throws(WireError) -> Int64 {
+        guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { return try self.readInt64() }
+        let quote = self.offset
+        let text = try self.scanString()
+        var digits = Substring(text)
+        let negative = digits.first == "-"
+        if negative { digits = digits.dropFirst() }
+        guard let magnitude = UInt64(strictDecimal: digits) else { throw WireError(.invalidNumber, at: quote) }
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { throw WireError(.invalidNumber, at: quote) }
+            return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        }
+        guard let value = Int64(exactly: magnitude) else { throw WireError(.invalidNumber, at: quote) }
+        return value
+    }
+
+    // MARK: Internals
+
+    private static func isDigit(_ byte: UInt8) -> Bool {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+            || byte == UInt8(ascii: "\t")
+    }
+
+    private mutating func skipWhitespace() {
+        while self.offset < self.bytes.count, Self.isWhitespace(self.bytes[self.offset]) {
+            self.offset += 1
+        }
+    }
+
+    private mutating func peekNonWhitespace() throws(WireError) -> UInt8 {
+        self.skipWhitespace()
+        guard self.offset < self.bytes.count else { throw WireError(.truncated, at: self.bytes.count) }
+        return self.bytes[self.offset]
+    }
+
+    /// The offset of the value that starts at or after `offset` (skipping whitespace).
+    private func tokenStart(from offset: Int) -> Int {
+        var index = offset
+        while index < self.bytes.count, Self.isWhitespace(self.bytes[index]) {
+            index += 1
+        }
+        return index
+    }
+
+    /// The error for a value of the wrong type: ``WireError/Code/invalidValue`` if the next bytes are a
+    /// well-formed start of some value, otherwise the grammar error.
+    private mutating func typeMismatch() throws(WireError) -> WireError {
+        _ = try self.peekKind()
+        return WireError(.invalidValue, at: self.offset)
+    }
+
+    private mutating func beginContainer(_ kind: ValueKind, _ opener: UInt8) throws(WireError) {
+        guard try self.peekNonWhitespace() == opener else { throw try self.typeMismatch() }
+        guard self.depth < self.maxDepth else { throw WireError(.depthLimit, at: self.offset) }
+        self.depth += 1
+        self.offset += 1
+        self.atContainerStart = true
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(WireError) {
+        let start = self.offset
+        var failure: WireError?
+        literal.withUTF8Buffer { expected in
+            for (index, byte) in expected.enumerated() {
+                let position = start + index
+                guard position < self.bytes.count else {
+                    failure = WireError(.truncated, at: self.bytes.count)
+                    return
+                }
+                guard self.bytes[position] == byte else {
+                    failure = WireError(.malformedJSON, at: position)
+                    return
+                }
+            }
+            self.offset = start + expected.count
+        }
+        if let failure { throw failure }
+    }
+
+    /// The shape of a number token, checked against the JSON grammar.
+    private struct NumberToken {
+        var start: Int
+        var digitsStart: Int
+        var end: Int
+        var isNegative: Bool
+        var isInteger: Bool
+    }
+
+    private mutating func scanNumber() throws(WireError) -> NumberToken {
+        _ = try self.peekNonWhitespace()
+        let start = self.offset
+        var index = start
+        let count = self.bytes.count
+        let isNegative = self.bytes[index] == UInt8(ascii: "-")
+        if isNegative { index += 1 }
+        let digitsStart = index
+        guard index < count else { throw WireError(.truncated, at: count) }
+        guard Self.isDigit(self.bytes[index]) else { throw WireError(.invalidNumber, at: start) }
+        if self.bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < count, Self.isDigit(self.bytes[index]) { throw WireError(.invalidNumber, at: start) }
+        } else {
+            while index < count, Self.isDigit(self.bytes[index]) { index += 1 }
+        }
+        let integerEnd = index
+        var isInteger = true
+        if index < count, self.bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard index < count else { throw WireError(.truncated, at: count) }
+            guard Self.isDigit(self.bytes[index]) else { throw WireError(.invalidNumber, at: start) }
+            while index < count, Self.isDigit(self.bytes[index]) { index += 1 }
+        }
+        if index < count, self.bytes[index] | 0x20 == UInt8(ascii: "e") {
+            isInteger = false
+            index += 1
+            if index < count, self.bytes[index] == UInt8(ascii: "+") || self.bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard index < count else { throw WireError(.truncated, at: count) }
+            guard Self.isDigit(self.bytes[index]) else { throw WireError(.invalidNumber, at: start) }
+            while index < count, Self.isDigit(self.bytes[index]) { index += 1 }
+        }
+        self.offset = index
+        return NumberToken(
+            start: start,
+            digitsStart: digitsStart,
+            end: integerEnd,
+            isNegative: isNegative,
+            isInteger: isInteger
+        )
+    }
+
+    /// Parses ASCII digits as an unsigned integer no greater than `limit`, rejecting empty input, a leading zero
+    /// and overflow with ``WireError/Code/invalidNumber`` at `errorOffset`.
+    private func accumulate(_ range: Range<Int>, limit: UInt64, errorOffset: Int) throws(WireError) -> UInt64 {
+        guard !range.isEmpty else { throw WireError(.invalidNumber, at: errorOffset) }
+        if range.count > 1, self.bytes[range.lowerBound] == UInt8(ascii: "0") {
+            throw WireError(.invalidNumber, at: errorOffset)
+        }
+        var value: UInt64 = 0
+        for index in range {
+            let digit = UInt64(self.bytes[index] &- UInt8(ascii: "0"))
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = shifted.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2, sum <= limit else { throw WireError(.invalidNumber, at: errorOffset) }
+            value = sum
+        }
+        return value
+    }
+
+    /// Validates one UTF-8 sequence whose lead byte (≥ 0x80) is at `index`.
+    /// - Returns: The sequence's length.
+    private func utf8SequenceLength(at index: Int) throws(WireError) -> Int {
+        let lead = self.bytes[index]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0:
+            length = 3
+            low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED:
+            length = 3
+            high = 0x9F
+        case 0xF0:
+            length = 4
+            low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4:
+            length = 4
+            high = 0x8F
+        default: throw WireError(.invalidUTF8, at: index)
+        }
+        guard index + length <= self.bytes.count else { throw WireError(.invalidUTF8, at: index) }
+        let second = self.bytes[index + 1]
+        guard second >= low, second <= high else { throw WireError(.invalidUTF8, at: index) }
+        for continuation in index + 2..<index + length where self.bytes[continuation] & 0xC0 != 0x80 {
+            throw WireError(.invalidUTF8, at: index)
+        }
+        return length
+    }
+
+    private mutating func skipString() throws(WireError) {
+        _ = try self.scanString(decode: false)
+    }
+
+    /// Scans the string whose opening quote is at `offset`.
+    private mutating func scanString() throws(WireError) -> String {
+        try self.scanString(decode: true) ?? ""
+    }
+
+    /// Scans the string whose opening quote is at `offset`, validating it; decodes it when `decode` is set.
+    private mutating func scanString(decode: Bool) throws(WireError) -> String? {
+        let count = self.bytes.count
+        let contentStart = self.offset + 1
+        var index = contentStart
+        // Fast path: no escapes.
+        while true {
+            guard index < count else { throw WireError(.truncated, at: count) }
+            let byte = self.bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                self.offset = index + 1
+                return decode ? String(decoding: self.bytes[contentStart..<index], as: UTF8.self) : nil
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw WireError(.malformedJSON, at: index) }
+            index += byte < 0x80 ? 1 : try self.utf8SequenceLength(at: index)
+        }
+        // Slow path: decode escapes into a buffer.
+        var decoded: [UInt8] = []
+        if decode {
+            decoded.reserveCapacity(index - contentStart + 16)
+            decoded.append(contentsOf: self.bytes[contentStart..<index])
+        }
+        while true {
+            guard index < count else { throw WireError(.truncated, at: count) }
+            let byte = self.bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                self.offset = index + 1
+                return decode ? String(decoding: decoded, as: UTF8.self) : nil
+            case UInt8(ascii: "\\"):
+                let (scalar, length) = try self.scanEscape(at: index)
+                if decode { Self.appendUTF8(scalar, to: &decoded) }
+                index += length
+            case 0..<0x20:
+                throw WireError(.malformedJSON, at: index)
+            case 0..<0x80:
+                if decode { decoded.append(byte) }
+                index += 1
+            default:
+                let length = try self.utf8SequenceLength(at: index)
+                if decode { decoded.append(contentsOf: self.bytes[index..<index + length]) }
+                index += length
+            }
+        }
+    }
+
+    /// Decodes the escape whose backslash is at `index`.
+    /// - Returns: The scalar and the number of bytes the escape used.
+    private func scanEscape(at index: Int) throws(WireError) -> (UInt32, Int) {
+        let count = self.bytes.count
+        guard index + 1 < count else { throw WireError(.truncated, at: count) }
+        switch self.bytes[index + 1] {
+        case UInt8(ascii: "\""): return (0x22, 2)
+        case UInt8(ascii: "\\"): return (0x5C, 2)
+        case UInt8(ascii: "/"): return (0x2F, 2)
+        case UInt8(ascii: "b"): return (0x08, 2)
+        case UInt8(ascii: "f"): return (0x0C, 2)
+        case UInt8(ascii: "n"): return (0x0A, 2)
+        case UInt8(ascii: "r"): return (0x0D, 2)
+        case UInt8(ascii: "t"): return (0x09, 2)
+        case UInt8(ascii: "u"):
+            let unit = try self.hex4(at: index + 2, escapeStart: index)
+            guard (0xD800...0xDFFF).contains(unit) else { return (unit, 6) }
+            // A surrogate: valid only as a high surrogate followed by a \u low surrogate; otherwise U+FFFD
+            // (and whatever follows is scanned normally), as Go does.
+            if unit <= 0xDBFF, index + 7 < count, self.bytes[index + 6] == UInt8(ascii: "\\"),
+                self.bytes[index + 7] == UInt8(ascii: "u")
+            {
+                let low = try self.hex4(at: index + 8, escapeStart: index + 6)
+                if (0xDC00...0xDFFF).contains(low) {
+                    return (0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00), 12)
+                }
+            }
+            return (0xFFFD, 6)
+        default:
+            throw WireError(.malformedJSON, at: index)
+        }
+    }
+
+    private func hex4(at index: Int, escapeStart: Int) throws(WireError) -> UInt32 {
+        var value: UInt32 = 0
+        for position in index..<index + 4 {
+            guard position < self.bytes.count else { throw WireError(.truncated, at: self.bytes.count) }
+            let byte = self.bytes[position]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte &- UInt8(ascii: "a") &+ 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte &- UInt8(ascii: "A") &+ 10
+            default: throw WireError(.malformedJSON, at: escapeStart)
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    private static func appendUTF8(_ scalar: UInt32, to buffer: inout [UInt8]) {
+        switch scalar {
+        case 0..<0x80:
+            buffer.append(UInt8(scalar))
+        case 0x80..<0x800:
+            buffer.append(0xC0 | UInt8(scalar >> 6))
+            buffer.append(0x80 | UInt8(scalar & 0x3F))
+        case 0x800..<0x10000:
+            buffer.append(0xE0 | UInt8(scalar >> 12))
+            buffer.append(0x80 | UInt8((scalar >> 6) & 0x3F))
+            buffer.append(0x80 | UInt8(scalar & 0x3F))
+        default:
+            buffer.append(0xF0 | UInt8(scalar >> 18))
+            buffer.append(0x80 | UInt8((scalar >> 12) & 0x3F))
+            buffer.append(0x80 | UInt8((scalar >> 6) & 0x3F))
+            buffer.append(0x80 | UInt8(scalar & 0x3F))
+        }
+    }
+
+    /// Folds a key the way Go's `encoding/json` matches it against a field name.
+    private static func fold(_ key: String) -> String {
+        var needsFolding = false
+        for byte in key.utf8 where byte >= 0x80 || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) {
+            needsFolding = true
+            break
+        }
+        guard needsFolding else { return key }
+        var folded = String.UnicodeScalarView()
+        for scalar in key.unicodeScalars {
+            switch scalar.value {
+            case 0x41...0x5A: folded.append(Unicode.Scalar(UInt8(scalar.value) | 0x20))
+            case 0x212A: folded.append("k")  // KELVIN SIGN folds to k
+            case 0x017F: folded.append("s")  // LATIN SMALL LETTER LONG S folds to s
+            default: folded.append(scalar)
+            }
+        }
+        return String(folded)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+public import Logging
+public import ServiceLifecycle
+
+/// A configured reference server: the Hummingbird application plus the service that closes websockets with 1001
+/// on graceful shutdown. Run it directly, or put it in your own `ServiceGroup`.
+public struct ChatServer: Service {
+    /// The configuration the server was built with (with the secret resolved).
+    public let configuration: ServerConfiguration
+    let application: Application<RouterResponder<ChatRequestContext>>
+    let state: ServerState
+
+    /// Runs until graceful shutdown (or cancellation): first websockets are closed with 1001, then the HTTP server
+    /// drains.
+    public func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [self.application, WebSocketDrain(state: self.state)],
+                logger: self.state.logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// On graceful shutdown closes every chat and match websocket with 1001 before the HTTP server stops.
+private struct WebSocketDrain: Service {
+    let state: ServerState
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        self.state.hub.shutDown()
+        await self.state.matchmaker.shutDown()
+        // Give writers a moment to put the close frames on the wire before the server tears connections down.
+        let deadline = ContinuousClock.now + .seconds(2)
+        while self.state.hub.connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Builds the reference server: opens (or creates) the data directory and database, resolves the JWT secret, and
+/// wires every route.
+///
+/// ```swift
+/// var configuration = ServerConfiguration()
+/// configuration.port = 0
+/// let server = try await buildApplication(configuration: configuration) { port in print("listening on \(port)") }
+/// try await server.run()
+/// ```
+/// - Parameters:
+///   - configuration: The configuration.
+///   - logger: The logger; by default a `chat-server` logger at the configured level.
+///   - onServerRunning: Called with the bound port once the server listens.
+/// - Returns: The server, ready to run.
+/// - Throws: ``ConfigurationError`` for a short JWT secret or an unusable data directory; storage errors.
+public func buildApplication(
+    configuration: ServerConfiguration,
+    logger: Logger? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> ChatServer {
+    var configuration = configuration
+    let logger =
+        logger
+        ?? {
+            var logger = Logger(label: "chat-server")
+            logger.logLevel = configuration.logLevel
+            return logger
+        }()
+    let dataDirectory = URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true)
+    do {
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+    } catch {
+        throw ConfigurationError("cannot create the data directory \(dataDirectory.path): \(error)")
+    }
+    let secret = try configuration.jwtSecret ?? loadOrCreateSecret(in: dataDirectory)
+    configuration.jwtSecret = secret
+    let tokens = try await ChannelTokens(secret: secret, lifetime: configuration.tokenLifetime)
+    let storage = try SQLiteStorage(path: dataDirectory.appendingPathComponent("chat.sqlite").path)
+    let objects = try ObjectStore(root: dataDirectory.appendingPathComponent("objects"), secret: secret)
+    let state = ServerState(
+        configuration: configuration,
+        storage: storage,
+        tokens: tokens,
+        objects: objects,
+        logger: logger
+    )
+
+    let router = Router(context: ChatRequestContext.self)
+    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics))
+    router.get("health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.render()))
+        )
+    }
+    UserRoutes(state: state).register(on: router)
+    MatchRoutes(state: state).register(on: router)
+    ChatRoutes(state: state).register(on: router)
+    UploaderRoutes(state: state).register(on: router)
+    if configuration.conformanceEcho {
+        if ["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
+            ConformanceEchoRoute(state: state).register(on: router)
+        } else {
+            logger.warning("--conformance-echo ignored: the server does not listen on loopback")
+        }
+    }
+    let host = configuration.host
+    let configuredPort = configuration.port
+
+    let application = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(
+            webSocketRouter: router,
+            configuration: .init(
+                ws: .init(
+                    maxFrameSize: max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
+                    autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
+                    closeTimeout: .seconds(5),
+                    validateUTF8: true
+                )
+            )
+        ),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuredPort
+            logger.info("chat-server listening on http://\(host):\(port)")
+            await onServerRunning(port)
+        },
+        logger: logger
+    )
+    return ChatServer(configuration: configuration, application: application, state: state)
+}
+
+/// Reads `<data>/jwt-secret`, or writes 32 random bytes (base64url) there, readable by the owner only.
+private func loadOrCreateSecret(in directory: URL) throws -> String {
+    let file = directory.appendingPathComponent("jwt-secret")
+    if let existing = try? String(contentsOf: file, encoding: .utf8) {
+        return existing.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    var generator = SystemRandomNumberGenerator()
+    let secret = Data((0..<48).map { _ in UInt8.random(in: 0 ... .max, using: &generator) })
+        .base64URLEncodedString(padded: false)
+    try Data(secret.utf8).write(to: file, options: .atomic)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    return secret
+}

@@ -1,0 +1,174 @@
+public import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The `chat-server` command: parses flags, `CHAT_*` environment variables and an optional JSON file into a
+/// ``ServerConfiguration``, then runs the server until SIGTERM or SIGINT.
+///
+/// Precedence: flag, then environment (`--data-dir` ↔ `CHAT_DATA_DIR`), then the `--config` file (keys are the
+/// flag names without dashes, e.g. `{"port": 9000, "data-dir": "/var/lib/chat"}`), then the default.
+public struct ChatServerCommand: AsyncParsableCommand {
+    /// The command's name, abstract and help.
+    public static let configuration = CommandConfiguration(
+        commandName: "chat-server",
+        abstract: "RandomChat reference server (v1 API of go-random-chat) with embedded SQLite.",
+        discussion: """
+            Every option can also be set with an environment variable (CHAT_ + the option name in upper case with \
+            '_' for '-', e.g. CHAT_PORT, CHAT_DATA_DIR) or a key in the JSON file given with --config (the option \
+            name, e.g. "port"). Flags win over the environment, which wins over the file.
+            """
+    )
+
+    @Option(help: "JSON configuration file (optional).") var config: String?
+    @Option(help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on; 0 picks a free port (default 8080).") var port: Int?
+    @Option(help: "Data directory: SQLite database, uploads, generated JWT secret (default ./data).")
+    var dataDir: String?
+    @Option(help: "JWT secret, at least 32 bytes (default: generated once into <data-dir>/jwt-secret).")
+    var jwtSecret: String?
+    @Option(help: "Channel token lifetime in seconds (default 86400).") var tokenLifetime: Int?
+    @Option(help: "Seconds a session may stay unused before it expires; use extends it (default 2592000).")
+    var sessionIdleTimeout: Int?
+    @Option(help: "Max-Age of the sid cookie in seconds, refreshed by GET /api/user/me (default 86400).")
+    var cookieMaxAge: Int?
+    @Option(help: "Domain attribute of cookies (default: none, the serving host).") var cookieDomain: String?
+    @Option(help: "Mark cookies Secure: true behind TLS (default false).") var secureCookies: Bool?
+    @Option(help: "Public origin used in presigned URLs, e.g. https://chat.example (default: request Host).")
+    var publicBaseUrl: String?
+    @Option(help: "OAuth2 client id.") var oauthClientId: String?
+    @Option(help: "OAuth2 client secret.") var oauthClientSecret: String?
+    @Option(help: "OAuth2 authorization endpoint (default Google's).") var oauthAuthUrl: String?
+    @Option(help: "OAuth2 token endpoint (default Google's).") var oauthTokenUrl: String?
+    @Option(help: "OAuth2/OIDC userinfo endpoint returning email, name, picture (default Google's).")
+    var oauthUserinfoUrl: String?
+    @Option(help: "OAuth2 redirect URL (default http://localhost:8080/api/user/oauth2/google/callback).")
+    var oauthRedirectUrl: String?
+    @Option(help: "OAuth2 scopes, comma separated (default Google userinfo email and profile).")
+    var oauthScopes: String?
+    @Option(help: "Largest chat websocket message in bytes; larger closes with 1009 (default 4096).")
+    var maxChatFrameSize: Int?
+    @Option(help: "Largest match websocket message in bytes (default 512).") var maxMatchFrameSize: Int?
+    @Option(help: "Messages a channel may store (default 5000).") var maxMessagesPerChannel: Int?
+    @Option(help: "Messages per history page (default 5000).") var historyPageSize: Int?
+    @Option(help: "Frames queued per websocket before closing it with 4001 (default 256).")
+    var maxQueuedFrames: Int?
+    @Option(help: "Seconds between server pings; a peer missing a pong is dropped (default 30).")
+    var pingInterval: Int?
+    @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
+    @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
+    @Option(help: "Upload/download presigns per second per channel (default 200).") var uploadRate: Double?
+    @Option(help: "Token-bucket burst per channel (default 50).") var uploadBurst: Int?
+    @Option(help: "Expose the loopback-only /conformance/echo websocket for Autobahn (default false).")
+    var conformanceEcho: Bool?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
+    var logLevel: String?
+
+    /// Creates the command (ArgumentParser fills the options).
+    public init() {}
+
+    /// Parses the process arguments and runs; exits with a message and a non-zero status on bad options or a
+    /// start-up error (for example a JWT secret shorter than 32 bytes).
+    public static func runFromCommandLine() async {
+        await Self.main()
+    }
+
+    /// Builds the configuration and runs the server with graceful shutdown on SIGTERM/SIGINT.
+    public func run() async throws {
+        let configuration = try self.serverConfiguration()
+        var logger = Logger(label: "chat-server")
+        logger.logLevel = configuration.logLevel
+        let server = try await buildApplication(configuration: configuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+
+    /// The configuration these options, the environment and the file describe.
+    func serverConfiguration(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
+        -> ServerConfiguration
+    {
+        let file = try self.config.map(Self.readFile) ?? [:]
+        func value<T>(_ flag: T?, _ name: String, _ parse: (String) -> T?) throws -> T? {
+            if let flag { return flag }
+            let envName = "CHAT_" + name.uppercased().replacingOccurrences(of: "-", with: "_")
+            guard let text = environment[envName] ?? file[name] else { return nil }
+            guard let parsed = parse(text) else {
+                throw ValidationError("invalid value '\(text)' for \(name) (from \(envName) or the config file)")
+            }
+            return parsed
+        }
+        let string: (String) -> String? = { $0 }
+        let int: (String) -> Int? = { Int($0) }
+        let bool: (String) -> Bool? = { Bool($0.lowercased()) }
+        func seconds(_ flag: Int?, _ name: String) throws -> Duration? {
+            try value(flag, name, int).map { .seconds($0) }
+        }
+
+        var c = ServerConfiguration()
+        c.host = try value(self.host, "host", string) ?? c.host
+        c.port = try value(self.port, "port", int) ?? c.port
+        c.dataDirectory = try value(self.dataDir, "data-dir", string) ?? c.dataDirectory
+        c.jwtSecret = try value(self.jwtSecret, "jwt-secret", string)
+        c.tokenLifetime = try seconds(self.tokenLifetime, "token-lifetime") ?? c.tokenLifetime
+        c.sessionIdleTimeout = try seconds(self.sessionIdleTimeout, "session-idle-timeout") ?? c.sessionIdleTimeout
+        c.cookieMaxAge = try value(self.cookieMaxAge, "cookie-max-age", int) ?? c.cookieMaxAge
+        c.cookieDomain = try value(self.cookieDomain, "cookie-domain", string)
+        c.secureCookies = try value(self.secureCookies, "secure-cookies", bool) ?? c.secureCookies
+        c.publicBaseURL = try value(self.publicBaseUrl, "public-base-url", string)
+        c.oauth.clientID = try value(self.oauthClientId, "oauth-client-id", string) ?? c.oauth.clientID
+        c.oauth.clientSecret = try value(self.oauthClientSecret, "oauth-client-secret", string) ?? ""
+        c.oauth.authorizationURL = try value(self.oauthAuthUrl, "oauth-auth-url", string) ?? c.oauth.authorizationURL
+        c.oauth.tokenURL = try value(self.oauthTokenUrl, "oauth-token-url", string) ?? c.oauth.tokenURL
+        c.oauth.userInfoURL = try value(self.oauthUserinfoUrl, "oauth-userinfo-url", string) ?? c.oauth.userInfoURL
+        c.oauth.redirectURL = try value(self.oauthRedirectUrl, "oauth-redirect-url", string) ?? c.oauth.redirectURL
+        if let scopes = try value(self.oauthScopes, "oauth-scopes", string) {
+            c.oauth.scopes = scopes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        c.limits.maxChatFrameSize =
+            try value(self.maxChatFrameSize, "max-chat-frame-size", int)
+            ?? c.limits.maxChatFrameSize
+        c.limits.maxMatchFrameSize =
+            try value(self.maxMatchFrameSize, "max-match-frame-size", int)
+            ?? c.limits.maxMatchFrameSize
+        c.limits.maxMessagesPerChannel =
+            try value(self.maxMessagesPerChannel, "max-messages-per-channel", int)
+            ?? c.limits.maxMessagesPerChannel
+        c.limits.historyPageSize =
+            try value(self.historyPageSize, "history-page-size", int)
+            ?? c.limits.historyPageSize
+        c.limits.maxQueuedFrames =
+            try value(self.maxQueuedFrames, "max-queued-frames", int)
+            ?? c.limits.maxQueuedFrames
+        c.limits.pingInterval = try seconds(self.pingInterval, "ping-interval") ?? c.limits.pingInterval
+        c.limits.maxUploadSize = try value(self.maxUploadSize, "max-upload-size", int) ?? c.limits.maxUploadSize
+        c.limits.presignLifetime = try seconds(self.presignLifetime, "presign-lifetime") ?? c.limits.presignLifetime
+        c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate
+        c.limits.uploadBurst = try value(self.uploadBurst, "upload-burst", int) ?? c.limits.uploadBurst
+        c.conformanceEcho = try value(self.conformanceEcho, "conformance-echo", bool) ?? c.conformanceEcho
+        if let level = try value(
+            self.logLevel,
+            "log-level",
+            { Logger.Level(rawValue: $0.lowercased()) != nil ? $0 : nil }
+        ) {
+            c.logLevel = Logger.Level(rawValue: level.lowercased()) ?? c.logLevel
+        }
+        return c
+    }
+
+    /// Reads a flat JSON object; every value is taken as its text (`9000` and `"9000"` are the same).
+    private static func readFile(_ path: String) throws -> [String: String] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("\(path) must contain a JSON object")
+        }
+        return object.mapValues { value in
+            if let bool = value as? Bool, type(of: value) == type(of: true as Any) { return String(bool) }
+            return "\(value)"
+        }
+    }
+}

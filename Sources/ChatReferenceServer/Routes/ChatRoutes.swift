@@ -1,0 +1,109 @@
+import ChatProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Prometheus
+
+/// `/api/chat`: the chat websocket and the channel REST endpoints (upstream §3.4, §4.3).
+struct ChatRoutes {
+    let state: ServerState
+
+    func register(on router: Router<ChatRequestContext>) {
+        router.ws("api/chat") { request, _ in
+            _ = try await self.handshake(request)
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            guard let (user, channel) = try? await self.handshake(context.request) else { return }
+            try await ChatSocket(state: self.state, user: user, channel: channel).run(
+                inbound: inbound,
+                outbound: outbound
+            )
+        }
+        let group = router.group("api/chat")
+        for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head, .options] {
+            group.on("forwardauth", method: method) { request, _ in
+                let channel = try await self.state.bearerChannel(request)
+                return Response(status: .ok, headers: [.channelID: "\(channel)"])
+            }
+        }
+        group.get("users") { request, _ in
+            let channel = try await self.state.bearerChannel(request)
+            let members = try await self.state.storage.members(of: channel)
+            return Response.json(V1.UserIDList(userIDs: members).jsonBytes())
+        }
+        group.get("users/online") { request, _ in
+            let channel = try await self.state.bearerChannel(request)
+            return Response.json(V1.UserIDList(userIDs: self.state.hub.onlineUsers(channel)).jsonBytes())
+        }
+        group.get("channel/messages") { request, _ in try await self.history(request) }
+        group.delete("channel") { request, _ in try await self.deleteChannel(request) }
+    }
+
+    /// The chat websocket's checks, in upstream order (§3.4.1), each answered once (D1, D7, D19).
+    private func handshake(_ request: Request) async throws -> (UserID, ChannelID) {
+        guard let user = request.query("uid").flatMap(UserID.init(decimal:)) else {
+            throw ChatHTTPError(.invalidParameter)
+        }
+        guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
+        let channel: ChannelID
+        do {
+            channel = try await self.state.channel(forToken: request.query("access_token"))
+        } catch let error as ChatHTTPError where error.error.code == .invalidToken {
+            throw ChatHTTPError(.unauthorized)  // upstream's handshake says "unauthorized" here
+        }
+        // A browser sends its session cookie with the upgrade: when present it must name the same user (D3).
+        if let sessionUser = try await self.state.optionalSessionUser(request), sessionUser != user {
+            throw ChatHTTPError(.unauthorized)
+        }
+        guard try await self.state.storage.isMember(user, of: channel) else { throw ChatHTTPError(.channelNotFound) }
+        return (user, channel)
+    }
+
+    /// `GET /api/chat/channel/messages?ps=`: newest first; `ps`/`next_ps` are opaque (base64url of a sequence
+    /// number); an undecodable `ps` is a 400, not upstream's 500 (D47).
+    private func history(_ request: Request) async throws -> Response {
+        let channel = try await self.state.bearerChannel(request)
+        var before: Int64?
+        if let ps = request.query("ps"), !ps.isEmpty {
+            guard let data = Data(base64URLEncoded: ps), let text = String(data: data, encoding: .utf8),
+                text.hasPrefix("seq:"), let seq = Int64(text.dropFirst(4)), seq > 0
+            else { throw ChatHTTPError(.invalidParameter) }
+            before = seq
+        }
+        let page = try await self.state.storage.history(
+            of: channel,
+            beforeSeq: before,
+            limit: self.state.configuration.limits.historyPageSize
+        )
+        let next = page.nextSeq.map { Data("seq:\($0)".utf8).base64URLEncodedString(padded: true) } ?? ""
+        return .json(V1.HistoryPage(nextPageState: next, messages: page.messages).jsonBytes())
+    }
+
+    /// `DELETE /api/chat/channel?delby=`: broadcasts `leaved`, deletes the channel (its tokens stop working, D10),
+    /// closes its sockets with 4501, answers 204 without a body (D11).
+    private func deleteChannel(_ request: Request) async throws -> Response {
+        let channel = try await self.state.bearerChannel(request)
+        guard let deletedBy = request.query("delby").flatMap(UserID.init(decimal:)) else {
+            throw ChatHTTPError(.invalidParameter)
+        }
+        if let sessionUser = try await self.state.optionalSessionUser(request), sessionUser != deletedBy {
+            throw ChatHTTPError(.unauthorized)
+        }
+        guard try await self.state.storage.isMember(deletedBy, of: channel) else {
+            throw ChatHTTPError(.channelNotFound, status: .badRequest)  // upstream answers 400 here
+        }
+        let leaved = V1.Message(
+            messageID: MessageID(self.state.ids.next()),
+            event: .action,
+            userID: deletedBy,
+            payload: V1.Action.left.rawValue,
+            seen: false,
+            time: ServerState.nowMilliseconds()
+        )
+        self.state.hub.broadcast(leaved.jsonBytes(), to: channel)
+        try await self.state.storage.deleteChannel(channel, now: Date())
+        self.state.hub.closeChannel(channel, code: .channelClosed, reason: "channel closed")
+        return Response(status: .noContent, headers: [.contentType: "application/json; charset=utf-8"])
+    }
+}

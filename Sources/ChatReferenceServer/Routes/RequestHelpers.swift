@@ -1,0 +1,107 @@
+import ChatProtocol
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdWebSocket
+
+/// The request context of every route, HTTP and websocket alike.
+typealias ChatRequestContext = BasicWebSocketRequestContext
+
+extension HTTPField.Name {
+    /// `X-Channel-Id`, the forward-auth answer's channel header.
+    // swift-format-ignore: NeverForceUnwrap
+    static let channelID = Self("X-Channel-Id")!  // a valid token, cannot fail
+    /// `X-Content-Type-Options`.
+    // swift-format-ignore: NeverForceUnwrap
+    static let contentTypeOptions = Self("X-Content-Type-Options")!  // a valid token, cannot fail
+}
+
+extension Response {
+    /// A JSON response with upstream's content type.
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Request {
+    /// A query parameter, or `nil`.
+    func query(_ name: String) -> String? { self.uri.queryParameters.get(name) }
+
+    /// A cookie value, URL-unescaped as upstream reads it.
+    func cookie(_ name: String) -> String? {
+        guard let value = self.cookies[name]?.value else { return nil }
+        return value.removingPercentEncoding ?? value
+    }
+
+    /// The token of an `Authorization: <scheme> <token>` header. Like upstream, exactly two space-separated parts;
+    /// unlike upstream, the scheme must be `Bearer` (case-insensitive, D29).
+    var bearerToken: String? {
+        guard let header = self.headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty else { return nil }
+        return String(parts[1])
+    }
+}
+
+extension ServerState {
+    /// Session-cookie authentication (`sid`): the user, or a 401.
+    func sessionUser(_ request: Request) async throws -> UserID {
+        guard let sid = request.cookie("sid"), sid.utf8.count <= 256,
+            let user = try await self.storage.sessionUser(
+                sid,
+                now: Date(),
+                idleTimeout: TimeInterval(self.configuration.sessionIdleTimeout.components.seconds)
+            )
+        else { throw ChatHTTPError(.unauthorized) }
+        return user
+    }
+
+    /// The user named by a `sid` cookie when the request carries one, else `nil`.
+    func optionalSessionUser(_ request: Request) async throws -> UserID? {
+        guard request.cookie("sid") != nil else { return nil }
+        return try? await self.sessionUser(request)
+    }
+
+    /// Channel-token authentication from the `Authorization` header; the channel must still exist (D10).
+    func bearerChannel(_ request: Request) async throws -> ChannelID {
+        try await self.channel(forToken: request.bearerToken)
+    }
+
+    /// Verifies a channel token: 401 `token expired` for an expired one, 401 `invalid token` for anything else, and
+    /// 401 `channel closed` once the channel was deleted.
+    func channel(forToken token: String?) async throws -> ChannelID {
+        guard let token else { throw ChatHTTPError(.invalidToken) }
+        let channel: ChannelID
+        do {
+            channel = try await self.tokens.verify(token)
+        } catch .expired {
+            throw ChatHTTPError(.tokenExpired)
+        } catch {
+            throw ChatHTTPError(.invalidToken)
+        }
+        guard try await self.storage.channelState(channel) == .active else {
+            throw ChatHTTPError(.channelClosed, status: .unauthorized)
+        }
+        return channel
+    }
+
+    /// The `Set-Cookie` value for a session, as upstream formats it, plus `SameSite=Lax` (D26).
+    func sessionCookie(_ sid: String, maxAge: Int? = nil) -> String {
+        var cookie = "sid=\(sid); Path=/"
+        if let domain = self.configuration.cookieDomain { cookie += "; Domain=\(domain)" }
+        cookie += "; Max-Age=\(maxAge ?? self.configuration.cookieMaxAge); HttpOnly"
+        if self.configuration.secureCookies { cookie += "; Secure" }
+        return cookie + "; SameSite=Lax"
+    }
+
+    /// Creates a session for `user` and returns its id (32 random bytes, base64url).
+    func newSession(for user: UserID) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0 ... .max, using: &generator) }
+        let sid = Data(bytes).base64URLEncodedString(padded: false)
+        try await self.storage.createSession(sid, user: user, now: Date())
+        return sid
+    }
+}

@@ -1,0 +1,233 @@
+import ChatProtocol
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// `/api/uploader`: presigned upload/download URLs pointing at the server's own object endpoint, the deprecated
+/// multipart upload, and the object endpoint itself (upstream §3.5, §7).
+///
+/// The uploader checks the Bearer token itself instead of trusting `X-Channel-Id` (D29).
+struct UploaderRoutes {
+    let state: ServerState
+
+    func register(on router: Router<ChatRequestContext>) {
+        let group = router.group("api/uploader")
+        group.get("upload/presigned") { request, _ in try await self.presignUpload(request) }
+        group.get("download/presigned") { request, _ in try await self.presignDownload(request) }
+        group.post("upload/files") { request, context in try await self.multipartUpload(request, context) }
+        group.put("objects/{channel}/{file}") { request, context in try await self.putObject(request, context) }
+        group.get("objects/{channel}/{file}") { request, context in try await self.getObject(request, context) }
+    }
+
+    /// Bearer auth plus the per-channel token bucket; 429 with a JSON body and `Retry-After` (D27).
+    private func authorizeLimited(_ request: Request) async throws -> ChannelID {
+        let channel = try await self.state.bearerChannel(request)
+        if let wait = self.state.limiter.acquire(channel) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + 0.999).rounded(.down)))
+            throw ChatHTTPError(.rateLimited, headers: [.retryAfter: "\(seconds)"])
+        }
+        return channel
+    }
+
+    private func presignUpload(_ request: Request) async throws -> Response {
+        let channel = try await self.authorizeLimited(request)
+        guard let ext = request.query("ext").flatMap(ObjectStore.normalizedExtension) else {
+            throw ChatHTTPError(.invalidParameter)
+        }
+        let key = ObjectStore.newKey(channel: channel, ext: ext)
+        let url = self.presignedURL(.put, key: key, request: request)
+        return .json(V1.PresignedUpload(objectKey: key, url: url).jsonBytes(), headers: [.cacheControl: "no-store"])
+    }
+
+    private func presignDownload(_ request: Request) async throws -> Response {
+        let channel = try await self.authorizeLimited(request)
+        guard let okb64 = request.query("okb64"),
+            let data = Data(
+                base64URLEncoded: okb64.replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_")
+            ),
+            let key = String(data: data, encoding: .utf8), let owner = ObjectStore.channel(ofKey: key)
+        else { throw ChatHTTPError(.invalidParameter) }
+        guard owner == channel else { throw ChatHTTPError(.unauthorized) }
+        let url = self.presignedURL(.get, key: key, request: request)
+        return .json(V1.PresignedDownload(url: url).jsonBytes(), headers: [.cacheControl: "no-store"])
+    }
+
+    /// `<base>/api/uploader/objects/<key>?op=&max=&exp=&sig=`, signed over operation, key (which names the
+    /// channel), maximum size and expiry.
+    private func presignedURL(_ operation: ObjectStore.Operation, key: String, request: Request) -> String {
+        let limits = self.state.configuration.limits
+        let expires = Int64(Date().timeIntervalSince1970) + limits.presignLifetime.components.seconds
+        let signature = self.state.objects.signature(
+            operation,
+            key: key,
+            maxSize: limits.maxUploadSize,
+            expires: expires
+        )
+        return "\(self.baseURL(request))/api/uploader/objects/\(key)?op=\(operation.rawValue)"
+            + "&max=\(limits.maxUploadSize)&exp=\(expires)&sig=\(signature)"
+    }
+
+    private func baseURL(_ request: Request) -> String {
+        if let base = self.state.configuration.publicBaseURL { return base }
+        let host = request.head.authority ?? "\(self.state.configuration.host):\(self.state.configuration.port)"
+        return "http://\(host)"
+    }
+
+    /// Checks a presigned request; returns the key and the signed maximum size. 403 for a bad or expired
+    /// signature, 404 for a malformed key.
+    private func verifyPresigned(
+        _ operation: ObjectStore.Operation,
+        _ request: Request,
+        _ context: ChatRequestContext
+    ) async throws -> (key: String, maxSize: Int) {
+        let key = "\(context.parameters.get("channel") ?? "")/\(context.parameters.get("file") ?? "")"
+        guard let channel = ObjectStore.channel(ofKey: key) else { throw ChatHTTPError(.notFound) }
+        guard request.query("op") == operation.rawValue, let maxSize = request.query("max").flatMap({ Int($0) }),
+            let expires = request.query("exp").flatMap({ Int64($0) }), let signature = request.query("sig"),
+            self.state.objects.isValid(signature, operation, key: key, maxSize: maxSize, expires: expires),
+            Int64(Date().timeIntervalSince1970) < expires
+        else { throw ChatHTTPError(.unauthorized, status: .forbidden) }
+        guard try await self.state.storage.channelState(channel) == .active else {
+            throw ChatHTTPError(.channelClosed, status: .forbidden)
+        }
+        return (key, maxSize)
+    }
+
+    private func putObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let (key, maxSize) = try await self.verifyPresigned(.put, request, context)
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
+            throw ChatHTTPError(.uploadTooLarge)
+        }
+        do {
+            _ = try await self.state.objects.write(key: key, body: request.body, maxSize: maxSize)
+        } catch ObjectStore.WriteError.tooLarge {
+            throw ChatHTTPError(.uploadTooLarge)
+        }
+        return Response(status: .ok)
+    }
+
+    private func getObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let (key, _) = try await self.verifyPresigned(.get, request, context)
+        let path = self.state.objects.path(of: key).path
+        guard FileManager.default.fileExists(atPath: path) else { throw ChatHTTPError(.notFound) }
+        let ext = String(key.split(separator: ".").last ?? "")
+        let inline = ["png", "jpg", "jpeg", "gif", "webp"].contains(ext)
+        var headers: HTTPFields = [
+            .contentType: MediaType.getMediaType(forExtension: ext)?.description ?? "application/octet-stream",
+            .contentTypeOptions: "nosniff",
+        ]
+        if !inline { headers[.contentDisposition] = "attachment" }
+        let body = try await FileIO().loadFile(path: path, context: context)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// The deprecated `POST /api/uploader/upload/files` (multipart, field `files`). The body is collected with the
+    /// upload cap (413 past it) and parsed in memory; objects are private and the answer carries presigned GET
+    /// URLs instead of public ones (D28).
+    private func multipartUpload(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let channel = try await self.authorizeLimited(request)
+        guard let contentType = request.headers[.contentType], let boundary = Multipart.boundary(of: contentType)
+        else { throw ChatHTTPError(.invalidParameter) }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: self.state.configuration.limits.maxUploadSize)
+        } catch {
+            throw ChatHTTPError(.uploadTooLarge)
+        }
+        guard let parts = Multipart.parse(Array(buffer: body), boundary: boundary) else {
+            throw ChatHTTPError(.invalidParameter)
+        }
+        var files: [V1.UploadedFiles.File] = []
+        for part in parts where part.name == "files" {
+            guard let fileName = part.fileName else { throw ChatHTTPError(.fileNotReadable) }
+            let ext =
+                fileName.split(separator: ".").count > 1
+                ? ObjectStore.normalizedExtension(String(fileName.split(separator: ".").last ?? "")) ?? "bin" : "bin"
+            let key = ObjectStore.newKey(channel: channel, ext: ext)
+            do {
+                _ = try await self.state.objects.write(
+                    key: key,
+                    body: AsyncStream {
+                        $0.yield(ByteBuffer(bytes: part.content))
+                        $0.finish()
+                    },
+                    maxSize: self.state.configuration.limits.maxUploadSize
+                )
+            } catch {
+                throw ChatHTTPError(.uploadFailed)
+            }
+            files.append(.init(name: fileName, url: self.presignedURL(.get, key: key, request: request)))
+        }
+        return .json(V1.UploadedFiles(files: files.isEmpty ? nil : files).jsonBytes(), status: .created)
+    }
+}
+
+/// A minimal `multipart/form-data` parser for the deprecated upload endpoint.
+enum Multipart {
+    struct Part {
+        var name: String?
+        var fileName: String?
+        var content: [UInt8]
+    }
+
+    static func boundary(of contentType: String) -> String? {
+        guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                return String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    static func parse(_ body: [UInt8], boundary: String) -> [Part]? {
+        let delimiter = Array("--\(boundary)".utf8)
+        var positions: [Int] = []
+        var index = 0
+        while let found = body.firstRange(of: delimiter, from: index) {
+            positions.append(found.lowerBound)
+            index = found.upperBound
+        }
+        guard positions.count >= 2 else { return nil }
+        var parts: [Part] = []
+        for (start, end) in zip(positions, positions.dropFirst()) {
+            var section = Array(body[(start + delimiter.count)..<end])
+            guard section.starts(with: Array("\r\n".utf8)) else { continue }
+            section.removeFirst(2)
+            if section.suffix(2) == [13, 10] { section.removeLast(2) }
+            guard let split = section.firstRange(of: Array("\r\n\r\n".utf8), from: 0) else { return nil }
+            let head = String(decoding: section[..<split.lowerBound], as: UTF8.self)
+            var part = Part(content: Array(section[split.upperBound...]))
+            for line in head.components(separatedBy: "\r\n")
+            where line.lowercased().hasPrefix("content-disposition:") {
+                part.name = Self.parameter("name", in: line)
+                part.fileName = Self.parameter("filename", in: line)
+            }
+            parts.append(part)
+        }
+        return parts
+    }
+
+    private static func parameter(_ name: String, in line: String) -> String? {
+        for item in line.split(separator: ";") {
+            let pair = item.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0] == name {
+                return String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func firstRange(of needle: [UInt8], from start: Int) -> Range<Int>? {
+        guard !needle.isEmpty, self.count >= needle.count, start <= self.count - needle.count else { return nil }
+        for i in start...(self.count - needle.count) where self[i] == needle[0] {
+            if self[i..<(i + needle.count)].elementsEqual(needle) { return i..<(i + needle.count) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,46 @@
+import ChatProtocol
+import HummingbirdWebSocket
+import NIOWebSocket
+import Prometheus
+
+/// Runs one websocket: a child task writes the connection's ``Outbox`` while the calling task reads bounded
+/// messages and hands text to `onText`.
+///
+/// Returns when reading ends, for whatever reason (close frame, TCP drop, ping timeout, oversize message), so the
+/// caller's cleanup runs on every disconnect path (fixes D4). A read error is rethrown after the writer stopped, so
+/// the websocket library still closes with the matching code (1009 for an oversize message, 1007 for bad UTF-8).
+func driveWebSocket(
+    inbound: WebSocketInboundStream,
+    outbound: WebSocketOutboundWriter,
+    outbox: Outbox,
+    maxMessageSize: Int,
+    metrics: ServerMetrics,
+    onText: ([UInt8]) async -> Void
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask {
+            for await item in outbox.items {
+                switch item {
+                case .frame(let bytes):
+                    try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                    outbox.didWriteFrame()
+                case .close(let code, let reason):
+                    if code == .slowConsumer { metrics.slowConsumerCloses.increment() }
+                    try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+                    return
+                }
+            }
+        }
+        var readError: (any Error)?
+        do {
+            for try await message in inbound.messages(maxSize: maxMessageSize) {
+                if case .text(let text) = message { await onText(Array(text.utf8)) }
+            }
+        } catch {
+            readError = error
+        }
+        outbox.finish()
+        group.cancelAll()
+        if let readError { throw readError }
+    }
+}

@@ -1,0 +1,90 @@
+public import Logging
+
+/// Everything the reference server can be configured with; every field has a working default.
+///
+/// `chat-server` fills it from flags, `CHAT_*` environment variables and an optional JSON file (in that order of
+/// precedence); tests build it directly.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on.
+    public var host: String = "127.0.0.1"
+    /// The port to listen on; `0` picks a free one (tests).
+    public var port: Int = 8080
+    /// Where the SQLite database, uploaded objects and the generated JWT secret live.
+    public var dataDirectory: String = "./data"
+    /// The HS256 secret for channel tokens and upload signatures (at least 32 bytes). `nil` means: read
+    /// `<dataDirectory>/jwt-secret`, generating it on first start.
+    public var jwtSecret: String?
+    /// How long a channel token is valid.
+    public var tokenLifetime: Duration = .seconds(86_400)
+    /// A session unused for this long is dropped; every use extends it (sliding expiry).
+    public var sessionIdleTimeout: Duration = .seconds(30 * 86_400)
+    /// `Max-Age` of the `sid` cookie; refreshed on every `GET /api/user/me`.
+    public var cookieMaxAge: Int = 86_400
+    /// `Domain` of the cookies; `nil` (the default) leaves it out, so the cookie binds to the serving host.
+    public var cookieDomain: String?
+    /// Whether cookies carry `Secure` (turn on behind TLS).
+    public var secureCookies: Bool = false
+    /// The public origin (`http://host:port`) used in presigned URLs; `nil` uses the request's `Host` header.
+    public var publicBaseURL: String?
+
+    /// OAuth2 / OIDC provider settings for the "Google" login endpoints.
+    public var oauth = OAuthConfiguration()
+    /// Sizes, caps and rates.
+    public var limits = Limits()
+    /// Exposes `/conformance/echo`, a websocket echo on the chat socket's stack (Autobahn runs); loopback only.
+    public var conformanceEcho: Bool = false
+    /// The log level.
+    public var logLevel: Logger.Level = .info
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// OAuth2 authorization-code settings; any OAuth2/OIDC provider with a userinfo endpoint works.
+    public struct OAuthConfiguration: Sendable {
+        /// The client id registered with the provider.
+        public var clientID: String = ""
+        /// The client secret.
+        public var clientSecret: String = ""
+        /// The provider's authorization endpoint.
+        public var authorizationURL: String = "https://accounts.google.com/o/oauth2/auth"
+        /// The provider's token endpoint.
+        public var tokenURL: String = "https://oauth2.googleapis.com/token"
+        /// The provider's userinfo endpoint (JSON with `email`, `name`, `picture`).
+        public var userInfoURL: String = "https://www.googleapis.com/oauth2/v3/userinfo"
+        /// Where the provider sends the browser back to.
+        public var redirectURL: String = "http://localhost:8080/api/user/oauth2/google/callback"
+        /// The scopes requested.
+        public var scopes: [String] = [
+            "https://www.googleapis.com/auth/userinfo.email",
+            "https://www.googleapis.com/auth/userinfo.profile",
+        ]
+        /// Creates the default provider settings (Google).
+        public init() {}
+    }
+
+    /// Sizes, caps and rates, all bounded.
+    public struct Limits: Sendable {
+        /// Largest inbound chat websocket message (v1: 4096; larger closes with 1009).
+        public var maxChatFrameSize: Int = 4096
+        /// Largest inbound match websocket message (v1: 512; larger closes with 1009).
+        public var maxMatchFrameSize: Int = 512
+        /// Messages a channel may store; further text/file frames are refused.
+        public var maxMessagesPerChannel: Int = 5000
+        /// Messages per history page.
+        public var historyPageSize: Int = 5000
+        /// Frames queued for one websocket before it is closed with 4001 (slow consumer).
+        public var maxQueuedFrames: Int = 256
+        /// Interval of server pings; a peer that misses a pong for one interval is dropped.
+        public var pingInterval: Duration = .seconds(30)
+        /// Largest upload, for presigned PUT and each multipart request.
+        public var maxUploadSize: Int = 64 << 20
+        /// Lifetime of presigned upload and download URLs.
+        public var presignLifetime: Duration = .seconds(900)
+        /// Upload/download presign requests per second per channel (token-bucket refill rate).
+        public var uploadRate: Double = 200
+        /// Token-bucket capacity per channel.
+        public var uploadBurst: Int = 50
+        /// Creates the default limits.
+        public init() {}
+    }
+}

@@ -1,0 +1,79 @@
+import ChatProtocol
+import Synchronization
+
+/// The bounded send queue of one websocket.
+///
+/// Producers (fan-out, the matchmaker, shutdown) call ``send(_:)`` and ``close(_:reason:)`` without waiting; the
+/// connection's writer drains ``items``. When more than `capacity` frames are waiting, the queue stops accepting
+/// frames and asks the writer to close with ``WebSocketCloseCode/slowConsumer`` (4001): a frame is never dropped
+/// silently.
+final class Outbox: Sendable {
+    /// One thing for the writer to do.
+    enum Item: Sendable {
+        case frame([UInt8])
+        case close(WebSocketCloseCode, reason: String)
+    }
+
+    private struct State {
+        var queued = 0
+        var isClosed = false
+    }
+
+    /// The items, in order; ends after a close item.
+    let items: AsyncStream<Item>
+    private let continuation: AsyncStream<Item>.Continuation
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    init(capacity: Int) {
+        (self.items, self.continuation) = AsyncStream.makeStream(of: Item.self)
+        self.capacity = capacity
+    }
+
+    /// Queues a text frame; returns `false` when the queue is closed or has just overflowed.
+    @discardableResult
+    func send(_ frame: [UInt8]) -> Bool {
+        let overflowed: Bool? = self.state.withLock { state in
+            guard !state.isClosed else { return nil }
+            if state.queued >= self.capacity {
+                state.isClosed = true
+                return true
+            }
+            state.queued += 1
+            return false
+        }
+        switch overflowed {
+        case nil:
+            return false
+        case true?:
+            self.continuation.yield(.close(.slowConsumer, reason: "send queue overflow"))
+            self.continuation.finish()
+            return false
+        case false?:
+            self.continuation.yield(.frame(frame))
+            return true
+        }
+    }
+
+    /// Asks the writer to close the websocket after the frames already queued.
+    func close(_ code: WebSocketCloseCode, reason: String) {
+        let wasOpen = self.state.withLock { state in
+            defer { state.isClosed = true }
+            return !state.isClosed
+        }
+        guard wasOpen else { return }
+        self.continuation.yield(.close(code, reason: reason))
+        self.continuation.finish()
+    }
+
+    /// Ends the queue without a close item (the connection is gone).
+    func finish() {
+        self.state.withLock { $0.isClosed = true }
+        self.continuation.finish()
+    }
+
+    /// Called by the writer after it has written one frame.
+    func didWriteFrame() {
+        self.state.withLock { $0.queued -= 1 }
+    }
+}

@@ -1,0 +1,60 @@
+import Prometheus
+
+/// The server's Prometheus metrics, on a registry of its own (no global bootstrap, so tests can run several
+/// servers in one process).
+struct ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let chatConnections: Gauge
+    let matchConnections: Gauge
+    let messagesStored: Counter
+    let messagesRejected: Counter
+    let framesRejected: Counter
+    let matches: Counter
+    let slowConsumerCloses: Counter
+    let httpDuration: DurationHistogram
+
+    init() {
+        self.chatConnections = self.registry.makeGauge(
+            descriptor: Self.name("chat_websocket_connections", "Open chat websockets")
+        )
+        self.matchConnections = self.registry.makeGauge(
+            descriptor: Self.name("chat_match_connections", "Open match websockets")
+        )
+        self.messagesStored = self.registry.makeCounter(descriptor: Self.name("chat_messages_total", "Messages stored"))
+        self.messagesRejected = self.registry.makeCounter(
+            descriptor: Self.name(
+                "chat_messages_rejected_total",
+                "Text/file messages refused because the channel is full"
+            ),
+            labels: [("reason", "cap")]
+        )
+        self.framesRejected = self.registry.makeCounter(
+            descriptor: Self.name(
+                "chat_frames_rejected_total",
+                "Inbound chat frames dropped (malformed, forged identity, unknown event)"
+            )
+        )
+        self.matches = self.registry.makeCounter(descriptor: Self.name("chat_matches_total", "Pairs matched"))
+        self.slowConsumerCloses = self.registry.makeCounter(
+            descriptor: Self.name(
+                "chat_slow_consumer_closes_total",
+                "Websockets closed with 4001 because their send queue overflowed"
+            )
+        )
+        self.httpDuration = self.registry.makeDurationHistogram(
+            descriptor: Self.name("http_request_duration_seconds", "HTTP request latency"),
+            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)]
+        )
+    }
+
+    private static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    /// The text exposition format.
+    func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        self.registry.emit(into: &buffer)
+        return buffer
+    }
+}

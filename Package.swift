@@ -65,6 +65,21 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .testTarget(
+        name: "ChatClientSDKTests",
+        dependencies: ["ChatClientSDK"],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "EndToEndTests",
+        dependencies: [
+            "ChatClientSDK",
+            "ChatReferenceServer",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
         name: "ChatReferenceServerTests",
         dependencies: [
             "ChatReferenceServer",

@@ -261,6 +261,7 @@ public final class ChatSession: Sendable {
     func stop(_ ending: SessionStateMachine.Ending) {
         let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation? in
             if state.stopReason == nil { state.stopReason = ending }
+            if state.endReason == nil { state.endReason = Self.reason(of: ending) }
             return state.stopSignal
         }
         signal?.yield(ending)
@@ -557,15 +558,22 @@ public final class ChatSession: Sendable {
             }
         }
         for event in events {
-            try await self.buffer.yield(event)
             if case .left(let user) = event {
+                // The channel is over: refuse sends from now on, then deliver without waiting for buffer space
+                // (the stop request cancels this connection).
                 let reason = ChatError(
                     code: .channelClosed,
                     message: user == self.match.userID ? "you left the channel" : "the other member left the channel"
                 )
-                self.state.withLock { $0.leftDelivered = true }
+                let alreadyDelivered = self.state.withLock { state in
+                    defer { state.leftDelivered = true }
+                    return state.leftDelivered
+                }
                 self.stop(.channelEnded(reason))
+                if !alreadyDelivered { self.buffer.append(event) }
+                return
             }
+            try await self.buffer.yield(event)
         }
     }
 }

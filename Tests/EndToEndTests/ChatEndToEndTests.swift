@@ -1,0 +1,282 @@
+import ChatClientSDK
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ChatReferenceServer
+
+@Suite("End to end: the SDK against the reference server over real sockets", .serialized, .timeLimit(.minutes(1)))
+struct ChatEndToEndTests {
+    @Test("two clients match and chat with every event type")
+    func matchAndChat() async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            #expect(aliceMatch.channelID == bobMatch.channelID)
+            #expect(aliceMatch.peerID == bobMatch.userID)
+            #expect(bobMatch.peerID == aliceMatch.userID)
+            #expect(try await alice.user(bobMatch.userID).name == "bob")
+            #expect(try await alice.currentUser().name == "alice")
+
+            try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                try await aliceLog.expect("connected") { $0.isConnected }
+                try await aliceLog.expect("waiting") { $0 == .waiting(aliceMatch.userID) }
+                try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                    try await bobLog.expect("connected") { $0.isConnected }
+                    try await aliceLog.expect("bob joined") { $0 == .joined(bobMatch.userID) }
+                    #expect(Set(try await aliceSession.members()) == [aliceMatch.userID, bobMatch.userID])
+                    #expect(Set(try await aliceSession.onlineMembers()) == [aliceMatch.userID, bobMatch.userID])
+
+                    try await bobSession.startTyping()
+                    try await aliceLog.expect("typing") { $0 == .typingStarted(bobMatch.userID) }
+                    try await bobSession.stopTyping()
+                    try await aliceLog.expect("stopped typing") { $0 == .typingStopped(bobMatch.userID) }
+
+                    let localID = try await bobSession.send(text: "hello alice")
+                    let echo = try await bobLog.expectText("hello alice")
+                    #expect(echo.localID == localID, "the echo confirms the send")
+                    let received = try await aliceLog.expectText("hello alice")
+                    #expect(received.senderID == bobMatch.userID)
+                    #expect(received.localID == nil)
+                    #expect(try await aliceSession.firstUnseenMessage()?.id == received.id)
+
+                    try await aliceSession.markSeen(received)
+                    try await bobLog.expect("seen") { $0 == .seen(messageID: received.id, authorID: bobMatch.userID) }
+                    #expect(try await aliceSession.firstUnseenMessage() == nil)
+
+                    try await aliceSession.sendFile(Array("PNG bytes".utf8), named: "cat.png")
+                    let file = try await bobLog.expect("file") { $0.message?.file != nil }.message?.file
+                    #expect(file?.name == "cat.png")
+                    #expect(file?.isImage == true)
+
+                    var pages = 0
+                    var history: [ChatMessage] = []
+                    for try await page in aliceSession.history() {
+                        pages += 1
+                        history += page.messages
+                    }
+                    #expect(pages >= 1)
+                    #expect(history.map(\.text) == [nil, "hello alice"], "newest first")
+                    #expect(history.last?.isSeen == true)
+
+                    try await aliceSession.leave()
+                    try await bobLog.expect("alice left") { $0 == .left(aliceMatch.userID) }
+                    try await bobLog.expect("bob's session ended") {
+                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
+                        return false
+                    }
+                    try await aliceLog.expect("alice's own left") { $0 == .left(aliceMatch.userID) }
+                    let error = await #expect(throws: ChatError.self) { try await aliceSession.send(text: "too late") }
+                    #expect(error?.code == .invalidState)
+                }
+            }
+        }
+    }
+
+    @Test("an upload round-trip: presign, PUT with progress, file message, download URL, same bytes back")
+    func uploadRoundTrip() async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let progress = ProgressRecorder()
+            try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                try await aliceLog.expect("connected") { $0.isConnected }
+                try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                    try await bobLog.expect("connected") { $0.isConnected }
+                    let localID = try await aliceSession.sendFile(bytes, named: "Data.BIN") { progress.record($0) }
+                    let echo = try await aliceLog.expect("file echo") { $0.message?.file != nil }
+                    #expect(echo.message?.localID == localID)
+                    #expect(progress.last == ChatUploadProgress(bytesSent: bytes.count, totalBytes: bytes.count))
+                    let received = try await bobLog.expect("file") { $0.message?.file != nil }
+                    let file = try #require(received.message?.file)
+                    #expect(file.name == "Data.BIN")
+                    let url = try await bobSession.downloadURL(for: file)
+                    let downloaded = try await download(url)
+                    #expect(downloaded == bytes)
+
+                }
+            }
+        }
+    }
+
+    @Test("a file over maxUploadSize fails before any request; a failed PUT sends no file message")
+    func uploadChecks() async throws {
+        try await InProcessServer.with(configure: { $0.limits.maxUploadSize = 1000 }) { server in
+            var configuration = testConfiguration(server.baseURL)
+            configuration.maxUploadSize = 100
+            let alice = ChatClient(configuration: configuration)
+            var bobConfiguration = testConfiguration(server.baseURL)
+            bobConfiguration.maxUploadSize = 1 << 20
+            let bob = ChatClient(configuration: bobConfiguration)
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                try await aliceLog.expect("connected") { $0.isConnected }
+                let error = await #expect(throws: ChatError.self) {
+                    try await aliceSession.sendFile([UInt8](repeating: 1, count: 101), named: "big.txt")
+                }
+                #expect(error?.code == .uploadTooLarge)
+            }
+            try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                try await bobLog.expect("connected") { $0.isConnected }
+                // The server's presigned URL allows 1000 bytes; the SDK allows more, so the PUT itself fails.
+                let error = await #expect(throws: ChatError.self) {
+                    try await bobSession.sendFile([UInt8](repeating: 2, count: 5000), named: "big.txt")
+                }
+                #expect(error?.code == .uploadFailed)
+                try await bobSession.send(text: "after")
+                try await bobLog.expectText("after")
+                #expect(bobLog.messages.map(\.text) == ["after"], "no file message after a failed PUT")
+            }
+        }
+    }
+
+    @Test("cancelling a pending match leaves the wait list")
+    func cancelMatch() async throws {
+        try await InProcessServer.with { server in
+            let carol = ChatClient(configuration: testConfiguration(server.baseURL))
+            let carolUser = try await carol.signUp(name: "carol")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let error = await #expect(throws: ChatError.self) { _ = try await carol.match() }
+                    #expect(error?.code == .cancelled)
+                }
+                #expect(try await eventually { await server.state.matchmaker.waitingUsers == [carolUser.id] })
+                group.cancelAll()
+                try await group.waitForAll()
+            }
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers.isEmpty })
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            #expect(aliceMatch.channelID == bobMatch.channelID, "alice and bob pair with each other, not with carol")
+        }
+    }
+
+    @Test("the TCP connection drops mid-chat: the session recovers with no loss and no duplicate")
+    func dropRecovers() async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                let alice = ChatClient(configuration: testConfiguration("http://127.0.0.1:\(proxy.port)"))
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                        try await bobLog.expect("connected") { $0.isConnected }
+                        try await aliceLog.expect("bob joined") { $0 == .joined(bobMatch.userID) }
+                        try await bobSession.send(text: "m1")
+                        try await aliceLog.expectText("m1")
+
+                        proxy.setRefusing(true)
+                        proxy.dropAll()
+                        try await aliceLog.expect("reconnecting") { $0.isReconnecting }
+                        try await bobLog.expect("alice offline") { $0 == .offline(aliceMatch.userID) }
+                        // While alice is cut off: bob talks, alice queues a message.
+                        for text in ["m2", "m3", "m4"] {
+                            try await bobSession.send(text: text)
+                            try await bobLog.expectText(text)
+                        }
+                        let queued = try await aliceSession.send(text: "a1")
+                        proxy.setRefusing(false)
+
+                        try await aliceLog.expect("reconnected") { $0.isConnected }
+                        try await aliceLog.expectText("m4")
+                        let echo = try await aliceLog.expectText("a1")
+                        #expect(echo.localID == queued)
+                        try await bobLog.expectText("a1")
+                        try await bobSession.send(text: "m5")
+                        try await aliceLog.expectText("m5")
+
+                        #expect(aliceLog.messages.compactMap(\.text) == ["m1", "m2", "m3", "m4", "a1", "m5"])
+                        #expect(bobLog.messages.compactMap(\.text) == ["m1", "m2", "m3", "m4", "a1", "m5"])
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("an expired token is a typed error, before and during a session, with no retry")
+    func expiredToken() async throws {
+        try await InProcessServer.with(configure: { $0.tokenLifetime = .seconds(3) }) { server in
+            var configuration = testConfiguration(server.baseURL)
+            configuration.tokenExpiryMargin = .seconds(1)
+            let alice = ChatClient(configuration: configuration)
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            #expect(aliceMatch.expiresAt != nil)
+
+            // During a session: the SDK ends it at exp − margin with .tokenExpired.
+            try await alice.withRecordedSession(aliceMatch) { _, log in
+                try await log.expect("connected") { $0.isConnected }
+                try await log.expect("token expired", timeout: .seconds(10)) {
+                    if case .connection(.disconnected(let reason)) = $0 { return reason.code == .tokenExpired }
+                    return false
+                }
+                #expect((log.endError as? ChatError)?.code == .tokenExpired || log.endError == nil)
+                #expect(!log.events.contains { $0.isReconnecting })
+            }
+            // Before a session: opening one with an expired token throws at once.
+            let error = await #expect(throws: ChatError.self) {
+                try await alice.withSession(aliceMatch) { _ in }
+            }
+            #expect(error?.code == .tokenExpired)
+
+            // A match whose expiry the SDK does not know: the server refuses, and the session does not retry.
+            try await Task.sleep(for: .seconds(1))
+            var blind = bobMatch
+            blind.expiresAt = nil
+            try await bob.withRecordedSession(blind) { session, log in
+                try await log.expect("refused as expired") {
+                    if case .connection(.disconnected(let reason)) = $0 { return reason.code == .tokenExpired }
+                    return false
+                }
+                #expect(!log.events.contains { $0.isReconnecting })
+                let error = await #expect(throws: ChatError.self) { _ = try await session.members() }
+                #expect(error?.code == .tokenExpired)
+            }
+        }
+    }
+
+    @Test("misuse is a clear error: a double join, a send on a closed session")
+    func misuse() async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, _) = try await matchPair(alice, bob)
+            let escaped = try await alice.withRecordedSession(aliceMatch) { session, log in
+                try await log.expect("connected") { $0.isConnected }
+                let error = await #expect(throws: ChatError.self) { try await alice.withSession(aliceMatch) { _ in } }
+                #expect(error?.code == .invalidState)
+                return session
+            }
+            let error = await #expect(throws: ChatError.self) { try await escaped.send(text: "hi") }
+            #expect(error?.code == .invalidState)
+        }
+    }
+}
+
+extension ChatEvent {
+    var message: ChatMessage? {
+        if case .message(let message) = self { return message }
+        return nil
+    }
+}
+
+final class ProgressRecorder: Sendable {
+    private let values = Mutex<[ChatUploadProgress]>([])
+    func record(_ progress: ChatUploadProgress) { self.values.withLock { $0.append(progress) } }
+    var last: ChatUploadProgress? { self.values.withLock { $0.last } }
+}
+
+/// Polls a server-side condition (server state has no change notifications) until it holds or 5 s pass.
+func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}

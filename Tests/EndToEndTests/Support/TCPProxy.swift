@@ -1,0 +1,85 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A loopback TCP proxy in front of the server, so a test can cut connections the way a flaky network does: the
+/// client sees its socket close without a websocket close frame.
+final class TCPProxy: Sendable {
+    let port: Int
+    private let channels = Mutex<[any Channel]>([])
+    private let refusing = Mutex(false)
+
+    private init(port: Int) { self.port = port }
+
+    /// Runs a proxy to `127.0.0.1:targetPort` while `body` runs.
+    static func with<T: Sendable>(
+        targetPort: Int,
+        _ body: (TCPProxy) async throws -> T
+    ) async throws -> T {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let proxy = TCPProxy(port: listener.channel.localAddress?.port ?? 0)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await listener.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await connection in inbound {
+                            connections.addTask { await proxy.pipe(connection, targetPort: targetPort) }
+                        }
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            let result = try await body(proxy)
+            proxy.dropAll()
+            return result
+        }
+    }
+
+    /// Closes every open connection (both sides), like a network failure.
+    func dropAll() {
+        let open = self.channels.withLock { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in open { channel.close(promise: nil) }
+    }
+
+    /// While refusing, new connections are accepted and closed at once (the server seems down).
+    func setRefusing(_ refusing: Bool) {
+        self.refusing.withLock { $0 = refusing }
+    }
+
+    private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, targetPort: Int) async {
+        if self.refusing.withLock({ $0 }) {
+            try? await client.channel.close()
+            return
+        }
+        do {
+            let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: targetPort) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            self.channels.withLock { $0 += [client.channel, upstream.channel] }
+            try await client.executeThenClose { clientIn, clientOut in
+                try await upstream.executeThenClose { upstreamIn, upstreamOut in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { for try await bytes in clientIn { try await upstreamOut.write(bytes) } }
+                        group.addTask { for try await bytes in upstreamIn { try await clientOut.write(bytes) } }
+                        try await group.next()
+                        group.cancelAll()
+                    }
+                }
+            }
+        } catch {
+            try? await client.channel.close()
+        }
+    }
+}

@@ -71,6 +71,23 @@ final class EventLog: Sendable {
         return found
     }
 
+    /// Waits until every text in `texts` has arrived, in any order; returns them as they came.
+    @discardableResult
+    func expectTexts(_ texts: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws
+        -> [ChatMessage]
+    {
+        var found: [ChatMessage] = []
+        while found.count < texts.count {
+            let missing = texts.subtracting(found.compactMap(\.text))
+            let event = try await self.expect("texts \(missing)", sourceLocation: sourceLocation) { event in
+                if case .message(let m) = event, let text = m.text, missing.contains(text) { return true }
+                return false
+            }
+            if case .message(let message) = event { found.append(message) }
+        }
+        return found
+    }
+
     /// Waits for the text message `text`.
     @discardableResult
     func expectText(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> ChatMessage {

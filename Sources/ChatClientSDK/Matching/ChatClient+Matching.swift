@@ -1,12 +1,15 @@
+import Logging
+
 extension ChatClient {
     /// Waits until the server pairs you with a stranger, and returns the match.
     ///
     /// Cancelling the calling task closes the match socket, which takes you off the wait list, and throws
     /// ``ChatError/Code/cancelled``.
     /// - Returns: The match: channel, token, your id and (when the server lists it) the peer's id.
+    /// A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
     /// - Throws: ``ChatError`` with ``ChatError/Code/unauthorized`` when signed out, ``ChatError/Code/cancelled``
-    ///   when the task is cancelled, ``ChatError/Code/connectionClosed`` when the connection dropped before a
-    ///   match (call `match()` again).
+    ///   when the task is cancelled, ``ChatError/Code/connectionClosed`` when the policy's
+    ///   ``ReconnectPolicy/maxAttempts`` ran out.
     public func match() async throws -> ChatMatch {
         try await mappingErrors("waiting for a match") {
             try self.checkUsable()
@@ -17,15 +20,32 @@ extension ChatClient {
                 )
             }
             let me = try await self.selfID()
+            let token = try await self.waitForMatchToken()
+            var match = try ChatMatch(token: token, userID: me)
+            if let members = try? await self.send("GET", "/api/chat/users", auth: .bearer(token)),
+                let list = try? V1.UserIDList(jsonBytes: members.body)
+            {
+                match.peerID = list.userIDs.first { $0 != me }
+            }
+            return match
+        }
+    }
+
+    /// Holds a match socket open until the token arrives; a dropped socket is reopened with the reconnect policy
+    /// (the server keeps no ghost entry for it), so a flaky network does not end the wait.
+    private func waitForMatchToken() async throws -> String {
+        var delays = self.configuration.reconnectPolicy.delays()
+        var failures = 0
+        while true {
             let received = LockedBox<String?>(nil)
             let options = WebSocketOptions(
                 headers: self.cookieHeader,
                 maxMessageSize: 64 * 1024,
                 pingInterval: self.configuration.pingInterval
             )
-            let close: WebSocketClose
+            var dropped: ChatError
             do {
-                close = try await self.webSocket.connect(
+                let close = try await self.webSocket.connect(
                     url: self.webSocketBaseURL + "/api/match",
                     options: options,
                     logger: self.configuration.logger
@@ -37,28 +57,34 @@ extension ChatClient {
                         }
                     }
                 }
+                try Task.checkCancellation()
+                if let token = received.value { return token }
+                if let code = close.code, WebSocketCloseCode(rawValue: code).reconnectAdvice == .never {
+                    throw ChatError(
+                        code: WebSocketCloseCode(rawValue: code).errorCode,
+                        message: "the server closed the match socket (\(code))",
+                        closeCode: code
+                    )
+                }
+                dropped = ChatError(
+                    code: .connectionClosed,
+                    message: "the match socket closed before a match (close \(close.code.map(String.init) ?? "none"))",
+                    closeCode: close.code
+                )
             } catch let error as WebSocketConnectError {
                 try Task.checkCancellation()
                 if error.kind == .upgradeRejected {
-                    // Learn why (expired session, unknown user) from the same check over HTTP.
+                    // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
                     _ = try await self.currentUser()
                 }
-                throw ChatError(code: .connectionClosed, message: "could not open the match socket", cause: error)
+                dropped = ChatError(code: .connectionClosed, message: "could not open the match socket", cause: error)
             }
-            try Task.checkCancellation()
-            guard let token = received.value else {
-                throw ChatError(
-                    code: .connectionClosed,
-                    message: "the match socket closed before a match (close \(close.code.map(String.init) ?? "none"))"
-                )
+            failures += 1
+            if let maxAttempts = self.configuration.reconnectPolicy.maxAttempts, failures > maxAttempts {
+                throw dropped
             }
-            var match = try ChatMatch(token: token, userID: me)
-            if let members = try? await self.send("GET", "/api/chat/users", auth: .bearer(token)),
-                let list = try? V1.UserIDList(jsonBytes: members.body)
-            {
-                match.peerID = list.userIDs.first { $0 != me }
-            }
-            return match
+            self.configuration.logger.debug("match socket dropped; retrying", metadata: ["error": "\(dropped)"])
+            try await Task.sleep(for: delays.next() ?? .zero)
         }
     }
 }

@@ -22,7 +22,7 @@ struct InProcessServer {
         configuration.port = 0
         configuration.dataDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-e2e-\(UUID().uuidString)").path
-        configuration.logLevel = .critical
+        configuration.logLevel = ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil ? .debug : .critical
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = try await buildApplication(configuration: configuration) { port in portContinuation.yield(port) }
@@ -33,16 +33,22 @@ struct InProcessServer {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw E2EFailure("the server did not start") }
+            let result: Result<T, any Error>
             do {
-                let result = try await body(InProcessServer(port: port, server: server))
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-                return result
+                result = .success(try await body(InProcessServer(port: port, server: server)))
             } catch {
-                await group.triggerGracefulShutdown()
-                try? await tasks.waitForAll()
-                throw error
+                result = .failure(error)
             }
+            await group.triggerGracefulShutdown()
+            // Bounded: a graceful shutdown that stalls (reported to the server's owners) must not hang the suite.
+            tasks.addTask {
+                try await Task.sleep(for: .seconds(5))
+                FileHandle.standardError.write(Data("e2e: server shutdown took over 5 s; cancelling it\n".utf8))
+                throw CancellationError()
+            }
+            _ = try? await tasks.next()
+            tasks.cancelAll()
+            return try result.get()
         }
     }
 }
@@ -56,9 +62,14 @@ func testConfiguration(_ baseURL: String) -> ChatClient.Configuration {
         maxAttempts: 200,
         healthyConnectionDuration: .seconds(2)
     )
-    configuration.pingInterval = .seconds(2)
+    configuration.pingInterval = .seconds(5)
     configuration.requestTimeout = .seconds(10)
     configuration.tokenExpiryMargin = .zero
+    if ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil {
+        var logger = Logger(label: "sdk", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .trace
+        configuration.logger = logger
+    }
     return configuration
 }
 

@@ -239,7 +239,8 @@ public final class ChatClient: Sendable {
     }
 
     var webSocketBaseURL: String {
-        let base = self.configuration.baseURL.hasSuffix("/")
+        let base =
+            self.configuration.baseURL.hasSuffix("/")
             ? String(self.configuration.baseURL.dropLast()) : self.configuration.baseURL
         if base.hasPrefix("https://") { return "wss://" + base.dropFirst("https://".count) }
         if base.hasPrefix("http://") { return "ws://" + base.dropFirst("http://".count) }
@@ -247,7 +248,8 @@ public final class ChatClient: Sendable {
     }
 
     func url(_ path: String, query: [(String, String)] = []) -> String {
-        let base = self.configuration.baseURL.hasSuffix("/")
+        let base =
+            self.configuration.baseURL.hasSuffix("/")
             ? String(self.configuration.baseURL.dropLast()) : self.configuration.baseURL
         var url = base + path
         if !query.isEmpty {

@@ -84,7 +84,14 @@ struct MessageLedgerTests {
     func actions() {
         var ledger = MessageLedger(selfID: self.me)
         func action(_ payload: String) -> V1.Message {
-            V1.Message(messageID: MessageID(99), event: .action, userID: self.peer, payload: payload, seen: false, time: 0)
+            V1.Message(
+                messageID: MessageID(99),
+                event: .action,
+                userID: self.peer,
+                payload: payload,
+                seen: false,
+                time: 0
+            )
         }
         #expect(ledger.receive(action("istyping")) == [.typingStarted(self.peer)])
         #expect(ledger.receive(action("endtyping")) == [.typingStopped(self.peer)])
@@ -93,7 +100,14 @@ struct MessageLedgerTests {
         #expect(ledger.receive(action("offline")) == [.offline(self.peer)])
         #expect(ledger.receive(action("leaved")) == [.left(self.peer)])
         #expect(ledger.receive(action("dance")) == [.action("dance", from: self.peer)])
-        let seen = V1.Message(messageID: MessageID(100), event: .seen, userID: self.me, payload: "5", seen: true, time: 0)
+        let seen = V1.Message(
+            messageID: MessageID(100),
+            event: .seen,
+            userID: self.me,
+            payload: "5",
+            seen: true,
+            time: 0
+        )
         #expect(ledger.receive(seen) == [.seen(messageID: MessageID(5), authorID: self.me)])
     }
 }

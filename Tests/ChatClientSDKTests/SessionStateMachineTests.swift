@@ -11,9 +11,16 @@ struct SessionStateMachineTests {
         var machine = SessionStateMachine(policy: self.policy, seed: 3)
         machine.connecting()
         machine.connected()
-        #expect(machine.connectionEnded(.closed(code: nil, retryAfter: nil), uptime: .seconds(1)) == .reconnect(after: .zero, attempt: 1))
+        #expect(
+            machine.connectionEnded(.closed(code: nil, retryAfter: nil), uptime: .seconds(1))
+                == .reconnect(after: .zero, attempt: 1)
+        )
         machine.connecting()
-        guard case .reconnect(let delay, 2) = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        guard
+            case .reconnect(let delay, 2) = machine.connectionEnded(
+                .unreachable(ChatError(code: .connectionClosed)),
+                uptime: nil
+            )
         else {
             Issue.record("expected a second attempt")
             return
@@ -85,7 +92,10 @@ struct SessionStateMachineTests {
     func rejected() {
         var machine = SessionStateMachine(policy: self.policy)
         machine.connecting()
-        #expect(machine.connectionEnded(.rejected(ChatError(code: .serverError)), uptime: nil) == .reconnect(after: .zero, attempt: 1))
+        #expect(
+            machine.connectionEnded(.rejected(ChatError(code: .serverError)), uptime: nil)
+                == .reconnect(after: .zero, attempt: 1)
+        )
         machine.connecting()
         let expired = ChatError(code: .tokenExpired)
         #expect(machine.connectionEnded(.rejected(expired), uptime: nil) == .fail(expired))

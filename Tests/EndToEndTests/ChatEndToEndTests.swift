@@ -104,7 +104,8 @@ struct ChatEndToEndTests {
 
     @Test("a file over maxUploadSize fails before any request; a failed PUT sends no file message")
     func uploadChecks() async throws {
-        try await InProcessServer.with(configure: { $0.limits.maxUploadSize = 1000 }) { server in
+        let smallUploads: (inout ServerConfiguration) -> Void = { $0.limits.maxUploadSize = 1000 }
+        try await InProcessServer.with(configure: smallUploads) { server in
             var configuration = testConfiguration(server.baseURL)
             configuration.maxUploadSize = 100
             let alice = ChatClient(configuration: configuration)
@@ -200,7 +201,8 @@ struct ChatEndToEndTests {
 
     @Test("an expired token is a typed error, before and during a session, with no retry")
     func expiredToken() async throws {
-        try await InProcessServer.with(configure: { $0.tokenLifetime = .seconds(3) }) { server in
+        let shortTokens: (inout ServerConfiguration) -> Void = { $0.tokenLifetime = .seconds(3) }
+        try await InProcessServer.with(configure: shortTokens) { server in
             var configuration = testConfiguration(server.baseURL)
             configuration.tokenExpiryMargin = .seconds(1)
             let alice = ChatClient(configuration: configuration)

@@ -223,7 +223,9 @@ final class EventBuffer<Element: Sendable>: Sendable {
                 defer { state.consumer = nil }
                 return state.consumer
             }
-            consumer?.resume(throwing: ChatError(code: .cancelled, message: "the task iterating session.events was cancelled"))
+            consumer?.resume(
+                throwing: ChatError(code: .cancelled, message: "the task iterating session.events was cancelled")
+            )
         }
     }
 }

@@ -86,7 +86,13 @@ struct SessionStateMachine: Sendable {
                 switch closeCode.reconnectAdvice {
                 case .never:
                     return self.finishing(
-                        .fail(ChatError(code: closeCode.errorCode, message: "the server closed the chat (\(code))", closeCode: code))
+                        .fail(
+                            ChatError(
+                                code: closeCode.errorCode,
+                                message: "the server closed the chat (\(code))",
+                                closeCode: code
+                            )
+                        )
                     )
                 case .afterTokenRefresh:
                     return self.finishing(

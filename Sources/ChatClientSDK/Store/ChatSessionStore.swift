@@ -51,7 +51,7 @@ public final class ChatMemoryStore: ChatSessionStore {
     /// The delivered messages of a channel, oldest first.
     /// - Parameter channelID: The channel.
     /// - Returns: The stored messages.
-    public func messages(in channelID: ChannelID) async throws -> [ChatMessage] {
+    public func messages(in channelID: ChannelID) async -> [ChatMessage] {
         self.state.withLock { $0.messages[channelID] ?? [] }
     }
 
@@ -59,25 +59,25 @@ public final class ChatMemoryStore: ChatSessionStore {
     /// - Parameters:
     ///   - messages: The messages, oldest first.
     ///   - channelID: The channel.
-    public func append(_ messages: [ChatMessage], to channelID: ChannelID) async throws {
+    public func append(_ messages: [ChatMessage], to channelID: ChannelID) async {
         self.state.withLock { $0.messages[channelID, default: []].append(contentsOf: messages) }
     }
 
     /// Records a match.
     /// - Parameter match: The match.
-    public func saveMatch(_ match: ChatMatch) async throws {
+    public func saveMatch(_ match: ChatMatch) async {
         self.state.withLock { $0.matches[match.channelID] = match }
     }
 
     /// The saved matches.
     /// - Returns: The matches, in no particular order.
-    public func matches() async throws -> [ChatMatch] {
+    public func matches() async -> [ChatMatch] {
         self.state.withLock { Array($0.matches.values) }
     }
 
     /// Forgets a channel.
     /// - Parameter channelID: The channel.
-    public func removeChannel(_ channelID: ChannelID) async throws {
+    public func removeChannel(_ channelID: ChannelID) async {
         self.state.withLock {
             $0.messages[channelID] = nil
             $0.matches[channelID] = nil

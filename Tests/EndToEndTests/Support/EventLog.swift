@@ -73,7 +73,10 @@ final class EventLog: Sendable {
 
     /// Waits until every text in `texts` has arrived, in any order; returns them as they came.
     @discardableResult
-    func expectTexts(_ texts: Set<String>, sourceLocation: SourceLocation = #_sourceLocation) async throws
+    func expectTexts(
+        _ texts: Set<String>,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
         -> [ChatMessage]
     {
         var found: [ChatMessage] = []

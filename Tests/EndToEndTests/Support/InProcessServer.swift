@@ -20,14 +20,18 @@ struct InProcessServer {
     ) async throws -> T {
         var configuration = ServerConfiguration()
         configuration.port = 0
-        configuration.dataDirectory = FileManager.default.temporaryDirectory
+        configuration.dataDirectory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-e2e-\(UUID().uuidString)").path
         configuration.logLevel = ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil ? .debug : .critical
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = try await buildApplication(configuration: configuration) { port in portContinuation.yield(port) }
         let group = ServiceGroup(
-            configuration: .init(services: [server], logger: Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: [server],
+                logger: Logger(label: "e2e", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
         )
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -24,7 +24,7 @@ extension ChatClient {
         /// The largest file ``ChatSession/sendFile(_:named:progress:)`` uploads, in bytes.
         public var maxUploadSize: Int
         /// How long before a channel token's expiry the session stops and reports
-        /// ``ChatError/Code/tokenExpired``, so the failure never shows up as silently dropped frames.
+        /// `ChatError.Code.tokenExpired`, so the failure never shows up as silently dropped frames.
         public var tokenExpiryMargin: Duration
         /// Where sessions keep transcripts and matches; `nil` keeps nothing beyond the session.
         public var store: (any ChatSessionStore)?

@@ -58,7 +58,7 @@ public final class ChatClient: Sendable {
 
     /// Runs the client until ``beginGracefulShutdown()`` is called or the task is cancelled, then closes every open
     /// session. It has the shape of a swift-service-lifecycle `Service`.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` if the client is already running or was shut down.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` if the client is already running or was shut down.
     public func run() async throws {
         try self.state.withLock { state in
             if state.isShutDown {
@@ -86,7 +86,7 @@ public final class ChatClient: Sendable {
         }
     }
 
-    /// Asks ``run()`` to return: open sessions close, and later calls fail with ``ChatError/Code/invalidState``.
+    /// Asks ``run()`` to return: open sessions close, and later calls fail with `ChatError.Code.invalidState`.
     public func beginGracefulShutdown() {
         self.shutdown.continuation.finish()
     }
@@ -112,7 +112,7 @@ public final class ChatClient: Sendable {
     /// Creates a guest account and signs in as it (the client keeps the session cookie).
     /// - Parameter name: The display name; must not be empty.
     /// - Returns: The new user.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidParameter`` for an empty name, ``ChatError/Code/cancelled``
+    /// - Throws: `ChatError` with `ChatError.Code.invalidParameter` for an empty name, `ChatError.Code.cancelled`
     ///   when the task is cancelled, or the server's error.
     public func signUp(name: String) async throws -> ChatUser {
         try await mappingErrors("signing up") {
@@ -134,8 +134,8 @@ public final class ChatClient: Sendable {
 
     /// The signed-in user.
     /// - Returns: The user the session cookie belongs to.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/unauthorized`` when signed out or the session expired,
-    ///   ``ChatError/Code/cancelled`` when the task is cancelled.
+    /// - Throws: `ChatError` with `ChatError.Code.unauthorized` when signed out or the session expired,
+    ///   `ChatError.Code.cancelled` when the task is cancelled.
     public func currentUser() async throws -> ChatUser {
         try await mappingErrors("fetching the current user") {
             try self.checkUsable()
@@ -149,8 +149,8 @@ public final class ChatClient: Sendable {
     /// Looks up any user by id.
     /// - Parameter id: The user's id.
     /// - Returns: The user.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/userNotFound``, ``ChatError/Code/unauthorized`` when signed
-    ///   out, or ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.userNotFound`, `ChatError.Code.unauthorized` when signed
+    ///   out, or `ChatError.Code.cancelled`.
     public func user(_ id: UserID) async throws -> ChatUser {
         try await mappingErrors("looking up a user") {
             try self.checkUsable()
@@ -184,8 +184,8 @@ public final class ChatClient: Sendable {
     ///   - isolation: The actor `body` runs on; inferred.
     ///   - body: Your code; the session is valid only inside it.
     /// - Returns: What `body` returns.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when a session for this channel is already
-    ///   open (a double join) or the client was shut down, ``ChatError/Code/tokenExpired`` when the match's token
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when a session for this channel is already
+    ///   open (a double join) or the client was shut down, `ChatError.Code.tokenExpired` when the match's token
     ///   is already expired, or whatever `body` throws.
     public func withSession<Result>(
         _ match: ChatMatch,
@@ -263,7 +263,7 @@ public final class ChatClient: Sendable {
         return [("Cookie", "sid=\(cookie)")]
     }
 
-    /// Sends a request to the chat server and returns a 2xx response; anything else becomes a ``ChatError``.
+    /// Sends a request to the chat server and returns a 2xx response; anything else becomes a `ChatError`.
     func send(
         _ method: String,
         _ path: String,

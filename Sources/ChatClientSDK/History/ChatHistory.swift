@@ -21,7 +21,7 @@ public struct ChatHistoryPage: Hashable, Sendable {
 public struct ChatHistory: AsyncSequence, Sendable {
     /// Each element is one page.
     public typealias Element = ChatHistoryPage
-    /// The sequence throws ``ChatError`` only.
+    /// The sequence throws `ChatError` only.
     public typealias Failure = any Error
 
     let session: ChatSession
@@ -34,8 +34,8 @@ public struct ChatHistory: AsyncSequence, Sendable {
 
         /// Fetches the next (older) page.
         /// - Returns: The page, or `nil` after the oldest one.
-        /// - Throws: ``ChatError`` from the request (for example ``ChatError/Code/tokenExpired``), or
-        ///   ``ChatError/Code/cancelled``.
+        /// - Throws: `ChatError` from the request (for example `ChatError.Code.tokenExpired`), or
+        ///   `ChatError.Code.cancelled`.
         public mutating func next() async throws -> ChatHistoryPage? {
             guard !self.isDone else { return nil }
             let state = self.pageState

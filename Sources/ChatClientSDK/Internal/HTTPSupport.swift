@@ -41,7 +41,7 @@ func base64URLPadded(_ text: String) -> String {
         .replacingOccurrences(of: "/", with: "_")
 }
 
-/// Maps any error from a public entry point to a ``ChatError``, turning cancellation into `.cancelled`.
+/// Maps any error from a public entry point to a `ChatError`, turning cancellation into `.cancelled`.
 func chatError(_ error: any Error, while action: String) -> ChatError {
     if let error = error as? ChatError { return error }
     if error is CancellationError || Task.isCancelled {

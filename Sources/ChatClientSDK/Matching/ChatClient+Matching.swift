@@ -4,11 +4,11 @@ extension ChatClient {
     /// Waits until the server pairs you with a stranger, and returns the match.
     ///
     /// Cancelling the calling task closes the match socket, which takes you off the wait list, and throws
-    /// ``ChatError/Code/cancelled``.
+    /// `ChatError.Code.cancelled`.
     /// - Returns: The match: channel, token, your id and (when the server lists it) the peer's id.
     /// A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/unauthorized`` when signed out, ``ChatError/Code/cancelled``
-    ///   when the task is cancelled, ``ChatError/Code/connectionClosed`` when the policy's
+    /// - Throws: `ChatError` with `ChatError.Code.unauthorized` when signed out, `ChatError.Code.cancelled`
+    ///   when the task is cancelled, `ChatError.Code.connectionClosed` when the policy's
     ///   ``ReconnectPolicy/maxAttempts`` ran out.
     public func match() async throws -> ChatMatch {
         try await mappingErrors("waiting for a match") {

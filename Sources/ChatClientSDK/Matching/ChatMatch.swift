@@ -36,7 +36,7 @@ public struct ChatMatch: Hashable, Sendable {
     ///   - token: The channel token received from the match endpoint.
     ///   - userID: Your user id.
     ///   - peerID: The other member, if known.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidToken`` when the token's claims cannot be read.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidToken` when the token's claims cannot be read.
     public init(token: String, userID: UserID, peerID: UserID? = nil) throws {
         let claims: ChannelTokenClaims
         do {

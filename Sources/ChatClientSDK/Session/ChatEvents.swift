@@ -3,17 +3,17 @@ import Synchronization
 /// The events of a ``ChatSession``: one typed, ordered `AsyncSequence`.
 ///
 /// The sequence is **unicast**: iterate it from one task, once. A second iterator throws
-/// ``ChatError/Code/invalidState`` instead of stealing events. The buffer between the network and your loop is
+/// `ChatError.Code.invalidState` instead of stealing events. The buffer between the network and your loop is
 /// bounded (``ChatClient/Configuration/maxBufferedEvents``); when it is full the session stops reading from the
 /// network until you catch up (back-pressure) — events are never dropped.
 ///
-/// The sequence ends (returns `nil`) after the channel ends normally, and throws the ``ChatError`` that ended the
-/// session otherwise (for example ``ChatError/Code/tokenExpired`` or ``ChatError/Code/unauthorized``). Cancelling
-/// the iterating task throws ``ChatError/Code/cancelled``.
+/// The sequence ends (returns `nil`) after the channel ends normally, and throws the `ChatError` that ended the
+/// session otherwise (for example `ChatError.Code.tokenExpired` or `ChatError.Code.unauthorized`). Cancelling
+/// the iterating task throws `ChatError.Code.cancelled`.
 public struct ChatEvents: AsyncSequence, Sendable {
     /// Each element is one event.
     public typealias Element = ChatEvent
-    /// The sequence throws ``ChatError`` only.
+    /// The sequence throws `ChatError` only.
     public typealias Failure = any Error
 
     let buffer: EventBuffer<ChatEvent>
@@ -25,8 +25,8 @@ public struct ChatEvents: AsyncSequence, Sendable {
 
         /// The next event.
         /// - Returns: The event, or `nil` after the session ended normally.
-        /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` for a second iterator,
-        ///   ``ChatError/Code/cancelled`` when the task is cancelled, or the error that ended the session.
+        /// - Throws: `ChatError` with `ChatError.Code.invalidState` for a second iterator,
+        ///   `ChatError.Code.cancelled` when the task is cancelled, or the error that ended the session.
         public mutating func next() async throws -> ChatEvent? {
             if self.isSecondIterator {
                 throw ChatError(

@@ -60,10 +60,10 @@ public final class ChatSession: Sendable {
     /// While disconnected the message waits and is sent after the reconnect, once.
     /// - Parameter text: The text; not empty, and small enough for the server's frame limit.
     /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidParameter`` for empty text,
-    ///   ``ChatError/Code/messageTooLarge`` when the frame would exceed ``ChatClient/Configuration/maxMessageSize``,
-    ///   ``ChatError/Code/rateLimited`` when too many sends await confirmation, ``ChatError/Code/invalidState`` when
-    ///   the session has ended, ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidParameter` for empty text,
+    ///   `ChatError.Code.messageTooLarge` when the frame would exceed ``ChatClient/Configuration/maxMessageSize``,
+    ///   `ChatError.Code.rateLimited` when too many sends await confirmation, `ChatError.Code.invalidState` when
+    ///   the session has ended, `ChatError.Code.cancelled`.
     @discardableResult
     public func send(text: String) async throws -> ChatLocalMessageID {
         try await mappingErrors("sending a message") {
@@ -108,8 +108,8 @@ public final class ChatSession: Sendable {
     ///
     /// Queued while disconnected and sent once. Marking your own messages does nothing.
     /// - Parameter message: A message received in this channel.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
-    ///   ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has ended,
+    ///   `ChatError.Code.cancelled`.
     public func markSeen(_ message: ChatMessage) async throws {
         try await mappingErrors("marking a message seen") {
             try self.checkOpen()
@@ -123,15 +123,15 @@ public final class ChatSession: Sendable {
     }
 
     /// Tells the other member you started typing. Dropped while disconnected (it would be stale by the reconnect).
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
-    ///   ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has ended,
+    ///   `ChatError.Code.cancelled`.
     public func startTyping() async throws {
         try await mappingErrors("sending a typing indicator") { try self.sendTyping(.isTyping) }
     }
 
     /// Tells the other member you stopped typing. Dropped while disconnected.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has ended,
-    ///   ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has ended,
+    ///   `ChatError.Code.cancelled`.
     public func stopTyping() async throws {
         try await mappingErrors("sending a typing indicator") { try self.sendTyping(.endTyping) }
     }
@@ -146,8 +146,8 @@ public final class ChatSession: Sendable {
 
     /// Ends the channel for both members. The session then ends: ``events`` reports ``ChatEvent/left(_:)`` and
     /// finishes.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/invalidState`` when the session has already ended, the
-    ///   server's error (for example ``ChatError/Code/tokenExpired``), or ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has already ended, the
+    ///   server's error (for example `ChatError.Code.tokenExpired`), or `ChatError.Code.cancelled`.
     public func leave() async throws {
         try await mappingErrors("leaving the channel") {
             try self.checkOpen()
@@ -167,8 +167,8 @@ public final class ChatSession: Sendable {
 
     /// The members of the channel.
     /// - Returns: Both members' ids.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/tokenExpired``, ``ChatError/Code/channelNotFound``, or
-    ///   ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.tokenExpired`, `ChatError.Code.channelNotFound`, or
+    ///   `ChatError.Code.cancelled`.
     public func members() async throws -> [UserID] {
         try await mappingErrors("listing members") {
             try self.checkTokenNotExpired()
@@ -179,7 +179,7 @@ public final class ChatSession: Sendable {
 
     /// The members currently connected to the channel.
     /// - Returns: The online members' ids (possibly empty).
-    /// - Throws: ``ChatError`` with ``ChatError/Code/tokenExpired`` or ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.tokenExpired` or `ChatError.Code.cancelled`.
     public func onlineMembers() async throws -> [UserID] {
         try await mappingErrors("listing online members") {
             try self.checkTokenNotExpired()
@@ -213,7 +213,7 @@ public final class ChatSession: Sendable {
     /// The message to scroll to when the chat opens: the oldest of the other member's messages that you have not
     /// seen yet, after the newest one you have seen.
     /// - Returns: That message, or `nil` when you have seen everything (scroll to the bottom).
-    /// - Throws: ``ChatError`` from the history requests, or ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` from the history requests, or `ChatError.Code.cancelled`.
     public func firstUnseenMessage() async throws -> ChatMessage? {
         try await mappingErrors("finding the first unseen message") {
             var candidate: ChatMessage?

@@ -30,10 +30,10 @@ extension ChatSession {
     ///   - fileName: The name to show, for example `"cat.png"`; its extension names the stored object.
     ///   - progress: Called as the bytes go out.
     /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
-    /// - Throws: ``ChatError`` with ``ChatError/Code/uploadTooLarge`` above
-    ///   ``ChatClient/Configuration/maxUploadSize``, ``ChatError/Code/uploadFailed`` when the storage refused the
-    ///   bytes, ``ChatError/Code/rateLimited`` when the server throttles uploads, ``ChatError/Code/tokenExpired``,
-    ///   ``ChatError/Code/invalidState`` when the session has ended, or ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.uploadTooLarge` above
+    ///   ``ChatClient/Configuration/maxUploadSize``, `ChatError.Code.uploadFailed` when the storage refused the
+    ///   bytes, `ChatError.Code.rateLimited` when the server throttles uploads, `ChatError.Code.tokenExpired`,
+    ///   `ChatError.Code.invalidState` when the session has ended, or `ChatError.Code.cancelled`.
     @discardableResult
     public func sendFile(
         _ bytes: [UInt8],
@@ -94,9 +94,9 @@ extension ChatSession {
     /// Resolves where a shared file can be downloaded from.
     /// - Parameter file: A file from a ``ChatMessage``.
     /// - Returns: A URL to `GET` the file from (short-lived when presigned).
-    /// - Throws: ``ChatError`` with ``ChatError/Code/unauthorized`` for a file of another channel,
-    ///   ``ChatError/Code/tokenExpired``, ``ChatError/Code/invalidParameter`` when the file has no location, or
-    ///   ``ChatError/Code/cancelled``.
+    /// - Throws: `ChatError` with `ChatError.Code.unauthorized` for a file of another channel,
+    ///   `ChatError.Code.tokenExpired`, `ChatError.Code.invalidParameter` when the file has no location, or
+    ///   `ChatError.Code.cancelled`.
     public func downloadURL(for file: ChatFile) async throws -> String {
         try await mappingErrors("resolving a download URL") {
             if let key = file.objectKey {

@@ -1,7 +1,7 @@
 import ChatProtocol
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdWebSocket
 
 /// The request context of every route, HTTP and websocket alike.

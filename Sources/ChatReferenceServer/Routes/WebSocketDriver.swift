@@ -1,5 +1,6 @@
 import ChatProtocol
 import HummingbirdWebSocket
+import NIOCore
 import NIOWebSocket
 import Prometheus
 
@@ -34,7 +35,18 @@ func driveWebSocket(
         var readError: (any Error)?
         do {
             for try await message in inbound.messages(maxSize: maxMessageSize) {
-                if case .text(let text) = message { await onText(Array(text.utf8)) }
+                // The library bounds fragmented messages by `maxSize` but single frames only by the server-wide
+                // frame limit, so the per-endpoint limit is checked here too.
+                switch message {
+                case .text(let text) where text.utf8.count <= maxMessageSize:
+                    await onText(Array(text.utf8))
+                case .binary(let buffer) where buffer.readableBytes <= maxMessageSize:
+                    break  // binary frames are ignored, as upstream does
+                default:
+                    outbox.close(.messageTooBig, reason: "message too big")
+                    try await group.next()  // the writer sends the close frame
+                    return
+                }
             }
         } catch {
             readError = error

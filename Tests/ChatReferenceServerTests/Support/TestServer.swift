@@ -7,8 +7,10 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import ServiceLifecycle
+import Synchronization
 import Testing
 import WSClient
+import WSCore
 
 @testable import ChatReferenceServer
 
@@ -133,17 +135,18 @@ struct TestServer {
 
     // MARK: Websockets
 
-    /// Connects a websocket and runs `body` with it; returns the close frame the server sent, if any.
+    /// Connects a websocket and runs `body` with it; returns the body's result and the close code the server sent.
     @discardableResult
-    func withSocket(
+    func withSocket<T: Sendable>(
         _ path: String,
         cookie: String? = nil,
-        _ body: @escaping @Sendable (TestSocket) async throws -> Void
-    ) async throws -> WebSocketCloseFrame? {
+        _ body: @escaping @Sendable (TestSocket) async throws -> T
+    ) async throws -> (value: T, closeCode: UInt16?) {
         var configuration = WebSocketClientConfiguration()
         configuration.maxFrameSize = 1 << 20
         if let cookie { configuration.additionalHeaders[.cookie] = "sid=\(cookie)" }
-        return try await WebSocketClient.connect(
+        let result = Mutex<T?>(nil)
+        let close = try await WebSocketClient.connect(
             url: "ws://127.0.0.1:\(self.port)\(path)",
             configuration: configuration,
             logger: Logger(label: "ws", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -156,10 +159,13 @@ struct TestServer {
                         if case .text(let text) = message { continuation.yield(text) }
                     }
                 }
-                try await body(TestSocket(outbound: outbound, messages: stream))
+                let value = try await body(TestSocket(outbound: outbound, messages: stream))
+                result.withLock { $0 = value }
                 group.cancelAll()
             }
         }
+        let value = try #require(result.withLock { $0 })
+        return (value, close.map { UInt16(webSocketErrorCode: $0.closeCode) })
     }
 
     /// Polls `condition` until it holds or 5 s pass.

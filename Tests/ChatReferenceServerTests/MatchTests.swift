@@ -72,8 +72,8 @@ struct MatchTests {
     func oneOfTwoTabsCloses() async throws {
         try await TestServer.with { server in
             let alice = try await server.signUp("alice")
-            let first = try #require(RawSocket(port: server.port, path: "/api/match", cookie: alice.sid))
-            let second = try #require(RawSocket(port: server.port, path: "/api/match", cookie: alice.sid))
+            let first = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: alice.sid))
+            let second = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: alice.sid))
             #expect(try await server.eventually { await server.state.matchmaker.connectionCount(alice.id) == 2 })
             first.drop()
             #expect(try await server.eventually { await server.state.matchmaker.connectionCount(alice.id) == 1 })
@@ -103,17 +103,23 @@ struct MatchTests {
                     try await socket.close()
                 }
             case .tcpFin, .tcpReset:
-                let socket = try #require(RawSocket(port: server.port, path: "/api/match", cookie: ghost.sid))
+                let socket = try #require(
+                    await RawSocket.connect(port: server.port, path: "/api/match", cookie: ghost.sid)
+                )
                 #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [ghost.id] })
                 socket.drop(reset: path == .tcpReset)
             case .oversizeFrame:
-                let socket = try #require(RawSocket(port: server.port, path: "/api/match", cookie: ghost.sid))
+                let socket = try #require(
+                    await RawSocket.connect(port: server.port, path: "/api/match", cookie: ghost.sid)
+                )
                 #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [ghost.id] })
                 socket.sendText(size: 513)
-                #expect(socket.readCloseCode() == 1009)
+                #expect(await socket.readCloseCode() == 1009)
                 socket.drop()
             case .pingTimeout:
-                let socket = try #require(RawSocket(port: server.port, path: "/api/match", cookie: ghost.sid))
+                let socket = try #require(
+                    await RawSocket.connect(port: server.port, path: "/api/match", cookie: ghost.sid)
+                )
                 #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [ghost.id] })
                 // Never answers the pings; the server drops it after one missed pong.
                 #expect(try await server.eventually { await server.state.matchmaker.waitingUsers.isEmpty })
@@ -122,7 +128,7 @@ struct MatchTests {
             #expect(try await server.eventually { await server.state.matchmaker.waitingUsers.isEmpty })
             // The next user waits instead of being paired with the ghost.
             let next = try await server.signUp("next")
-            let socket = try #require(RawSocket(port: server.port, path: "/api/match", cookie: next.sid))
+            let socket = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: next.sid))
             #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [next.id] })
             socket.drop()
         }
@@ -131,7 +137,7 @@ struct MatchTests {
     @Test("The match socket needs a session: 401 without one, 404 for a vanished user")
     func matchNeedsSession() async throws {
         try await TestServer.with { server in
-            #expect(RawSocket(port: server.port, path: "/api/match") == nil)
+            #expect(await RawSocket.connect(port: server.port, path: "/api/match") == nil)
             let result = try await server.request("GET", "/api/match")
             #expect(result.status == 401)
         }

@@ -1,16 +1,33 @@
+import Dispatch
+
 #if canImport(Glibc)
 import Glibc
+private let systemConnect = Glibc.connect
 #elseif canImport(Darwin)
 import Darwin
+private let systemConnect = Darwin.connect
 #endif
 
 /// A bare TCP socket that performs a websocket handshake by hand, so tests can misbehave in ways a websocket client
 /// library will not: vanish without a close frame, never answer pings, send oversize frames.
-final class RawSocket {
+///
+/// Blocking calls run on a Dispatch queue, never on the Swift concurrency pool, which the in-process server needs.
+final class RawSocket: @unchecked Sendable {
     private let fd: Int32
 
     /// Connects to `127.0.0.1:port` and upgrades `path`; returns `nil` when the upgrade is refused.
-    init?(port: Int, path: String, cookie: String? = nil) {
+    static func connect(port: Int, path: String, cookie: String? = nil) async -> RawSocket? {
+        await Self.offPool { RawSocket(port: port, path: path, cookie: cookie) }
+    }
+
+    /// Runs blocking work on a Dispatch thread.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+
+    private init?(port: Int, path: String, cookie: String?) {
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)  // reads never block a test for long
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -20,7 +37,7 @@ final class RawSocket {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                systemConnect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard connected == 0 else { return nil }
@@ -61,7 +78,11 @@ final class RawSocket {
     }
 
     /// Reads frames until a close frame arrives; returns its code, or `nil` if the connection ended first.
-    func readCloseCode() -> UInt16? {
+    func readCloseCode() async -> UInt16? {
+        await Self.offPool { self.blockingReadCloseCode() }
+    }
+
+    private func blockingReadCloseCode() -> UInt16? {
         while true {
             let header = self.read(2)
             guard header.count == 2 else { return nil }

@@ -118,7 +118,9 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: .init(
                 ws: .init(
-                    maxFrameSize: max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
+                    maxFrameSize: configuration.conformanceEcho
+                        ? ConformanceEchoRoute.maxMessageSize
+                        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
                     autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
                     closeTimeout: .seconds(5),
                     validateUTF8: true

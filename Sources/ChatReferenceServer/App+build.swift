@@ -89,7 +89,7 @@ public func buildApplication(
     )
 
     let router = Router(context: ChatRequestContext.self)
-    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics))
+    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics, logger: logger))
     router.get("health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
     router.get("metrics") { _, _ in
         Response(

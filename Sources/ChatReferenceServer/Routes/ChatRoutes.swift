@@ -12,6 +12,7 @@ struct ChatRoutes {
     func register(on router: Router<ChatRequestContext>) {
         router.ws("api/chat") { request, _ in
             _ = try await self.handshake(request)
+            try request.requireWebSocketUpgrade()
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let (user, channel) = try? await self.handshake(context.request) else { return }

@@ -13,6 +13,7 @@ struct MatchRoutes {
         router.ws("api/match") { request, _ in
             let user = try await self.state.sessionUser(request)
             guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
+            try request.requireWebSocketUpgrade()
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             // Checked again: the handshake's result is not passed along by the router.

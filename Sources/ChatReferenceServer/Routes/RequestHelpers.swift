@@ -35,6 +35,12 @@ extension Request {
         return value.removingPercentEncoding ?? value
     }
 
+    /// Whether this is a websocket upgrade request; a plain GET on a websocket path gets 400, as upstream's
+    /// gorilla answers (without its appended second body, D19).
+    func requireWebSocketUpgrade() throws {
+        guard self.headers[.upgrade]?.lowercased() == "websocket" else { throw ChatHTTPError(.invalidParameter) }
+    }
+
     /// The token of an `Authorization: <scheme> <token>` header. Like upstream, exactly two space-separated parts;
     /// unlike upstream, the scheme must be `Bearer` (case-insensitive, D29).
     var bearerToken: String? {

@@ -183,6 +183,48 @@ struct ChatFlowTests {
         }
     }
 
+    @Test(
+        "A peer that stops reading is cut off (4001 queued, TCP dropped after the grace period); its peer sees offline"
+    )
+    func slowConsumerOverSockets() async throws {
+        try await TestServer.with { configuration in
+            configuration.limits.maxQueuedFrames = 8
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id, bob.id])
+            let slow = try #require(
+                await RawSocket.connect(
+                    port: server.port,
+                    path: "/api/chat?uid=\(alice.id)&access_token=\(token)",
+                    receiveBuffer: 1024
+                )
+            )
+            try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+                try await b.expectAction("joined", by: bob.id)
+                let text = String(repeating: "x", count: 3900)
+                var sent = 0
+                while sent < 2000 {
+                    try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"\#(text)"}"#)
+                    sent += 1
+                    // Bob reads his own echo (or Alice's offline), so only Alice falls behind.
+                    let frame = try #require(try await b.next())
+                    if frame["event"] as? Int == 1 {
+                        #expect(frame["payload"] as? String == "offline")
+                        #expect(frame["user_id"] as? String == alice.id.description)
+                        break
+                    }
+                }
+                #expect(sent < 2000)
+            }
+            // The close frame could not be delivered through a closed window, so the connection was dropped.
+            #expect(await slow.readCloseCode() != 1000)
+            slow.drop()
+            let metrics = try await server.request("GET", "/metrics")
+            #expect(metrics.text.contains("chat_slow_consumer_closes_total 1"))
+        }
+    }
+
     @Test("A slow reader whose queue overflows is closed with 4001")
     func slowConsumer() async throws {
         try await TestServer.with { configuration in

@@ -18,7 +18,8 @@ struct ChatRoutes {
             guard let (user, channel) = try? await self.handshake(context.request) else { return }
             try await ChatSocket(state: self.state, user: user, channel: channel).run(
                 inbound: inbound,
-                outbound: outbound
+                outbound: outbound,
+                connection: context.requestContext.channel
             )
         }
         let group = router.group("api/chat")

@@ -3,9 +3,21 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
-/// The request context of every route, HTTP and websocket alike.
-typealias ChatRequestContext = BasicWebSocketRequestContext
+/// The request context of every route, HTTP and websocket alike. It keeps the connection's channel so that a
+/// websocket whose peer stopped reading can still be torn down (see ``driveWebSocket``).
+struct ChatRequestContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.channel = source.channel
+    }
+}
 
 extension HTTPField.Name {
     /// `X-Channel-Id`, the forward-auth answer's channel header.

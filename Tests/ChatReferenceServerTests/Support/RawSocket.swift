@@ -16,8 +16,9 @@ final class RawSocket: @unchecked Sendable {
     private let fd: Int32
 
     /// Connects to `127.0.0.1:port` and upgrades `path`; returns `nil` when the upgrade is refused.
-    static func connect(port: Int, path: String, cookie: String? = nil) async -> RawSocket? {
-        await Self.offPool { RawSocket(port: port, path: path, cookie: cookie) }
+    static func connect(port: Int, path: String, cookie: String? = nil, receiveBuffer: Int32? = nil) async -> RawSocket?
+    {
+        await Self.offPool { RawSocket(port: port, path: path, cookie: cookie, receiveBuffer: receiveBuffer) }
     }
 
     /// Runs blocking work on a Dispatch thread.
@@ -27,10 +28,13 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    private init?(port: Int, path: String, cookie: String?) {
+    private init?(port: Int, path: String, cookie: String?, receiveBuffer: Int32?) {
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)  // reads never block a test for long
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBuffer {  // a small window makes a slow reader cheap to simulate
+            setsockopt(self.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)

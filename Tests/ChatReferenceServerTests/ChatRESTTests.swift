@@ -1,5 +1,6 @@
 import ChatProtocol
 import Foundation
+import Logging
 import Testing
 
 @testable import ChatReferenceServer
@@ -85,6 +86,29 @@ struct ChatRESTTests {
                     == nil
             )
         }
+    }
+
+    @Test("Tokens and session ids never reach the logs, even at trace level (D43, D44)")
+    func noSecretsInLogs() async throws {
+        let store = CapturingLogHandler.Store()
+        var logger = Logger(label: "chat-server") { _ in CapturingLogHandler(store: store) }
+        logger.logLevel = .trace
+        let (token, sid) = try await TestServer.with(logger: logger) { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)", cookie: alice.sid) { a in
+                try await a.expectAction("waiting", by: alice.id)
+                try await a.send("garbage frame")
+            }
+            _ = try await server.request("GET", "/api/chat/users", headers: server.bearer(token))
+            _ = try await server.request("GET", "/api/chat/users", headers: server.bearer(token + "x"))
+            _ = try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(alice.sid)")])
+            return (token, alice.sid)
+        }
+        let lines = store.all
+        #expect(!lines.isEmpty)
+        let signature = String(token.split(separator: ".")[2])
+        #expect(!lines.contains { $0.contains(signature) || $0.contains(sid) })
     }
 
     @Test("CORS as upstream: any origin, no credentials, preflight answered")

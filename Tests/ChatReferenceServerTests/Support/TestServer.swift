@@ -30,6 +30,7 @@ struct TestServer {
     /// Runs `body` against a live server; the server stops (gracefully) when `body` returns.
     static func with<T: Sendable>(
         dataDirectory: URL? = nil,
+        logger: Logger? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
@@ -39,7 +40,7 @@ struct TestServer {
         configuration.logLevel = .error
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try await buildApplication(configuration: configuration) { port in
+        let server = try await buildApplication(configuration: configuration, logger: logger) { port in
             portContinuation.yield(port)
         }
         let group = ServiceGroup(

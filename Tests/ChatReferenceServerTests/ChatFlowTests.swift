@@ -114,7 +114,7 @@ struct ChatFlowTests {
                 try await _ = bobSide
                 try await a.expectAction("offline", by: bob.id)
 
-                // Delete: leaved to everybody, then the socket closes with 4501 and the token stops working.
+                // Delete: leaved to everybody, then the socket closes with 1000 and the token stops working.
                 let deleted = try await server.request(
                     "DELETE",
                     "/api/chat/channel?delby=\(alice.id)",
@@ -124,7 +124,7 @@ struct ChatFlowTests {
                 try await a.expectAction("leaved", by: alice.id)
                 #expect(try await a.next() == nil)
             }.closeCode
-            #expect(aliceClose == 4501)
+            #expect(aliceClose == 1000)
             let after = try await server.request("GET", "/api/chat/users", headers: server.bearer(token))
             #expect(after.status == 401)
         }

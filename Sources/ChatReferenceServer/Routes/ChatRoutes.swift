@@ -105,7 +105,8 @@ struct ChatRoutes {
         )
         self.state.hub.broadcast(leaved.jsonBytes(), to: channel)
         try await self.state.storage.deleteChannel(channel, now: Date())
-        self.state.hub.closeChannel(channel, code: .channelClosed, reason: "channel closed")
+        // v1 connections close with 1000 after `leaved` (docs/PROTOCOL.md §6.14); v2 will send CHANNEL_CLOSED + 4501.
+        self.state.hub.closeChannel(channel, code: .normalClosure, reason: "channel closed")
         return Response(status: .noContent, headers: [.contentType: "application/json; charset=utf-8"])
     }
 }

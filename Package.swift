@@ -87,6 +87,7 @@ var targets: [Target] = [
             .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
+        exclude: ["Autobahn"],
         swiftSettings: swiftSettings
     ),
 ]

@@ -89,7 +89,7 @@ public func buildApplication(
     )
 
     let router = Router(context: ChatRequestContext.self)
-    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics))
+    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics, logger: logger))
     router.get("health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
     router.get("metrics") { _, _ in
         Response(
@@ -118,7 +118,9 @@ public func buildApplication(
             webSocketRouter: router,
             configuration: .init(
                 ws: .init(
-                    maxFrameSize: max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
+                    maxFrameSize: configuration.conformanceEcho
+                        ? ConformanceEchoRoute.maxMessageSize
+                        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
                     autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
                     closeTimeout: .seconds(5),
                     validateUTF8: true

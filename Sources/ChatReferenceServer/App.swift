@@ -104,7 +104,13 @@ public struct ChatServerCommand: AsyncParsableCommand {
         }
         let string: (String) -> String? = { $0 }
         let int: (String) -> Int? = { Int($0) }
-        let bool: (String) -> Bool? = { Bool($0.lowercased()) }
+        let bool: (String) -> Bool? = { text in
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": true
+            case "false", "0", "no", "off": false
+            default: nil
+            }
+        }
         func seconds(_ flag: Int?, _ name: String) throws -> Duration? {
             try value(flag, name, int).map { .seconds($0) }
         }
@@ -166,9 +172,6 @@ public struct ChatServerCommand: AsyncParsableCommand {
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ValidationError("\(path) must contain a JSON object")
         }
-        return object.mapValues { value in
-            if let bool = value as? Bool, type(of: value) == type(of: true as Any) { return String(bool) }
-            return "\(value)"
-        }
+        return object.mapValues { "\($0)" }  // JSON true reads as "1" or "true"; both parse as true
     }
 }

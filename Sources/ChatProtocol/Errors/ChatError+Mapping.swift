@@ -3,7 +3,7 @@ extension ChatError.Code {
     public struct Mapping: Hashable, Sendable {
         /// The code this row describes.
         public var code: ChatError.Code
-        /// The value of the code in the v2 protobuf `ErrorCode` enum (`proto/randomchat/v2/errors.proto`).
+        /// The value of the code in the v2 protobuf `Error.Code` enum (`proto/randomchat/v2/common.proto`).
         public var number: Int32
         /// The HTTP status a server answers with, or `nil` for client-side codes that never come from a server.
         public var httpStatus: Int?

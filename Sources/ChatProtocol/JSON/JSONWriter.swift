@@ -89,6 +89,14 @@ package struct JSONWriter {
         self.writeUInt64(value.magnitude)
     }
 
+    /// Writes a signed integer as a quoted decimal string: `"-17"`.
+    /// - Parameter value: The integer.
+    package mutating func writeQuotedInt64(_ value: Int64) {
+        self.bytes.append(UInt8(ascii: "\""))
+        self.writeInt64(value)
+        self.bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Writes `true` or `false`.
     /// - Parameter value: The boolean.
     package mutating func writeBool(_ value: Bool) {

@@ -12,12 +12,14 @@ struct ChatRoutes {
     func register(on router: Router<ChatRequestContext>) {
         router.ws("api/chat") { request, _ in
             _ = try await self.handshake(request)
+            try request.requireWebSocketUpgrade()
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             guard let (user, channel) = try? await self.handshake(context.request) else { return }
             try await ChatSocket(state: self.state, user: user, channel: channel).run(
                 inbound: inbound,
-                outbound: outbound
+                outbound: outbound,
+                connection: context.requestContext.channel
             )
         }
         let group = router.group("api/chat")
@@ -103,7 +105,8 @@ struct ChatRoutes {
         )
         self.state.hub.broadcast(leaved.jsonBytes(), to: channel)
         try await self.state.storage.deleteChannel(channel, now: Date())
-        self.state.hub.closeChannel(channel, code: .channelClosed, reason: "channel closed")
+        // v1 connections close with 1000 after `leaved` (docs/PROTOCOL.md §6.14); v2 will send CHANNEL_CLOSED + 4501.
+        self.state.hub.closeChannel(channel, code: .normalClosure, reason: "channel closed")
         return Response(status: .noContent, headers: [.contentType: "application/json; charset=utf-8"])
     }
 }

@@ -2,6 +2,7 @@ import ChatProtocol
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import NIOWebSocket
 import Prometheus
 
@@ -11,9 +12,9 @@ struct ChatSocket {
     let user: UserID
     let channel: ChannelID
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
         let outbox = Outbox(capacity: self.state.configuration.limits.maxQueuedFrames)
-        guard let connection = self.state.hub.join(self.channel, user: self.user, outbox: outbox) else {
+        guard let socketID = self.state.hub.join(self.channel, user: self.user, outbox: outbox) else {
             try await outbound.close(.init(codeNumber: Int(WebSocketCloseCode.goingAway.rawValue)), reason: nil)
             return
         }
@@ -28,6 +29,7 @@ struct ChatSocket {
                 inbound: inbound,
                 outbound: outbound,
                 outbox: outbox,
+                channel: connection,
                 maxMessageSize: self.state.configuration.limits.maxChatFrameSize,
                 metrics: self.state.metrics
             ) { bytes in await self.handle(bytes) }
@@ -35,7 +37,7 @@ struct ChatSocket {
             failure = error
         }
         self.state.metrics.chatConnections.decrement()
-        let stillOnline = self.state.hub.leave(self.channel, connection: connection)
+        let stillOnline = self.state.hub.leave(self.channel, connection: socketID)
         if !stillOnline { self.broadcastAction(.offline, by: self.user) }
         if let failure { throw failure }
     }

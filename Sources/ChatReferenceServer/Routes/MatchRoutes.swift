@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
+import NIOCore
 import Prometheus
 
 /// `GET /api/match`: the matching websocket (upstream §3.3, §4.2, §5.1).
@@ -13,17 +14,28 @@ struct MatchRoutes {
         router.ws("api/match") { request, _ in
             let user = try await self.state.sessionUser(request)
             guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
+            try request.requireWebSocketUpgrade()
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
             // Checked again: the handshake's result is not passed along by the router.
             guard let user = try? await self.state.sessionUser(context.request) else { return }
-            try await self.run(user: user, inbound: inbound, outbound: outbound)
+            try await self.run(
+                user: user,
+                inbound: inbound,
+                outbound: outbound,
+                connection: context.requestContext.channel
+            )
         }
     }
 
-    private func run(user: UserID, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    private func run(
+        user: UserID,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        connection: any Channel
+    ) async throws {
         let outbox = Outbox(capacity: 4)
-        let (connection, arrival) = await self.state.matchmaker.connect(user, outbox: outbox)
+        let (socketID, arrival) = await self.state.matchmaker.connect(user, outbox: outbox)
         self.state.metrics.matchConnections.increment()
         defer { self.state.metrics.matchConnections.decrement() }
         switch arrival {
@@ -39,14 +51,15 @@ struct MatchRoutes {
                 inbound: inbound,
                 outbound: outbound,
                 outbox: outbox,
+                channel: connection,
                 maxMessageSize: self.state.configuration.limits.maxMatchFrameSize,
                 metrics: self.state.metrics
             ) { _ in }  // clients send nothing meaningful; frames only count against the size limit
         } catch {
-            await self.state.matchmaker.disconnect(user, connection: connection)
+            await self.state.matchmaker.disconnect(user, connection: socketID)
             throw error
         }
-        await self.state.matchmaker.disconnect(user, connection: connection)
+        await self.state.matchmaker.disconnect(user, connection: socketID)
     }
 
     /// Creates the channel with both members, then sends both users the same token. If the popped peer vanished

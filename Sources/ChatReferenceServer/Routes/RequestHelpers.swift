@@ -1,11 +1,23 @@
 import ChatProtocol
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
-/// The request context of every route, HTTP and websocket alike.
-typealias ChatRequestContext = BasicWebSocketRequestContext
+/// The request context of every route, HTTP and websocket alike. It keeps the connection's channel so that a
+/// websocket whose peer stopped reading can still be torn down (see ``driveWebSocket``).
+struct ChatRequestContext: RequestContext, WebSocketRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let webSocket: WebSocketHandlerReference<Self>
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.channel = source.channel
+    }
+}
 
 extension HTTPField.Name {
     /// `X-Channel-Id`, the forward-auth answer's channel header.
@@ -33,6 +45,12 @@ extension Request {
     func cookie(_ name: String) -> String? {
         guard let value = self.cookies[name]?.value else { return nil }
         return value.removingPercentEncoding ?? value
+    }
+
+    /// Whether this is a websocket upgrade request; a plain GET on a websocket path gets 400, as upstream's
+    /// gorilla answers (without its appended second body, D19).
+    func requireWebSocketUpgrade() throws {
+        guard self.headers[.upgrade]?.lowercased() == "websocket" else { throw ChatHTTPError(.invalidParameter) }
     }
 
     /// The token of an `Authorization: <scheme> <token>` header. Like upstream, exactly two space-separated parts;

@@ -24,7 +24,7 @@ struct UploaderRoutes {
     private func authorizeLimited(_ request: Request) async throws -> ChannelID {
         let channel = try await self.state.bearerChannel(request)
         if let wait = self.state.limiter.acquire(channel) {
-            let seconds = max(1, Int((Double(wait.components.seconds) + 0.999).rounded(.down)))
+            let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
             throw ChatHTTPError(.rateLimited, headers: [.retryAfter: "\(seconds)"])
         }
         return channel

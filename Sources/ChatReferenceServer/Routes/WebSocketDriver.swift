@@ -1,5 +1,6 @@
 import ChatProtocol
 import HummingbirdWebSocket
+import NIOCore
 import NIOWebSocket
 import Prometheus
 
@@ -9,10 +10,15 @@ import Prometheus
 /// Returns when reading ends, for whatever reason (close frame, TCP drop, ping timeout, oversize message), so the
 /// caller's cleanup runs on every disconnect path (fixes D4). A read error is rethrown after the writer stopped, so
 /// the websocket library still closes with the matching code (1009 for an oversize message, 1007 for bad UTF-8).
+///
+/// When the outbox asks for a close and the connection is still open `closeGrace` later (the peer stopped reading,
+/// so neither the queued frames nor the close frame can be written), the TCP connection is closed outright.
 func driveWebSocket(
     inbound: WebSocketInboundStream,
     outbound: WebSocketOutboundWriter,
     outbox: Outbox,
+    channel: any Channel,
+    closeGrace: Duration = .seconds(2),
     maxMessageSize: Int,
     metrics: ServerMetrics,
     onText: ([UInt8]) async -> Void
@@ -25,16 +31,34 @@ func driveWebSocket(
                     try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
                     outbox.didWriteFrame()
                 case .close(let code, let reason):
-                    if code == .slowConsumer { metrics.slowConsumerCloses.increment() }
                     try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
                     return
                 }
             }
         }
+        group.addTask {
+            for await _ in outbox.closeRequests {
+                if outbox.hasOverflowed { metrics.slowConsumerCloses.increment() }
+                try await Task.sleep(for: closeGrace)  // cancelled when reading ends first
+                channel.close(promise: nil)
+                return
+            }
+        }
         var readError: (any Error)?
         do {
             for try await message in inbound.messages(maxSize: maxMessageSize) {
-                if case .text(let text) = message { await onText(Array(text.utf8)) }
+                // The library bounds fragmented messages by `maxSize` but single frames only by the server-wide
+                // frame limit, so the per-endpoint limit is checked here too.
+                switch message {
+                case .text(let text) where text.utf8.count <= maxMessageSize:
+                    await onText(Array(text.utf8))
+                case .binary(let buffer) where buffer.readableBytes <= maxMessageSize:
+                    break  // binary frames are ignored, as upstream does
+                default:
+                    outbox.close(.messageTooBig, reason: "message too big")
+                    try await group.next()  // the writer sends the close frame
+                    return
+                }
             }
         } catch {
             readError = error

@@ -45,6 +45,9 @@ actor Matchmaker {
         }
     }
 
+    /// The number of match sockets the user has open.
+    func connectionCount(_ user: UserID) -> Int { self.sockets[user]?.count ?? 0 }
+
     /// Whether the user still has a match socket.
     func isConnected(_ user: UserID) -> Bool { self.sockets[user] != nil }
 

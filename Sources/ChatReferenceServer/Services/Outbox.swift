@@ -17,16 +17,22 @@ final class Outbox: Sendable {
     private struct State {
         var queued = 0
         var isClosed = false
+        var hasOverflowed = false
     }
 
     /// The items, in order; ends after a close item.
     let items: AsyncStream<Item>
     private let continuation: AsyncStream<Item>.Continuation
+    /// Yields once when a close is requested (overflow, shutdown, deletion), so the driver can enforce a deadline
+    /// even while the writer is stuck behind a peer that stopped reading.
+    let closeRequests: AsyncStream<Void>
+    private let closeContinuation: AsyncStream<Void>.Continuation
     private let capacity: Int
     private let state = Mutex(State())
 
     init(capacity: Int) {
         (self.items, self.continuation) = AsyncStream.makeStream(of: Item.self)
+        (self.closeRequests, self.closeContinuation) = AsyncStream.makeStream(of: Void.self)
         self.capacity = capacity
     }
 
@@ -37,6 +43,7 @@ final class Outbox: Sendable {
             guard !state.isClosed else { return nil }
             if state.queued >= self.capacity {
                 state.isClosed = true
+                state.hasOverflowed = true
                 return true
             }
             state.queued += 1
@@ -48,6 +55,7 @@ final class Outbox: Sendable {
         case true?:
             self.continuation.yield(.close(.slowConsumer, reason: "send queue overflow"))
             self.continuation.finish()
+            self.closeContinuation.yield()
             return false
         case false?:
             self.continuation.yield(.frame(frame))
@@ -64,13 +72,18 @@ final class Outbox: Sendable {
         guard wasOpen else { return }
         self.continuation.yield(.close(code, reason: reason))
         self.continuation.finish()
+        self.closeContinuation.yield()
     }
 
     /// Ends the queue without a close item (the connection is gone).
     func finish() {
         self.state.withLock { $0.isClosed = true }
         self.continuation.finish()
+        self.closeContinuation.finish()
     }
+
+    /// Whether the queue was closed because it overflowed.
+    var hasOverflowed: Bool { self.state.withLock { $0.hasOverflowed } }
 
     /// Called by the writer after it has written one frame.
     func didWriteFrame() {

@@ -8,8 +8,8 @@ final class ServerState: Sendable {
     let storage: any ChatStorage
     let tokens: ChannelTokens
     let ids = IDGenerator()
-    let hub = ChannelHub()
-    let matchmaker = Matchmaker()
+    let hub: any ChannelFanOut = ChannelHub()
+    let matchmaker: any WaitList = Matchmaker()
     let limiter: RateLimiter
     let objects: ObjectStore
     let metrics = ServerMetrics()

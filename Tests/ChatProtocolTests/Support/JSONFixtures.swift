@@ -102,3 +102,9 @@ struct JSONMalformedVector: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { "\(self.name) → \(self.code) at \(self.offset)" }
 }
+
+extension V2.ChatClientFrame: PublicJSONCodable {}
+extension V2.ChatServerFrame: PublicJSONCodable {}
+extension V2.MatchClientFrame: PublicJSONCodable {}
+extension V2.MatchServerFrame: PublicJSONCodable {}
+extension V2.HistoryPage: PublicJSONCodable {}

@@ -7,8 +7,10 @@ import NIOCore
 import NIOHTTP1
 import NIOWebSocket
 import ServiceLifecycle
+import Synchronization
 import Testing
 import WSClient
+import WSCore
 
 @testable import ChatReferenceServer
 
@@ -28,6 +30,7 @@ struct TestServer {
     /// Runs `body` against a live server; the server stops (gracefully) when `body` returns.
     static func with<T: Sendable>(
         dataDirectory: URL? = nil,
+        logger: Logger? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in },
         _ body: (TestServer) async throws -> T
     ) async throws -> T {
@@ -37,7 +40,7 @@ struct TestServer {
         configuration.logLevel = .error
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let server = try await buildApplication(configuration: configuration) { port in
+        let server = try await buildApplication(configuration: configuration, logger: logger) { port in
             portContinuation.yield(port)
         }
         let group = ServiceGroup(
@@ -133,17 +136,18 @@ struct TestServer {
 
     // MARK: Websockets
 
-    /// Connects a websocket and runs `body` with it; returns the close frame the server sent, if any.
+    /// Connects a websocket and runs `body` with it; returns the body's result and the close code the server sent.
     @discardableResult
-    func withSocket(
+    func withSocket<T: Sendable>(
         _ path: String,
         cookie: String? = nil,
-        _ body: @escaping @Sendable (TestSocket) async throws -> Void
-    ) async throws -> WebSocketCloseFrame? {
+        _ body: @escaping @Sendable (TestSocket) async throws -> T
+    ) async throws -> (value: T, closeCode: UInt16?) {
         var configuration = WebSocketClientConfiguration()
         configuration.maxFrameSize = 1 << 20
         if let cookie { configuration.additionalHeaders[.cookie] = "sid=\(cookie)" }
-        return try await WebSocketClient.connect(
+        let result = Mutex<T?>(nil)
+        let close = try await WebSocketClient.connect(
             url: "ws://127.0.0.1:\(self.port)\(path)",
             configuration: configuration,
             logger: Logger(label: "ws", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -156,10 +160,13 @@ struct TestServer {
                         if case .text(let text) = message { continuation.yield(text) }
                     }
                 }
-                try await body(TestSocket(outbound: outbound, messages: stream))
+                let value = try await body(TestSocket(outbound: outbound, messages: stream))
+                result.withLock { $0 = value }
                 group.cancelAll()
             }
         }
+        let value = try #require(result.withLock { $0 })
+        return (value, close.map { UInt16(webSocketErrorCode: $0.closeCode) })
     }
 
     /// Polls `condition` until it holds or 5 s pass.

@@ -1,0 +1,82 @@
+// libFuzzer entry point for the JSON decoders (built with CHAT_FUZZ=1 and `--sanitize fuzzer`; see Fuzz/README.md).
+//
+// Every input is decoded as each v1 body/frame, the token claims and each v2 envelope. A decoder may throw a
+// WireError; it must never trap. When a decode succeeds, the value is re-encoded and decoded again, and both the
+// value and the re-encoded bytes must be stable, otherwise the fuzzer stops with `fatalError`.
+
+import ChatProtocol
+
+private protocol FuzzJSONCodable: Equatable {
+    init(jsonBytes: [UInt8]) throws
+    func jsonBytes() -> [UInt8]
+}
+
+extension V1.Message: FuzzJSONCodable {}
+extension V1.InboundFrame: FuzzJSONCodable {}
+extension V1.MatchResult: FuzzJSONCodable {}
+extension V1.FilePayload: FuzzJSONCodable {}
+extension V1.HistoryPage: FuzzJSONCodable {}
+extension V1.CreateUserRequest: FuzzJSONCodable {}
+extension V1.User: FuzzJSONCodable {}
+extension V1.UserIDList: FuzzJSONCodable {}
+extension V1.PresignedUpload: FuzzJSONCodable {}
+extension V1.PresignedDownload: FuzzJSONCodable {}
+extension V1.UploadedFiles: FuzzJSONCodable {}
+extension V1.ErrorBody: FuzzJSONCodable {}
+extension ChannelTokenClaims: FuzzJSONCodable {}
+extension V2.ChatClientFrame: FuzzJSONCodable {}
+extension V2.ChatServerFrame: FuzzJSONCodable {}
+extension V2.MatchClientFrame: FuzzJSONCodable {}
+extension V2.MatchServerFrame: FuzzJSONCodable {}
+extension V2.HistoryPage: FuzzJSONCodable {}
+
+private func roundTrip<T: FuzzJSONCodable>(_: T.Type, _ bytes: [UInt8]) {
+    let value: T
+    do {
+        value = try T(jsonBytes: bytes)
+    } catch is WireError {
+        return
+    } catch {
+        fatalError("\(T.self): decoding threw a non-WireError: \(error)")
+    }
+    let encoded = value.jsonBytes()
+    let again: T
+    do {
+        again = try T(jsonBytes: encoded)
+    } catch {
+        fatalError("\(T.self): re-encoded bytes do not decode: \(error)\n\(String(decoding: encoded, as: UTF8.self))")
+    }
+    guard again == value else {
+        fatalError("\(T.self): round trip changed the value\n\(value)\n\(again)")
+    }
+    guard again.jsonBytes() == encoded else {
+        fatalError("\(T.self): encoding is not stable\n\(String(decoding: encoded, as: UTF8.self))")
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    roundTrip(V1.Message.self, bytes)
+    roundTrip(V1.InboundFrame.self, bytes)
+    roundTrip(V1.MatchResult.self, bytes)
+    roundTrip(V1.FilePayload.self, bytes)
+    roundTrip(V1.HistoryPage.self, bytes)
+    roundTrip(V1.CreateUserRequest.self, bytes)
+    roundTrip(V1.User.self, bytes)
+    roundTrip(V1.UserIDList.self, bytes)
+    roundTrip(V1.PresignedUpload.self, bytes)
+    roundTrip(V1.PresignedDownload.self, bytes)
+    roundTrip(V1.UploadedFiles.self, bytes)
+    roundTrip(V1.ErrorBody.self, bytes)
+    roundTrip(ChannelTokenClaims.self, bytes)
+    roundTrip(V2.ChatClientFrame.self, bytes)
+    roundTrip(V2.ChatServerFrame.self, bytes)
+    roundTrip(V2.MatchClientFrame.self, bytes)
+    roundTrip(V2.MatchServerFrame.self, bytes)
+    roundTrip(V2.HistoryPage.self, bytes)
+    if let text = String(validating: bytes, as: UTF8.self) {
+        _ = try? ChannelTokenClaims(unverifiedJWT: text)
+    }
+    return 0
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import ChatProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import ChatReferenceServer
+
+@Suite("Restart, shutdown and configuration", .serialized, .timeLimit(.minutes(1)))
+struct LifecycleTests {
+    @Test("A restart on the same data directory keeps users, sessions, channels, messages, files and the secret")
+    func restartKeepsData() async throws {
+        let directory = TestServer.makeDataDirectory()
+        struct Saved: Sendable {
+            var user: UserID
+            var sid: String
+            var token: String
+            var downloadPath: String
+        }
+        let saved = try await TestServer.with(dataDirectory: directory) { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { socket in
+                try await socket.expectAction("waiting", by: alice.id)
+                try await socket.send(#"{"event":0,"user_id":"\#(alice.id)","payload":"persisted"}"#)
+                _ = try await socket.next()
+            }
+            let presign = try await server.request(
+                "GET",
+                "/api/uploader/upload/presigned?ext=txt",
+                headers: server.bearer(token)
+            )
+            let key = try #require(presign.json["object_key"] as? String)
+            _ = try await server.request("PUT", try #require(presign.json["url"] as? String), body: Array("file".utf8))
+            let okb64 = Data(key.utf8).base64URLEncodedString(padded: true)
+            return Saved(
+                user: alice.id,
+                sid: alice.sid,
+                token: token,
+                downloadPath: "/api/uploader/download/presigned?okb64=\(okb64)"
+            )
+        }
+        try await TestServer.with(dataDirectory: directory) { server in
+            let me = try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(saved.sid)")])
+            #expect(me.status == 200 && me.json["id"] as? String == saved.user.description)
+            let members = try await server.request("GET", "/api/chat/users", headers: server.bearer(saved.token))
+            #expect(members.json["user_ids"] as? [String] == [saved.user.description])
+            let history = try await server.request(
+                "GET",
+                "/api/chat/channel/messages",
+                headers: server.bearer(saved.token)
+            )
+            let messages = try #require(history.json["messages"] as? [[String: Any]])
+            #expect(messages.first?["payload"] as? String == "persisted")
+            let download = try await server.request("GET", saved.downloadPath, headers: server.bearer(saved.token))
+            let file = try await server.request("GET", try #require(download.json["url"] as? String))
+            #expect(file.text == "file")
+        }
+    }
+
+    @Test("Graceful shutdown closes chat and match websockets with 1001")
+    func gracefulShutdown() async throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configuration.dataDirectory = TestServer.makeDataDirectory().path
+        configuration.logLevel = .error
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let chatServer = try await buildApplication(configuration: configuration) { portContinuation.yield($0) }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [chatServer],
+                logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+            )
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = try #require(await iterator.next())
+            let server = TestServer(port: port, server: chatServer, dataDirectory: URL(fileURLWithPath: "/"))
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let chat = try #require(
+                await RawSocket.connect(port: port, path: "/api/chat?uid=\(alice.id)&access_token=\(token)")
+            )
+            let match = try #require(await RawSocket.connect(port: port, path: "/api/match", cookie: bob.sid))
+            #expect(try await server.eventually { await chatServer.state.matchmaker.waitingUsers == [bob.id] })
+            await group.triggerGracefulShutdown()
+            #expect(await chat.readCloseCode() == 1001)
+            #expect(await match.readCloseCode() == 1001)
+            chat.drop()
+            match.drop()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test("Flags win over CHAT_* variables, which win over the --config file")
+    func configurationPrecedence() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("chat-config-\(UUID()).json")
+        try Data(#"{"port": 9001, "data-dir": "/from/file", "upload-burst": 7, "secure-cookies": true}"#.utf8)
+            .write(to: file)
+        let command = try ChatServerCommand.parse(["--config", file.path, "--port", "9003"])
+        let configuration = try command.serverConfiguration(environment: [
+            "CHAT_PORT": "9002", "CHAT_DATA_DIR": "/from/env", "CHAT_LOG_LEVEL": "debug",
+        ])
+        #expect(configuration.port == 9003)
+        #expect(configuration.dataDirectory == "/from/env")
+        #expect(configuration.limits.uploadBurst == 7)
+        #expect(configuration.secureCookies)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(throws: (any Error).self) {
+            try command.serverConfiguration(environment: ["CHAT_DATA_DIR": "x", "CHAT_UPLOAD_RATE": "fast"])
+        }
+    }
+
+    @Test("The first start generates a JWT secret of at least 32 bytes in the data directory and reuses it")
+    func generatedSecret() async throws {
+        let directory = TestServer.makeDataDirectory()
+        let first = try await TestServer.with(dataDirectory: directory) { $0.server.configuration.jwtSecret }
+        let second = try await TestServer.with(dataDirectory: directory) { $0.server.configuration.jwtSecret }
+        let stored = try String(contentsOf: directory.appendingPathComponent("jwt-secret"), encoding: .utf8)
+        #expect(first == second && first == stored && stored.utf8.count >= 32)
+    }
+}

@@ -1,0 +1,123 @@
+import Dispatch
+
+#if canImport(Glibc)
+import Glibc
+private let systemConnect = Glibc.connect
+#elseif canImport(Darwin)
+import Darwin
+private let systemConnect = Darwin.connect
+#endif
+
+/// A bare TCP socket that performs a websocket handshake by hand, so tests can misbehave in ways a websocket client
+/// library will not: vanish without a close frame, never answer pings, send oversize frames.
+///
+/// Blocking calls run on a Dispatch queue, never on the Swift concurrency pool, which the in-process server needs.
+final class RawSocket: @unchecked Sendable {
+    private let fd: Int32
+
+    /// Connects to `127.0.0.1:port` and upgrades `path`; returns `nil` when the upgrade is refused.
+    static func connect(port: Int, path: String, cookie: String? = nil, receiveBuffer: Int32? = nil) async -> RawSocket?
+    {
+        await Self.offPool { RawSocket(port: port, path: path, cookie: cookie, receiveBuffer: receiveBuffer) }
+    }
+
+    /// Runs blocking work on a Dispatch thread.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
+
+    private init?(port: Int, path: String, cookie: String?, receiveBuffer: Int32?) {
+        self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)  // reads never block a test for long
+        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        if var size = receiveBuffer {  // a small window makes a slow reader cheap to simulate
+            setsockopt(self.fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                systemConnect(self.fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        head += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        if let cookie { head += "Cookie: sid=\(cookie)\r\n" }
+        self.write(Array((head + "\r\n").utf8))
+        var response: [UInt8] = []
+        while !response.suffix(4).elementsEqual([13, 10, 13, 10]) {
+            guard let byte = self.read(1).first else { return nil }
+            response.append(byte)
+        }
+        guard String(decoding: response, as: UTF8.self).hasPrefix("HTTP/1.1 101") else { return nil }
+    }
+
+    func write(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { send(self.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    func read(_ count: Int) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = buffer.withUnsafeMutableBytes { recv(self.fd, $0.baseAddress, count, 0) }
+        return n > 0 ? Array(buffer.prefix(n)) : []
+    }
+
+    /// Sends one masked text frame with `size` bytes of payload.
+    func sendText(size: Int) {
+        var frame: [UInt8] = [0x81]
+        if size < 126 {
+            frame.append(0x80 | UInt8(size))
+        } else {
+            frame.append(0x80 | 126)
+            frame += [UInt8(size >> 8), UInt8(size & 0xFF)]
+        }
+        frame += [0, 0, 0, 0]  // zero mask: payload unchanged
+        frame += [UInt8](repeating: UInt8(ascii: "a"), count: size)
+        self.write(frame)
+    }
+
+    /// Reads frames until a close frame arrives; returns its code, or `nil` if the connection ended first.
+    func readCloseCode() async -> UInt16? {
+        await Self.offPool { self.blockingReadCloseCode() }
+    }
+
+    private func blockingReadCloseCode() -> UInt16? {
+        while true {
+            let header = self.read(2)
+            guard header.count == 2 else { return nil }
+            var length = Int(header[1] & 0x7F)
+            if length == 126 {
+                let ext = self.readExactly(2)
+                length = Int(ext[0]) << 8 | Int(ext[1])
+            }
+            let payload = self.readExactly(length)
+            if header[0] & 0x0F == 0x8 {
+                return payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
+            }
+        }
+    }
+
+    private func readExactly(_ count: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        while out.count < count {
+            let chunk = self.read(count - out.count)
+            if chunk.isEmpty { break }
+            out += chunk
+        }
+        return out
+    }
+
+    /// Closes the TCP connection without a websocket close frame; `reset` sends an RST instead of a FIN.
+    func drop(reset: Bool = false) {
+        if reset {
+            var option = linger(l_onoff: 1, l_linger: 0)
+            setsockopt(self.fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+        }
+        close(self.fd)
+    }
+}

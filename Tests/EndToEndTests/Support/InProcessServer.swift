@@ -23,7 +23,7 @@ struct InProcessServer {
         configuration.dataDirectory =
             FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-e2e-\(UUID().uuidString)").path
-        configuration.logLevel = ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil ? .debug : .critical
+        configuration.logLevel = ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil ? .trace : .critical
         configure(&configuration)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = try await buildApplication(configuration: configuration) { port in portContinuation.yield(port) }

@@ -55,6 +55,12 @@ protocol WebSocketTransport: Sendable {
 }
 
 /// The production transport: `WebSocketClient.connect` from swift-websocket.
+///
+/// Known limitation (swift-websocket 1.6.2 on swift-nio 2.101): if the peer closes the TCP connection after accepting
+/// it but before answering the upgrade, `NIOTypedHTTPClientUpgradeHandler` never fails its upgrade promise, so
+/// `connect` never returns, even when cancelled. The SDK makes an HTTP request to the same server just before each
+/// websocket attempt, which turns the common cases (server down, proxy without a backend) into clean HTTP errors;
+/// the remaining window is a server that dies between that request and the upgrade.
 struct WSClientTransport: WebSocketTransport {
     func connect(
         url: String,

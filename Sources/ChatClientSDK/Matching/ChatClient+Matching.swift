@@ -37,6 +37,19 @@ extension ChatClient {
         var delays = self.configuration.reconnectPolicy.delays()
         var failures = 0
         while true {
+            // A cheap HTTP check first (see ChatSession.connectAndServe): unreachable servers fail here, cleanly.
+            do {
+                _ = try await self.send("GET", "/api/user/me", auth: .cookie)
+            } catch let error as ChatError where !error.isTemporary && error.code != .connectionClosed {
+                throw error
+            } catch {
+                failures += 1
+                if let maxAttempts = self.configuration.reconnectPolicy.maxAttempts, failures > maxAttempts {
+                    throw error
+                }
+                try await Task.sleep(for: delays.next() ?? .zero)
+                continue
+            }
             let received = LockedBox<String?>(nil)
             let options = WebSocketOptions(
                 headers: self.cookieHeader,

@@ -434,6 +434,16 @@ public final class ChatSession: Sendable {
             maxMessageSize: 1 << 20,
             pingInterval: self.configuration.pingInterval
         )
+        // Ask over HTTP first: it classifies auth failures and a deleted channel without a websocket, and it keeps
+        // the websocket handshake away from servers (or proxies) that accept connections and close them at once,
+        // which WSClient cannot survive (its upgrade then never completes, see Internal/WebSocketTransport.swift).
+        do {
+            _ = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
+        } catch {
+            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
+            let chat = chatError(error, while: "checking the channel")
+            return chat.isTemporary || chat.code == .connectionClosed ? .unreachable(chat) : .rejected(chat)
+        }
         do {
             let close = try await self.client.webSocket.connect(
                 url: self.chatURL,

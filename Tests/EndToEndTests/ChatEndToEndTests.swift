@@ -199,6 +199,32 @@ struct ChatEndToEndTests {
         }
     }
 
+    @Test("a half-open link (no data, no pongs) is detected by the ping timeout and the session reconnects")
+    func deadLinkDetected() async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                var configuration = testConfiguration("http://127.0.0.1:\(proxy.port)")
+                configuration.pingInterval = .milliseconds(500)
+                let alice = ChatClient(configuration: configuration)
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { _, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                        try await bobLog.expect("connected") { $0.isConnected }
+                        proxy.setFrozen(true)
+                        try await bobSession.send(text: "into the void")
+                        try await aliceLog.expect("dead link noticed", timeout: .seconds(5)) { $0.isReconnecting }
+                        proxy.setFrozen(false)
+                        proxy.dropAll()
+                        try await aliceLog.expectTexts(["into the void"])
+                        #expect(aliceLog.messages.compactMap(\.text) == ["into the void"])
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an expired token is a typed error, before and during a session, with no retry")
     func expiredToken() async throws {
         let shortTokens: (inout ServerConfiguration) -> Void = { $0.tokenLifetime = .seconds(3) }

@@ -8,6 +8,7 @@ final class TCPProxy: Sendable {
     let port: Int
     private let channels = Mutex<[any Channel]>([])
     private let refusing = Mutex(false)
+    private let frozen = Mutex(false)
 
     private init(port: Int) { self.port = port }
 
@@ -55,6 +56,13 @@ final class TCPProxy: Sendable {
         self.refusing.withLock { $0 = refusing }
     }
 
+    /// While frozen, open connections stay up but carry nothing (a half-open link: no close, no data, no pongs).
+    func setFrozen(_ frozen: Bool) {
+        self.frozen.withLock { $0 = frozen }
+    }
+
+    private var isFrozen: Bool { self.frozen.withLock { $0 } }
+
     private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, targetPort: Int) async {
         if self.refusing.withLock({ $0 }) {
             try? await client.channel.close()
@@ -71,8 +79,12 @@ final class TCPProxy: Sendable {
             try await client.executeThenClose { clientIn, clientOut in
                 try await upstream.executeThenClose { upstreamIn, upstreamOut in
                     try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { for try await bytes in clientIn { try await upstreamOut.write(bytes) } }
-                        group.addTask { for try await bytes in upstreamIn { try await clientOut.write(bytes) } }
+                        group.addTask {
+                            for try await bytes in clientIn where !self.isFrozen { try await upstreamOut.write(bytes) }
+                        }
+                        group.addTask {
+                            for try await bytes in upstreamIn where !self.isFrozen { try await clientOut.write(bytes) }
+                        }
                         try await group.next()
                         group.cancelAll()
                     }

@@ -92,30 +92,11 @@ var targets: [Target] = [
     ),
 ]
 
-// libFuzzer targets: built only with CHAT_FUZZ=1 and `--sanitize fuzzer`, because their entry point is
-// libFuzzer's `main`, not ours (see Fuzz/README.md).
-if ProcessInfo.processInfo.environment["CHAT_FUZZ"] != nil {
-    let fuzzRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fuzz")
-    let names = ["ProtobufDecoderFuzz", "JSONDecoderFuzz"].filter {
-        FileManager.default.fileExists(atPath: fuzzRoot.appendingPathComponent($0).path)
-    }
-    for name in names {
-        targets.append(
-            .executableTarget(
-                name: name,
-                dependencies: ["ChatProtocol"],
-                path: "Fuzz/\(name)",
-                swiftSettings: swiftSettings
-            )
-        )
-    }
-}
-
-// Protocol-only mode: CHAT_PROTOCOL_ONLY=1 keeps just ChatProtocol, its tests and fuzzers, with no
-// dependencies, so codec work and fuzzing build in seconds on a fresh machine.
+// Protocol-only mode: CHAT_PROTOCOL_ONLY=1 keeps just ChatProtocol and its tests, with no dependencies, so codec
+// work builds in seconds on a fresh machine. (The libFuzzer targets in Fuzz/ are built by Fuzz/run.sh with swiftc.)
 let protocolOnly = ProcessInfo.processInfo.environment["CHAT_PROTOCOL_ONLY"] != nil
 if protocolOnly {
-    let kept: Set<String> = ["ChatProtocol", "ChatProtocolTests", "ProtobufDecoderFuzz", "JSONDecoderFuzz"]
+    let kept: Set<String> = ["ChatProtocol", "ChatProtocolTests"]
     targets = targets.filter { kept.contains($0.name) }
     products = products.filter { $0.name == "ChatProtocol" }
 }

@@ -1,4 +1,4 @@
-// libFuzzer entry point for the JSON decoders (built with CHAT_FUZZ=1 and `--sanitize fuzzer`; see Fuzz/README.md).
+// libFuzzer entry point for the JSON decoders, built by Fuzz/run.sh (swiftc with `-sanitize=fuzzer,address`).
 //
 // Every input is decoded as each v1 body/frame, the token claims and each v2 envelope. A decoder may throw a
 // WireError; it must never trap. When a decode succeeds, the value is re-encoded and decoded again, and both the

@@ -1,5 +1,6 @@
-// libFuzzer target for the hand-written protobuf decoder. Built only with CHAT_FUZZ=1 and
-// `--sanitize fuzzer` (see Fuzz/run.sh): libFuzzer supplies `main` and calls the entry point below.
+// libFuzzer target for the hand-written protobuf decoder, built by Fuzz/run.sh (swiftc with
+// `-sanitize=fuzzer,address`, together with the ChatProtocol sources): libFuzzer supplies `main` and calls the
+// entry point below.
 //
 // Every input is decoded as every top-level v2 and upstream message type. Whatever decodes must satisfy
 // the codec's invariants; a violation traps, which libFuzzer reports as a crash:

@@ -13,6 +13,9 @@ extension ChatClient {
         /// How often the client pings the server; a link that leaves a ping unanswered for one interval is
         /// considered dead and reconnected. `nil` relies on the server's pings alone.
         public var pingInterval: Duration?
+        /// How long a new chat connection may stay silent before the session gives up on it and reconnects (a v1
+        /// server greets every connection at once).
+        public var firstFrameTimeout: Duration
         /// The timeout of each HTTP request.
         public var requestTimeout: Duration
         /// How many sends may wait for the server's confirmation before ``ChatSession/send(text:)`` refuses more.
@@ -38,6 +41,7 @@ extension ChatClient {
             self.sessionCookie = nil
             self.reconnectPolicy = .default
             self.pingInterval = .seconds(25)
+            self.firstFrameTimeout = .seconds(10)
             self.requestTimeout = .seconds(30)
             self.maxQueuedMessages = 100
             self.maxBufferedEvents = 256

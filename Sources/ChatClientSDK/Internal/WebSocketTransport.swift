@@ -87,6 +87,12 @@ struct WSClientTransport: WebSocketTransport {
                 outbound,
                 _ in
                 opened.value = true
+                // Frames the server sends in the same read as its 101 answer can stay stuck in the client's inbound
+                // buffer until the next read completes (observed as a lost match token). A ping right away makes
+                // the server answer, which completes a read; WSClient ignores a pong it did not ask for.
+                try await outbound.write(
+                    .custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "rc")))
+                )
                 let reader = InboundReader(inbound.messages(maxSize: maxSize).makeAsyncIterator())
                 let io = WebSocketIO(
                     receive: {

@@ -259,6 +259,7 @@ public final class ChatSession: Sendable {
 
     /// Asks the connection loop to end (the app closed the session, the client shut down, or the channel ended).
     func stop(_ ending: SessionStateMachine.Ending) {
+        self.logger.trace("stop requested", metadata: ["chat.session.ending": "\(ending)"])
         let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation? in
             if state.stopReason == nil { state.stopReason = ending }
             if state.endReason == nil { state.endReason = Self.reason(of: ending) }
@@ -287,6 +288,7 @@ public final class ChatSession: Sendable {
             } else {
                 _ = try? await self.buffer.yield(.connection(.connecting))
                 (ending, uptime) = await self.runAttempt(machine: &machine)
+                self.logger.trace("connection ended", metadata: ["chat.session.ending": "\(ending)"])
             }
             switch machine.connectionEnded(ending, uptime: uptime) {
             case .reconnect(let delay, let attempt):
@@ -318,6 +320,7 @@ public final class ChatSession: Sendable {
     }
 
     private func end(_ reason: ChatError, throwing error: ChatError?) async {
+        self.logger.trace("session ended", metadata: ["chat.session.reason": "\(reason)"])
         let (deliverLeft, channelEnded) = self.state.withLock { state -> (Bool, Bool) in
             state.endReason = reason
             state.ledger.deactivateWriter()
@@ -451,6 +454,7 @@ public final class ChatSession: Sendable {
                 logger: self.logger
             ) { io in
                 opened.value = ContinuousClock.now
+                self.logger.trace("websocket open")
                 try await self.serve(io)
             }
             return .closed(code: close.code, retryAfter: Self.retryAfter(in: close.reason))
@@ -498,12 +502,26 @@ public final class ChatSession: Sendable {
             state.writerWake = wake
         }
         let send = io.send
+        let close = io.close
+        let firstFrame = LockedBox(false)
+        let firstFrameTimeout = self.configuration.firstFrameTimeout
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await self.writeLoop(send: send, wake: wakeStream)
             }
+            // A v1 server greets every chat connection with `waiting` or `joined`. A socket that delivers nothing
+            // is not usable (WSClient can stall right after the upgrade), so it is closed and the session
+            // reconnects instead of sitting "connected" until the ping timeout.
+            group.addTask {
+                try await Task.sleep(for: firstFrameTimeout)
+                if !firstFrame.value {
+                    self.logger.debug("no frame since the websocket opened; reconnecting")
+                    try? await close()
+                }
+            }
             wake.yield()
             while let text = try await io.receive() {
+                firstFrame.value = true
                 try await self.handle(text)
             }
             group.cancelAll()
@@ -540,6 +558,7 @@ public final class ChatSession: Sendable {
             pageState = page.nextPageState
         }
         let events = self.state.withLock { $0.ledger.backfill(newestFirst: collected) }
+        self.logger.trace("gap filled", metadata: ["chat.session.backfilled": "\(events.count)"])
         try await self.deliver(events)
     }
 

@@ -68,6 +68,7 @@ func testConfiguration(_ baseURL: String) -> ChatClient.Configuration {
     )
     configuration.pingInterval = .seconds(5)
     configuration.requestTimeout = .seconds(10)
+    configuration.firstFrameTimeout = .seconds(2)
     configuration.tokenExpiryMargin = .zero
     if ProcessInfo.processInfo.environment["CHAT_E2E_DEBUG"] != nil {
         var logger = Logger(label: "sdk", factory: { StreamLogHandler.standardError(label: $0) })

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Test fixture for openapi/check.sh: signs up two guests and matches them over GET /api/match with a raw RFC 6455
-handshake (standard library only), then prints shell assignments SID=<first user's session> USER_ID=<its id>
-JWT=<the channel token both got>.
+handshake (standard library only), presigns an upload and a download of one object key of their channel, then
+prints shell assignments: SID (first user's session), USER_ID, JWT (the channel token both got), and
+OBJ_CHANNEL, OBJ_FILE, PUT_MAX, PUT_EXP, PUT_SIG, GET_MAX, GET_EXP, GET_SIG (the presigned URLs' parts).
 
 Usage: openapi/fixture.py http://127.0.0.1:PORT
 """
@@ -12,7 +13,7 @@ import socket
 import sys
 import threading
 import urllib.request
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 base = sys.argv[1].rstrip("/")
 url = urlparse(base)
@@ -73,4 +74,21 @@ for thread in threads:
 for thread in threads:
     thread.join()
 assert tokens[0] and tokens[0] == tokens[1], tokens
+
+
+def presigned(path):
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + tokens[0]})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+upload = presigned("/api/uploader/upload/presigned?ext=png")
+key = upload["object_key"]
+download = presigned("/api/uploader/download/presigned?okb64=" + base64.urlsafe_b64encode(key.encode()).decode())
+put_query = parse_qs(urlparse(upload["url"]).query)
+get_query = parse_qs(urlparse(download["url"]).query)
+channel, file = key.split("/")
 print("SID=%s USER_ID=%s JWT=%s" % (first_sid, first_uid, tokens[0]))
+print("OBJ_CHANNEL=%s OBJ_FILE=%s" % (channel, file))
+print("PUT_MAX=%s PUT_EXP=%s PUT_SIG=%s" % (put_query["max"][0], put_query["exp"][0], put_query["sig"][0]))
+print("GET_MAX=%s GET_EXP=%s GET_SIG=%s" % (get_query["max"][0], get_query["exp"][0], get_query["sig"][0]))

@@ -18,6 +18,7 @@
 #
 # Needs: pip install schemathesis==4.32.5 openapi-spec-validator==0.9.0 (installed here when missing).
 # Usage: openapi/check.sh [report-dir]
+#        CHAT_ST_SEED=<n> CHAT_ST_EXAMPLES=200 openapi/check.sh   (exploration, e.g. nightly: Hypothesis with a seed)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -54,8 +55,9 @@ rm -rf "$out" && mkdir -p "$out"
 cd "$out"  # schemathesis keeps its example database in ./.schemathesis
 # Logout and channel deletion run last, on their own: they end the fixture's session and channel, which every other
 # operation needs. No stateful phase there: no link leads to either operation.
-common=(--checks all --max-examples 30 --seed 20261129
-    --generation-deterministic --workers 1)
+# CI: deterministic generation. CHAT_ST_SEED=<n> (with CHAT_ST_EXAMPLES=<n>) explores with Hypothesis instead.
+common=(--checks all --max-examples "${CHAT_ST_EXAMPLES:-30}" --workers 1)
+if [ -n "${CHAT_ST_SEED:-}" ]; then common+=(--seed "$CHAT_ST_SEED"); else common+=(--generation-deterministic); fi
 st --config-file "$root/openapi/schemathesis.toml" run "$root/openapi/openapi.yaml" --url "http://127.0.0.1:$port" \
     "${common[@]}" --phases examples,coverage,fuzzing,stateful --exclude-path /api/match --exclude-path /api/chat \
     --exclude-operation-id logout --exclude-operation-id deleteChannel \

@@ -11,6 +11,8 @@ public struct ChatServer: Service {
     public let configuration: ServerConfiguration
     let application: Application<RouterResponder<ChatRequestContext>>
     let state: ServerState
+    /// Every route of the router (HTTP and websocket handshakes), as `openapi/openapi.yaml` must list them.
+    let routes: RouteTable
 
     /// Runs until graceful shutdown (or cancellation): first websockets are closed with 1001, then the HTTP server
     /// drains.
@@ -89,7 +91,8 @@ public func buildApplication(
     )
 
     let router = Router(context: ChatRequestContext.self)
-    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics, logger: logger))
+    let routes = RouteTable()
+    router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics, logger: logger, routes: routes))
     router.get("health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
     router.get("metrics") { _, _ in
         Response(
@@ -102,6 +105,7 @@ public func buildApplication(
     MatchRoutes(state: state).register(on: router)
     ChatRoutes(state: state).register(on: router)
     UploaderRoutes(state: state).register(on: router)
+    OpenAPIRoutes().register(on: router)
     if configuration.conformanceEcho {
         if ["127.0.0.1", "::1", "localhost"].contains(configuration.host) {
             ConformanceEchoRoute(state: state).register(on: router)
@@ -109,6 +113,7 @@ public func buildApplication(
             logger.warning("--conformance-echo ignored: the server does not listen on loopback")
         }
     }
+    routes.fill(from: router)
     let host = configuration.host
     let configuredPort = configuration.port
 
@@ -135,7 +140,7 @@ public func buildApplication(
         },
         logger: logger
     )
-    return ChatServer(configuration: configuration, application: application, state: state)
+    return ChatServer(configuration: configuration, application: application, state: state, routes: routes)
 }
 
 /// Reads `<data>/jwt-secret`, or writes 32 random bytes (base64url) there, readable by the owner only.

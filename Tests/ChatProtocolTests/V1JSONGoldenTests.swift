@@ -220,9 +220,10 @@ private let v1Vectors: [JSONGoldenVector] = [
     ),
 ]
 
-@Suite("v1 JSON golden fixtures")
+/// The golden vectors of both versions run through the same encode and decode checks.
+@Suite("JSON golden fixtures (v1 and v2)")
 struct V1JSONGoldenTests {
-    @Test("value encodes to the fixture's exact bytes", arguments: v1Vectors)
+    @Test("value encodes to the fixture's exact bytes", arguments: v1Vectors + v2Vectors)
     func encodesToFixture(_ vector: JSONGoldenVector) throws {
         let expected = try jsonFixture(vector.fixture, version: vector.version)
         let actual = vector.encode()
@@ -232,20 +233,22 @@ struct V1JSONGoldenTests {
         )
     }
 
-    @Test("fixture decodes to the value", arguments: v1Vectors)
+    @Test("fixture decodes to the value", arguments: v1Vectors + v2Vectors)
     func decodesFromFixture(_ vector: JSONGoldenVector) throws {
         let bytes = try jsonFixture(vector.fixture, version: vector.version)
         let (equal, decoded) = try vector.decode(bytes)
         #expect(equal, "decoded \(decoded)")
     }
 
-    @Test("every v1 fixture on disk has a vector")
+    @Test("every v1 and v2 fixture on disk has a vector")
     func everyFixtureIsCovered() throws {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/json/v1", withExtension: nil))
-        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
-            .filter { $0.hasSuffix(".json") }
-            .map { String($0.dropLast(5)) }
-        #expect(Set(names) == Set(v1Vectors.map(\.fixture)))
+        for (version, vectors) in [("v1", v1Vectors), ("v2", v2Vectors)] {
+            let url = try #require(Bundle.module.url(forResource: "Fixtures/json/\(version)", withExtension: nil))
+            let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
+                .filter { $0.hasSuffix(".json") }
+                .map { String($0.dropLast(5)) }
+            #expect(Set(names) == Set(vectors.map(\.fixture)), "\(version)")
+        }
     }
 
     @Test("fixtures have no trailing newline")

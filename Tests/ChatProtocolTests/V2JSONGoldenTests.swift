@@ -40,7 +40,8 @@ private func matchServer(_ id: UInt32, _ body: V2.MatchServerFrame.Body?) -> V2.
     V2.MatchServerFrame(id: id, body: body)
 }
 
-private let v2Vectors: [JSONGoldenVector] = {
+/// The v2 vectors; the shared golden suite in V1JSONGoldenTests.swift runs them.
+let v2Vectors: [JSONGoldenVector] = {
     var vectors: [JSONGoldenVector] = []
     vectors.append(
         JSONGoldenVector(
@@ -357,34 +358,8 @@ private let v2Vectors: [JSONGoldenVector] = {
     return vectors
 }()
 
-@Suite("v2 JSON golden fixtures")
+@Suite("v2 JSON fixtures: error names")
 struct V2JSONGoldenTests {
-    @Test("value encodes to the fixture's exact bytes", arguments: v2Vectors)
-    func encodesToFixture(_ vector: JSONGoldenVector) throws {
-        let expected = try jsonFixture(vector.fixture, version: vector.version)
-        let actual = vector.encode()
-        #expect(
-            actual == expected,
-            "\(String(decoding: actual, as: UTF8.self))\n!=\n\(String(decoding: expected, as: UTF8.self))"
-        )
-    }
-
-    @Test("fixture decodes to the value", arguments: v2Vectors)
-    func decodesFromFixture(_ vector: JSONGoldenVector) throws {
-        let bytes = try jsonFixture(vector.fixture, version: vector.version)
-        let (equal, decoded) = try vector.decode(bytes)
-        #expect(equal, "decoded \(decoded)")
-    }
-
-    @Test("every v2 fixture on disk has a vector")
-    func everyFixtureIsCovered() throws {
-        let url = try #require(Bundle.module.url(forResource: "Fixtures/json/v2", withExtension: nil))
-        let names = try FileManager.default.contentsOfDirectory(atPath: url.path)
-            .filter { $0.hasSuffix(".json") }
-            .map { String($0.dropLast(5)) }
-        #expect(Set(names) == Set(v2Vectors.map(\.fixture)))
-    }
-
     @Test("every enum name of Error.Code matches the error table's wire name")
     func errorCodeNames() throws {
         for number in Int32(1)...23 {

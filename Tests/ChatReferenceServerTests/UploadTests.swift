@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import ChatProtocol
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import ChatReferenceServer
@@ -154,6 +157,142 @@ struct UploadTests {
                 headers: server.bearer(token)
             )
             #expect(notMultipart.status == 400)
+        }
+    }
+
+    /// Sends a multipart body to the upload endpoint as a chunked stream (no `Content-Length`), in `chunkSize` pieces.
+    static func streamedUpload(
+        _ server: TestServer,
+        token: String,
+        boundary: String,
+        body: [UInt8],
+        chunkSize: Int
+    ) async throws -> TestServer.HTTPResult {
+        var request = HTTPClientRequest(url: server.base + "/api/uploader/upload/files")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        let chunks = stride(from: 0, to: body.count, by: chunkSize).map {
+            ByteBuffer(bytes: body[$0..<min($0 + chunkSize, body.count)])
+        }
+        request.body = .stream(chunks.asyncChunks, length: .unknown)
+        let response = try await TestServer.client.execute(request, timeout: .seconds(20))
+        let collected = try await response.body.collect(upTo: 1 << 20)
+        return .init(
+            status: Int(response.status.code),
+            headerList: response.headers.map { ($0.name, $0.value) },
+            body: Array(buffer: collected)
+        )
+    }
+
+    static func part(_ name: String, file: String?, _ content: [UInt8], boundary: String) -> [UInt8] {
+        let disposition = "form-data; name=\"\(name)\"" + (file.map { "; filename=\"\($0)\"" } ?? "")
+        return Array("--\(boundary)\r\nContent-Disposition: \(disposition)\r\n\r\n".utf8) + content + [13, 10]
+    }
+
+    /// The regular files under the object store.
+    static func storedFiles(_ server: TestServer) -> [String] {
+        let root = server.state.objects.root
+        let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey])
+        return (enumerator?.allObjects as? [URL] ?? []).filter {
+            (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+        }.map(\.path)
+    }
+
+    @Test("A multipart upload larger than a chunk streams to disk, boundary lookalikes and all")
+    func multipartStreamed() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let boundary = "----chunky7"
+            // 300 KiB of varied bytes with boundary prefixes sprinkled in, including at chunk edges.
+            var big = (0..<(300 * 1024)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+            for offset in stride(from: 4090, to: big.count - 64, by: 8192) {
+                big.replaceSubrange(offset..<(offset + 14), with: Array("\r\n------chunk".utf8))
+            }
+            let body =
+                Self.part("note", file: nil, Array("skipped".utf8), boundary: boundary)
+                + Self.part("files", file: "big.PNG", big, boundary: boundary)
+                + Self.part("files", file: "noext", Array("small".utf8), boundary: boundary)
+                + Array("--\(boundary)--\r\n".utf8)
+            let result = try await Self.streamedUpload(
+                server,
+                token: token,
+                boundary: boundary,
+                body: body,
+                chunkSize: 4096
+            )
+            #expect(result.status == 201)
+            let files = try #require(result.json["uploaded_files"] as? [[String: Any]])
+            #expect(files.map { $0["name"] as? String } == ["big.PNG", "noext"])
+            let urls = files.compactMap { $0["url"] as? String }
+            #expect(urls.count == 2 && urls[0].contains(".png?") && urls[1].contains(".bin?"))
+            #expect(try await server.request("GET", urls[0]).body == big)
+            #expect(try await server.request("GET", urls[1]).text == "small")
+            #expect(Self.storedFiles(server).count == 2)
+        }
+    }
+
+    @Test("An over-limit multipart upload answers 413 while streaming and leaves no file behind")
+    func multipartTooLarge() async throws {
+        try await TestServer.with { configuration in
+            configuration.limits.maxUploadSize = 4096
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let boundary = "XyZ"
+            // One small file that fits, then one that pushes the body past the cap: neither is kept.
+            let body =
+                Self.part("files", file: "ok.txt", Array("fits".utf8), boundary: boundary)
+                + Self.part("files", file: "big.bin", Array(repeating: 7, count: 64 * 1024), boundary: boundary)
+                + Array("--\(boundary)--\r\n".utf8)
+            let streamed = try await Self.streamedUpload(
+                server,
+                token: token,
+                boundary: boundary,
+                body: body,
+                chunkSize: 1024
+            )
+            #expect(streamed.status == 413 && streamed.msg == "file too large")
+            #expect(Self.storedFiles(server).isEmpty)
+            // With a Content-Length the answer comes before any byte is read.
+            let declared = try await server.request(
+                "POST",
+                "/api/uploader/upload/files",
+                headers: server.bearer(token) + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                body: body
+            )
+            #expect(declared.status == 413 && declared.msg == "file too large")
+            #expect(Self.storedFiles(server).isEmpty)
+        }
+    }
+
+    static let malformedBodies = [
+        "truncated": "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\ntruncated",
+        "garbage": "garbage",
+        "bad boundary line": "--XyZ?\r\n",
+        "header without colon": "--XyZ\r\nno colon\r\n\r\nx\r\n--XyZ--\r\n",
+        "headers over 16 KiB": "--XyZ\r\nX: \(String(repeating: "h", count: 17 * 1024))\r\n\r\nx\r\n--XyZ--\r\n",
+    ]
+
+    @Test(
+        "Malformed multipart bodies answer 400 invalid parameter and keep nothing",
+        arguments: ["truncated", "garbage", "bad boundary line", "header without colon", "headers over 16 KiB"]
+    )
+    func multipartMalformed(kind: String) async throws {
+        let body = try #require(Self.malformedBodies[kind])
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let result = try await Self.streamedUpload(
+                server,
+                token: token,
+                boundary: "XyZ",
+                body: Array(body.utf8),
+                chunkSize: 5
+            )
+            #expect(result.status == 400 && result.msg == "invalid parameter")
+            #expect(Self.storedFiles(server).isEmpty)
         }
     }
 }

@@ -62,23 +62,21 @@ struct ChatRoutes {
         return (user, channel)
     }
 
-    /// `GET /api/chat/channel/messages?ps=`: newest first; `ps`/`next_ps` are opaque (base64url of a sequence
-    /// number); an undecodable `ps` is a 400, not upstream's 500 (D47).
+    /// `GET /api/chat/channel/messages?ps=`: newest first; `ps`/`next_ps` are opaque (``HistoryPageState``); an
+    /// undecodable `ps` is a 400, not upstream's 500 (D47).
     private func history(_ request: Request) async throws -> Response {
         let channel = try await self.state.bearerChannel(request)
         var before: Int64?
         if let ps = request.query("ps"), !ps.isEmpty {
-            guard let data = Data(base64URLEncoded: ps), let text = String(data: data, encoding: .utf8),
-                text.hasPrefix("seq:"), let seq = Int64(text.dropFirst(4)), seq > 0
-            else { throw ChatHTTPError(.invalidParameter) }
-            before = seq
+            guard let seq = HistoryPageState.decode(ps) else { throw ChatHTTPError(.invalidParameter) }
+            before = Int64(clamping: seq)
         }
         let page = try await self.state.storage.history(
             of: channel,
             beforeSeq: before,
             limit: self.state.configuration.limits.historyPageSize
         )
-        let next = page.nextSeq.map { Data("seq:\($0)".utf8).base64URLEncodedString(padded: true) } ?? ""
+        let next = page.nextSeq.map { HistoryPageState.encode(UInt64(clamping: $0)) } ?? ""
         return .json(V1.HistoryPage(nextPageState: next, messages: page.messages).jsonBytes())
     }
 
@@ -108,5 +106,42 @@ struct ChatRoutes {
         // v1 connections close with 1000 after `leaved` (docs/PROTOCOL.md §6.14); v2 will send CHANNEL_CLOSED + 4501.
         self.state.hub.closeChannel(channel, code: .normalClosure, reason: "channel closed")
         return Response(status: .noContent, headers: [.contentType: "application/json; charset=utf-8"])
+    }
+}
+
+/// The v1 history page state of this server: the padded base64url of the 8-byte big-endian sequence number the next
+/// page starts below, always 12 characters (`openapi/openapi.yaml` gives the pattern). Every string of that form is
+/// a valid page state, so the contract can say exactly which `ps` values are accepted.
+enum HistoryPageState {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Encodes a sequence number.
+    static func encode(_ seq: UInt64) -> String {
+        // 64 bits + 2 zero bits = 11 sextets, then one `=`.
+        let value = seq
+        var chars: [UInt8] = []
+        for index in 0..<11 {
+            let shift = 58 - 6 * index
+            let sextet = shift >= 0 ? (value >> UInt64(shift)) & 0x3F : (value << UInt64(-shift)) & 0x3F
+            chars.append(Self.alphabet[Int(sextet)])
+        }
+        return String(decoding: chars + [UInt8(ascii: "=")], as: UTF8.self)
+    }
+
+    /// Decodes a page state, or `nil` unless it is exactly the canonical 12-character form.
+    static func decode(_ text: String) -> UInt64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 12, bytes[11] == UInt8(ascii: "=") else { return nil }
+        var value: UInt64 = 0
+        for (index, byte) in bytes.prefix(11).enumerated() {
+            guard let sextet = Self.alphabet.firstIndex(of: byte) else { return nil }
+            if index < 10 {
+                value = value << 6 | UInt64(sextet)
+            } else {
+                guard sextet & 0x3 == 0 else { return nil }  // the two padding bits must be zero
+                value = value << 4 | UInt64(sextet >> 2)
+            }
+        }
+        return value
     }
 }

@@ -123,111 +123,48 @@ struct UploaderRoutes {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// The deprecated `POST /api/uploader/upload/files` (multipart, field `files`). The body is collected with the
-    /// upload cap (413 past it) and parsed in memory; objects are private and the answer carries presigned GET
-    /// URLs instead of public ones (D28).
+    /// The deprecated `POST /api/uploader/upload/files` (multipart, field `files`). The body is parsed while it
+    /// streams in and each file is streamed to the object store; the whole body is capped at the upload limit (413
+    /// past it, by `Content-Length` or while streaming) and nothing is kept when the request fails. Objects are
+    /// private and the answer carries presigned GET URLs instead of public ones (D28).
     private func multipartUpload(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let channel = try await self.authorizeLimited(request)
-        guard let contentType = request.headers[.contentType], let boundary = Multipart.boundary(of: contentType)
+        guard let contentType = request.headers[.contentType],
+            let boundary = MultipartParser.boundary(of: contentType)
         else { throw ChatHTTPError(.invalidParameter) }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: self.state.configuration.limits.maxUploadSize)
-        } catch {
+        let maxSize = self.state.configuration.limits.maxUploadSize
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
             throw ChatHTTPError(.uploadTooLarge)
         }
-        guard let parts = Multipart.parse(Array(buffer: body), boundary: boundary) else {
-            throw ChatHTTPError(.invalidParameter)
-        }
+        let reader = MultipartReader(body: request.body, boundary: boundary, maxBytes: maxSize)
         var files: [V1.UploadedFiles.File] = []
-        for part in parts where part.name == "files" {
-            guard let fileName = part.fileName else { throw ChatHTTPError(.fileNotReadable) }
-            let ext =
-                fileName.split(separator: ".").count > 1
-                ? ObjectStore.normalizedExtension(String(fileName.split(separator: ".").last ?? "")) ?? "bin" : "bin"
-            let key = ObjectStore.newKey(channel: channel, ext: ext)
-            do {
-                _ = try await self.state.objects.write(
-                    key: key,
-                    body: AsyncStream {
-                        $0.yield(ByteBuffer(bytes: part.content))
-                        $0.finish()
-                    },
-                    maxSize: self.state.configuration.limits.maxUploadSize
-                )
-            } catch {
-                throw ChatHTTPError(.uploadFailed)
+        var stored: [String] = []
+        do {
+            while let event = try await reader.next() {
+                guard case .partHeaders(let headers) = event else { continue }
+                guard headers.name == "files" else {
+                    try await reader.skipPart()
+                    continue
+                }
+                guard let fileName = headers.fileName else { throw ChatHTTPError(.fileNotReadable) }
+                let pieces = fileName.split(separator: ".")
+                let ext =
+                    pieces.count > 1 ? ObjectStore.normalizedExtension(String(pieces.last ?? "")) ?? "bin" : "bin"
+                let key = ObjectStore.newKey(channel: channel, ext: ext)
+                _ = try await self.state.objects.write(key: key, body: reader.content, maxSize: maxSize)
+                stored.append(key)
+                files.append(.init(name: fileName, url: self.presignedURL(.get, key: key, request: request)))
             }
-            files.append(.init(name: fileName, url: self.presignedURL(.get, key: key, request: request)))
+        } catch {
+            for key in stored { try? FileManager.default.removeItem(at: self.state.objects.path(of: key)) }
+            switch error {
+            case let error as ChatHTTPError: throw error
+            case is MultipartReader<RequestBody>.TooLarge, ObjectStore.WriteError.tooLarge:
+                throw ChatHTTPError(.uploadTooLarge)
+            case is MultipartParser.ParseError: throw ChatHTTPError(.invalidParameter)
+            default: throw ChatHTTPError(.uploadFailed)
+            }
         }
         return .json(V1.UploadedFiles(files: files.isEmpty ? nil : files).jsonBytes(), status: .created)
-    }
-}
-
-/// A minimal `multipart/form-data` parser for the deprecated upload endpoint.
-enum Multipart {
-    struct Part {
-        var name: String?
-        var fileName: String?
-        var content: [UInt8]
-    }
-
-    static func boundary(of contentType: String) -> String? {
-        guard contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
-        for parameter in contentType.split(separator: ";").dropFirst() {
-            let pair = parameter.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0].lowercased() == "boundary" {
-                return String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
-    }
-
-    static func parse(_ body: [UInt8], boundary: String) -> [Part]? {
-        let delimiter = Array("--\(boundary)".utf8)
-        var positions: [Int] = []
-        var index = 0
-        while let found = body.firstRange(of: delimiter, from: index) {
-            positions.append(found.lowerBound)
-            index = found.upperBound
-        }
-        guard positions.count >= 2 else { return nil }
-        var parts: [Part] = []
-        for (start, end) in zip(positions, positions.dropFirst()) {
-            var section = Array(body[(start + delimiter.count)..<end])
-            guard section.starts(with: Array("\r\n".utf8)) else { continue }
-            section.removeFirst(2)
-            if section.suffix(2) == [13, 10] { section.removeLast(2) }
-            guard let split = section.firstRange(of: Array("\r\n\r\n".utf8), from: 0) else { return nil }
-            let head = String(decoding: section[..<split.lowerBound], as: UTF8.self)
-            var part = Part(content: Array(section[split.upperBound...]))
-            for line in head.components(separatedBy: "\r\n")
-            where line.lowercased().hasPrefix("content-disposition:") {
-                part.name = Self.parameter("name", in: line)
-                part.fileName = Self.parameter("filename", in: line)
-            }
-            parts.append(part)
-        }
-        return parts
-    }
-
-    private static func parameter(_ name: String, in line: String) -> String? {
-        for item in line.split(separator: ";") {
-            let pair = item.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0] == name {
-                return String(pair[1]).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
-    }
-}
-
-extension Array where Element == UInt8 {
-    fileprivate func firstRange(of needle: [UInt8], from start: Int) -> Range<Int>? {
-        guard !needle.isEmpty, self.count >= needle.count, start <= self.count - needle.count else { return nil }
-        for i in start...(self.count - needle.count) where self[i] == needle[0] {
-            if self[i..<(i + needle.count)].elementsEqual(needle) { return i..<(i + needle.count) }
-        }
-        return nil
     }
 }

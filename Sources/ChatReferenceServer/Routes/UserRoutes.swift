@@ -20,8 +20,9 @@ struct UserRoutes {
 
     /// `POST /api/user {"name":…}` → 201 + `sid` cookie. Content-Type is not checked (the browser sends text/plain).
     private func signUp(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 4096)
-        guard let create = try? V1.CreateUserRequest(jsonBytes: Array(buffer: body)), !create.name.isEmpty,
+        // Over 4096 bytes is a 400 like any other bad body (docs/PROTOCOL.md §4.1.1), not Hummingbird's bare 413.
+        guard let body = try? await request.body.collect(upTo: 4096),
+            let create = try? V1.CreateUserRequest(jsonBytes: Array(buffer: body)), !create.name.isEmpty,
             create.name.count <= 64
         else { throw ChatHTTPError(.invalidParameter) }
         let user = try await self.state.storage.createUser(

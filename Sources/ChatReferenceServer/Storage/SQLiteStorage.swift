@@ -4,7 +4,9 @@ import GRDB
 
 /// ``ChatStorage`` on an embedded SQLite database (GRDB `DatabasePool`, WAL mode).
 ///
-/// Ids are stored as `INTEGER` (they are below 2^63). Messages carry a dense per-channel `seq` (1, 2, 3, …) that
+/// Ids are stored as `INTEGER` holding the id's bit pattern (`Int64(bitPattern:)`), so every `UInt64` a client can
+/// send is a valid key; ids the server mints are below 2^63 and look the same either way. Messages carry a dense
+/// per-channel `seq` (1, 2, 3, …) that
 /// history paging uses now and v2 resumption later.
 final class SQLiteStorage: ChatStorage {
     private let pool: DatabasePool
@@ -49,7 +51,7 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.write { db in
             try db.execute(
                 sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, NULL, ?)",
-                arguments: [Int64(id.rawValue), name, picture, Date().timeIntervalSince1970]
+                arguments: [Int64(bitPattern: id.rawValue), name, picture, Date().timeIntervalSince1970]
             )
         }
         return StoredUser(id: id, name: name, picture: picture, email: nil)
@@ -57,7 +59,7 @@ final class SQLiteStorage: ChatStorage {
 
     func user(_ id: UserID) async throws -> StoredUser? {
         try await self.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [Int64(id.rawValue)])
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [Int64(bitPattern: id.rawValue)])
                 .map(Self.user(from:))
         }
     }
@@ -69,7 +71,7 @@ final class SQLiteStorage: ChatStorage {
             }
             try db.execute(
                 sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Int64(id.rawValue), name, picture, email, Date().timeIntervalSince1970]
+                arguments: [Int64(bitPattern: id.rawValue), name, picture, email, Date().timeIntervalSince1970]
             )
             return StoredUser(id: id, name: name, picture: picture, email: email)
         }
@@ -77,7 +79,7 @@ final class SQLiteStorage: ChatStorage {
 
     private static func user(from row: Row) -> StoredUser {
         StoredUser(
-            id: UserID(UInt64(row["id"] as Int64)),
+            id: UserID(UInt64(bitPattern: row["id"] as Int64)),
             name: row["name"],
             picture: row["picture"],
             email: row["email"]
@@ -88,7 +90,9 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.write { db in
             try db.execute(
                 sql: "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)",
-                arguments: [sessionID, Int64(user.rawValue), now.timeIntervalSince1970, now.timeIntervalSince1970]
+                arguments: [
+                    sessionID, Int64(bitPattern: user.rawValue), now.timeIntervalSince1970, now.timeIntervalSince1970,
+                ]
             )
         }
     }
@@ -111,7 +115,7 @@ final class SQLiteStorage: ChatStorage {
                 sql: "UPDATE sessions SET last_used_at = ? WHERE id = ?",
                 arguments: [now.timeIntervalSince1970, sessionID]
             )
-            return UserID(UInt64(userID))
+            return UserID(UInt64(bitPattern: userID))
         }
     }
 
@@ -125,12 +129,12 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.write { db in
             try db.execute(
                 sql: "INSERT INTO channels (id, created_at) VALUES (?, ?)",
-                arguments: [Int64(id.rawValue), now.timeIntervalSince1970]
+                arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970]
             )
             for member in Set(members) {
                 try db.execute(
                     sql: "INSERT INTO members (channel_id, user_id) VALUES (?, ?)",
-                    arguments: [Int64(id.rawValue), Int64(member.rawValue)]
+                    arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: member.rawValue)]
                 )
             }
         }
@@ -142,7 +146,7 @@ final class SQLiteStorage: ChatStorage {
                 let row = try Row.fetchOne(
                     db,
                     sql: "SELECT deleted_at FROM channels WHERE id = ?",
-                    arguments: [Int64(id.rawValue)]
+                    arguments: [Int64(bitPattern: id.rawValue)]
                 )
             else { return .unknown }
             return (row["deleted_at"] as Double?) == nil ? .active : .deleted
@@ -154,8 +158,8 @@ final class SQLiteStorage: ChatStorage {
             try Int64.fetchAll(
                 db,
                 sql: "SELECT user_id FROM members WHERE channel_id = ? ORDER BY rowid",
-                arguments: [Int64(channel.rawValue)]
-            ).map { UserID(UInt64($0)) }
+                arguments: [Int64(bitPattern: channel.rawValue)]
+            ).map { UserID(UInt64(bitPattern: $0)) }
         }
     }
 
@@ -164,7 +168,7 @@ final class SQLiteStorage: ChatStorage {
             try Bool.fetchOne(
                 db,
                 sql: "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?)",
-                arguments: [Int64(channel.rawValue), Int64(user.rawValue)]
+                arguments: [Int64(bitPattern: channel.rawValue), Int64(bitPattern: user.rawValue)]
             ) ?? false
         }
     }
@@ -173,15 +177,15 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.write { db in
             try db.execute(
                 sql: "UPDATE channels SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                arguments: [now.timeIntervalSince1970, Int64(id.rawValue)]
+                arguments: [now.timeIntervalSince1970, Int64(bitPattern: id.rawValue)]
             )
-            try db.execute(sql: "DELETE FROM members WHERE channel_id = ?", arguments: [Int64(id.rawValue)])
+            try db.execute(sql: "DELETE FROM members WHERE channel_id = ?", arguments: [Int64(bitPattern: id.rawValue)])
         }
     }
 
     func appendMessage(_ message: V1.Message, channel: ChannelID, cap: Int) async throws -> V1.Message {
         try await self.pool.write { db in
-            let cid = Int64(channel.rawValue)
+            let cid = Int64(bitPattern: channel.rawValue)
             guard
                 let row = try Row.fetchOne(
                     db,
@@ -197,8 +201,8 @@ final class SQLiteStorage: ChatStorage {
                     VALUES (?, ?, ?, ?, ?, ?, 0, ?)
                     """,
                 arguments: [
-                    Int64(message.messageID.rawValue), cid, count + 1, message.event.rawValue,
-                    Int64(message.userID.rawValue), message.payload, message.time,
+                    Int64(bitPattern: message.messageID.rawValue), cid, count + 1, message.event.rawValue,
+                    Int64(bitPattern: message.userID.rawValue), message.payload, message.time,
                 ]
             )
             try db.execute(sql: "UPDATE channels SET message_count = ? WHERE id = ?", arguments: [count + 1, cid])
@@ -211,7 +215,7 @@ final class SQLiteStorage: ChatStorage {
             try Row.fetchOne(
                 db,
                 sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?",
-                arguments: [Int64(id.rawValue), Int64(channel.rawValue)]
+                arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             ).map(Self.message(from:))
         }
     }
@@ -220,7 +224,7 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.write { db in
             try db.execute(
                 sql: "UPDATE messages SET seen = 1 WHERE id = ? AND channel_id = ?",
-                arguments: [Int64(id.rawValue), Int64(channel.rawValue)]
+                arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             )
         }
     }
@@ -236,7 +240,7 @@ final class SQLiteStorage: ChatStorage {
             let rows = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                arguments: [Int64(channel.rawValue), beforeSeq ?? Int64.max, limit + 1]
+                arguments: [Int64(bitPattern: channel.rawValue), beforeSeq ?? Int64.max, limit + 1]
             )
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last.map { $0["seq"] as Int64 } : nil
@@ -246,9 +250,9 @@ final class SQLiteStorage: ChatStorage {
 
     private static func message(from row: Row) -> V1.Message {
         V1.Message(
-            messageID: MessageID(UInt64(row["id"] as Int64)),
+            messageID: MessageID(UInt64(bitPattern: row["id"] as Int64)),
             event: V1.Event(rawValue: row["event"]),
-            userID: UserID(UInt64(row["user_id"] as Int64)),
+            userID: UserID(UInt64(bitPattern: row["user_id"] as Int64)),
             payload: row["payload"],
             seen: row["seen"],
             time: row["time"]

@@ -1,0 +1,3 @@
+enum ChatEventScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum ChatHandshakeScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum ChatRESTScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum FaultScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum LimitScenarios {
+    static var all: [Scenario] { [] }
+}

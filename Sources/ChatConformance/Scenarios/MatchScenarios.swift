@@ -1,0 +1,3 @@
+enum MatchScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum UploadScenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum V2Scenarios {
+    static var all: [Scenario] { [] }
+}

@@ -1,0 +1,3 @@
+enum WebSocketScenarios {
+    static var all: [Scenario] { [] }
+}

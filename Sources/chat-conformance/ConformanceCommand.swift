@@ -29,6 +29,8 @@ struct ConformanceCommand: AsyncParsableCommand {
     @Option(help: "Run only scenarios whose id starts with this (repeatable).") var only: [String] = []
     @Option(help: "Write the JSON report here.") var json: String?
     @Option(help: "Write the JUnit XML report here.") var junit: String?
+    @Flag(help: "Fail where the server shows a documented upstream defect (default: pass with a note).")
+    var strict = false
     @Flag(help: "List the scenarios of the profile and exit.") var list = false
 
     func run() async throws {
@@ -46,6 +48,7 @@ struct ConformanceCommand: AsyncParsableCommand {
         configuration.pingInterval = self.pingInterval.map { .seconds($0) }
         configuration.historyPageSize = self.historyPageSize
         configuration.only = self.only
+        configuration.strict = self.strict
         let skipPath = self.skipList ?? "conformance-skip.txt"
         if let text = try? String(contentsOfFile: skipPath, encoding: .utf8) {
             configuration.skipList = SkipList(parsing: text)

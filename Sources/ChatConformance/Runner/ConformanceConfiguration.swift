@@ -25,6 +25,9 @@ public struct ConformanceConfiguration: Sendable {
     public var maxChatFrameSize: Int = 4096
     /// The largest inbound match websocket message (v1: 512 bytes).
     public var maxMatchFrameSize: Int = 512
+    /// Fail, instead of pass with a note, where the server shows a documented upstream defect (for servers that
+    /// claim to fix them, like the reference server).
+    public var strict: Bool = false
     /// Only scenarios whose id starts with one of these run (all when empty).
     public var only: [String] = []
     /// Scenario ids to skip, with the reason (see ``SkipList``).

@@ -63,6 +63,16 @@ public final class ScenarioContext: Sendable {
         }
     }
 
+    /// Accepts a documented upstream behaviour (defect-aware v1 profile): returns `note` for the report, or, with
+    /// ``ConformanceConfiguration/strict``, fails with it.
+    /// - Parameter note: What was seen, naming the defect (e.g. "upstream D4: …").
+    /// - Returns: The note.
+    /// - Throws: ``ScenarioFailure`` in strict mode.
+    public func upstream(_ note: String) throws -> String {
+        if self.configuration.strict { throw ScenarioFailure("\(note) (fails under --strict)") }
+        return note
+    }
+
     /// Skips the scenario unless `value` was configured.
     /// - Parameters:
     ///   - value: The configured value.

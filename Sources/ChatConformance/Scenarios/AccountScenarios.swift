@@ -211,7 +211,7 @@ enum AccountScenarios {
                 try check(type.hasPrefix("application/json"), "Content-Type \(type)")
                 let json = try must(result.json, "a JSON error body")
                 try check(json["msg"] is String, "no msg: \(result.text)")
-                if json["code"] == nil { return "upstream shape: msg only (no code/temporary)" }
+                if json["code"] == nil { return try context.upstream("upstream shape: msg only (no code/temporary)") }
                 try check(json["code"] as? String == "invalid_parameter", "code: \(result.text)")
                 try check(json["temporary"] as? Bool == false, "temporary: \(result.text)")
                 return "fixed shape: msg, code, temporary"

@@ -160,7 +160,7 @@ enum ChatEventScenarios {
                 let id = try must(message["message_id"] as? String, "message_id")
                 try await context.sendV1(a, from: pair.a.id, id, event: 2)
                 if try await context.unwanted(b, where: { $0["event"] as? Int == 2 }) != nil {
-                    return "upstream D12: the author's own seen was accepted"
+                    return try context.upstream("upstream D12: the author's own seen was accepted")
                 }
                 return "fixed: dropped"
             },
@@ -174,7 +174,7 @@ enum ChatEventScenarios {
                 try await context.sendV1(b, from: pair.a.id, "123456789", event: 2)
                 try await context.pause(.milliseconds(300))
                 let messages = try await history(context, pair.token)["messages"] as? [[String: Any]] ?? []
-                if !messages.isEmpty { return "upstream D12: phantom row \(messages)" }
+                if !messages.isEmpty { return try context.upstream("upstream D12: phantom row \(messages)") }
                 return "fixed: no phantom row"
             },
             Scenario(
@@ -186,7 +186,7 @@ enum ChatEventScenarios {
                 let (pair, a, b) = try await connected(context)
                 try await context.sendV1(a, from: pair.b.id, "impersonation")
                 if try await context.unwanted(b, where: isText("impersonation")) != nil {
-                    return "upstream D3: posted as the peer"
+                    return try context.upstream("upstream D3: posted as the peer")
                 }
                 return "fixed: dropped"
             },
@@ -202,7 +202,7 @@ enum ChatEventScenarios {
                 let relayed = try await context.unwanted(b) {
                     $0["event"] as? Int == 1 && ["leaved", "offline"].contains($0["payload"] as? String ?? "")
                 }
-                if relayed != nil { return "upstream D3: relayed \(relayed ?? [:])" }
+                if relayed != nil { return try context.upstream("upstream D3: relayed \(relayed ?? [:])") }
                 try check(!b.isEnded, "the connection was closed")
                 return "fixed: dropped"
             },
@@ -278,7 +278,7 @@ enum ChatEventScenarios {
                 let tab1 = try await context.joinChat(pair.a, pair.token, expect: "waiting")
                 let tab2 = try await context.webSocket(context.chatPath(pair.a.id, pair.token))
                 let first = try await tab2.nextJSON()
-                let note = first["payload"] as? String == "waiting" ? "fixed: waiting" : "upstream D14: \(first)"
+                let note = first["payload"] as? String == "waiting" ? "fixed: waiting" : try context.upstream("upstream D14: \(first)")
                 let b = try await context.joinChat(pair.b, pair.token, expect: "joined")
                 try await context.sendV1(b, from: pair.b.id, "to both tabs")
                 _ = try await context.awaitFrame(tab1, "the text on tab 1", where: isText("to both tabs"))
@@ -327,7 +327,7 @@ enum ChatEventScenarios {
                 let foreign = "1/5f0c3b1e-8d2a-4c1e-9b7a-2f6d1e0c9a8b.png"
                 try await context.sendV1(a, from: pair.a.id, #"{"file_name":"x.png","object_key":"\#(foreign)"}"#, event: 3)
                 if try await context.unwanted(b, where: { $0["event"] as? Int == 3 }) != nil {
-                    return "upstream: foreign object key relayed"
+                    return try context.upstream("upstream: foreign object key relayed")
                 }
                 return "fixed: dropped"
             },

@@ -161,7 +161,7 @@ enum ChatHandshakeScenarios {
                     status: 401
                 )
                 if answer.json == nil && answer.body.contains("token expired") {
-                    return "upstream D1: two JSON objects concatenated"
+                    return try context.upstream("upstream D1: two JSON objects concatenated")
                 }
                 if let msg = answer.json?["msg"] as? String {
                     try check(msg == "token expired", "msg \(msg)")
@@ -217,7 +217,7 @@ enum ChatHandshakeScenarios {
                     "/api/chat/users",
                     headers: [("Authorization", "Basic \(pair.token)")]
                 )
-                if result.status == 200 { return "upstream D29: any scheme word accepted" }
+                if result.status == 200 { return try context.upstream("upstream D29: any scheme word accepted") }
                 try check(result.status == 401, "expected 401, got \(result.summary)")
                 return "fixed: Bearer required"
             },
@@ -244,7 +244,7 @@ enum ChatHandshakeScenarios {
                 let expired = try context.mintToken(channel: pair.channelID, expiresIn: -60)
                 let result = try await context.http("GET", "/api/chat/users", headers: context.bearer(expired))
                 try check(result.status == 401, "expected 401, got \(result.summary)")
-                if result.body.isEmpty { return "upstream: empty 401 body" }
+                if result.body.isEmpty { return try context.upstream("upstream: empty 401 body") }
                 try check(result.msg == "token expired", "msg: \(result.text)")
                 return nil
             },

@@ -53,7 +53,7 @@ enum MatchScenarios {
                 _ = try await context.readToken(second)
                 let code: UInt16?
                 do { code = try await first.closeCode(within: .seconds(2)) } catch {
-                    return "upstream D18: socket left open after the token"
+                    return try context.upstream("upstream D18: socket left open after the token")
                 }
                 try check(code == 1000, "close code \(code.map(String.init) ?? "none"), expected 1000")
                 return "fixed: closed with 1000"
@@ -131,7 +131,7 @@ enum MatchScenarios {
                 let tokenB = try await context.tryReadToken(first, timeout: .milliseconds(700)).nilOnFailure
                 if let tokenB {
                     let members = try await members(context, tokenB)
-                    if members.contains(ghost.id) { return "upstream D4: matched with the dropped user" }
+                    if members.contains(ghost.id) { return try context.upstream("upstream D4: matched with the dropped user") }
                     throw ScenarioFailure("matched with an unexpected channel: \(members)")
                 }
                 let second = try await context.openMatch(c)
@@ -155,7 +155,7 @@ enum MatchScenarios {
                 try await context.pause(.milliseconds(200))
                 let other = try await context.openMatch(b)
                 guard let token = try await context.tryReadToken(other, timeout: .seconds(1)).nilOnFailure else {
-                    return "upstream D46: closing one tab removed the user from the wait list"
+                    return try context.upstream("upstream D46: closing one tab removed the user from the wait list")
                 }
                 try check(token == (try await context.readToken(tab2)), "the remaining tab got another token")
                 return "fixed: the remaining tab was matched"

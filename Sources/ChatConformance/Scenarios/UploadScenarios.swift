@@ -76,7 +76,7 @@ enum UploadScenarios {
                     "/api/uploader/upload/presigned?ext=..%2Fx",
                     headers: context.bearer(pair.token)
                 )
-                if result.status == 200 { return "upstream D28: unsafe ext accepted" }
+                if result.status == 200 { return try context.upstream("upstream D28: unsafe ext accepted") }
                 try check(result.status == 400, "expected 400, got \(result.summary)")
                 return "fixed: 400"
             },
@@ -161,7 +161,7 @@ enum UploadScenarios {
                     headers: context.bearer(pair.token) + [("Content-Type", "application/json")],
                     body: Array("{}".utf8)
                 )
-                if result.status == 500 { return "upstream D28: 500" }
+                if result.status == 500 { return try context.upstream("upstream D28: 500") }
                 try check(result.status == 400, "expected 400, got \(result.summary)")
                 return "fixed: 400"
             },
@@ -226,7 +226,7 @@ enum UploadScenarios {
                     headers: context.bearer(other.token)
                 )
                 try check(fine.status == 200, "another channel was limited too: \(fine.summary)")
-                return denied.body.isEmpty ? "upstream: empty 429 body (D27)" : nil
+                return denied.body.isEmpty ? try context.upstream("upstream: empty 429 body (D27)") : nil
             },
         ]
     }

@@ -23,7 +23,8 @@ struct ReferenceServerConformanceTests {
     static func withServer<T: Sendable>(_ body: (String) async throws -> T) async throws -> T {
         var configuration = ServerConfiguration()
         configuration.port = 0
-        configuration.dataDirectory = FileManager.default.temporaryDirectory
+        configuration.dataDirectory =
+            FileManager.default.temporaryDirectory
             .appendingPathComponent("chat-conformance-\(UUID().uuidString)").path
         configuration.logLevel = .critical
         configuration.jwtSecret = Self.secret

@@ -1,9 +1,10 @@
 import ChatConformance
 import Foundation
+import Testing
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
 
 @Suite("Conformance reports and skip list")
 struct ReportTests {
@@ -61,7 +62,10 @@ struct ReportTests {
         #expect(suites.count == 2)
         let cases = suites.flatMap { $0.elements(forName: "testcase") }
         #expect(cases.count == 3)
-        #expect(cases[1].elements(forName: "failure").first?.attribute(forName: "message")?.stringValue?.contains("<body>") == true)
+        #expect(
+            cases[1].elements(forName: "failure").first?.attribute(forName: "message")?.stringValue?.contains("<body>")
+                == true
+        )
         #expect(cases[2].elements(forName: "skipped").count == 1)
     }
 

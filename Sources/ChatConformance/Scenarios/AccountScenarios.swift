@@ -48,7 +48,10 @@ enum AccountScenarios {
             ) { context in
                 let result = try await context.http("POST", "/api/user", body: Array("name=eve".utf8))
                 try check(result.status == 400, "expected 400, got \(result.summary)")
-                try check(result.msg == "invalid parameter", "msg must be \"invalid parameter\" (RC-ERR-3): \(result.text)")
+                try check(
+                    result.msg == "invalid parameter",
+                    "msg must be \"invalid parameter\" (RC-ERR-3): \(result.text)"
+                )
                 return nil
             },
             Scenario(

@@ -278,7 +278,9 @@ enum ChatEventScenarios {
                 let tab1 = try await context.joinChat(pair.a, pair.token, expect: "waiting")
                 let tab2 = try await context.webSocket(context.chatPath(pair.a.id, pair.token))
                 let first = try await tab2.nextJSON()
-                let note = first["payload"] as? String == "waiting" ? "fixed: waiting" : try context.upstream("upstream D14: \(first)")
+                let note =
+                    first["payload"] as? String == "waiting"
+                    ? "fixed: waiting" : try context.upstream("upstream D14: \(first)")
                 let b = try await context.joinChat(pair.b, pair.token, expect: "joined")
                 try await context.sendV1(b, from: pair.b.id, "to both tabs")
                 _ = try await context.awaitFrame(tab1, "the text on tab 1", where: isText("to both tabs"))
@@ -325,7 +327,12 @@ enum ChatEventScenarios {
             ) { context in
                 let (pair, a, b) = try await connected(context)
                 let foreign = "1/5f0c3b1e-8d2a-4c1e-9b7a-2f6d1e0c9a8b.png"
-                try await context.sendV1(a, from: pair.a.id, #"{"file_name":"x.png","object_key":"\#(foreign)"}"#, event: 3)
+                try await context.sendV1(
+                    a,
+                    from: pair.a.id,
+                    #"{"file_name":"x.png","object_key":"\#(foreign)"}"#,
+                    event: 3
+                )
                 if try await context.unwanted(b, where: { $0["event"] as? Int == 3 }) != nil {
                     return try context.upstream("upstream: foreign object key relayed")
                 }

@@ -24,7 +24,9 @@ enum ChatRESTScenarios {
                 try check(empty.isEmpty, "online before anyone connected: \(empty)")
                 let a = try await context.joinChat(pair.a, pair.token)
                 try check(
-                    try await context.eventually { try await userIDs(context, "/api/chat/users/online", pair.token) == [pair.a.id] },
+                    try await context.eventually {
+                        try await userIDs(context, "/api/chat/users/online", pair.token) == [pair.a.id]
+                    },
                     "online should be [A]"
                 )
                 let b = try await context.joinChat(pair.b, pair.token)
@@ -36,7 +38,9 @@ enum ChatRESTScenarios {
                 )
                 try await b.close()
                 try check(
-                    try await context.eventually { try await userIDs(context, "/api/chat/users/online", pair.token) == [pair.a.id] },
+                    try await context.eventually {
+                        try await userIDs(context, "/api/chat/users/online", pair.token) == [pair.a.id]
+                    },
                     "online should be [A] after B closed"
                 )
                 try await a.close()
@@ -134,7 +138,10 @@ enum ChatRESTScenarios {
                     "/api/chat/channel?delby=\(pair.a.id)",
                     headers: context.bearer(pair.token)
                 )
-                try check(result.status == 204 && result.body.isEmpty, "expected 204 without body, got \(result.summary)")
+                try check(
+                    result.status == 204 && result.body.isEmpty,
+                    "expected 204 without body, got \(result.summary)"
+                )
                 try await context.awaitAction(a, "leaved", by: pair.a.id)
                 try await context.awaitAction(b, "leaved", by: pair.a.id)
                 let codes: [UInt16?]
@@ -161,10 +168,16 @@ enum ChatRESTScenarios {
                 try check(delete.status == 204, "DELETE: \(delete.summary)")
                 let users = try await context.http("GET", "/api/chat/users", headers: context.bearer(pair.token))
                 if users.status == 200 || users.status == 500 {
-                    return try context.upstream("upstream D10/D7: the token still works after deletion (\(users.status))")
+                    return try context.upstream(
+                        "upstream D10/D7: the token still works after deletion (\(users.status))"
+                    )
                 }
                 try check(users.status == 401 && users.msg == "channel closed", "users: \(users.summary)")
-                try await context.expectRefusal(context.chatPath(pair.a.id, pair.token), status: 401, msg: "channel closed")
+                try await context.expectRefusal(
+                    context.chatPath(pair.a.id, pair.token),
+                    status: 401,
+                    msg: "channel closed"
+                )
                 let again = try await context.http(
                     "DELETE",
                     "/api/chat/channel?delby=\(pair.b.id)",

@@ -10,7 +10,10 @@ enum FaultScenarios {
     ) async throws -> (MatchedPair, WSConnection, RawSocket) {
         let pair = try await context.matchedPair()
         let a = try await context.joinChat(pair.a, pair.token, expect: "waiting")
-        let socket = try await context.rawWebSocket(context.chatPath(pair.b.id, pair.token), receiveBuffer: receiveBuffer)
+        let socket = try await context.rawWebSocket(
+            context.chatPath(pair.b.id, pair.token),
+            receiveBuffer: receiveBuffer
+        )
         try await context.awaitAction(a, "joined", by: pair.b.id)
         return (pair, a, socket)
     }

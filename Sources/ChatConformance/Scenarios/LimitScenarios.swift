@@ -32,7 +32,11 @@ enum LimitScenarios {
                 let frame = head + pad + #""}"#
                 try check(frame.utf8.count == context.configuration.maxChatFrameSize, "frame size \(frame.utf8.count)")
                 try await a.send(frame)
-                _ = try await context.awaitFrame(b, "the text at the limit", where: ChatEventScenarios.isText("at limit"))
+                _ = try await context.awaitFrame(
+                    b,
+                    "the text at the limit",
+                    where: ChatEventScenarios.isText("at limit")
+                )
                 return nil
             },
             Scenario(
@@ -89,7 +93,11 @@ enum LimitScenarios {
                 let (pair, a, b) = try await ChatEventScenarios.connected(context)
                 for index in 0..<cap { _ = try await context.say(a, from: pair.a.id, "c\(index)") }
                 try await context.sendV1(a, from: pair.a.id, "over the cap")
-                let leaked = try await context.unwanted(b, within: .milliseconds(800), where: ChatEventScenarios.isText("over the cap"))
+                let leaked = try await context.unwanted(
+                    b,
+                    within: .milliseconds(800),
+                    where: ChatEventScenarios.isText("over the cap")
+                )
                 try check(leaked == nil, "a message beyond the cap was broadcast")
                 try check(!a.isEnded, "the sender was disconnected")
                 let page = try await ChatEventScenarios.history(context, pair.token)

@@ -131,7 +131,9 @@ enum MatchScenarios {
                 let tokenB = try await context.tryReadToken(first, timeout: .milliseconds(700)).nilOnFailure
                 if let tokenB {
                     let members = try await members(context, tokenB)
-                    if members.contains(ghost.id) { return try context.upstream("upstream D4: matched with the dropped user") }
+                    if members.contains(ghost.id) {
+                        return try context.upstream("upstream D4: matched with the dropped user")
+                    }
                     throw ScenarioFailure("matched with an unexpected channel: \(members)")
                 }
                 let second = try await context.openMatch(c)

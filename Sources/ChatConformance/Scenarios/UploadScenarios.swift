@@ -10,7 +10,8 @@ enum UploadScenarios {
     }
 
     /// Presigns, PUTs `bytes` and returns the object key.
-    static func upload(_ context: ScenarioContext, _ token: String, bytes: [UInt8], ext: String) async throws -> String {
+    static func upload(_ context: ScenarioContext, _ token: String, bytes: [UInt8], ext: String) async throws -> String
+    {
         let presign = try await context.http(
             "GET",
             "/api/uploader/upload/presigned?ext=\(ext)",
@@ -192,7 +193,12 @@ enum UploadScenarios {
                     let get = try await context.http("GET", getURL)
                     try check(get.status == 404, "a partial object was stored: \(get.status), \(get.body.count) bytes")
                 }
-                let exact = try await upload(context, pair.token, bytes: [UInt8](repeating: 7, count: limit), ext: "bin")
+                let exact = try await upload(
+                    context,
+                    pair.token,
+                    bytes: [UInt8](repeating: 7, count: limit),
+                    ext: "bin"
+                )
                 try check(!exact.isEmpty, "an upload of exactly the limit was refused")
                 return nil
             },

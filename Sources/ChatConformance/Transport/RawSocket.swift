@@ -165,7 +165,9 @@ public final class RawSocket: Sendable {
 
     /// Sends a close frame.
     /// - Parameter code: The close code.
-    public func sendClose(_ code: UInt16) { self.sendFrame(opcode: 8, payload: [UInt8(code >> 8), UInt8(code & 0xFF)]) }
+    public func sendClose(_ code: UInt16) {
+        self.sendFrame(opcode: 8, payload: [UInt8(code >> 8), UInt8(code & 0xFF)])
+    }
 
     /// Reads the next frame, or `nil` when the connection ended or nothing arrived within `timeout` seconds.
     /// - Parameter timeout: Seconds.
@@ -294,7 +296,11 @@ extension ScenarioContext {
     ///   - receiveBuffer: `SO_RCVBUF` in bytes.
     /// - Returns: The socket.
     /// - Throws: ``ScenarioFailure`` when refused.
-    public func rawWebSocket(_ path: String, cookie: String? = nil, receiveBuffer: Int32? = nil) async throws
+    public func rawWebSocket(
+        _ path: String,
+        cookie: String? = nil,
+        receiveBuffer: Int32? = nil
+    ) async throws
         -> RawSocket
     {
         let (answer, socket) = try await self.rawHandshake(path, cookie: cookie, receiveBuffer: receiveBuffer)

@@ -162,7 +162,11 @@ extension ScenarioContext {
     ///   - headers: Extra request headers.
     /// - Returns: The open connection.
     /// - Throws: ``ScenarioFailure`` when the upgrade fails.
-    public func webSocket(_ path: String, cookie: String? = nil, headers: [(String, String)] = []) async throws
+    public func webSocket(
+        _ path: String,
+        cookie: String? = nil,
+        headers: [(String, String)] = []
+    ) async throws
         -> WSConnection
     {
         var configuration = WebSocketClientConfiguration()

@@ -38,7 +38,7 @@ public struct Scenario: Sendable {
         section: String,
         _ summary: String,
         profile: ConformanceProfile = .v1,
-        timeout: Duration = .seconds(20),
+        timeout: Duration = .seconds(30),
         run: @escaping @Sendable (ScenarioContext) async throws -> String?
     ) {
         self.id = id

@@ -98,7 +98,7 @@ public final class ScenarioContext: Sendable {
     /// - Returns: Whether it held.
     /// - Throws: Errors of `condition`.
     public func eventually(
-        within timeout: Duration = .seconds(5),
+        within timeout: Duration = .seconds(10),
         _ condition: () async throws -> Bool
     ) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout

@@ -63,7 +63,7 @@ extension ScenarioContext {
     ///   - timeout: How long to wait.
     /// - Returns: The token.
     /// - Throws: ``ScenarioFailure``.
-    public func readToken(_ connection: WSConnection, timeout: Duration = .seconds(5)) async throws -> String {
+    public func readToken(_ connection: WSConnection, timeout: Duration = .seconds(10)) async throws -> String {
         let frame = try await connection.nextJSON(timeout: timeout)
         guard let token = frame["access_token"] as? String, !token.isEmpty else {
             throw ScenarioFailure("match frame without access_token: \(frame)")
@@ -141,7 +141,7 @@ extension ScenarioContext {
     public func awaitFrame(
         _ connection: WSConnection,
         _ what: String,
-        timeout: Duration = .seconds(5),
+        timeout: Duration = .seconds(10),
         where predicate: ([String: Any]) -> Bool
     ) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
@@ -175,7 +175,7 @@ extension ScenarioContext {
         _ connection: WSConnection,
         _ payload: String,
         by user: String,
-        timeout: Duration = .seconds(5)
+        timeout: Duration = .seconds(10)
     ) async throws -> [String: Any] {
         try await self.awaitFrame(connection, "\(payload) by \(user)", timeout: timeout) {
             $0["event"] as? Int == 1 && $0["payload"] as? String == payload && $0["user_id"] as? String == user

@@ -46,7 +46,7 @@ public final class WSConnection: Sendable {
     /// - Parameter timeout: How long to wait.
     /// - Returns: The frame or `nil`.
     /// - Throws: ``ScenarioFailure`` on timeout.
-    public func next(timeout: Duration = .seconds(5)) async throws -> ReceivedFrame? {
+    public func next(timeout: Duration = .seconds(10)) async throws -> ReceivedFrame? {
         guard let frame = try await self.nextOrTimeout(timeout) else {
             throw ScenarioFailure("no frame within \(timeout)")
         }
@@ -71,7 +71,7 @@ public final class WSConnection: Sendable {
     /// - Parameter timeout: How long to wait.
     /// - Returns: The object.
     /// - Throws: ``ScenarioFailure``.
-    public func nextJSON(timeout: Duration = .seconds(5)) async throws -> [String: Any] {
+    public func nextJSON(timeout: Duration = .seconds(10)) async throws -> [String: Any] {
         while true {
             switch try await self.next(timeout: timeout) {
             case .text(let text):
@@ -91,7 +91,7 @@ public final class WSConnection: Sendable {
     /// - Parameter timeout: How long to wait.
     /// - Returns: The text.
     /// - Throws: ``ScenarioFailure`` on timeout or close.
-    public func nextText(timeout: Duration = .seconds(5)) async throws -> String {
+    public func nextText(timeout: Duration = .seconds(10)) async throws -> String {
         while true {
             switch try await self.next(timeout: timeout) {
             case .text(let text): return text
@@ -131,7 +131,7 @@ public final class WSConnection: Sendable {
     /// - Parameter timeout: How long to wait.
     /// - Returns: The close code, or `nil`.
     /// - Throws: ``ScenarioFailure`` when the connection is still open after `timeout`.
-    public func closeCode(within timeout: Duration = .seconds(5)) async throws -> UInt16? {
+    public func closeCode(within timeout: Duration = .seconds(10)) async throws -> UInt16? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if self.ended.withLock({ $0.done }) { return self.closeCodeIfEnded }

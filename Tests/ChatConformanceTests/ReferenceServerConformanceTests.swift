@@ -68,6 +68,7 @@ struct ReferenceServerConformanceTests {
         configuration.uploadBurst = 5
         configuration.pingInterval = .seconds(2)
         configuration.skipList = Self.skipList
+        configuration.strict = true  // the reference server claims the D-fixes of PROTOCOL.md
         return configuration
     }
 

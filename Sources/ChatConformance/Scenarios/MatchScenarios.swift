@@ -177,7 +177,7 @@ enum MatchScenarios {
                     return all
                 }
                 var tokens: [String] = []
-                for socket in sockets { tokens.append(try await context.readToken(socket, timeout: .seconds(5))) }
+                for socket in sockets { tokens.append(try await context.readToken(socket)) }
                 let distinct = Set(tokens)
                 try check(distinct.count == 3, "expected 3 channels, got \(distinct.count)")
                 var everyone: Set<String> = []

@@ -154,7 +154,7 @@ public final class WSConnection: Sendable {
 }
 
 extension ScenarioContext {
-    /// Opens a websocket with `WSClient`; fails when the upgrade is refused (use ``rawHandshake(_:headers:)`` to see
+    /// Opens a websocket with `WSClient`; fails when the upgrade is refused (use ``ScenarioContext/rawHandshake(_:cookie:headers:receiveBuffer:)`` to see
     /// the refusal's status).
     /// - Parameters:
     ///   - path: Path and query, e.g. `/api/match`.

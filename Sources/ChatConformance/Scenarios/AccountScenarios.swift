@@ -77,6 +77,21 @@ enum AccountScenarios {
                 return nil
             },
             Scenario(
+                "RC-AUTH-SID_me_refreshes_cookie",
+                area: area,
+                section: "§4.1.3",
+                "GET /api/user/me re-sends the sid cookie with a fresh Max-Age (upstream never refreshes, D23)"
+            ) { context in
+                let user = try await context.signUp("ivan")
+                let me = try await context.http("GET", "/api/user/me", headers: [("Cookie", "sid=\(user.sid)")])
+                try check(me.status == 200, "expected 200, got \(me.summary)")
+                guard let refreshed = ScenarioContext.cookie("sid", in: me) else {
+                    return try context.upstream("upstream D23: the session is not refreshed")
+                }
+                try check(refreshed == user.sid, "/me replaced the session id")
+                return "fixed: cookie re-sent"
+            },
+            Scenario(
                 "RC-AUTH-SID-1_url_escaped_cookie",
                 area: area,
                 section: "§3.1",

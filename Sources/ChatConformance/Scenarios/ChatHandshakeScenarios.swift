@@ -249,6 +249,27 @@ enum ChatHandshakeScenarios {
                 return nil
             },
             Scenario(
+                "RC-AUTH-JWT-4_rest_other_channels_token",
+                area: area,
+                section: "§4.2",
+                "A token names only its own channel: another channel's token lists that channel and cannot delete ours"
+            ) { context in
+                let mine = try await context.matchedPair()
+                let other = try await context.matchedPair()
+                let members = try await MatchScenarios.members(context, other.token)
+                try check(members == [other.a.id, other.b.id], "members \(members)")
+                let delete = try await context.http(
+                    "DELETE",
+                    "/api/chat/channel?delby=\(mine.a.id)",
+                    headers: context.bearer(other.token)
+                )
+                try check(delete.status == 400, "DELETE with another channel's token: \(delete.summary)")
+                try check(delete.msg == "error channel or user not found", "msg: \(delete.text)")
+                let still = try await MatchScenarios.members(context, mine.token)
+                try check(still == [mine.a.id, mine.b.id], "our channel changed: \(still)")
+                return nil
+            },
+            Scenario(
                 "RC-AUTH-FWD_forwardauth",
                 area: area,
                 section: "§4.2.1",

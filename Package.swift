@@ -16,6 +16,8 @@ var products: [Product] = [
     .library(name: "ChatClientSDK", targets: ["ChatClientSDK"]),
     .library(name: "ChatReferenceServer", targets: ["ChatReferenceServer"]),
     .executable(name: "chat-server", targets: ["ChatServerMain"]),
+    .library(name: "ChatConformance", targets: ["ChatConformance"]),
+    .executable(name: "chat-conformance", targets: ["ChatConformanceMain"]),
 ]
 
 var targets: [Target] = [
@@ -56,6 +58,32 @@ var targets: [Target] = [
         name: "ChatServerMain",
         dependencies: ["ChatReferenceServer"],
         path: "Sources/chat-server",
+        swiftSettings: swiftSettings
+    ),
+    // Protocol conformance suite: drives any server over raw HTTP and websockets (never the SDK or the server).
+    .target(
+        name: "ChatConformance",
+        dependencies: [
+            .product(name: "WSClient", package: "swift-websocket"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "ChatConformanceMain",
+        dependencies: [
+            "ChatConformance",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Sources/chat-conformance",
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ChatConformanceTests",
+        dependencies: ["ChatConformance", "ChatReferenceServer"],
+        exclude: ["run-against-server.sh"],
         swiftSettings: swiftSettings
     ),
     .testTarget(

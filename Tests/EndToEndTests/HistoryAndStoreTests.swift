@@ -63,20 +63,20 @@ struct HistoryAndStoreTests {
                 try await bobSession.send(text: "while away")
                 try await bobLog.expectText("while away")
             }
-            #expect(try await store.messages(in: aliceMatch.channelID).compactMap(\.text) == ["first"])
-            #expect(try await store.matches() == [aliceMatch])
+            #expect(await store.messages(in: aliceMatch.channelID).compactMap(\.text) == ["first"])
+            #expect(await store.matches() == [aliceMatch])
 
             // "Restart": a new client, same store and saved match.
             var restarted = testConfiguration(server.baseURL)
             restarted.store = store
             restarted.sessionCookie = alice.sessionCookie
             let again = ChatClient(configuration: restarted)
-            let saved = try #require(try await store.matches().first)
+            let saved = try #require(await store.matches().first)
             try await again.withRecordedSession(saved) { _, log in
                 try await log.expectText("while away")
                 #expect(log.messages.compactMap(\.text) == ["while away"], "'first' is not delivered twice")
             }
-            #expect(try await store.messages(in: aliceMatch.channelID).compactMap(\.text) == ["first", "while away"])
+            #expect(await store.messages(in: aliceMatch.channelID).compactMap(\.text) == ["first", "while away"])
         }
     }
 }

@@ -53,7 +53,8 @@ struct MatchRoutes {
                 outbox: outbox,
                 channel: connection,
                 maxMessageSize: self.state.configuration.limits.maxMatchFrameSize,
-                metrics: self.state.metrics
+                metrics: self.state.metrics,
+                onClosing: { await self.state.matchmaker.disconnect(user, connection: socketID) }
             ) { _ in }  // clients send nothing meaningful; frames only count against the size limit
         } catch {
             await self.state.matchmaker.disconnect(user, connection: socketID)

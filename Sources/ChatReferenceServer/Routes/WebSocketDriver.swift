@@ -22,6 +22,7 @@ func driveWebSocket(
     firstWriteDelay: Duration = .milliseconds(100),
     maxMessageSize: Int,
     metrics: ServerMetrics,
+    onClosing: () async -> Void = {},
     onText: ([UInt8]) async -> Void
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -60,6 +61,9 @@ func driveWebSocket(
                 case .binary(let buffer) where buffer.readableBytes <= maxMessageSize:
                     break  // binary frames are ignored, as upstream does
                 default:
+                    // Clean up before the close handshake, which can take until the peer answers: a user who sent
+                    // an oversize frame must not stay matchable meanwhile (D4).
+                    await onClosing()
                     outbox.close(.messageTooBig, reason: "message too big")
                     try await group.next()  // the writer sends the close frame
                     return

@@ -54,8 +54,9 @@ struct MatchRoutes {
                 channel: connection,
                 maxMessageSize: self.state.configuration.limits.maxMatchFrameSize,
                 metrics: self.state.metrics,
-                onClosing: { await self.state.matchmaker.disconnect(user, connection: socketID) }
-            ) { _ in }  // clients send nothing meaningful; frames only count against the size limit
+                onClosing: { await self.state.matchmaker.disconnect(user, connection: socketID) },
+                onText: { _ in }  // clients send nothing meaningful; frames only count against the size limit
+            )
         } catch {
             await self.state.matchmaker.disconnect(user, connection: socketID)
             throw error

@@ -26,11 +26,27 @@ var targets: [Target] = [
         name: "ChatProtocol",
         swiftSettings: swiftSettings
     ),
+    // The websocket client of the SDK and the conformance suite: swift-websocket's frame handling with an upgrade
+    // step that keeps frames arriving with the 101 answer, reports refusals with status and body, and tells the
+    // negotiated subprotocol. Not a product.
+    .target(
+        name: "ChatWebSocket",
+        dependencies: [
+            .product(name: "WSCore", package: "swift-websocket"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
+        swiftSettings: swiftSettings
+    ),
     .target(
         name: "ChatClientSDK",
         dependencies: [
             "ChatProtocol",
-            .product(name: "WSClient", package: "swift-websocket"),
+            "ChatWebSocket",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ],
@@ -64,7 +80,7 @@ var targets: [Target] = [
     .target(
         name: "ChatConformance",
         dependencies: [
-            .product(name: "WSClient", package: "swift-websocket"),
+            "ChatWebSocket",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -84,6 +100,16 @@ var targets: [Target] = [
         name: "ChatConformanceTests",
         dependencies: ["ChatConformance", "ChatReferenceServer"],
         exclude: ["run-against-server.sh"],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "ChatWebSocketTests",
+        dependencies: [
+            "ChatWebSocket",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ],
         swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -149,6 +175,10 @@ let package = Package(
             .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
             // HMAC-SHA256 for presigned upload URLs and SHA-256 for secrets; already in the graph through jwt-kit.
             .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
+            // ChatWebSocket builds its pipeline from NIO's websocket frame codec and NIOSSL (for wss://) directly;
+            // both are already in the graph through swift-websocket.
+            .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+            .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         ],
     targets: targets,
     swiftLanguageModes: [.v6]

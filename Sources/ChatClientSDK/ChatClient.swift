@@ -43,7 +43,7 @@ public final class ChatClient: Sendable {
     /// Creates a client. It makes no request until you call one of its methods.
     /// - Parameter configuration: The server and settings.
     public convenience init(configuration: Configuration) {
-        self.init(configuration: configuration, http: AsyncHTTPClientTransport(), webSocket: WSClientTransport())
+        self.init(configuration: configuration, http: AsyncHTTPClientTransport(), webSocket: NIOWebSocketTransport())
     }
 
     init(configuration: Configuration, http: any HTTPTransport, webSocket: any WebSocketTransport) {

@@ -40,10 +40,7 @@ struct HistoryAndStoreTests {
         }
     }
 
-    @Test(
-        "a store carries a transcript across a restart: only messages that arrived meanwhile are delivered",
-        .disabled("flaky: 2 of 15 runs lose the first text after connecting (first-read loss in WSClient 1.6.2?)")
-    )
+    @Test("a store carries a transcript across a restart: only messages that arrived meanwhile are delivered")
     func storeAcrossRestart() async throws {
         try await InProcessServer.with { server in
             let store = ChatMemoryStore()

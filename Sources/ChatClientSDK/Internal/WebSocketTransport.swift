@@ -1,9 +1,10 @@
+import ChatProtocol
+import ChatWebSocket
 import HTTPTypes
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOWebSocket
-import WSClient
 
 /// How a websocket ended, as the transport saw it.
 struct WebSocketClose: Sendable, Hashable {
@@ -23,6 +24,20 @@ struct WebSocketConnectError: Error, Sendable {
     }
     var kind: Kind
     var underlying: (any Error)?
+    /// For ``Kind/upgradeRejected``: the refusal's HTTP answer.
+    var answer: HTTPResponseSpec?
+
+    /// The refusal as a typed error, read like any HTTP error answer, when it carries a `{"msg": …}` body; `nil`
+    /// when it says nothing useful (an empty 400 from a server that does not know the path as a websocket).
+    var chatError: ChatError? {
+        guard let answer, (try? V1.ErrorBody(jsonBytes: answer.body)) != nil else { return nil }
+        do {
+            try ChatClient.check(answer)
+            return nil
+        } catch {
+            return error as? ChatError
+        }
+    }
 }
 
 /// The two directions of an open websocket, handed to the code that runs while it is open.
@@ -43,7 +58,7 @@ struct WebSocketOptions: Sendable {
     var closeTimeout: Duration = .seconds(2)
 }
 
-/// The websocket seam: tests inject faults by implementing it; production uses swift-websocket's `WSClient`.
+/// The websocket seam: tests inject faults by implementing it; production uses ``NIOWebSocketTransport``.
 protocol WebSocketTransport: Sendable {
     /// Connects, runs `handler` while the socket is open, and returns how it closed.
     func connect(
@@ -54,45 +69,29 @@ protocol WebSocketTransport: Sendable {
     ) async throws -> WebSocketClose
 }
 
-/// The production transport: `WebSocketClient.connect` from swift-websocket.
-///
-/// Known limitation (swift-websocket 1.6.2 on swift-nio 2.101): if the peer closes the TCP connection after accepting
-/// it but before answering the upgrade, `NIOTypedHTTPClientUpgradeHandler` never fails its upgrade promise, so
-/// `connect` never returns, even when cancelled. The SDK makes an HTTP request to the same server just before each
-/// websocket attempt, which turns the common cases (server down, proxy without a backend) into clean HTTP errors;
-/// the remaining window is a server that dies between that request and the upgrade.
-struct WSClientTransport: WebSocketTransport {
+/// The production transport: ``ChatWebSocketClient`` (swift-websocket's frame handling over SwiftNIO, with an
+/// upgrade step that keeps a frame sent together with the 101 answer and reports refusals with their status).
+struct NIOWebSocketTransport: WebSocketTransport {
     func connect(
         url: String,
         options: WebSocketOptions,
         logger: Logger,
         handler: @escaping @Sendable (WebSocketIO) async throws -> Void
     ) async throws -> WebSocketClose {
-        var headers = HTTPFields()
-        for (name, value) in options.headers {
-            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
-        }
-        let configuration = WebSocketClientConfiguration(
-            maxFrameSize: max(options.maxMessageSize, 1 << 14),
-            additionalHeaders: headers,
-            closeTimeout: options.closeTimeout,
-            autoPing: options.pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled
-        )
+        var socketOptions = ChatWebSocketOptions()
+        socketOptions.headers = options.headers
+        socketOptions.maxFrameSize = max(options.maxMessageSize, 1 << 14)
+        socketOptions.closeTimeout = options.closeTimeout
+        socketOptions.pingInterval = options.pingInterval
         let maxSize = options.maxMessageSize
         let opened = LockedBox(false)
         let frame: WebSocketCloseFrame?
         do {
-            frame = try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) {
+            frame = try await ChatWebSocketClient.connect(url: url, options: socketOptions, logger: logger) {
                 inbound,
                 outbound,
                 _ in
                 opened.value = true
-                // Frames the server sends in the same read as its 101 answer can stay stuck in the client's inbound
-                // buffer until the next read completes (observed as a lost match token). A ping right away makes
-                // the server answer, which completes a read; WSClient ignores a pong it did not ask for.
-                try await outbound.write(
-                    .custom(WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "rc")))
-                )
                 let reader = InboundReader(inbound.messages(maxSize: maxSize).makeAsyncIterator())
                 let io = WebSocketIO(
                     receive: {
@@ -114,8 +113,12 @@ struct WSClientTransport: WebSocketTransport {
                 // The link failed after it opened: an abnormal closure (1006), which is retried.
                 return WebSocketClose(code: nil, reason: "\(error)")
             }
-            if let error = error as? WebSocketClientError, error == .webSocketUpgradeFailed {
-                throw WebSocketConnectError(kind: .upgradeRejected, underlying: error)
+            if let refused = error as? WebSocketUpgradeRefused {
+                throw WebSocketConnectError(
+                    kind: .upgradeRejected,
+                    underlying: error,
+                    answer: HTTPResponseSpec(status: refused.status, headers: refused.headers, body: refused.body)
+                )
             }
             throw WebSocketConnectError(kind: .unreachable, underlying: error)
         }
@@ -131,4 +134,21 @@ private final class InboundReader: @unchecked Sendable {
     var iterator: WebSocketInboundMessageStream.AsyncIterator
 
     init(_ iterator: WebSocketInboundMessageStream.AsyncIterator) { self.iterator = iterator }
+}
+
+extension UInt16 {
+    init(webSocketErrorCode code: WebSocketErrorCode) {
+        switch code {
+        case .normalClosure: self = 1000
+        case .goingAway: self = 1001
+        case .protocolError: self = 1002
+        case .unacceptableData: self = 1003
+        case .dataInconsistentWithMessage: self = 1007
+        case .policyViolation: self = 1008
+        case .messageTooLarge: self = 1009
+        case .missingExtension: self = 1010
+        case .unexpectedServerError: self = 1011
+        case .unknown(let value): self = value
+        }
+    }
 }

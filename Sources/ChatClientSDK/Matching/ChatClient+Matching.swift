@@ -86,6 +86,7 @@ extension ChatClient {
                 )
             } catch let error as WebSocketConnectError {
                 try Task.checkCancellation()
+                if let refusal = error.chatError { throw refusal }
                 if error.kind == .upgradeRejected {
                     // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
                     _ = try await self.currentUser()

@@ -466,6 +466,7 @@ public final class ChatSession: Sendable {
                     ChatError(code: .connectionClosed, message: "could not reach the chat server", cause: error)
                 )
             case .upgradeRejected:
+                if let refusal = error.chatError { return .rejected(refusal) }
                 return .rejected(await self.diagnoseRejection(error))
             }
         } catch {

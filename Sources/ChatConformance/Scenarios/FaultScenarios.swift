@@ -3,7 +3,7 @@
 enum FaultScenarios {
     static let area = "faults"
 
-    /// A pair where A is on `WSClient` and B on a raw socket (its `joined` read by A).
+    /// A pair where A is on a websocket client and B on a raw socket (its `joined` read by A).
     static func withRawPeer(
         _ context: ScenarioContext,
         receiveBuffer: Int32? = nil

@@ -1,11 +1,9 @@
+import ChatWebSocket
 import Foundation
-import HTTPTypes
 import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
-import WSClient
-import WSCore
 
 /// A websocket frame received by the suite.
 public enum ReceivedFrame: Sendable {
@@ -15,11 +13,12 @@ public enum ReceivedFrame: Sendable {
     case binary([UInt8])
 }
 
-/// A websocket opened with swift-websocket's `WSClient` that stays open across a scenario's steps.
+/// A websocket opened with `ChatWebSocketClient` that stays open across a scenario's steps.
 public final class WSConnection: Sendable {
     private let inbox = Mutex<(frames: [ReceivedFrame], finished: Bool)>(([], false))
     private let writer = Mutex<WebSocketOutboundWriter?>(nil)
     private let ended = Mutex<(done: Bool, code: UInt16?)>((false, nil))
+    private let chosenSubprotocol = Mutex<String?>(nil)
 
     init() {}
 
@@ -146,7 +145,13 @@ public final class WSConnection: Sendable {
 
     private var closeCodeIfEnded: UInt16? { self.ended.withLock { $0.code } }
 
-    fileprivate func opened(_ writer: WebSocketOutboundWriter) { self.writer.withLock { $0 = writer } }
+    fileprivate func opened(_ writer: WebSocketOutboundWriter, subprotocol: String?) {
+        self.writer.withLock { $0 = writer }
+        self.chosenSubprotocol.withLock { $0 = subprotocol }
+    }
+
+    /// The subprotocol the server chose, `nil` when none.
+    public var subprotocol: String? { self.chosenSubprotocol.withLock { $0 } }
     fileprivate func finished(_ code: UInt16?) {
         self.writer.withLock { $0 = nil }
         self.ended.withLock { $0 = (true, code) }
@@ -154,39 +159,41 @@ public final class WSConnection: Sendable {
 }
 
 extension ScenarioContext {
-    /// Opens a websocket with `WSClient`; fails when the upgrade is refused (use ``ScenarioContext/rawHandshake(_:cookie:headers:receiveBuffer:)`` to see
+    /// Opens a websocket; fails when the upgrade is refused (use ``ScenarioContext/rawHandshake(_:cookie:headers:receiveBuffer:)`` to see
     /// the refusal's status).
     /// - Parameters:
     ///   - path: Path and query, e.g. `/api/match`.
     ///   - cookie: A session id sent as the `sid` cookie.
     ///   - headers: Extra request headers.
+    ///   - subprotocols: Subprotocols to offer (`Sec-WebSocket-Protocol`); the chosen one is
+    ///     ``WSConnection/subprotocol``.
     /// - Returns: The open connection.
     /// - Throws: ``ScenarioFailure`` when the upgrade fails.
     public func webSocket(
         _ path: String,
         cookie: String? = nil,
-        headers: [(String, String)] = []
+        headers: [(String, String)] = [],
+        subprotocols: [String] = []
     ) async throws
         -> WSConnection
     {
-        var configuration = WebSocketClientConfiguration()
-        configuration.maxFrameSize = 1 << 20
-        if let cookie { configuration.additionalHeaders[.cookie] = "sid=\(cookie)" }
-        for (name, value) in headers {
-            if let field = HTTPField.Name(name) { configuration.additionalHeaders[field] = value }
-        }
+        var options = ChatWebSocketOptions()
+        options.maxFrameSize = 1 << 20
+        if let cookie { options.headers.append(("Cookie", "sid=\(cookie)")) }
+        options.headers += headers
+        options.subprotocols = subprotocols
         let url = self.configuration.webSocketBase + path
         let connection = WSConnection()
         let (opened, openedContinuation) = AsyncStream.makeStream(of: Result<Void, any Error>.self)
-        let frozen = configuration
+        let frozen = options
         self.spawn {
             do {
-                let close = try await WebSocketClient.connect(
+                let close = try await ChatWebSocketClient.connect(
                     url: url,
-                    configuration: frozen,
+                    options: frozen,
                     logger: Logger(label: "chat-conformance", factory: { _ in SwiftLogNoOpLogHandler() })
-                ) { inbound, outbound, _ in
-                    connection.opened(outbound)
+                ) { inbound, outbound, context in
+                    connection.opened(outbound, subprotocol: context.subprotocol)
                     openedContinuation.yield(.success(()))
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         switch message {
@@ -208,6 +215,9 @@ extension ScenarioContext {
         case .success:
             self.remember(connection: connection)
             return connection
+        case .failure(let error as WebSocketUpgradeRefused):
+            let body = String(decoding: error.body.prefix(200), as: UTF8.self)
+            throw ScenarioFailure("websocket upgrade of \(path) refused: \(error.status) \(body)")
         case .failure(let error): throw ScenarioFailure("websocket upgrade of \(path) failed: \(error)")
         case nil: throw ScenarioFailure("websocket upgrade of \(path) did not complete")
         }

@@ -19,7 +19,6 @@ func driveWebSocket(
     outbox: Outbox,
     channel: any Channel,
     closeGrace: Duration = .seconds(2),
-    firstWriteDelay: Duration = .milliseconds(100),
     maxMessageSize: Int,
     metrics: ServerMetrics,
     onClosing: () async -> Void = {},
@@ -27,10 +26,6 @@ func driveWebSocket(
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
-            // Let the 101 response leave in a TCP segment of its own before the first frame: some client upgrade
-            // handlers (seen with swift-websocket 1.6.2's WSClient) lose frames that arrive in the same read as
-            // the upgrade response, which silently dropped the match token.
-            try await Task.sleep(for: firstWriteDelay)
             for await item in outbox.items {
                 switch item {
                 case .frame(let bytes):

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
@@ -93,6 +94,7 @@ public func buildApplication(
     let router = Router(context: ChatRequestContext.self)
     let routes = RouteTable()
     router.add(middleware: MetricsAndCORSMiddleware(metrics: state.metrics, logger: logger, routes: routes))
+    router.add(middleware: WebSocketRefusalMiddleware())
     router.get("health") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
     router.get("metrics") { _, _ in
         Response(
@@ -117,21 +119,30 @@ public func buildApplication(
     let host = configuration.host
     let configuredPort = configuration.port
 
+    let webSocketResponder = router.buildResponder()
+    let maxFrameSize =
+        configuration.conformanceEcho
+        ? ConformanceEchoRoute.maxMessageSize
+        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize)
+    let pingInterval = configuration.limits.pingInterval
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(
-            webSocketRouter: router,
-            configuration: .init(
-                ws: .init(
-                    maxFrameSize: configuration.conformanceEcho
-                        ? ConformanceEchoRoute.maxMessageSize
-                        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize),
-                    autoPing: .enabled(timePeriod: configuration.limits.pingInterval),
-                    closeTimeout: .seconds(5),
-                    validateUTF8: true
+        server: HTTPServerBuilder { responder in
+            RefusingWebSocketChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    webSocketResponder: webSocketResponder,
+                    configuration: .init(
+                        ws: .init(
+                            maxFrameSize: maxFrameSize,
+                            autoPing: .enabled(timePeriod: pingInterval),
+                            closeTimeout: .seconds(5),
+                            validateUTF8: true
+                        )
+                    )
                 )
             )
-        ),
+        },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuredPort

@@ -75,6 +75,8 @@ struct Bot: Sendable {
             while !self.shutdown.isRequested {
                 do {
                     try await self.chatOnce(client: client, me: me)
+                } catch let error as ChatError where error.code == .channelClosed {
+                    self.log("the stranger left before the chat started")
                 } catch {
                     if self.shutdown.isRequested { break }
                     self.log("chat failed: \(error); matching again in 1 s")
@@ -91,10 +93,12 @@ struct Bot: Sendable {
         var peerName = "a stranger"
         if let peerID = match.peerID, let peer = try? await client.user(peerID) { peerName = peer.name }
         self.log("matched with \(peerName) in channel \(match.channelID)")
+        // Two echo bots would wait for each other forever: the one with the higher id ends the chat, and both
+        // pause a little before queueing again, so that people waiting get a turn.
+        let peerIsABot = peerName.hasPrefix("EchoBot") || peerName.hasPrefix(self.name)
         try await client.withSession(match) { session in
-            // Two echo bots would wait for each other forever: part, and pause so others get a turn.
             let ending: Ending?
-            if peerName.hasPrefix("EchoBot") || peerName.hasPrefix(self.name) {
+            if peerIsABot, let peerID = match.peerID, me.id > peerID {
                 ending = .peerIsABot
             } else {
                 ending = try await self.shutdown.cancellingOnShutdown { try await self.echo(in: session, me: me) }
@@ -105,15 +109,18 @@ struct Bot: Sendable {
                 do {
                     try await session.leave()
                     self.log("left channel \(match.channelID)")
+                } catch let error as ChatError where error.code == .channelClosed {
+                    self.log("the chat in channel \(match.channelID) is over")
                 } catch {
                     self.log("could not leave channel \(match.channelID): \(error)")
                 }
             case .peerLeft, .sessionEnded:
                 self.log("the chat in channel \(match.channelID) is over")
             }
-            if ending == .peerIsABot {
-                try? await Task.sleep(for: .milliseconds(Int.random(in: 500...2000)))
-            }
+        }
+        if peerIsABot {
+            self.log("the stranger was an echo bot too; pausing before queueing again")
+            try? await Task.sleep(for: .milliseconds(Int.random(in: 500...2000)))
         }
     }
 

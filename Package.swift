@@ -144,6 +144,76 @@ var targets: [Target] = [
         exclude: ["Autobahn"],
         swiftSettings: swiftSettings
     ),
+    // Examples (issue 8): runnable programs built by `swift build`; each has a README.md in its folder.
+    .target(
+        name: "ExampleSupport",
+        dependencies: [
+            "ChatClientSDK",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        path: "Examples/ExampleSupport",
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "EchoBot",
+        dependencies: [
+            "ChatClientSDK",
+            "ExampleSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/EchoBot",
+        exclude: ["README.md"],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "ElizaBot",
+        dependencies: [
+            "ChatClientSDK",
+            "ExampleSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/ElizaBot",
+        exclude: ["README.md"],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "TerminalChat",
+        dependencies: [
+            "ChatClientSDK",
+            "ExampleSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/TerminalChat",
+        exclude: ["README.md"],
+        swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+        name: "BotFleet",
+        dependencies: [
+            "ChatClientSDK",
+            "ExampleSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ],
+        path: "Examples/BotFleet",
+        exclude: ["README.md"],
+        swiftSettings: swiftSettings
+    ),
+    // The scripted client that Examples/ci-check.sh runs against EchoBot.
+    .executableTarget(
+        name: "EchoCheck",
+        dependencies: [
+            "ChatClientSDK",
+            "ExampleSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/EchoCheck",
+        exclude: ["README.md"],
+        swiftSettings: swiftSettings
+    ),
 ]
 
 // Protocol-only mode: CHAT_PROTOCOL_ONLY=1 keeps just ChatProtocol and its tests, with no dependencies, so codec
@@ -179,6 +249,8 @@ let package = Package(
             // both are already in the graph through swift-websocket.
             .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
             .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+            // BotFleet's latency distribution (p50 … p99.9, max) without hand-rolled percentile code.
+            .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         ],
     targets: targets,
     swiftLanguageModes: [.v6]

@@ -29,6 +29,12 @@ struct ServerRestartTests {
                 server.kill()
                 try await aliceLog.expect("alice reconnecting") { $0.isReconnecting }
                 try await bobLog.expect("bob reconnecting") { $0.isReconnecting }
+                // While the server is down the attempts follow the policy (20–200 ms apart here): a refused
+                // connection fails at once, it is not retried inside the HTTP client until a request deadline.
+                try await bobLog.expect("bob's fifth attempt while the server is down", timeout: .seconds(5)) {
+                    if case .connection(.reconnecting(let attempt, _)) = $0 { return attempt >= 5 }
+                    return false
+                }
                 let queuedByAlice = try await aliceSession.send(text: "queued while down")
                 try await server.start(port: port)
 

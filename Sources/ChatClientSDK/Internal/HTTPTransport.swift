@@ -33,9 +33,19 @@ protocol HTTPTransport: Sendable {
     func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec
 }
 
-/// The production HTTP transport: AsyncHTTPClient's shared client.
+/// The production HTTP transport: one AsyncHTTPClient for every SDK client in the process.
 struct AsyncHTTPClientTransport: HTTPTransport {
-    var client: HTTPClient = .shared
+    var client: HTTPClient = Self.shared
+
+    /// Like `HTTPClient.shared`, except that a refused connection fails the request at once instead of being retried
+    /// until the request's deadline: the session's reconnect policy does the retrying (with its backoff and its
+    /// `reconnecting(attempt:delay:)` events), not the connection pool. Never shut down, like `HTTPClient.shared`.
+    static let shared: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec {
         var outgoing = HTTPClientRequest(url: request.url)

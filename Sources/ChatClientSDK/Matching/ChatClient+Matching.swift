@@ -37,19 +37,6 @@ extension ChatClient {
         var delays = self.configuration.reconnectPolicy.delays()
         var failures = 0
         while true {
-            // A cheap HTTP check first (see ChatSession.connectAndServe): unreachable servers fail here, cleanly.
-            do {
-                _ = try await self.send("GET", "/api/user/me", auth: .cookie)
-            } catch let error as ChatError where !error.isTemporary && error.code != .connectionClosed {
-                throw error
-            } catch {
-                failures += 1
-                if let maxAttempts = self.configuration.reconnectPolicy.maxAttempts, failures > maxAttempts {
-                    throw error
-                }
-                try await Task.sleep(for: delays.next() ?? .zero)
-                continue
-            }
             let received = LockedBox<String?>(nil)
             let options = WebSocketOptions(
                 headers: self.cookieHeader,
@@ -86,8 +73,8 @@ extension ChatClient {
                 )
             } catch let error as WebSocketConnectError {
                 try Task.checkCancellation()
-                if let refusal = error.chatError { throw refusal }
-                if error.kind == .upgradeRejected {
+                if let refusal = error.chatError, !refusal.isTemporary { throw refusal }
+                if error.kind == .upgradeRejected, error.chatError == nil {
                     // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
                     _ = try await self.currentUser()
                 }

@@ -437,16 +437,6 @@ public final class ChatSession: Sendable {
             maxMessageSize: 1 << 20,
             pingInterval: self.configuration.pingInterval
         )
-        // Ask over HTTP first: it classifies auth failures and a deleted channel without a websocket, and it keeps
-        // the websocket handshake away from servers (or proxies) that accept connections and close them at once,
-        // which WSClient cannot survive (its upgrade then never completes, see Internal/WebSocketTransport.swift).
-        do {
-            _ = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
-        } catch {
-            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
-            let chat = chatError(error, while: "checking the channel")
-            return chat.isTemporary || chat.code == .connectionClosed ? .unreachable(chat) : .rejected(chat)
-        }
         do {
             let close = try await self.client.webSocket.connect(
                 url: self.chatURL,
@@ -466,7 +456,9 @@ public final class ChatSession: Sendable {
                     ChatError(code: .connectionClosed, message: "could not reach the chat server", cause: error)
                 )
             case .upgradeRejected:
-                if let refusal = error.chatError { return .rejected(refusal) }
+                if let refusal = error.chatError {
+                    return refusal.isTemporary ? .unreachable(refusal) : .rejected(refusal)
+                }
                 return .rejected(await self.diagnoseRejection(error))
             }
         } catch {

@@ -137,8 +137,8 @@ var targets: [Target] = [
         name: "ChatReferenceServerTests",
         dependencies: [
             "ChatReferenceServer",
+            "ChatWebSocket",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "WSClient", package: "swift-websocket"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["Autobahn"],

@@ -503,8 +503,8 @@ public final class ChatSession: Sendable {
                 try await self.writeLoop(send: send, wake: wakeStream)
             }
             // A v1 server greets every chat connection with `waiting` or `joined`. A socket that delivers nothing
-            // is not usable (WSClient can stall right after the upgrade), so it is closed and the session
-            // reconnects instead of sitting "connected" until the ping timeout.
+            // is not usable (a broken proxy, a half-open link), so it is closed and the session reconnects instead of
+            // sitting "connected" until the ping timeout.
             group.addTask {
                 try await Task.sleep(for: firstFrameTimeout)
                 if !firstFrame.value {

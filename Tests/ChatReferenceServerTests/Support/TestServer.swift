@@ -9,8 +9,7 @@ import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 import Testing
-import WSClient
-import WSCore
+import ChatWebSocket
 
 @testable import ChatReferenceServer
 
@@ -143,13 +142,13 @@ struct TestServer {
         cookie: String? = nil,
         _ body: @escaping @Sendable (TestSocket) async throws -> T
     ) async throws -> (value: T, closeCode: UInt16?) {
-        var configuration = WebSocketClientConfiguration()
-        configuration.maxFrameSize = 1 << 20
-        if let cookie { configuration.additionalHeaders[.cookie] = "sid=\(cookie)" }
+        var options = ChatWebSocketOptions()
+        options.maxFrameSize = 1 << 20
+        if let cookie { options.headers.append(("Cookie", "sid=\(cookie)")) }
         let result = Mutex<T?>(nil)
-        let close = try await WebSocketClient.connect(
+        let close = try await ChatWebSocketClient.connect(
             url: "ws://127.0.0.1:\(self.port)\(path)",
-            configuration: configuration,
+            options: options,
             logger: Logger(label: "ws", factory: { _ in SwiftLogNoOpLogHandler() })
         ) { inbound, outbound, _ in
             let (stream, continuation) = AsyncStream.makeStream(of: String.self)

@@ -20,7 +20,7 @@ public struct ChatServer: Service {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [self.application, WebSocketDrain(state: self.state)],
+                services: [self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state)],
                 logger: self.state.logger
             )
         )
@@ -36,10 +36,25 @@ private struct WebSocketDrain: Service {
         try? await gracefulShutdown()
         self.state.hub.shutDown()
         await self.state.matchmaker.shutDown()
+        self.state.silentConnections.closeAll()
         // Give writers a moment to put the close frames on the wire before the server tears connections down.
         let deadline = ContinuousClock.now + .seconds(2)
         while self.state.hub.connectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Runs the matchmaker's confirm and wait timeouts every 100 ms until graceful shutdown.
+private struct MatchTimers: Service {
+    let state: ServerState
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(100))
+                await self.state.matchmaker.tick()
+            }
         }
     }
 }
@@ -120,15 +135,21 @@ public func buildApplication(
     let configuredPort = configuration.port
 
     let webSocketResponder = router.buildResponder()
+    let silentConnections = state.silentConnections
     let maxFrameSize =
         configuration.conformanceEcho
         ? ConformanceEchoRoute.maxMessageSize
-        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize)
+        : max(
+            configuration.limits.maxChatFrameSize,
+            configuration.limits.maxMatchFrameSize,
+            configuration.limits.maxV2FrameSize
+        )
     let pingInterval = configuration.limits.pingInterval
     let application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
             RefusingWebSocketChannel(
+                silentConnections: silentConnections,
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder,
                     webSocketResponder: webSocketResponder,

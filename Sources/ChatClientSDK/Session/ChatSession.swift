@@ -487,21 +487,11 @@ public final class ChatSession: Sendable {
     }
 
     private func serve(_ io: WebSocketIO) async throws {
-        _ = try await self.buffer.yield(.connection(.connected))
-        try await self.fillGap()
-        let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        self.state.withLock { state in
-            state.ledger.activateWriter()
-            state.writerWake = wake
-        }
         let send = io.send
         let close = io.close
         let firstFrame = LockedBox(false)
         let firstFrameTimeout = self.configuration.firstFrameTimeout
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await self.writeLoop(send: send, wake: wakeStream)
-            }
             // A v1 server greets every chat connection with `waiting` or `joined`. A socket that delivers nothing
             // is not usable (a broken proxy, a half-open link), so it is closed and the session reconnects instead of
             // sitting "connected" until the ping timeout.
@@ -512,9 +502,27 @@ public final class ChatSession: Sendable {
                     try? await close()
                 }
             }
+            // The server sends the greeting once it has registered the connection, so every message stored from
+            // then on is pushed here. The gap is filled from history only after it: a message stored while the
+            // server was still setting the connection up is then in the history page, not lost between the two.
+            guard let greeting = try await io.receive() else {
+                group.cancelAll()
+                return
+            }
+            firstFrame.value = true
+            _ = try await self.buffer.yield(.connection(.connected))
+            try await self.fillGap()
+            let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            self.state.withLock { state in
+                state.ledger.activateWriter()
+                state.writerWake = wake
+            }
+            group.addTask {
+                try await self.writeLoop(send: send, wake: wakeStream)
+            }
             wake.yield()
+            try await self.handle(greeting)
             while let text = try await io.receive() {
-                firstFrame.value = true
                 try await self.handle(text)
             }
             group.cancelAll()

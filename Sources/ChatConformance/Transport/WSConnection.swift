@@ -143,7 +143,7 @@ public final class WSConnection: Sendable {
     /// Whether the connection has ended.
     public var isEnded: Bool { self.ended.withLock { $0.done } }
 
-    private var closeCodeIfEnded: UInt16? { self.ended.withLock { $0.code } }
+    var closeCodeIfEnded: UInt16? { self.ended.withLock { $0.code } }
 
     fileprivate func opened(_ writer: WebSocketOutboundWriter, subprotocol: String?) {
         self.writer.withLock { $0 = writer }
@@ -180,8 +180,18 @@ extension ScenarioContext {
         var options = ChatWebSocketOptions()
         options.maxFrameSize = 1 << 20
         if let cookie { options.headers.append(("Cookie", "sid=\(cookie)")) }
-        options.headers += headers
-        options.subprotocols = subprotocols
+        // A `Sec-WebSocket-Protocol` given as a header is an offer too (tokens in order, across headers).
+        var offered = subprotocols
+        for (name, value) in headers {
+            if name.lowercased() == "sec-websocket-protocol" {
+                offered += value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                    !$0.isEmpty
+                }
+            } else {
+                options.headers.append((name, value))
+            }
+        }
+        options.subprotocols = offered
         let url = self.configuration.webSocketBase + path
         let connection = WSConnection()
         let (opened, openedContinuation) = AsyncStream.makeStream(of: Result<Void, any Error>.self)

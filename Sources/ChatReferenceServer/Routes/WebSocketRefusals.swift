@@ -16,11 +16,15 @@ import NIOCore
 struct RefusingWebSocketChannel: ServerChildChannel {
     typealias Value = HTTP1WebSocketUpgradeChannel.Value
 
+    let silentConnections: SilentConnections
     let inner: HTTP1WebSocketUpgradeChannel
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(RefusalRewriter(), position: .first)
+            try channel.pipeline.syncOperations.addHandler(
+                RefusalRewriter(silentConnections: self.silentConnections),
+                position: .first
+            )
         }.flatMap {
             self.inner.setup(channel: channel, logger: logger)
         }
@@ -47,10 +51,25 @@ final class RefusalRewriter: ChannelDuplexHandler, @unchecked Sendable {
     private let refusal = NIOLockedValueBox<[UInt8]?>(nil)
     private static let emptyRefusal = Array("HTTP/1.1 400 Bad Request\r\n".utf8)
     private static let switching = Array("HTTP/1.1 101 ".utf8)
+    private let silentConnections: SilentConnections
+    private var heardFrom = false
     private var upgraded = false
     private var header: [UInt8] = []
     private var payloadLeft: UInt64 = 0
     private var failed = false
+
+    init(silentConnections: SilentConnections) {
+        self.silentConnections = silentConnections
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.silentConnections.add(context.channel)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !self.heardFrom { self.silentConnections.remove(context.channel) }
+        context.fireChannelInactive()
+    }
 
     /// Records the answer to send instead of the library's empty 400.
     func record(status: Int, reason: String, headers: [(String, String)], body: [UInt8]) {
@@ -77,6 +96,10 @@ final class RefusalRewriter: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !self.heardFrom {
+            self.heardFrom = true
+            self.silentConnections.remove(context.channel)
+        }
         guard self.upgraded, !self.failed else {
             if !self.failed { context.fireChannelRead(data) }
             return
@@ -171,5 +194,30 @@ struct WebSocketRefusalMiddleware: RouterMiddleware {
             default: .invalidParameter
             }
         return ChatHTTPError(code, status: status)
+    }
+}
+
+/// Connections that have not sent a byte yet (an HTTP client's pre-opened or left-over pooled connection).
+///
+/// Hummingbird's graceful shutdown waits for them: until their first request they sit in the websocket upgrade
+/// negotiation, which does not take part in quiescing. The server closes them when it shuts down.
+final class SilentConnections: Sendable {
+    private let channels = NIOLockedValueBox<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        self.channels.withLockedValue { $0[ObjectIdentifier(channel)] = channel }
+    }
+
+    func remove(_ channel: any Channel) {
+        _ = self.channels.withLockedValue { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    /// Closes every connection that is still silent.
+    func closeAll() {
+        let open = self.channels.withLockedValue { channels in
+            defer { channels.removeAll() }
+            return Array(channels.values)
+        }
+        for channel in open { channel.close(promise: nil) }
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ChatProtocol
+import ChatWebSocket
 import Foundation
 import HTTPTypes
 import Logging
@@ -9,7 +10,6 @@ import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 import Testing
-import ChatWebSocket
 
 @testable import ChatReferenceServer
 

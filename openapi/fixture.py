@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Test fixture for openapi/check.sh: signs up two guests and matches them over GET /api/match, protocol v2 JSON
-(rc.v2.json: enqueue, proposed, confirm, matched), with a raw RFC 6455 handshake (standard library only), presigns an
-upload and a download of one object key of their channel, then prints shell assignments: SID (first user's session),
-USER_ID, JWT (the first user's v2 channel token, which every v1 endpoint accepts too), and
-OBJ_CHANNEL, OBJ_FILE, PUT_MAX, PUT_EXP, PUT_SIG, GET_MAX, GET_EXP, GET_SIG (the presigned URLs' parts).
+"""Test fixture for openapi/check.sh: two identities in two different channels.
 
-Usage: openapi/fixture.py http://127.0.0.1:PORT
+Signs up four guests and matches them pairwise over GET /api/match, protocol v2 JSON (rc.v2.json: enqueue, proposed,
+confirm, matched), with a raw RFC 6455 handshake (standard library only): the first pair gets channel A, the second
+pair channel B; each user gets its own v2 channel token, which every v1 endpoint accepts too. Presigns an upload and a download of one object key
+of channel A, then prints shell assignments: SID (channel A's first user's session), USER_ID, JWT (the token of
+channel A), SID_B, USER_ID_B, JWT_B (the same for channel B), and OBJ_CHANNEL, OBJ_FILE, PUT_MAX, PUT_EXP, PUT_SIG,
+GET_MAX, GET_EXP, GET_SIG (the parts of channel A's presigned URLs).
+
+With a second argument it also writes a Web Fuzzing Commons auth document there: two users, `channel-a` and
+`channel-b`, each with its own session cookie and channel token, which openapi/schemathesis.toml lists as peers for
+the `object_level_authorization` check (docs/PROTOCOL.md 3, reliability notes API-3).
+
+Usage: openapi/fixture.py http://127.0.0.1:PORT [WFC-AUTH-FILE.json]
 """
 import base64
 import json
@@ -90,19 +97,33 @@ def match(sid, results, index):
     sock.close()
 
 
-first_sid, first_uid = sign_up("fuzzer")
-second_sid, _ = sign_up("peer")
-tokens = [None, None]
-threads = [threading.Thread(target=match, args=(sid, tokens, i)) for i, sid in enumerate([first_sid, second_sid])]
-for thread in threads:
-    thread.start()
-for thread in threads:
-    thread.join()
-assert tokens[0] and tokens[1] and tokens[0] != tokens[1], tokens
+def matched_pair(first_name, second_name):
+    """Two new guests matched into one channel: the first guest's session and id, and the channel token."""
+    first_sid, first_uid = sign_up(first_name)
+    second_sid, _ = sign_up(second_name)
+    tokens = [None, None]
+    threads = [threading.Thread(target=match, args=(sid, tokens, i)) for i, sid in enumerate([first_sid, second_sid])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert tokens[0] and tokens[1] and tokens[0] != tokens[1], tokens  # v2: one token per user
+    return first_sid, first_uid, tokens[0]
+
+
+def token_channel(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["ChannelID"]
+
+
+# The first pair is matched before the second pair signs up, so the two pairs get two different channels.
+first_sid, first_uid, first_token = matched_pair("fuzzer", "peer")
+second_sid, second_uid, second_token = matched_pair("fuzzer-b", "peer-b")
+assert token_channel(first_token) != token_channel(second_token)
 
 
 def presigned(path):
-    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + tokens[0]})
+    request = urllib.request.Request(base + path, headers={"Authorization": "Bearer " + first_token})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.load(response)
 
@@ -113,7 +134,27 @@ download = presigned("/api/uploader/download/presigned?okb64=" + base64.urlsafe_
 put_query = parse_qs(urlparse(upload["url"]).query)
 get_query = parse_qs(urlparse(download["url"]).query)
 channel, file = key.split("/")
-print("SID=%s USER_ID=%s JWT=%s" % (first_sid, first_uid, tokens[0]))
+print("SID=%s USER_ID=%s JWT=%s" % (first_sid, first_uid, first_token))
+print("SID_B=%s USER_ID_B=%s JWT_B=%s" % (second_sid, second_uid, second_token))
 print("OBJ_CHANNEL=%s OBJ_FILE=%s" % (channel, file))
 print("PUT_MAX=%s PUT_EXP=%s PUT_SIG=%s" % (put_query["max"][0], put_query["exp"][0], put_query["sig"][0]))
 print("GET_MAX=%s GET_EXP=%s GET_SIG=%s" % (get_query["max"][0], get_query["exp"][0], get_query["sig"][0]))
+
+if len(sys.argv) > 2:
+    # Both credentials on every request of an identity: the server reads only the one an operation declares.
+    identities = [("channel-a", first_sid, first_token), ("channel-b", second_sid, second_token)]
+    document = {
+        "schemaVersion": "0.2.0",
+        "auth": [
+            {
+                "name": name,
+                "fixedHeaders": [
+                    {"name": "Cookie", "value": "sid=" + sid},
+                    {"name": "Authorization", "value": "Bearer " + token},
+                ],
+            }
+            for name, sid, token in identities
+        ],
+    }
+    with open(sys.argv[2], "w") as file:
+        json.dump(document, file, indent=2)

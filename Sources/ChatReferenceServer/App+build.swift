@@ -20,7 +20,7 @@ public struct ChatServer: Service {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [self.application, WebSocketDrain(state: self.state)],
+                services: [self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state)],
                 logger: self.state.logger
             )
         )
@@ -40,6 +40,20 @@ private struct WebSocketDrain: Service {
         let deadline = ContinuousClock.now + .seconds(2)
         while self.state.hub.connectionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+/// Runs the matchmaker's confirm and wait timeouts every 100 ms until graceful shutdown.
+private struct MatchTimers: Service {
+    let state: ServerState
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(100))
+                await self.state.matchmaker.tick()
+            }
         }
     }
 }
@@ -123,7 +137,11 @@ public func buildApplication(
     let maxFrameSize =
         configuration.conformanceEcho
         ? ConformanceEchoRoute.maxMessageSize
-        : max(configuration.limits.maxChatFrameSize, configuration.limits.maxMatchFrameSize)
+        : max(
+            configuration.limits.maxChatFrameSize,
+            configuration.limits.maxMatchFrameSize,
+            configuration.limits.maxV2FrameSize
+        )
     let pingInterval = configuration.limits.pingInterval
     let application = Application(
         router: router,

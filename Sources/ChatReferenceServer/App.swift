@@ -60,6 +60,12 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
     @Option(help: "Upload/download presigns per second per channel (default 200).") var uploadRate: Double?
     @Option(help: "Token-bucket burst per channel (default 50).") var uploadBurst: Int?
+    @Option(help: "v2 sends per connection per second; more are refused with RATE_LIMITED (default 20).")
+    var maxSendsPerSecond: Int?
+    @Option(help: "Seconds a v2 match ticket may wait unmatched; 0 = forever (default 300).")
+    var matchWaitTimeout: Int?
+    @Option(help: "Seconds both peers of a v2 match proposal have to confirm (default 10).")
+    var matchConfirmTimeout: Int?
     @Option(help: "Expose the loopback-only /conformance/echo websocket for Autobahn (default false).")
     var conformanceEcho: Bool?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
@@ -155,6 +161,12 @@ public struct ChatServerCommand: AsyncParsableCommand {
         c.limits.presignLifetime = try seconds(self.presignLifetime, "presign-lifetime") ?? c.limits.presignLifetime
         c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate
         c.limits.uploadBurst = try value(self.uploadBurst, "upload-burst", int) ?? c.limits.uploadBurst
+        c.limits.maxSendsPerSecond =
+            try value(self.maxSendsPerSecond, "max-sends-per-second", int) ?? c.limits.maxSendsPerSecond
+        c.limits.matchWaitTimeout =
+            try seconds(self.matchWaitTimeout, "match-wait-timeout") ?? c.limits.matchWaitTimeout
+        c.limits.matchConfirmTimeout =
+            try seconds(self.matchConfirmTimeout, "match-confirm-timeout") ?? c.limits.matchConfirmTimeout
         c.conformanceEcho = try value(self.conformanceEcho, "conformance-echo", bool) ?? c.conformanceEcho
         if let level = try value(
             self.logLevel,

@@ -84,6 +84,29 @@ public struct ServerConfiguration: Sendable {
         public var uploadRate: Double = 200
         /// Token-bucket capacity per channel.
         public var uploadBurst: Int = 50
+        /// Largest inbound v2 websocket message, chat and match (`hello.limits.max_frame_bytes`; default 65536).
+        public var maxV2FrameSize: Int = 65_536
+        /// Largest v2 text body in UTF-8 bytes (`max_text_bytes`; default 16384).
+        public var maxTextBytes: Int = 16_384
+        /// v2 sends per connection per second (`max_sends_per_second`; default 20).
+        public var maxSendsPerSecond: Int = 20
+        /// Unanswered v2 sends a client may have (`max_inflight_sends`; default 100, enforced by clients).
+        public var maxInflightSends: Int = 100
+        /// Shortest interval between accepted v2 `typing:true` commands of one connection (default 1 s).
+        public var typingMinInterval: Duration = .seconds(1)
+        /// A v2 typing indicator expires this long after the last `typing:true` (default 5 s).
+        public var typingTimeout: Duration = .seconds(5)
+        /// Default v2 history page (`history_page_default`; default 50).
+        public var historyPageDefault: Int = 50
+        /// Largest v2 history page; larger `limit`s are clamped (`history_page_max`; default 500).
+        public var historyPageMax: Int = 500
+        /// How long resume is guaranteed to work after a disconnect (`resume_window_ms`; default 120 s; in practice
+        /// the channel's lifetime).
+        public var resumeWindow: Duration = .seconds(120)
+        /// How long a v2 match ticket may wait unmatched; `.zero` means forever (default 300 s).
+        public var matchWaitTimeout: Duration = .seconds(300)
+        /// How long both peers of a v2 proposal have to confirm (default 10 s).
+        public var matchConfirmTimeout: Duration = .seconds(10)
         /// Creates the default limits.
         public init() {}
     }

@@ -233,8 +233,11 @@ struct ChatFlowTests {
             let alice = try await server.signUp("alice")
             let (channel, _) = try await server.makeChannel([alice.id])
             let outbox = Outbox(capacity: 4)
-            let connection = try #require(server.state.hub.join(channel, user: alice.id, outbox: outbox))
-            for index in 0..<5 { server.state.hub.broadcast(Array("\(index)".utf8), to: channel) }
+            let connection = try #require(server.state.hub.join(channel, user: alice.id, kind: .v1, outbox: outbox))
+            for _ in 0..<5 {
+                let typing = ChannelEvent.typing(alice.id, true, time: 0, except: nil)
+                server.state.hub.broadcast(typing, to: channel)
+            }
             var items: [Outbox.Item] = []
             for await item in outbox.items { items.append(item) }
             #expect(items.count == 5)

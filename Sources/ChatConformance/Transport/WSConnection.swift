@@ -143,7 +143,7 @@ public final class WSConnection: Sendable {
     /// Whether the connection has ended.
     public var isEnded: Bool { self.ended.withLock { $0.done } }
 
-    private var closeCodeIfEnded: UInt16? { self.ended.withLock { $0.code } }
+    var closeCodeIfEnded: UInt16? { self.ended.withLock { $0.code } }
 
     fileprivate func opened(_ writer: WebSocketOutboundWriter, subprotocol: String?) {
         self.writer.withLock { $0 = writer }

@@ -11,16 +11,28 @@ struct ChatRoutes {
 
     func register(on router: Router<ChatRequestContext>) {
         router.ws("api/chat") { request, _ in
-            _ = try await self.handshake(request)
+            let handshake = try await self.handshake(request)
             try request.requireWebSocketUpgrade()
-            return .upgrade([:])
+            return .upgrade(handshake.responseHeaders)
         } onUpgrade: { inbound, outbound, context in
-            guard let (user, channel) = try? await self.handshake(context.request) else { return }
-            try await ChatSocket(state: self.state, user: user, channel: channel).run(
-                inbound: inbound,
-                outbound: outbound,
-                connection: context.requestContext.channel
-            )
+            guard let handshake = try? await self.handshake(context.request) else { return }
+            switch handshake {
+            case .v1(let user, let channel):
+                try await ChatSocket(state: self.state, user: user, channel: channel).run(
+                    inbound: inbound,
+                    outbound: outbound,
+                    connection: context.requestContext.channel
+                )
+            case .v2(let user, let channel, let encoding, let expiresAt, let revoked):
+                try await ChatSocketV2(
+                    state: self.state,
+                    user: user,
+                    channel: channel,
+                    encoding: encoding,
+                    tokenExpiresAt: expiresAt,
+                    revoked: revoked
+                ).run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
+            }
         }
         let group = router.group("api/chat")
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head, .options] {
@@ -42,22 +54,85 @@ struct ChatRoutes {
         group.delete("channel") { request, _ in try await self.deleteChannel(request) }
     }
 
+    /// The outcome of a chat upgrade's checks.
+    enum Handshake {
+        case v1(UserID, ChannelID)
+        /// `expiresAt` is the token's `exp` in seconds; `revoked` means the channel was deleted (close 4501).
+        case v2(UserID, ChannelID, FrameEncoding, expiresAt: Int64, revoked: Bool)
+
+        var responseHeaders: HTTPFields {
+            guard case .v2(_, _, let encoding, _, _) = self else { return [:] }
+            let chosen = encoding == .protobuf ? WebSocketSubprotocol.v2Protobuf : WebSocketSubprotocol.v2JSON
+            return [.secWebSocketProtocol: chosen]
+        }
+    }
+
+    /// Negotiates the version (§2.2) and runs the v1 (§6.1.1) or v2 (§6.1.2) checks.
+    private func handshake(_ request: Request) async throws -> Handshake {
+        let offer = try request.subprotocolOffer()
+        switch offer.negotiated {
+        case .v2Protobuf: return try await self.handshakeV2(request, encoding: .protobuf, bearer: offer.bearerTokens)
+        case .v2JSON: return try await self.handshakeV2(request, encoding: .json, bearer: offer.bearerTokens)
+        default:
+            let (user, channel) = try await self.handshakeV1(request)
+            return .v1(user, channel)
+        }
+    }
+
+    /// §6.1.2: no credentials in the URL, exactly one distinct credential, a token with `sub`, then user and
+    /// membership; a deleted channel's token is upgraded and closed with 4501.
+    private func handshakeV2(
+        _ request: Request,
+        encoding: FrameEncoding,
+        bearer: [String]
+    ) async throws -> Handshake {
+        let query = request.uri.queryParameters
+        guard query["access_token"] == nil, query["uid"] == nil else { throw ChatHTTPError(.invalidParameter) }
+        var credentials = Set(bearer)
+        if request.headers[.authorization] != nil {
+            guard let token = request.bearerToken else { throw ChatHTTPError(.invalidToken) }
+            credentials.insert(token)
+        }
+        guard credentials.count <= 1 else { throw ChatHTTPError(.invalidParameter) }
+        guard let token = credentials.first else { throw ChatHTTPError(.invalidToken) }
+        let verified: VerifiedToken
+        do {
+            verified = try await self.state.tokens.verifyClaims(token)
+        } catch .expired {
+            throw ChatHTTPError(.tokenExpired)
+        } catch {
+            throw ChatHTTPError(.invalidToken)
+        }
+        guard let user = verified.subject else { throw ChatHTTPError(.invalidToken) }
+        if try await self.state.storage.channelState(verified.channel) == .deleted {
+            return .v2(user, verified.channel, encoding, expiresAt: verified.expiresAt, revoked: true)
+        }
+        guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
+        guard try await self.state.storage.isMember(user, of: verified.channel) else {
+            throw ChatHTTPError(.channelNotFound)
+        }
+        return .v2(user, verified.channel, encoding, expiresAt: verified.expiresAt, revoked: false)
+    }
+
     /// The chat websocket's checks, in upstream order (§3.4.1), each answered once (D1, D7, D19).
-    private func handshake(_ request: Request) async throws -> (UserID, ChannelID) {
+    private func handshakeV1(_ request: Request) async throws -> (UserID, ChannelID) {
         guard let user = request.query("uid").flatMap(UserID.init(decimal:)) else {
             throw ChatHTTPError(.invalidParameter)
         }
         guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
-        let channel: ChannelID
+        let verified: VerifiedToken
         do {
-            channel = try await self.state.channel(forToken: request.query("access_token"))
+            verified = try await self.state.verifiedToken(request.query("access_token"))
         } catch let error as ChatHTTPError where error.error.code == .invalidToken {
             throw ChatHTTPError(.unauthorized)  // upstream's handshake says "unauthorized" here
         }
+        let channel = verified.channel
         // A browser sends its session cookie with the upgrade: when present it must name the same user (D3).
         if let sessionUser = try await self.state.optionalSessionUser(request), sessionUser != user {
             throw ChatHTTPError(.unauthorized)
         }
+        // A v2 token names its user: it opens v1 sockets only for that user (§6.1.1 check 4b).
+        if let subject = verified.subject, subject != user { throw ChatHTTPError(.unauthorized) }
         guard try await self.state.storage.isMember(user, of: channel) else { throw ChatHTTPError(.channelNotFound) }
         return (user, channel)
     }
@@ -83,28 +158,24 @@ struct ChatRoutes {
     /// `DELETE /api/chat/channel?delby=`: broadcasts `leaved`, deletes the channel (its tokens stop working, D10),
     /// closes its sockets with 4501, answers 204 without a body (D11).
     private func deleteChannel(_ request: Request) async throws -> Response {
-        let channel = try await self.state.bearerChannel(request)
+        let verified = try await self.state.verifiedToken(request.bearerToken)
+        let channel = verified.channel
         guard let deletedBy = request.query("delby").flatMap(UserID.init(decimal:)) else {
             throw ChatHTTPError(.invalidParameter)
         }
         if let sessionUser = try await self.state.optionalSessionUser(request), sessionUser != deletedBy {
             throw ChatHTTPError(.unauthorized)
         }
+        // A v2 token names its holder: only they can end the channel with it (§4.2.5).
+        if let subject = verified.subject, subject != deletedBy { throw ChatHTTPError(.unauthorized) }
         guard try await self.state.storage.isMember(deletedBy, of: channel) else {
             throw ChatHTTPError(.channelNotFound, status: .badRequest)  // upstream answers 400 here
         }
-        let leaved = V1.Message(
-            messageID: MessageID(self.state.ids.next()),
-            event: .action,
-            userID: deletedBy,
-            payload: V1.Action.left.rawValue,
-            seen: false,
-            time: ServerState.nowMilliseconds()
-        )
-        self.state.hub.broadcast(leaved.jsonBytes(), to: channel)
-        try await self.state.storage.deleteChannel(channel, now: Date())
-        // v1 connections close with 1000 after `leaved` (docs/PROTOCOL.md §6.14); v2 will send CHANNEL_CLOSED + 4501.
-        self.state.hub.closeChannel(channel, code: .normalClosure, reason: "channel closed")
+        // `leaved`/LEFT, deletion (its tokens stop working, D10), then v1 sockets close with 1000 and v2 sockets
+        // with CHANNEL_CLOSED + 4501 (§6.14). A concurrent end already did all of it.
+        guard try await self.state.endChannel(channel, by: deletedBy) else {
+            throw ChatHTTPError(.channelClosed, status: .unauthorized)
+        }
         return Response(status: .noContent, headers: [.contentType: "application/json; charset=utf-8"])
     }
 }

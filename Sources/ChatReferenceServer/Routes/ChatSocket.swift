@@ -1,4 +1,5 @@
 import ChatProtocol
+import Foundation
 import Hummingbird
 import HummingbirdWebSocket
 import Logging
@@ -6,7 +7,7 @@ import NIOCore
 import NIOWebSocket
 import Prometheus
 
-/// One chat websocket: connect event, inbound frames, and the `offline` event on every disconnect path.
+/// One v1 chat websocket: connect event, inbound frames, and the `offline` event on every disconnect path.
 struct ChatSocket {
     let state: ServerState
     let user: UserID
@@ -14,14 +15,13 @@ struct ChatSocket {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
         let outbox = Outbox(capacity: self.state.configuration.limits.maxQueuedFrames)
-        guard let socketID = self.state.hub.join(self.channel, user: self.user, outbox: outbox) else {
+        guard let socketID = self.state.hub.join(self.channel, user: self.user, kind: .v1, outbox: outbox) else {
             try await outbound.close(.init(codeNumber: Int(WebSocketCloseCode.goingAway.rawValue)), reason: nil)
             return
         }
         self.state.metrics.chatConnections.increment()
         // `waiting` when this user is alone online, `joined` otherwise; counted in users, not sockets (D14).
-        let online = self.state.hub.onlineUsers(self.channel)
-        self.broadcastAction(online.count <= 1 ? .waiting : .joined, by: self.user)
+        self.state.broadcastArrival(of: self.user, in: self.channel)
 
         var failure: (any Error)?
         do {
@@ -32,13 +32,16 @@ struct ChatSocket {
                 channel: connection,
                 maxMessageSize: self.state.configuration.limits.maxChatFrameSize,
                 metrics: self.state.metrics
-            ) { bytes in await self.handle(bytes) }
+            ) { message in
+                // Binary frames are ignored, as upstream does.
+                if case .text(let bytes) = message { await self.handle(bytes) }
+            }
         } catch {
             failure = error
         }
         self.state.metrics.chatConnections.decrement()
         let stillOnline = self.state.hub.leave(self.channel, connection: socketID)
-        if !stillOnline { self.broadcastAction(.offline, by: self.user) }
+        if !stillOnline { self.state.broadcastDeparture(of: self.user, in: self.channel) }
         if let failure { throw failure }
     }
 
@@ -59,7 +62,13 @@ struct ChatSocket {
             guard frame.userID == self.user else { return self.reject("user_id is not the connection's user") }
             let action = V1.Action(rawValue: frame.payload)
             guard V1.Action.clientActions.contains(action) else { return self.reject("action not allowed") }
-            self.broadcastAction(action, by: self.user)
+            let typing = ChannelEvent.typing(
+                self.user,
+                action == .isTyping,
+                time: ServerState.nowMilliseconds(),
+                except: nil
+            )
+            self.state.hub.broadcast(typing, to: self.channel)
         case .seen:
             await self.markSeen(frame)
         default:
@@ -70,69 +79,63 @@ struct ChatSocket {
     /// Persists a text or file message, then fans it out. Over the channel cap the message is refused: not stored,
     /// not relayed, logged and counted (`chat_messages_rejected_total`) — see `docs/COMPATIBILITY.md` (D13).
     private func store(_ frame: V1.InboundFrame) async {
-        let message = V1.Message(
+        var fileSize: UInt64 = 0
+        if frame.event == .file, let key = (try? V1.FilePayload(payloadString: frame.payload))?.objectKey {
+            let path = self.state.objects.path(of: key).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+            fileSize = UInt64(max(0, size ?? 0))
+        }
+        let message = StoredMessage(
             messageID: MessageID(self.state.ids.next()),
+            seq: 0,
             event: frame.event,
             userID: self.user,
             payload: frame.payload,
             seen: false,
-            time: ServerState.nowMilliseconds()
+            time: ServerState.nowMilliseconds(),
+            clientMessageID: nil,
+            fileSize: fileSize
         )
         do {
-            _ = try await self.state.storage.appendMessage(
-                message,
-                channel: self.channel,
-                cap: self.state.configuration.limits.maxMessagesPerChannel
-            )
+            _ = try await self.state.storeAndPublish(message, in: self.channel)
         } catch AppendMessageError.capReached {
             self.state.metrics.messagesRejected.increment()
             self.state.logger.warning(
                 "error exceed max number of messages",
                 metadata: ["chat.channel.id": "\(self.channel)", "chat.user.id": "\(self.user)"]
             )
-            return
         } catch {
             self.state.logger.error("storing a message failed", metadata: ["error": "\(error)"])
-            return
         }
-        self.state.metrics.messagesStored.increment()
-        self.state.hub.broadcast(message.jsonBytes(), to: self.channel)
     }
 
     /// A seen receipt: `payload` names a stored message of this channel, `user_id` must be its author, and the
-    /// author cannot mark their own message (D12).
+    /// author cannot mark their own message (D12). v2 sockets get `seen{reader, up_to_seq}` when the reader's
+    /// contiguous marker advanced (§12.2).
     private func markSeen(_ frame: V1.InboundFrame) async {
         guard let target = MessageID(decimal: frame.payload),
             let stored = try? await self.state.storage.message(target, in: self.channel),
             stored.userID == frame.userID, stored.userID != self.user
         else { return self.reject("seen frame does not name a peer's message") }
         do {
-            try await self.state.storage.markSeen(target, in: self.channel)
+            try await self.state.channelLocks.withLock(self.channel) {
+                try await self.state.storage.markSeen(target, in: self.channel)
+                let marker = try await self.state.storage.advanceReadMarker(reader: self.user, in: self.channel)
+                let now = ServerState.nowMilliseconds()
+                let event = V1.Message(
+                    messageID: MessageID(self.state.ids.next()),
+                    event: .seen,
+                    userID: stored.userID,
+                    payload: target.description,
+                    seen: true,
+                    time: now
+                )
+                let push = marker.map { V2.SeenEvent(userID: self.user, upToSeq: $0, time: now) }
+                self.state.hub.broadcast(.seen(push, v1: [event]), to: self.channel)
+            }
         } catch {
             self.state.logger.error("marking seen failed", metadata: ["error": "\(error)"])
-            return
         }
-        let event = V1.Message(
-            messageID: MessageID(self.state.ids.next()),
-            event: .seen,
-            userID: stored.userID,
-            payload: target.description,
-            seen: true,
-            time: ServerState.nowMilliseconds()
-        )
-        self.state.hub.broadcast(event.jsonBytes(), to: self.channel)
-    }
-
-    private func broadcastAction(_ action: V1.Action, by user: UserID) {
-        let event = V1.Message(
-            messageID: MessageID(self.state.ids.next()),
-            event: .action,
-            userID: user,
-            payload: action.rawValue,
-            seen: false,
-            time: ServerState.nowMilliseconds()
-        )
-        self.state.hub.broadcast(event.jsonBytes(), to: self.channel)
     }
 
     private func reject(_ reason: String) {

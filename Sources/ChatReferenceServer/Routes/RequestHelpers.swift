@@ -53,6 +53,23 @@ extension Request {
         guard self.headers[.upgrade]?.lowercased() == "websocket" else { throw ChatHTTPError(.invalidParameter) }
     }
 
+    /// The subprotocols offered (§2.2): the negotiated version, and the `rc.bearer.<jwt>` credentials (removed before
+    /// negotiation, never echoed). Tokens offered but none supported (also: only bearer tokens) → 400
+    /// `unsupported_version`.
+    func subprotocolOffer() throws -> (negotiated: NegotiatedProtocol, bearerTokens: [String]) {
+        let tokens = self.headers[values: .secWebSocketProtocol]
+            .flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }
+            .filter { !$0.isEmpty }
+        let bearer = tokens.filter { $0.hasPrefix("rc.bearer.") }.map { String($0.dropFirst("rc.bearer.".count)) }
+        let versions = tokens.filter { !$0.hasPrefix("rc.bearer.") }
+        guard !tokens.isEmpty else { return (.v1, []) }
+        guard !versions.isEmpty, let negotiated = WebSocketSubprotocol.negotiate(offered: versions),
+            negotiated != .v1
+        else { throw ChatHTTPError(.unsupportedVersion) }
+        return (negotiated, bearer)
+    }
+
     /// The token of an `Authorization: <scheme> <token>` header. Like upstream, exactly two space-separated parts;
     /// unlike upstream, the scheme must be `Bearer` (case-insensitive, D29).
     var bearerToken: String? {
@@ -90,19 +107,24 @@ extension ServerState {
     /// Verifies a channel token: 401 `token expired` for an expired one, 401 `invalid token` for anything else, and
     /// 401 `channel closed` once the channel was deleted.
     func channel(forToken token: String?) async throws -> ChannelID {
+        try await self.verifiedToken(token).channel
+    }
+
+    /// Verifies a channel token (v1 or v2) as ``channel(forToken:)`` does and returns its claims.
+    func verifiedToken(_ token: String?) async throws -> VerifiedToken {
         guard let token else { throw ChatHTTPError(.invalidToken) }
-        let channel: ChannelID
+        let verified: VerifiedToken
         do {
-            channel = try await self.tokens.verify(token)
+            verified = try await self.tokens.verifyClaims(token)
         } catch .expired {
             throw ChatHTTPError(.tokenExpired)
         } catch {
             throw ChatHTTPError(.invalidToken)
         }
-        guard try await self.storage.channelState(channel) == .active else {
+        guard try await self.storage.channelState(verified.channel) == .active else {
             throw ChatHTTPError(.channelClosed, status: .unauthorized)
         }
-        return channel
+        return verified
     }
 
     /// The `Set-Cookie` value for a session, as upstream formats it, plus `SameSite=Lax` (D26).

@@ -4,8 +4,14 @@ import NIOCore
 import NIOWebSocket
 import Prometheus
 
+/// One inbound websocket message.
+enum InboundMessage: Sendable {
+    case text([UInt8])
+    case binary([UInt8])
+}
+
 /// Runs one websocket: a child task writes the connection's ``Outbox`` while the calling task reads bounded
-/// messages and hands text to `onText`.
+/// messages and hands them to `onMessage` (v1 handlers ignore binary messages, as upstream does).
 ///
 /// Returns when reading ends, for whatever reason (close frame, TCP drop, ping timeout, oversize message), so the
 /// caller's cleanup runs on every disconnect path (fixes D4). A read error is rethrown after the writer stopped, so
@@ -21,16 +27,21 @@ func driveWebSocket(
     closeGrace: Duration = .seconds(2),
     maxMessageSize: Int,
     metrics: ServerMetrics,
+    oversizeReason: String = "message too big",
     onClosing: () async -> Void = {},
-    onText: ([UInt8]) async -> Void
+    onMessage: (InboundMessage) async -> Void
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         group.addTask {
             for await item in outbox.items {
                 switch item {
-                case .frame(let bytes):
-                    try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
-                    outbox.didWriteFrame()
+                case .frame(let bytes, let binary, let counted):
+                    if binary {
+                        try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                    } else {
+                        try await outbound.write(.text(String(decoding: bytes, as: UTF8.self)))
+                    }
+                    if counted { outbox.didWriteFrame() }
                 case .close(let code, let reason):
                     try await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
                     return
@@ -52,14 +63,14 @@ func driveWebSocket(
                 // frame limit, so the per-endpoint limit is checked here too.
                 switch message {
                 case .text(let text) where text.utf8.count <= maxMessageSize:
-                    await onText(Array(text.utf8))
+                    await onMessage(.text(Array(text.utf8)))
                 case .binary(let buffer) where buffer.readableBytes <= maxMessageSize:
-                    break  // binary frames are ignored, as upstream does
+                    await onMessage(.binary(Array(buffer: buffer)))
                 default:
                     // Clean up before the close handshake, which can take until the peer answers: a user who sent
                     // an oversize frame must not stay matchable meanwhile (D4).
                     await onClosing()
-                    outbox.close(.messageTooBig, reason: "message too big")
+                    outbox.close(.messageTooBig, reason: oversizeReason)
                     try await group.next()  // the writer sends the close frame
                     return
                 }

@@ -3,11 +3,14 @@ import Synchronization
 
 /// In-memory fan-out: which chat websockets are attached to which channel.
 ///
-/// Every broadcast reaches every socket of the channel, the sender's included (upstream semantics). Presence is
-/// counted in distinct users, not sockets (D14).
+/// Every broadcast reaches every socket of the channel, the sender's included (upstream semantics), rendered for the
+/// socket's protocol (§12). Broadcasts are queued on the sockets while the hub's lock is held, so every socket of a
+/// channel sees the channel's events in one global order (RC-CHAT1-ORDER-1). Presence is counted in distinct users,
+/// not sockets (D14).
 final class ChannelHub: Sendable {
     private struct Member {
         var user: UserID
+        var kind: ConnectionKind
         var outbox: Outbox
     }
 
@@ -18,13 +21,18 @@ final class ChannelHub: Sendable {
     }
 
     private let state = Mutex(State())
+    private let ids: IDGenerator
+
+    init(ids: IDGenerator) {
+        self.ids = ids
+    }
 
     /// Attaches a socket; returns its id, or `nil` when the server is shutting down.
-    func join(_ channel: ChannelID, user: UserID, outbox: Outbox) -> Int? {
+    func join(_ channel: ChannelID, user: UserID, kind: ConnectionKind, outbox: Outbox) -> Int? {
         self.state.withLock { state in
             guard !state.isShuttingDown else { return nil }
             state.nextID += 1
-            state.channels[channel, default: [:]][state.nextID] = Member(user: user, outbox: outbox)
+            state.channels[channel, default: [:]][state.nextID] = Member(user: user, kind: kind, outbox: outbox)
             return state.nextID
         }
     }
@@ -47,25 +55,64 @@ final class ChannelHub: Sendable {
         }
     }
 
-    /// Queues a frame on every socket of the channel.
-    func broadcast(_ frame: [UInt8], to channel: ChannelID) {
-        let outboxes = self.state.withLock { state in state.channels[channel, default: [:]].values.map(\.outbox) }
-        for outbox in outboxes { outbox.send(frame) }
-    }
-
-    /// Closes every socket of a channel (after deletion) with `code`.
-    func closeChannel(_ channel: ChannelID, code: WebSocketCloseCode, reason: String) {
-        let outboxes = self.state.withLock { state in state.channels[channel, default: [:]].values.map(\.outbox) }
-        for outbox in outboxes { outbox.close(code, reason: reason) }
-    }
-
-    /// Refuses new sockets and closes the attached ones with 1001.
-    func shutDown() {
-        let outboxes = self.state.withLock { state in
-            state.isShuttingDown = true
-            return state.channels.values.flatMap { $0.values.map(\.outbox) }
+    /// Queues the rendering of `event` on every socket of the channel, in one global order.
+    func broadcast(_ event: ChannelEvent, to channel: ChannelID) {
+        let excluded = event.excludedConnection
+        let ids = self.ids
+        self.state.withLock { state in
+            var rendered: [ConnectionKind: [[UInt8]]] = [:]
+            for (id, member) in state.channels[channel, default: [:]].sorted(by: { $0.key < $1.key }) {
+                if id == excluded, member.kind != .v1 { continue }
+                let frames =
+                    rendered[member.kind]
+                    ?? {
+                        let frames = event.frames(for: member.kind, ids: ids)
+                        rendered[member.kind] = frames
+                        return frames
+                    }()
+                for frame in frames { member.outbox.send(frame, binary: member.kind == .v2(.protobuf)) }
+            }
         }
-        for outbox in outboxes { outbox.close(.goingAway, reason: "server shutting down") }
+    }
+
+    /// Closes every socket of a channel after it ended: v1 sockets with `v1Code`; v2 sockets get an `error` push of
+    /// `v2Error` and close with its code and the JSON reason (§6.14).
+    func closeChannel(_ channel: ChannelID, v1Code: WebSocketCloseCode, v2Error: ChatError.Code) {
+        let members = self.state.withLock { state in state.channels[channel, default: [:]].values.map { $0 } }
+        for member in members {
+            switch member.kind {
+            case .v1:
+                member.outbox.close(v1Code, reason: "channel closed")
+            case .v2(let encoding):
+                let push = V2.ChatServerFrame(id: 0, body: .error(V2Wire.error(v2Error)))
+                member.outbox.send(V2Wire.encode(push, encoding), binary: encoding == .protobuf, counted: false)
+                member.outbox.close(V2Wire.closeCode(v2Error), reason: V2Wire.closeReason(v2Error))
+            }
+        }
+    }
+
+    /// Refuses new sockets and closes the attached ones with 1001 (v2: after an `error SERVER_SHUTTING_DOWN` push).
+    func shutDown() {
+        let members = self.state.withLock { state in
+            state.isShuttingDown = true
+            return state.channels.values.flatMap { $0.values.map { $0 } }
+        }
+        for member in members {
+            switch member.kind {
+            case .v1:
+                member.outbox.close(.goingAway, reason: "server shutting down")
+            case .v2(let encoding):
+                let push = V2.ChatServerFrame(
+                    id: 0,
+                    body: .error(V2Wire.error(.serverShuttingDown, retryAfterMs: 1000))
+                )
+                member.outbox.send(V2Wire.encode(push, encoding), binary: encoding == .protobuf, counted: false)
+                member.outbox.close(
+                    .goingAway,
+                    reason: V2Wire.closeReason(.serverShuttingDown, retryAfterMs: 1000)
+                )
+            }
+        }
     }
 
     /// The number of attached sockets.

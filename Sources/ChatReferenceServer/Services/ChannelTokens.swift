@@ -1,8 +1,19 @@
 import ChatProtocol
+import Crypto
 import Foundation
 import JWTKit
 
-/// Mints and verifies v1 channel tokens: HS256 JWTs with exactly `{"ChannelID":<number>,"exp":<integer seconds>}`.
+/// What a verified channel token grants.
+struct VerifiedToken: Hashable, Sendable {
+    var channel: ChannelID
+    /// The v2 `sub` claim; `nil` for a v1 token.
+    var subject: UserID?
+    /// `exp` in Unix seconds.
+    var expiresAt: Int64
+}
+
+/// Mints and verifies channel tokens: v1 HS256 JWTs with exactly `{"ChannelID":<number>,"exp":<integer seconds>}`,
+/// and v2 tokens that add `cid`, `sub`, `iat` and `jti` (PROTOCOL.md §3.3).
 ///
 /// Verification is stricter than upstream (see `docs/COMPATIBILITY.md`, D45): the header must say `HS256` (no other
 /// HMAC variant, no `none`), carry no `crit`, and `exp` must be present. A token is *expired* only when the signature
@@ -19,10 +30,20 @@ struct ChannelTokens: Sendable {
     private struct Claims: JWTPayload {
         var channelID: UInt64
         var exp: ExpirationClaim
+        var cid: String?
+        var sub: String?
+        var iat: Int64?
+        var nbf: Int64?
+        var jti: String?
+
+        init(channelID: UInt64, exp: ExpirationClaim) {
+            self.channelID = channelID
+            self.exp = exp
+        }
 
         enum CodingKeys: String, CodingKey {
             case channelID = "ChannelID"
-            case exp
+            case exp, cid, sub, iat, nbf, jti
         }
 
         func verify(using algorithm: some JWTAlgorithm) async throws {}
@@ -33,6 +54,7 @@ struct ChannelTokens: Sendable {
 
     private let keys: JWTKeyCollection
     private let lifetime: Duration
+    private let key: SymmetricKey
 
     /// Creates the token service.
     /// - Throws: ``ConfigurationError`` when the secret is shorter than 32 bytes.
@@ -45,6 +67,34 @@ struct ChannelTokens: Sendable {
         self.keys = JWTKeyCollection()
         await self.keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         self.lifetime = lifetime
+        self.key = SymmetricKey(data: Array(secret.utf8))
+    }
+
+    /// The lifetime of newly minted tokens.
+    var tokenLifetime: Duration { self.lifetime }
+
+    /// A v2 token for `user` in `channel` (all six claims of §3.3, sorted keys, a fresh random `jti`), expiring
+    /// `lifetime` after `now`. Returns the token and its `exp` in seconds.
+    func issueV2(for channel: ChannelID, user: UserID, now: Date = Date()) -> (token: String, expiresAt: Int64) {
+        let issuedAt = Int64(now.timeIntervalSince1970.rounded(.down))
+        let expiresAt = issuedAt + self.lifetime.components.seconds
+        var generator = SystemRandomNumberGenerator()
+        let jti = (0..<8).map { _ in
+            String(UInt8.random(in: 0 ... .max, using: &generator), radix: 16).leftPadded(to: 2)
+        }
+        .joined()
+        let claims = ChannelTokenClaims(
+            channelID: channel,
+            expiresAt: expiresAt,
+            issuedAt: issuedAt,
+            subject: user,
+            tokenID: jti
+        )
+        let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncodedString(padded: false)
+        let payload = Data(claims.encodeDocument()).base64URLEncodedString(padded: false)
+        let input = header + "." + payload
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: self.key)
+        return (input + "." + Data(mac).base64URLEncodedString(padded: false), expiresAt)
     }
 
     /// A token for `channel`, expiring `lifetime` after `now` (whole seconds, as upstream).
@@ -62,6 +112,19 @@ struct ChannelTokens: Sendable {
     /// The channel a token grants.
     /// - Throws: ``Failure``.
     func verify(_ token: String, now: Date = Date()) async throws(Failure) -> ChannelID {
+        try await self.verifyClaims(token, now: now).channel
+    }
+
+    /// Verifies a v1 or v2 token (§3.4): signature, shape, `cid` = `ChannelID`, a strict decimal `sub`, `iat` and
+    /// `nbf` not in the future, then expiry. With `ignoringExpiry` an expired but otherwise valid token passes.
+    /// - Throws: ``Failure``.
+    func verifyClaims(
+        _ token: String,
+        now: Date = Date(),
+        ignoringExpiry: Bool = false
+    ) async throws(Failure)
+        -> VerifiedToken
+    {
         guard token.utf8.count <= 4096, Self.headerIsAcceptable(token) else { throw .invalid }
         let claims: Claims
         do {
@@ -69,8 +132,22 @@ struct ChannelTokens: Sendable {
         } catch {
             throw .invalid
         }
-        guard now < claims.exp.value else { throw .expired }
-        return ChannelID(claims.channelID)
+        let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        if let cid = claims.cid, ChannelID(decimal: cid)?.rawValue != claims.channelID { throw .invalid }
+        var subject: UserID?
+        if let sub = claims.sub {
+            guard let user = UserID(decimal: sub) else { throw .invalid }
+            subject = user
+        }
+        if let iat = claims.iat, iat > nowSeconds + 5 { throw .invalid }  // 5 s of clock skew
+        if let nbf = claims.nbf, nbf > nowSeconds + 5 { throw .invalid }
+        if let jti = claims.jti, jti.isEmpty || jti.utf8.count > 64 { throw .invalid }
+        guard ignoringExpiry || now < claims.exp.value else { throw .expired }
+        return VerifiedToken(
+            channel: ChannelID(claims.channelID),
+            subject: subject,
+            expiresAt: Int64(claims.exp.value.timeIntervalSince1970.rounded(.down))
+        )
     }
 
     /// Requires `alg == "HS256"` and no `crit`, before jwt-kit (which takes the algorithm from the key) sees it.

@@ -10,7 +10,9 @@ import Synchronization
 final class Outbox: Sendable {
     /// One thing for the writer to do.
     enum Item: Sendable {
-        case frame([UInt8])
+        /// A message: text (v1, `rc.v2.json`) or binary (`rc.v2.proto`). `counted` frames count against the capacity;
+        /// a resume replay is not counted (it is bounded by the channel's message cap, §6.10).
+        case frame([UInt8], binary: Bool, counted: Bool)
         case close(WebSocketCloseCode, reason: String)
     }
 
@@ -36,11 +38,12 @@ final class Outbox: Sendable {
         self.capacity = capacity
     }
 
-    /// Queues a text frame; returns `false` when the queue is closed or has just overflowed.
+    /// Queues a frame; returns `false` when the queue is closed or has just overflowed.
     @discardableResult
-    func send(_ frame: [UInt8]) -> Bool {
+    func send(_ frame: [UInt8], binary: Bool = false, counted: Bool = true) -> Bool {
         let overflowed: Bool? = self.state.withLock { state in
             guard !state.isClosed else { return nil }
+            guard counted else { return false }
             if state.queued >= self.capacity {
                 state.isClosed = true
                 state.hasOverflowed = true
@@ -58,7 +61,7 @@ final class Outbox: Sendable {
             self.closeContinuation.yield()
             return false
         case false?:
-            self.continuation.yield(.frame(frame))
+            self.continuation.yield(.frame(frame, binary: binary, counted: counted))
             return true
         }
     }
@@ -85,8 +88,11 @@ final class Outbox: Sendable {
     /// Whether the queue was closed because it overflowed.
     var hasOverflowed: Bool { self.state.withLock { $0.hasOverflowed } }
 
-    /// Called by the writer after it has written one frame.
+    /// Called by the writer after it has written one counted frame.
     func didWriteFrame() {
         self.state.withLock { $0.queued -= 1 }
     }
+
+    /// Whether the queue still accepts frames.
+    var isOpen: Bool { self.state.withLock { !$0.isClosed } }
 }

@@ -1,18 +1,21 @@
 import ChatProtocol
 import Foundation
 import Logging
+import Prometheus
 
 /// Everything a route needs, built once per server.
 final class ServerState: Sendable {
     let configuration: ServerConfiguration
     let storage: any ChatStorage
     let tokens: ChannelTokens
-    let ids = IDGenerator()
-    let hub: any ChannelFanOut = ChannelHub()
-    let matchmaker: any WaitList = Matchmaker()
+    let ids: IDGenerator
+    let hub: any ChannelFanOut
+    /// Serialises each channel's stores, fan-outs, replays and its end.
+    let channelLocks = ChannelLocks()
+    let matchmaker: Matchmaker
     let limiter: RateLimiter
     let objects: ObjectStore
-    let metrics = ServerMetrics()
+    let metrics: ServerMetrics
     let logger: Logger
 
     init(
@@ -23,8 +26,29 @@ final class ServerState: Sendable {
         logger: Logger
     ) {
         self.configuration = configuration
+        let ids = IDGenerator()
+        self.ids = ids
+        self.hub = ChannelHub(ids: ids)
         self.storage = storage
         self.tokens = tokens
+        let metrics = ServerMetrics()
+        self.metrics = metrics
+        self.matchmaker = Matchmaker(
+            services: .init(
+                newID: { ids.next() },
+                createChannel: { users in
+                    let channel = ChannelID(ids.next())
+                    try await storage.createChannel(channel, members: users, now: Date())
+                    return channel
+                },
+                discardChannel: { channel in try? await storage.deleteChannel(channel, now: Date()) },
+                v1Token: { channel in try await tokens.issue(for: channel) },
+                v2Token: { channel, user in tokens.issueV2(for: channel, user: user) },
+                onMatched: { metrics.matches.increment() },
+                waitTimeout: configuration.limits.matchWaitTimeout,
+                confirmTimeout: configuration.limits.matchConfirmTimeout
+            )
+        )
         self.limiter = RateLimiter(rate: configuration.limits.uploadRate, burst: configuration.limits.uploadBurst)
         self.objects = objects
         self.logger = logger

@@ -27,6 +27,82 @@ enum AppendMessageError: Error, Hashable {
     case channelGone
 }
 
+/// A stored text or file message with its v2 fields, rendered as v1 frames and v2 `ChatMessage`s.
+struct StoredMessage: Hashable, Sendable {
+    var messageID: MessageID
+    /// The dense per-channel position (1, 2, 3, …), assigned when the message is stored.
+    var seq: UInt64
+    /// ``V1/Event/text`` or ``V1/Event/file``.
+    var event: V1.Event
+    var userID: UserID
+    /// The text, or the v1 file payload (`{"file_name","object_key"}` as a JSON string).
+    var payload: String
+    var seen: Bool
+    var time: Int64
+    /// The v2 sender's idempotency key; `nil` for messages from v1 clients.
+    var clientMessageID: String?
+    /// The object size of a file message (0 when unknown, e.g. from a v1 sender).
+    var fileSize: UInt64 = 0
+    /// The media type a v2 sender declared for a file (may be empty).
+    var contentType: String = ""
+
+    /// The v1 frame (`seen` as stored).
+    var v1: V1.Message {
+        V1.Message(
+            messageID: self.messageID,
+            event: self.event,
+            userID: self.userID,
+            payload: self.payload,
+            seen: self.seen,
+            time: self.time
+        )
+    }
+
+    /// The v2 `ChatMessage` (§12.2: v1 file payloads become `file{file_name, object_key, size}`).
+    var v2: V2.ChatMessage {
+        let content: V2.ChatMessage.Content
+        if self.event == .file {
+            let file = try? V1.FilePayload(payloadString: self.payload)
+            content = .file(
+                V2.FileRef(
+                    fileName: file?.fileName ?? "",
+                    objectKey: file?.objectKey ?? "",
+                    size: self.fileSize,
+                    contentType: self.contentType
+                )
+            )
+        } else {
+            content = .text(self.payload)
+        }
+        return V2.ChatMessage(
+            messageID: self.messageID,
+            seq: self.seq,
+            userID: self.userID,
+            content: content,
+            time: self.time,
+            clientMessageID: self.clientMessageID ?? "",
+            seen: self.seen
+        )
+    }
+}
+
+/// The outcome of storing a message.
+enum AppendResult: Hashable, Sendable {
+    /// Stored now, with its `seq`.
+    case stored(StoredMessage)
+    /// The sender's `client_msg_id` was already stored in this channel: the original message (RC-CHAT-SEND-4).
+    case duplicate(StoredMessage)
+}
+
+/// The v2 position of a channel.
+struct ChannelPosition: Hashable, Sendable {
+    var state: ChannelState
+    /// The history generation (§6.9); empty for an unknown channel.
+    var epoch: String
+    /// The highest stored `seq` (0 when empty).
+    var lastSeq: UInt64
+}
+
 /// Durable state of the server: users, sessions, channels, members and messages.
 ///
 /// The embedded SQLite implementation (``SQLiteStorage``) is the default; a later issue adds PostgreSQL for several
@@ -49,8 +125,29 @@ protocol ChatStorage: Sendable {
     /// Marks the channel deleted and drops its members; messages stay for audit but are unreachable.
     func deleteChannel(_ id: ChannelID, now: Date) async throws
 
-    /// Stores a text or file message with the next per-channel `seq`, refusing it over `cap`.
-    func appendMessage(_ message: V1.Message, channel: ChannelID, cap: Int) async throws -> V1.Message
+    /// Stores a text or file message with the next per-channel `seq` (the `seq` given is ignored), refusing it over
+    /// `cap`. A message whose `clientMessageID` the same user already stored in the channel is not stored again: the
+    /// original is returned as ``AppendResult/duplicate(_:)``.
+    /// - Throws: ``AppendMessageError``.
+    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) async throws -> AppendResult
+    /// The channel's state, epoch and last `seq`.
+    func position(of channel: ChannelID) async throws -> ChannelPosition
+    /// Stored messages with `seq` > `afterSeq`, ascending, at most `limit`.
+    func messages(of channel: ChannelID, afterSeq: UInt64, limit: Int) async throws -> [StoredMessage]
+    /// The newest `limit` messages with `seq` < `beforeSeq` (all when `nil`), ascending.
+    func messages(of channel: ChannelID, beforeSeq: UInt64?, limit: Int) async throws -> [StoredMessage]
+    /// Whether a message with `seq` < `beforeSeq` exists.
+    func hasMessages(of channel: ChannelID, beforeSeq: UInt64) async throws -> Bool
+    /// v2 seen: marks every message of authors other than `reader` with `seq` ≤ `upToSeq` seen and advances the
+    /// reader's marker. Returns the messages that became seen now (ascending) and whether the marker advanced.
+    func markSeen(
+        upToSeq: UInt64,
+        reader: UserID,
+        in channel: ChannelID
+    ) async throws -> (newlySeen: [StoredMessage], advanced: Bool)
+    /// After a v1 seen: moves the reader's marker to the largest `s` such that every message of other authors with
+    /// `seq` ≤ `s` is seen (§12.2). Returns the new marker if it advanced.
+    func advanceReadMarker(reader: UserID, in channel: ChannelID) async throws -> UInt64?
     func message(_ id: MessageID, in channel: ChannelID) async throws -> V1.Message?
     func markSeen(_ id: MessageID, in channel: ChannelID) async throws
     /// Messages newest first, strictly older than `beforeSeq` when given; `nextSeq` is set when more remain.

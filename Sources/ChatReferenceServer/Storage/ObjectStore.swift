@@ -111,7 +111,7 @@ struct ObjectStore: Sendable {
 }
 
 extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
+    func leftPadded(to length: Int) -> String {
         String(repeating: "0", count: max(0, length - self.count)) + self
     }
 }

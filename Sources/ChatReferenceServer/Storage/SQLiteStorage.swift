@@ -6,8 +6,8 @@ import GRDB
 ///
 /// Ids are stored as `INTEGER` holding the id's bit pattern (`Int64(bitPattern:)`), so every `UInt64` a client can
 /// send is a valid key; ids the server mints are below 2^63 and look the same either way. Messages carry a dense
-/// per-channel `seq` (1, 2, 3, …) that
-/// history paging uses now and v2 resumption later.
+/// per-channel `seq` (1, 2, 3, …) and every channel an `epoch` (§6.9); both survive restarts, which is what v2
+/// resumption and `client_msg_id` de-duplication rely on.
 final class SQLiteStorage: ChatStorage {
     private let pool: DatabasePool
 
@@ -44,7 +44,30 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
+        // Protocol v2: the channel's epoch, the sender's client_msg_id (unique per channel and author, so a resend
+        // after a restart is still recognised), file metadata, and per-reader seen markers.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE channels ADD COLUMN epoch TEXT NOT NULL DEFAULT '';
+                    UPDATE channels SET epoch = 'e' || lower(hex(randomblob(8))) WHERE epoch = '';
+                    ALTER TABLE messages ADD COLUMN client_msg_id TEXT;
+                    ALTER TABLE messages ADD COLUMN file_size INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE messages ADD COLUMN content_type TEXT NOT NULL DEFAULT '';
+                    CREATE UNIQUE INDEX messages_client_msg_id ON messages (channel_id, user_id, client_msg_id)
+                        WHERE client_msg_id IS NOT NULL;
+                    CREATE TABLE read_markers (
+                        channel_id INTEGER NOT NULL, user_id INTEGER NOT NULL, up_to_seq INTEGER NOT NULL,
+                        PRIMARY KEY (channel_id, user_id));
+                    """
+            )
+        }
         return migrator
+    }
+
+    /// A fresh epoch: `e` and 16 hex digits.
+    static func newEpoch() -> String {
+        "e" + String(UInt64.random(in: 0 ... .max), radix: 16).leftPadded(to: 16)
     }
 
     func createUser(name: String, picture: String, id: UserID) async throws -> StoredUser {
@@ -128,8 +151,8 @@ final class SQLiteStorage: ChatStorage {
     func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
         try await self.pool.write { db in
             try db.execute(
-                sql: "INSERT INTO channels (id, created_at) VALUES (?, ?)",
-                arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970]
+                sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)",
+                arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch()]
             )
             for member in Set(members) {
                 try db.execute(
@@ -183,7 +206,7 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    func appendMessage(_ message: V1.Message, channel: ChannelID, cap: Int) async throws -> V1.Message {
+    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) async throws -> AppendResult {
         try await self.pool.write { db in
             let cid = Int64(bitPattern: channel.rawValue)
             guard
@@ -193,20 +216,151 @@ final class SQLiteStorage: ChatStorage {
                     arguments: [cid]
                 ), (row["deleted_at"] as Double?) == nil
             else { throw AppendMessageError.channelGone }
+            if let key = message.clientMessageID,
+                let original = try Row.fetchOne(
+                    db,
+                    sql: "SELECT * FROM messages WHERE channel_id = ? AND user_id = ? AND client_msg_id = ?",
+                    arguments: [cid, Int64(bitPattern: message.userID.rawValue), key]
+                )
+            {
+                return .duplicate(Self.storedMessage(from: original))
+            }
             let count: Int64 = row["message_count"]
             guard count < Int64(cap) else { throw AppendMessageError.capReached }
+            var stored = message
+            stored.seq = UInt64(count + 1)
+            stored.seen = false
             try db.execute(
                 sql: """
-                    INSERT INTO messages (id, channel_id, seq, event, user_id, payload, seen, time)
-                    VALUES (?, ?, ?, ?, ?, ?, 0, ?)
+                    INSERT INTO messages
+                        (id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size,
+                         content_type)
+                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
                     """,
                 arguments: [
                     Int64(bitPattern: message.messageID.rawValue), cid, count + 1, message.event.rawValue,
                     Int64(bitPattern: message.userID.rawValue), message.payload, message.time,
+                    message.clientMessageID, Int64(clamping: message.fileSize), message.contentType,
                 ]
             )
             try db.execute(sql: "UPDATE channels SET message_count = ? WHERE id = ?", arguments: [count + 1, cid])
-            return message
+            return .stored(stored)
+        }
+    }
+
+    func position(of channel: ChannelID) async throws -> ChannelPosition {
+        try await self.pool.read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT deleted_at, epoch, message_count FROM channels WHERE id = ?",
+                    arguments: [Int64(bitPattern: channel.rawValue)]
+                )
+            else { return ChannelPosition(state: .unknown, epoch: "", lastSeq: 0) }
+            return ChannelPosition(
+                state: (row["deleted_at"] as Double?) == nil ? .active : .deleted,
+                epoch: row["epoch"],
+                lastSeq: UInt64(max(0, row["message_count"] as Int64))
+            )
+        }
+    }
+
+    func messages(of channel: ChannelID, afterSeq: UInt64, limit: Int) async throws -> [StoredMessage] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: afterSeq), limit]
+            ).map(Self.storedMessage(from:))
+        }
+    }
+
+    func messages(of channel: ChannelID, beforeSeq: UInt64?, limit: Int) async throws -> [StoredMessage] {
+        try await self.pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                arguments: [
+                    Int64(bitPattern: channel.rawValue), beforeSeq.map { Int64(clamping: $0) } ?? Int64.max, limit,
+                ]
+            ).map(Self.storedMessage(from:)).reversed()
+        }
+    }
+
+    func hasMessages(of channel: ChannelID, beforeSeq: UInt64) async throws -> Bool {
+        try await self.pool.read { db in
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)",
+                arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: beforeSeq)]
+            ) ?? false
+        }
+    }
+
+    func markSeen(
+        upToSeq: UInt64,
+        reader: UserID,
+        in channel: ChannelID
+    ) async throws -> (newlySeen: [StoredMessage], advanced: Bool) {
+        try await self.pool.write { db in
+            let cid = Int64(bitPattern: channel.rawValue)
+            let uid = Int64(bitPattern: reader.rawValue)
+            let upTo = Int64(clamping: upToSeq)
+            let newlySeen = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM messages WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0 ORDER BY seq
+                    """,
+                arguments: [cid, uid, upTo]
+            ).map(Self.storedMessage(from:))
+            try db.execute(
+                sql: "UPDATE messages SET seen = 1 WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0",
+                arguments: [cid, uid, upTo]
+            )
+            let marker =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?",
+                    arguments: [cid, uid]
+                ) ?? 0
+            guard upTo > marker else { return (newlySeen, false) }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)",
+                arguments: [cid, uid, upTo]
+            )
+            let marked = newlySeen.map { message in
+                var seen = message
+                seen.seen = true
+                return seen
+            }
+            return (marked, true)
+        }
+    }
+
+    func advanceReadMarker(reader: UserID, in channel: ChannelID) async throws -> UInt64? {
+        try await self.pool.write { db in
+            let cid = Int64(bitPattern: channel.rawValue)
+            let uid = Int64(bitPattern: reader.rawValue)
+            let firstUnseen = try Int64.fetchOne(
+                db,
+                sql: "SELECT MIN(seq) FROM messages WHERE channel_id = ? AND user_id != ? AND seen = 0",
+                arguments: [cid, uid]
+            )
+            let last =
+                try Int64.fetchOne(db, sql: "SELECT message_count FROM channels WHERE id = ?", arguments: [cid]) ?? 0
+            let candidate = firstUnseen.map { $0 - 1 } ?? last
+            let marker =
+                try Int64.fetchOne(
+                    db,
+                    sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?",
+                    arguments: [cid, uid]
+                ) ?? 0
+            guard candidate > marker else { return nil }
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)",
+                arguments: [cid, uid, candidate]
+            )
+            return UInt64(candidate)
         }
     }
 
@@ -246,6 +400,21 @@ final class SQLiteStorage: ChatStorage {
             let next: Int64? = rows.count > limit ? page.last.map { $0["seq"] as Int64 } : nil
             return (page.map(Self.message(from:)), next)
         }
+    }
+
+    private static func storedMessage(from row: Row) -> StoredMessage {
+        StoredMessage(
+            messageID: MessageID(UInt64(bitPattern: row["id"] as Int64)),
+            seq: UInt64(max(0, row["seq"] as Int64)),
+            event: V1.Event(rawValue: row["event"]),
+            userID: UserID(UInt64(bitPattern: row["user_id"] as Int64)),
+            payload: row["payload"],
+            seen: row["seen"],
+            time: row["time"],
+            clientMessageID: row["client_msg_id"],
+            fileSize: UInt64(max(0, row["file_size"] as Int64)),
+            contentType: row["content_type"]
+        )
     }
 
     private static func message(from row: Row) -> V1.Message {

@@ -1,0 +1,495 @@
+import ChatProtocol
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Prometheus
+import Synchronization
+
+/// One v2 chat websocket (PROTOCOL.md §6.6–§6.17): `hello`, presence, commands with replies in order, server pings,
+/// token expiry, and the `offline` event on every disconnect path.
+struct ChatSocketV2 {
+    let state: ServerState
+    let user: UserID
+    let channel: ChannelID
+    let encoding: FrameEncoding
+    /// The connection token's `exp` in Unix seconds.
+    let tokenExpiresAt: Int64
+    /// The token's channel was deleted: report 4501 after the upgrade (RC-CHAT-CONNECT-1).
+    let revoked: Bool
+
+    /// The mutable state of one connection; touched by the reading task and the timer task.
+    private struct Session {
+        var socketID = 0
+        var lastInbound = ContinuousClock.now
+        var lastPing = ContinuousClock.now
+        var tokenExpiresAt: Int64
+        var typingSince: ContinuousClock.Instant?
+        var lastTypingAccepted: ContinuousClock.Instant?
+        var sends: [ContinuousClock.Instant] = []
+        var rateLimited: [ContinuousClock.Instant] = []
+        var lastRefresh: ContinuousClock.Instant?
+        var closing = false
+    }
+
+    /// Shared handles of one connection.
+    private final class Connection: Sendable {
+        let outbox: Outbox
+        let session: Mutex<Session>
+
+        init(outbox: Outbox, tokenExpiresAt: Int64) {
+            self.outbox = outbox
+            self.session = Mutex(Session(tokenExpiresAt: tokenExpiresAt))
+        }
+    }
+
+    private var limits: ServerConfiguration.Limits { self.state.configuration.limits }
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
+        let outbox = Outbox(capacity: self.limits.maxQueuedFrames)
+        let live = Connection(outbox: outbox, tokenExpiresAt: self.tokenExpiresAt)
+        if self.revoked {
+            self.closeWithError(.channelClosed, on: live)
+            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
+            return
+        }
+        let position = try await self.state.storage.position(of: self.channel)
+        self.push(.hello(self.hello(position)), on: live)
+        guard
+            let socketID = self.state.hub.join(self.channel, user: self.user, kind: .v2(self.encoding), outbox: outbox)
+        else {
+            self.closeWithError(.serverShuttingDown, on: live, retryAfterMs: 1000)
+            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
+            return
+        }
+        live.session.withLock { $0.socketID = socketID }
+        self.state.metrics.chatConnections.increment()
+        self.state.broadcastArrival(of: self.user, in: self.channel)
+
+        var failure: (any Error)?
+        do {
+            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
+        } catch {
+            failure = error
+        }
+        self.state.metrics.chatConnections.decrement()
+        self.endTyping(live)
+        let stillOnline = self.state.hub.leave(self.channel, connection: socketID)
+        if !stillOnline { self.state.broadcastDeparture(of: self.user, in: self.channel) }
+        if let failure { throw failure }
+    }
+
+    private func drive(
+        _ live: Connection,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        connection: any Channel
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.runTimers(live) }
+            try await driveWebSocket(
+                inbound: inbound,
+                outbound: outbound,
+                outbox: live.outbox,
+                channel: connection,
+                maxMessageSize: self.limits.maxV2FrameSize,
+                metrics: self.state.metrics,
+                oversizeReason: V2Wire.closeReason(.messageTooLarge),
+                onClosing: { self.push(.error(V2Wire.error(.messageTooLarge)), on: live) },
+                onMessage: { message in await self.receive(message, on: live) }
+            )
+            group.cancelAll()
+        }
+    }
+
+    private func hello(_ position: ChannelPosition) -> V2.Hello {
+        V2.Hello(
+            version: 2,
+            server: ServerState.serverName,
+            limits: self.state.v2Limits,
+            pingIntervalMs: UInt32(clamping: self.limits.pingInterval.milliseconds),
+            resumeWindowMs: UInt32(clamping: self.limits.resumeWindow.milliseconds),
+            userID: self.user,
+            channelID: self.channel,
+            epoch: position.epoch,
+            lastSeq: position.lastSeq,
+            tokenExpiresAt: self.tokenExpiresAt * 1000
+        )
+    }
+
+    // MARK: Timers
+
+    /// Server pings every `ping_interval_ms`, the liveness deadline (4002), token expiry (4003) and typing expiry.
+    private func runTimers(_ live: Connection) async throws {
+        let interval = self.limits.pingInterval
+        let deadline = interval + .seconds(10)
+        let typingTimeout = self.limits.typingTimeout
+        while !Task.isCancelled {
+            try await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let nowMs = ServerState.nowMilliseconds()
+            enum Due { case none, ping, pingTimeout, tokenExpired, typingExpired }
+            let due: [Due] = live.session.withLock { session in
+                guard !session.closing else { return [] }
+                var due: [Due] = []
+                if now - session.lastInbound > deadline {
+                    due.append(.pingTimeout)
+                } else if nowMs >= session.tokenExpiresAt * 1000 {
+                    due.append(.tokenExpired)
+                } else if now - session.lastPing >= interval {
+                    session.lastPing = now
+                    due.append(.ping)
+                }
+                if let since = session.typingSince, now - since >= typingTimeout { due.append(.typingExpired) }
+                return due
+            }
+            for item in due {
+                switch item {
+                case .none: break
+                case .ping: self.push(.ping(V2.Ping()), on: live)
+                case .pingTimeout: self.closeWithError(.pingTimeout, on: live)
+                case .tokenExpired: self.closeWithError(.tokenExpired, on: live)
+                case .typingExpired: self.endTyping(live)
+                }
+            }
+        }
+    }
+
+    // MARK: Frames
+
+    private func push(_ body: V2.ChatServerFrame.Body, on live: Connection, id: UInt32 = 0, counted: Bool = true) {
+        let frame = V2.ChatServerFrame(id: id, body: body)
+        live.outbox.send(V2Wire.encode(frame, self.encoding), binary: self.encoding == .protobuf, counted: counted)
+    }
+
+    /// Sends the reply of command `id`; nothing for `id` = 0 (RC-CHAT-ENV-1).
+    private func reply(_ id: UInt32, _ body: V2.ChatServerFrame.Body, on live: Connection) {
+        guard id != 0 else { return }
+        self.push(body, on: live, id: id)
+    }
+
+    private func fail(_ id: UInt32, _ code: ChatError.Code, on live: Connection, retryAfterMs: UInt32 = 0) {
+        self.reply(id, .error(V2Wire.error(code, retryAfterMs: retryAfterMs)), on: live)
+    }
+
+    /// An `error` push, then a close with the code's close code and the JSON reason (RC-CHAT-CLOSE-1).
+    private func closeWithError(
+        _ code: ChatError.Code,
+        on live: Connection,
+        retryAfterMs: UInt32 = 0,
+        closeCode: WebSocketCloseCode? = nil
+    ) {
+        live.session.withLock { $0.closing = true }
+        self.push(.error(V2Wire.error(code, retryAfterMs: retryAfterMs)), on: live, counted: false)
+        live.outbox.close(
+            closeCode ?? V2Wire.closeCode(code),
+            reason: V2Wire.closeReason(code, retryAfterMs: retryAfterMs)
+        )
+    }
+
+    private func receive(_ message: InboundMessage, on live: Connection) async {
+        live.session.withLock { $0.lastInbound = .now }
+        let frame: V2.ChatClientFrame
+        do {
+            switch (message, self.encoding) {
+            case (.text(let bytes), .json):
+                frame = try V2.ChatClientFrame(jsonBytes: bytes)
+            case (.binary(let bytes), .protobuf):
+                frame = try V2.ChatClientFrame(protobufBytes: bytes)
+            default:
+                // RC-VER-FRAME-2: the wrong kind of websocket message.
+                return self.closeWithError(.protocolViolation, on: live, closeCode: .unsupportedData)
+            }
+        } catch {
+            // RC-CHAT-ENV-5: undecodable.
+            return self.closeWithError(.protocolViolation, on: live)
+        }
+        if live.session.withLock({ $0.closing }) { return }
+        await self.handle(frame, on: live)
+    }
+
+    private func handle(_ frame: V2.ChatClientFrame, on live: Connection) async {
+        let id = frame.id
+        switch frame.command {
+        case nil:
+            self.fail(id, .invalidParameter, on: live)  // RC-CHAT-ENV-4
+        case .ping:
+            self.push(.pong(V2.Pong()), on: live, id: id)  // answered even with id 0 (RC-CHAT-ENV-1)
+        case .pong:
+            break
+        case .send(let command):
+            await self.send(command, id: id, on: live)
+        case .resume(let command):
+            await self.resume(command, id: id, on: live)
+        case .typing(let command):
+            self.typing(command, id: id, on: live)
+        case .seen(let command):
+            await self.seen(command, id: id, on: live)
+        case .leave:
+            self.reply(id, .ok(V2.Ok()), on: live)
+            do {
+                try await self.state.endChannel(self.channel, by: self.user)
+            } catch {
+                self.state.logger.error("ending a channel failed", metadata: ["error": "\(error)"])
+            }
+        case .refreshToken:
+            await self.refreshToken(id: id, on: live)
+        }
+    }
+
+    // MARK: Commands
+
+    private func send(_ command: V2.SendCommand, id: UInt32, on live: Connection) async {
+        let key = command.clientMessageID
+        guard (1...64).contains(key.utf8.count) else { return self.fail(id, .invalidParameter, on: live) }
+        var message = StoredMessage(
+            messageID: MessageID(self.state.ids.next()),
+            seq: 0,
+            event: .text,
+            userID: self.user,
+            payload: "",
+            seen: false,
+            time: ServerState.nowMilliseconds(),
+            clientMessageID: key
+        )
+        switch command.content {
+        case nil:
+            return self.fail(id, .invalidParameter, on: live)
+        case .text(let text):
+            guard !text.isEmpty else { return self.fail(id, .invalidParameter, on: live) }
+            guard text.utf8.count <= self.limits.maxTextBytes else {
+                return self.fail(id, .messageTooLarge, on: live)
+            }
+            message.payload = text
+        case .file(let file):
+            if let code = self.validate(file) { return self.fail(id, code, on: live) }
+            message.event = .file
+            message.payload = V1.FilePayload(fileName: file.fileName, objectKey: file.objectKey).payloadString()
+            message.fileSize = file.size
+            message.contentType = file.contentType
+        }
+        if let wait = self.admitSend(live) {
+            return self.rateLimited(id, wait: wait, on: live)
+        }
+        self.endTyping(live)
+        do {
+            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
+                // RC-CHAT-SEND-3/4: the ack (the original one for a duplicate) precedes the message push.
+                let stored: StoredMessage
+                switch result {
+                case .stored(let message), .duplicate(let message): stored = message
+                }
+                let ack = V2.Ack(
+                    clientMessageID: key,
+                    seq: stored.seq,
+                    time: stored.time,
+                    messageID: stored.messageID
+                )
+                self.reply(id, .ack(ack), on: live)
+            }
+        } catch AppendMessageError.capReached {
+            self.state.metrics.messagesRejected.increment()
+            self.fail(id, .messageCapReached, on: live)
+        } catch AppendMessageError.channelGone {
+            self.fail(id, .channelClosed, on: live)
+        } catch {
+            self.state.logger.error("storing a message failed", metadata: ["error": "\(error)"])
+            self.fail(id, .serverError, on: live)
+        }
+    }
+
+    /// RC-CHAT-SEND-2: the file must be a stored object of this channel with the declared size.
+    private func validate(_ file: V2.FileRef) -> ChatError.Code? {
+        guard (1...255).contains(file.fileName.utf8.count),
+            ObjectStore.channel(ofKey: file.objectKey) == self.channel
+        else { return .invalidParameter }
+        let path = self.state.objects.path(of: file.objectKey).path
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
+            return .notFound
+        }
+        return UInt64(size) == file.size ? nil : .invalidParameter
+    }
+
+    /// Counts a send against `max_sends_per_second`; returns the wait when over it.
+    private func admitSend(_ live: Connection) -> Duration? {
+        let now = ContinuousClock.now
+        let limit = max(1, self.limits.maxSendsPerSecond)
+        return live.session.withLock { session in
+            session.sends.removeAll { now - $0 >= .seconds(1) }
+            guard session.sends.count < limit else {
+                return .seconds(1) - (now - session.sends[0])
+            }
+            session.sends.append(now)
+            return nil
+        }
+    }
+
+    /// `error RATE_LIMITED` with `retry_after_ms`; after 100 of them within 10 s the connection is closed with 4029.
+    private func rateLimited(_ id: UInt32, wait: Duration, on live: Connection) {
+        let retry = UInt32(clamping: max(1, wait.milliseconds))
+        let now = ContinuousClock.now
+        let abusive = live.session.withLock { session in
+            session.rateLimited.removeAll { now - $0 >= .seconds(10) }
+            session.rateLimited.append(now)
+            return session.rateLimited.count > 100
+        }
+        if abusive {
+            self.closeWithError(.rateLimited, on: live, retryAfterMs: retry)
+        } else {
+            self.fail(id, .rateLimited, on: live, retryAfterMs: retry)
+        }
+    }
+
+    /// RC-CHAT-RESUME-1..3: under the channel's lock, so the replay and live pushes neither overlap wrongly nor
+    /// leave a gap; the replay is not counted against the outbound queue bound (it never causes 4001).
+    private func resume(_ command: V2.ResumeCommand, id: UInt32, on live: Connection) async {
+        do {
+            try await self.state.channelLocks.withLock(self.channel) {
+                let position = try await self.state.storage.position(of: self.channel)
+                guard position.state == .active else { return self.fail(id, .channelClosed, on: live) }
+                var resumed = V2.Resumed(resumed: true, epoch: position.epoch, lastSeq: position.lastSeq)
+                if command.epoch.isEmpty ? command.afterSeq > 0 : command.epoch != position.epoch {
+                    resumed.resumed = false
+                    resumed.reason = "epoch_changed"
+                } else if command.afterSeq > position.lastSeq {
+                    resumed.resumed = false
+                    resumed.reason = "ahead_of_server"
+                }
+                self.reply(id, .resumed(resumed), on: live)
+                guard resumed.resumed, command.afterSeq < position.lastSeq else { return }
+                let replay = try await self.state.storage.messages(
+                    of: self.channel,
+                    afterSeq: command.afterSeq,
+                    limit: Int(clamping: position.lastSeq - command.afterSeq)
+                )
+                for message in replay { self.push(.message(message.v2), on: live, counted: false) }
+            }
+        } catch {
+            self.state.logger.error("resume failed", metadata: ["error": "\(error)"])
+            self.fail(id, .serverError, on: live)
+        }
+    }
+
+    /// RC-CHAT-TYPING-1..3.
+    private func typing(_ command: V2.TypingCommand, id: UInt32, on live: Connection) {
+        guard command.typing else {
+            self.endTyping(live)
+            return self.reply(id, .ok(V2.Ok()), on: live)
+        }
+        let now = ContinuousClock.now
+        let minimum = self.limits.typingMinInterval
+        let wait: Duration? = live.session.withLock { session in
+            if let last = session.lastTypingAccepted, now - last < minimum { return minimum - (now - last) }
+            session.lastTypingAccepted = now
+            session.typingSince = now
+            return nil
+        }
+        if let wait {
+            return self.fail(id, .rateLimited, on: live, retryAfterMs: UInt32(clamping: max(1, wait.milliseconds)))
+        }
+        let socketID = live.session.withLock { $0.socketID }
+        let event = ChannelEvent.typing(self.user, true, time: ServerState.nowMilliseconds(), except: socketID)
+        self.state.hub.broadcast(event, to: self.channel)
+        self.reply(id, .ok(V2.Ok()), on: live)
+    }
+
+    /// Ends this connection's typing indicator, broadcasting `typing:false` if it was on.
+    private func endTyping(_ live: Connection) {
+        let (wasOn, socketID) = live.session.withLock { session in
+            defer { session.typingSince = nil }
+            return (session.typingSince != nil, session.socketID)
+        }
+        guard wasOn else { return }
+        let event = ChannelEvent.typing(self.user, false, time: ServerState.nowMilliseconds(), except: socketID)
+        self.state.hub.broadcast(event, to: self.channel)
+    }
+
+    /// RC-CHAT-SEEN-1..3.
+    private func seen(_ command: V2.SeenCommand, id: UInt32, on live: Connection) async {
+        do {
+            try await self.state.channelLocks.withLock(self.channel) {
+                let position = try await self.state.storage.position(of: self.channel)
+                guard position.state == .active else { return self.fail(id, .channelClosed, on: live) }
+                guard command.upToSeq <= position.lastSeq else { return self.fail(id, .invalidParameter, on: live) }
+                let (newlySeen, advanced) = try await self.state.storage.markSeen(
+                    upToSeq: command.upToSeq,
+                    reader: self.user,
+                    in: self.channel
+                )
+                self.reply(id, .ok(V2.Ok()), on: live)
+                let now = ServerState.nowMilliseconds()
+                let v1 = newlySeen.map { message in
+                    V1.Message(
+                        messageID: MessageID(self.state.ids.next()),
+                        event: .seen,
+                        userID: message.userID,
+                        payload: message.messageID.description,
+                        seen: true,
+                        time: now
+                    )
+                }
+                let push = advanced ? V2.SeenEvent(userID: self.user, upToSeq: command.upToSeq, time: now) : nil
+                guard push != nil || !v1.isEmpty else { return }
+                self.state.hub.broadcast(.seen(push, v1: v1), to: self.channel)
+            }
+        } catch {
+            self.state.logger.error("seen failed", metadata: ["error": "\(error)"])
+            self.fail(id, .serverError, on: live)
+        }
+    }
+
+    /// RC-CHAT-REFRESH-1: a new token for the same `sub` and channel; the connection is re-bound to its expiry.
+    /// At most one refresh per second per connection.
+    private func refreshToken(id: UInt32, on live: Connection) async {
+        let now = ContinuousClock.now
+        let wait: Duration? = live.session.withLock { session in
+            if let last = session.lastRefresh, now - last < .seconds(1) { return .seconds(1) - (now - last) }
+            session.lastRefresh = now
+            return nil
+        }
+        if let wait {
+            return self.fail(id, .rateLimited, on: live, retryAfterMs: UInt32(clamping: max(1, wait.milliseconds)))
+        }
+        do {
+            guard try await self.state.storage.channelState(self.channel) == .active else {
+                return self.fail(id, .channelClosed, on: live)
+            }
+        } catch {
+            return self.fail(id, .serverError, on: live)
+        }
+        let (token, expiresAt) = self.state.tokens.issueV2(for: self.channel, user: self.user)
+        live.session.withLock { $0.tokenExpiresAt = expiresAt }
+        self.reply(id, .tokenRefreshed(V2.TokenRefreshed(accessToken: token, expiresAt: expiresAt * 1000)), on: live)
+    }
+}
+
+extension ServerState {
+    /// The `server` field of `hello`.
+    static let serverName = "random-chat-swift/0.1.0"
+
+    /// `hello.limits` of chat connections, every field set (RC-CHAT-HELLO-1).
+    var v2Limits: V2.Limits {
+        let limits = self.configuration.limits
+        return V2.Limits(
+            maxFrameBytes: UInt32(clamping: limits.maxV2FrameSize),
+            maxTextBytes: UInt32(clamping: limits.maxTextBytes),
+            maxUploadBytes: UInt64(clamping: limits.maxUploadSize),
+            historyPageDefault: UInt32(clamping: limits.historyPageDefault),
+            historyPageMax: UInt32(clamping: limits.historyPageMax),
+            maxMessagesPerChannel: UInt32(clamping: limits.maxMessagesPerChannel),
+            maxQueuedFrames: UInt32(clamping: limits.maxQueuedFrames),
+            maxInflightSends: UInt32(clamping: limits.maxInflightSends),
+            typingMinIntervalMs: UInt32(clamping: limits.typingMinInterval.milliseconds),
+            typingTimeoutMs: UInt32(clamping: limits.typingTimeout.milliseconds),
+            maxSendsPerSecond: UInt32(clamping: limits.maxSendsPerSecond)
+        )
+    }
+}
+
+extension Duration {
+    /// The duration in whole milliseconds (negative durations give 0).
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = self.components
+        return max(0, seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+    }
+}

@@ -180,8 +180,14 @@ extension ScenarioContext {
         var options = ChatWebSocketOptions()
         options.maxFrameSize = 1 << 20
         if let cookie { options.headers.append(("Cookie", "sid=\(cookie)")) }
-        options.headers += headers
-        options.subprotocols = subprotocols
+        // `ChatWebSocketClient` checks the server's choice against what it offered, so offers given as raw
+        // `Sec-WebSocket-Protocol` headers become subprotocols (same tokens, same order, one header).
+        let isOffer = { (header: (String, String)) in header.0.lowercased() == "sec-websocket-protocol" }
+        let offered = headers.filter(isOffer).flatMap { $0.1.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        options.headers += headers.filter { !isOffer($0) }
+        options.subprotocols = offered + subprotocols
         let url = self.configuration.webSocketBase + path
         let connection = WSConnection()
         let (opened, openedContinuation) = AsyncStream.makeStream(of: Result<Void, any Error>.self)

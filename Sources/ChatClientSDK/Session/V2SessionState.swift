@@ -52,7 +52,10 @@ struct V2SessionState: Sendable {
     private var seenSent: UInt64 = 0
     private var typingToSend: Bool?
     private(set) var lastTypingStarted: UInt64?
-    private var recentSends: [UInt64] = []
+    /// The sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
+    private var sendReplies: [UInt64?] = []
+    /// Command id → index in `sendReplies`.
+    private var sendIndex: [UInt32: Int] = [:]
     private var resumePending = false
     private var resumesThisConnection = 0
     /// The `last_seq` of the replay in progress: a gap below it is not a gap yet.
@@ -80,6 +83,8 @@ struct V2SessionState: Sendable {
         self.resumesThisConnection = 0
         self.replayTarget = 0
         self.leaveCommand = nil
+        self.sendReplies.removeAll()
+        self.sendIndex.removeAll()
         self.ledger.connectionOpened()
         return self.connection
     }
@@ -194,9 +199,16 @@ struct V2SessionState: Sendable {
             self.seenSent = max(self.seenSent, seq)
             return V2.ChatClientFrame(id: self.register(.seen), command: .seen(V2.SeenCommand(upToSeq: seq)))
         }
-        // Stay under max_sends_per_second ourselves, so the server never has to refuse (RC-CHAT-SEND-6).
-        self.recentSends.removeAll { $0 + 1000 <= now }
-        guard self.recentSends.count < max(1, Int(self.limits.maxSendsPerSecond)) else { return nil }
+        // Stay under max_sends_per_second ourselves, so the server never refuses a send and later sends never
+        // overtake a refused one (RC-CHAT-SEND-6). The server counts a send when it admits it, which is before its
+        // reply: send n may be written only a second after the reply to send n − limit arrived, so the server's
+        // one-second window can never hold more than `limit` of them, however the network delays the frames.
+        let limit = max(1, Int(self.limits.maxSendsPerSecond))
+        if self.sendReplies.count >= limit {
+            guard let replied = self.sendReplies[self.sendReplies.count - limit], now >= replied + 1000 else {
+                return nil
+            }
+        }
         guard
             let send = self.ledger.nextSend(
                 connection: connection,
@@ -204,9 +216,11 @@ struct V2SessionState: Sendable {
                 maxInFlight: max(1, Int(self.limits.maxInflightSends))
             )
         else { return nil }
-        self.recentSends.append(now)
+        let id = self.register(.send(clientMessageID: send.clientMessageID))
+        self.sendIndex[id] = self.sendReplies.count
+        self.sendReplies.append(nil)
         return V2.ChatClientFrame(
-            id: self.register(.send(clientMessageID: send.clientMessageID)),
+            id: id,
             command: .send(V2.SendCommand(clientMessageID: send.clientMessageID, content: send.content))
         )
     }
@@ -233,6 +247,7 @@ struct V2SessionState: Sendable {
         self.lastInbound = .now
         var outcome = Outcome()
         let command = frame.id == 0 ? nil : self.pending.removeValue(forKey: frame.id)
+        if let index = self.sendIndex.removeValue(forKey: frame.id) { self.sendReplies[index] = now }
         switch frame.body {
         case .hello(let hello):
             self.hasHello = true

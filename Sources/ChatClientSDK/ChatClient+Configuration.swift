@@ -10,7 +10,7 @@ extension ChatClient {
         public var sessionCookie: String?
         /// The protocols the client offers, most preferred first (default: v2 protobuf, v2 JSON, then v1).
         ///
-        /// The v2 entries are offered as websocket subprotocols. When ``NegotiatedProtocol/v1`` is in the list too,
+        /// The v2 entries are offered as websocket subprotocols. When `NegotiatedProtocol.v1` is in the list too,
         /// the client falls back to it against a server that only speaks v1: one that refuses the offer with
         /// `400 unsupported_version`, or one that ignores it and answers without a subprotocol (that connection is
         /// closed with 4503 and a v1 connection is opened instead). Without `.v1` in the list such a server fails

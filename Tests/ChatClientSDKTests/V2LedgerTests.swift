@@ -107,3 +107,45 @@ struct V2LedgerTests {
         #expect(ledger.seen(by: self.peer, upToSeq: 3).isEmpty)
     }
 }
+
+@Suite("V2SessionState: hello, resume and send pacing (no sockets)")
+struct V2SessionStateTests {
+    @Test("resume is the first command; sends wait for it and are paced by the server's replies")
+    func pacing() throws {
+        var state = V2SessionState(selfID: UserID(1))
+        let codec = V2FrameCodec(.v2JSON)
+        let connection = state.beginConnection()
+        for index in 0..<3 {
+            try state.enqueue(
+                .text("m\(index)"),
+                localID: ChatLocalMessageID(rawValue: UInt64(index)),
+                clientMessageID: "k\(index)",
+                maxQueued: 100,
+                codec: codec
+            )
+        }
+        #expect(state.nextFrame(connection: connection, now: 0) == nil, "nothing before hello")
+        let hello = V2.Hello(version: 2, limits: V2.Limits(maxSendsPerSecond: 2), epoch: "e1")
+        _ = state.handle(V2.ChatServerFrame(body: .hello(hello)), now: 0)
+        let resumeFrame = state.nextFrame(connection: connection, now: 0)
+        let resume = try #require(resumeFrame)
+        #expect(resume.command == .resume(V2.ResumeCommand(afterSeq: 0, epoch: "")))
+        #expect(state.nextFrame(connection: connection, now: 0) == nil, "no send before resumed")
+        let resumed = V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0)
+        _ = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(resumed)), now: 0)
+        let firstFrame = state.nextFrame(connection: connection, now: 0)
+        let secondFrame = state.nextFrame(connection: connection, now: 0)
+        let first = try #require(firstFrame)
+        #expect(secondFrame != nil)
+        #expect(state.nextFrame(connection: connection, now: 5000) == nil, "the first send is not answered yet")
+        let ack = V2.Ack(clientMessageID: "k0", seq: 1)
+        _ = state.handle(V2.ChatServerFrame(id: first.id, body: .ack(ack)), now: 100)
+        #expect(state.nextFrame(connection: connection, now: 1099) == nil, "a second after the reply, not before")
+        let third = state.nextFrame(connection: connection, now: 1100)
+        guard case .send(let send) = third?.command else {
+            Issue.record("expected the third send, got \(String(describing: third))")
+            return
+        }
+        #expect(send.clientMessageID == "k2")
+    }
+}

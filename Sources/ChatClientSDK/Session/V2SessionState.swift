@@ -52,9 +52,11 @@ struct V2SessionState: Sendable {
     private var seenSent: UInt64 = 0
     private var typingToSend: Bool?
     private(set) var lastTypingStarted: UInt64?
-    /// The sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
+    /// The latest sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
     private var sendReplies: [UInt64?] = []
-    /// Command id → index in `sendReplies`.
+    /// How many earlier sends of this connection were trimmed from the front of `sendReplies`.
+    private var sendBase = 0
+    /// Command id → position of the send on this connection (`sendBase` + index in `sendReplies`).
     private var sendIndex: [UInt32: Int] = [:]
     private var resumePending = false
     private var resumesThisConnection = 0
@@ -84,6 +86,7 @@ struct V2SessionState: Sendable {
         self.replayTarget = 0
         self.leaveCommand = nil
         self.sendReplies.removeAll()
+        self.sendBase = 0
         self.sendIndex.removeAll()
         self.ledger.connectionOpened()
         return self.connection
@@ -208,6 +211,11 @@ struct V2SessionState: Sendable {
             guard let replied = self.sendReplies[self.sendReplies.count - limit], now >= replied + 1000 else {
                 return nil
             }
+            if self.sendReplies.count >= 4 * limit {
+                let drop = self.sendReplies.count - limit
+                self.sendReplies.removeFirst(drop)
+                self.sendBase += drop
+            }
         }
         guard
             let send = self.ledger.nextSend(
@@ -217,7 +225,7 @@ struct V2SessionState: Sendable {
             )
         else { return nil }
         let id = self.register(.send(clientMessageID: send.clientMessageID))
-        self.sendIndex[id] = self.sendReplies.count
+        self.sendIndex[id] = self.sendBase + self.sendReplies.count
         self.sendReplies.append(nil)
         return V2.ChatClientFrame(
             id: id,
@@ -247,7 +255,9 @@ struct V2SessionState: Sendable {
         self.lastInbound = .now
         var outcome = Outcome()
         let command = frame.id == 0 ? nil : self.pending.removeValue(forKey: frame.id)
-        if let index = self.sendIndex.removeValue(forKey: frame.id) { self.sendReplies[index] = now }
+        if let position = self.sendIndex.removeValue(forKey: frame.id), position >= self.sendBase {
+            self.sendReplies[position - self.sendBase] = now
+        }
         switch frame.body {
         case .hello(let hello):
             self.hasHello = true

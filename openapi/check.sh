@@ -12,9 +12,9 @@
 # positive_data_acceptance would report. fixture.py exercises the 101 path; the Swift tests cover every
 # handshake answer (ChatRESTTests, MatchTests, TokenAttackTests).
 #
-# Expected warnings: "Schema validation mismatch" for GET /api/uploader/download/presigned and DELETE
-# /api/chat/channel, the two rules of schemathesis.toml a schema cannot state (okb64 must encode an existing key
-# shape; delby must be a member, D11). No missing_auth or missing_test_data warning is expected.
+# Expected warnings: "Schema validation mismatch" for GET /api/uploader/download/presigned and GET
+# /api/v2/chat/channel/messages, rules of schemathesis.toml a schema cannot state (okb64 must encode an existing key
+# shape; before_seq and after_seq exclude each other). DELETE /api/chat/channel gets the fixture's user as `delby`. No missing_auth or missing_test_data warning is expected.
 #
 # Needs: pip install schemathesis==4.32.5 openapi-spec-validator==0.9.0 (installed here when missing).
 # Usage: openapi/check.sh [report-dir]
@@ -47,7 +47,7 @@ curl -fs "http://127.0.0.1:$port/openapi.yaml" | cmp - openapi/openapi.yaml
 echo "openapi: /openapi.yaml is openapi/openapi.yaml"
 
 eval "$(python3 openapi/fixture.py "http://127.0.0.1:$port")"
-export CHAT_SID="$SID" CHAT_JWT="$JWT" CHAT_OBJ_CHANNEL="$OBJ_CHANNEL" CHAT_OBJ_FILE="$OBJ_FILE" \
+export CHAT_SID="$SID" CHAT_USER_ID="$USER_ID" CHAT_JWT="$JWT" CHAT_OBJ_CHANNEL="$OBJ_CHANNEL" CHAT_OBJ_FILE="$OBJ_FILE" \
     CHAT_PUT_MAX="$PUT_MAX" CHAT_PUT_EXP="$PUT_EXP" CHAT_PUT_SIG="$PUT_SIG" \
     CHAT_GET_MAX="$GET_MAX" CHAT_GET_EXP="$GET_EXP" CHAT_GET_SIG="$GET_SIG"  # read by openapi/schemathesis.toml
 

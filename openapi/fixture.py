@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Test fixture for openapi/check.sh: signs up two guests and matches them over GET /api/match with a raw RFC 6455
-handshake (standard library only), presigns an upload and a download of one object key of their channel, then
-prints shell assignments: SID (first user's session), USER_ID, JWT (the channel token both got), and
+"""Test fixture for openapi/check.sh: signs up two guests and matches them over GET /api/match, protocol v2 JSON
+(rc.v2.json: enqueue, proposed, confirm, matched), with a raw RFC 6455 handshake (standard library only), presigns an
+upload and a download of one object key of their channel, then prints shell assignments: SID (first user's session),
+USER_ID, JWT (the first user's v2 channel token, which every v1 endpoint accepts too), and
 OBJ_CHANNEL, OBJ_FILE, PUT_MAX, PUT_EXP, PUT_SIG, GET_MAX, GET_EXP, GET_SIG (the presigned URLs' parts).
 
 Usage: openapi/fixture.py http://127.0.0.1:PORT
@@ -47,21 +48,45 @@ def read_frame(sock):
     return first & 0x0F, exactly(length)
 
 
+def send_text(sock, text):
+    """One masked client text frame."""
+    payload = text.encode()
+    mask = os.urandom(4)
+    head = bytes([0x81])
+    if len(payload) < 126:
+        head += bytes([0x80 | len(payload)])
+    else:
+        head += bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
+    sock.sendall(head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+
+
+def read_until(sock, body):
+    """Reads v2 JSON frames until one has `body`; returns that body."""
+    while True:
+        opcode, payload = read_frame(sock)
+        assert opcode == 1, opcode
+        frame = json.loads(payload)
+        if body in frame:
+            return frame[body]
+
+
 def match(sid, results, index):
     sock = socket.create_connection((url.hostname, url.port), timeout=20)
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall((
         "GET /api/match HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nCookie: sid=%s\r\n\r\n"
-        % (url.hostname, url.port, key, sid)
+        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: rc.v2.json\r\n"
+        "Cookie: sid=%s\r\n\r\n" % (url.hostname, url.port, key, sid)
     ).encode())
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)
     assert head.startswith(b"HTTP/1.1 101"), head
-    opcode, payload = read_frame(sock)
-    assert opcode == 1, opcode
-    results[index] = json.loads(payload)["access_token"]
+    read_until(sock, "hello")
+    send_text(sock, '{"id":1,"enqueue":{}}')
+    proposed = read_until(sock, "proposed")
+    send_text(sock, json.dumps({"id": 2, "confirm": {"match_id": proposed["match_id"]}}))
+    results[index] = read_until(sock, "matched")["access_token"]
     sock.close()
 
 
@@ -73,7 +98,7 @@ for thread in threads:
     thread.start()
 for thread in threads:
     thread.join()
-assert tokens[0] and tokens[0] == tokens[1], tokens
+assert tokens[0] and tokens[1] and tokens[0] != tokens[1], tokens
 
 
 def presigned(path):

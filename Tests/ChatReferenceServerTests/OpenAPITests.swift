@@ -55,7 +55,6 @@ import Testing
     /// server renders for its code; and every example is one of the two.
     @Test func examplesEqualFixtures() throws {
         let lines = try Self.specText().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let fixtures = Self.root.appendingPathComponent("Tests/ChatProtocolTests/Fixtures/json/v1")
         var checked = 0
         for (index, line) in lines.enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
@@ -72,9 +71,11 @@ import Testing
             let example = String(value.dropFirst("value: ".count))
             if trimmed.hasPrefix("x-fixture: ") {
                 let path = String(trimmed.dropFirst("x-fixture: ".count))
-                #expect(path.hasPrefix("Tests/ChatProtocolTests/Fixtures/json/v1/"))
-                let name = URL(fileURLWithPath: path).lastPathComponent
-                let fixture = try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+                #expect(
+                    path.hasPrefix("Tests/ChatProtocolTests/Fixtures/json/v1/")
+                        || path.hasPrefix("Tests/ChatProtocolTests/Fixtures/json/v2/")
+                )
+                let fixture = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
                 #expect(example == fixture.trimmingCharacters(in: .newlines), "\(path) differs from its example")
                 checked += 1
             } else if trimmed.hasPrefix("x-error-code: ") {
@@ -102,7 +103,7 @@ import Testing
             #expect(yaml.header("Content-Type")?.hasPrefix("application/yaml") == true)
             let json = try await server.request("GET", "/openapi.json")
             #expect(json.status == 200 && json.json["openapi"] as? String == "3.1.0")
-            #expect((json.json["paths"] as? [String: Any])?.count == 21)
+            #expect((json.json["paths"] as? [String: Any])?.count == 22)
             let docs = try await server.request("GET", "/docs")
             #expect(docs.status == 200 && docs.header("Content-Type")?.hasPrefix("text/html") == true)
             #expect(docs.text.contains("/api/uploader/objects/{channel}/{file}"))

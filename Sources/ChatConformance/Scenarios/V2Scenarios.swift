@@ -20,7 +20,7 @@ enum V2Scenarios {
     }
 
     static var all: [Scenario] {
-        negotiation + matching + chat + compatibility
+        negotiation + matching + chat + history + compatibility
     }
 
     // MARK: Negotiation (§2.2)
@@ -600,6 +600,57 @@ enum V2Scenarios {
             try await a.send(["pong": [String: Any]()])
             return nil
         },
+    ]
+
+    // MARK: v2 history (§4.3)
+
+    static let history: [Scenario] = [
+        scenario("RC-HIST2-2_paging", "§4.3", "v2 history pages by seq in both directions") { context in
+            let pair = try await context.v2Pair()
+            let (a, _) = try await context.v2Chat(pair.a, pair.tokenA, .json)
+            for index in 1...3 { _ = try await context.v2Send(a, id: index, key: "h\(index)", "m\(index)") }
+            let path = "/api/v2/chat/channel/messages"
+            func page(_ query: String) async throws -> [String: Any] {
+                let result = try await context.http("GET", path + query, headers: context.bearer(pair.tokenB))
+                try check(result.status == 200, "GET \(query): \(result.summary)")
+                return result.json ?? [:]
+            }
+            func seqs(_ page: [String: Any]) -> [String] {
+                (page["messages"] as? [[String: Any]] ?? []).map { $0["seq"] as? String ?? "?" }
+            }
+            let newest = try await page("?limit=2")
+            try check(seqs(newest) == ["2", "3"], "newest two: \(seqs(newest))")
+            try check(newest["has_more"] as? Bool == true, "has_more with seq 1 left")
+            try check(newest["last_seq"] as? String == "3" && newest["epoch"] as? String != nil, "last_seq/epoch")
+            let older = try await page("?before_seq=2")
+            try check(seqs(older) == ["1"] && older["has_more"] as? Bool != true, "before_seq=2: \(older)")
+            let forward = try await page("?after_seq=1&limit=1")
+            try check(seqs(forward) == ["2"], "after_seq=1&limit=1: \(seqs(forward))")
+            let first = (newest["messages"] as? [[String: Any]])?.first
+            try check(
+                first?["client_msg_id"] as? String == "h2" && first?["text"] as? String == "m2",
+                "\(first ?? [:])"
+            )
+            for bad in ["?before_seq=2&after_seq=1", "?limit=0", "?after_seq=x"] {
+                let result = try await context.http("GET", path + bad, headers: context.bearer(pair.tokenB))
+                try check(result.status == 400, "GET \(bad): expected 400, got \(result.summary)")
+            }
+            let v1Token = try await context.matchedPair().token
+            let v1 = try await context.http("GET", path, headers: context.bearer(v1Token))
+            try check(v1.status == 401, "RC-AUTH-JWT-3: a v1 token on /api/v2: \(v1.summary)")
+            let proto = try await context.http(
+                "GET",
+                path,
+                headers: context.bearer(pair.tokenA) + [("Accept", "application/x-protobuf")]
+            )
+            try check(
+                proto.status == 200 && proto.header("content-type")?.hasPrefix("application/x-protobuf") == true,
+                "Accept protobuf: \(proto.status) \(proto.header("content-type") ?? "none")"
+            )
+            let decoded = try ProtoCodec.decode(proto.body, V2Schema.historyPage)
+            try check(seqs(decoded) == ["1", "2", "3"], "protobuf page: \(seqs(decoded))")
+            return nil
+        }
     ]
 
     // MARK: v1 and v2 in one channel (§12)

@@ -18,6 +18,7 @@ enum V2Schema {
         case oneofString
         case enumeration([Int: String])
         case message(Message)
+        case repeatedMessage(Message)
     }
 
     struct Field {
@@ -69,6 +70,10 @@ enum V2Schema {
     static let chatMessage = Message(fields: [
         (1, "message_id", .u64), (2, "seq", .u64), (3, "user_id", .u64), (4, "text", .oneofString),
         (5, "file", .message(fileRef)), (6, "time", .i64), (7, "client_msg_id", .string), (8, "seen", .bool),
+    ])
+    static let historyPage = Message(fields: [
+        (1, "messages", .repeatedMessage(chatMessage)), (2, "has_more", .bool), (3, "epoch", .string),
+        (4, "last_seq", .u64),
     ])
     static let presence = Message(fields: [
         (1, "kind", .enumeration([1: "WAITING", 2: "JOINED", 3: "OFFLINE", 4: "LEFT"])), (2, "user_id", .u64),
@@ -195,6 +200,13 @@ enum ProtoCodec {
                 Self.tag(number, 2, &out)
                 Self.varint(UInt64(bytes.count), &out)
                 out += bytes
+            case .repeatedMessage(let inner):
+                for element in (value as? [[String: Any]]) ?? [] {
+                    let bytes = try Self.encode(element, inner)
+                    Self.tag(number, 2, &out)
+                    Self.varint(UInt64(bytes.count), &out)
+                    out += bytes
+                }
             }
         }
         return out
@@ -237,6 +249,9 @@ enum ProtoCodec {
                 object[field.name] = text
             case .enumeration(let names): object[field.name] = names[Int(scalar)] ?? Int(scalar)
             case .message(let inner): object[field.name] = try Self.decode(payload, inner)
+            case .repeatedMessage(let inner):
+                object[field.name] =
+                    ((object[field.name] as? [[String: Any]]) ?? []) + [try Self.decode(payload, inner)]
             }
         }
         return object

@@ -551,6 +551,63 @@ paths:
           $ref: '#/components/responses/TokenRejected'
         '500':
           $ref: '#/components/responses/ServerError'
+  /api/v2/chat/channel/messages:
+    get:
+      tags: [chat]
+      operationId: channelHistoryV2
+      summary: Channel history (v2), ascending seq
+      description: |
+        docs/PROTOCOL.md 4.3. A v2 token (with `sub`; a v1 token is 401 `invalid_token`). Neither cursor:
+        the newest `limit` messages; `before_seq=N`: the newest `limit` with `seq < N`; `after_seq=N`: the
+        oldest `limit` with `seq > N`. `limit` defaults to 50 and is clamped to 500; an explicit 0, both
+        cursors, or a malformed number is 400. `Accept: application/x-protobuf` answers the protobuf
+        `HistoryPage` (proto/randomchat/v2/chat.proto); anything else the JSON one. Errors are always JSON.
+      security:
+        - channelToken: []
+      parameters:
+        - name: before_seq
+          in: query
+          required: false
+          description: Only messages with a lower seq.
+          schema:
+            $ref: '#/components/schemas/Id'
+        - name: after_seq
+          in: query
+          required: false
+          description: Only messages with a higher seq (not together with `before_seq`).
+          schema:
+            $ref: '#/components/schemas/Id'
+        - name: limit
+          in: query
+          required: false
+          description: Page size, at least 1 (larger than 500 is clamped to 500); default 50.
+          schema:
+            type: string
+            pattern: ^[1-9][0-9]{0,9}$
+      responses:
+        '200':
+          description: One page, oldest first; `has_more` says whether older messages exist.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/V2HistoryPage'
+              examples:
+                page:
+                  x-fixture: Tests/ChatProtocolTests/Fixtures/json/v2/history_page.json
+                  value: {"messages":[{"message_id":"1847563543227432961","seq":"17","user_id":"1847563419017314305","text":"hello","time":"1700000000123","client_msg_id":"a1b2","seen":true},{"message_id":"1847563543227432962","seq":"18","user_id":"1847563419017314306","text":"","time":"1700000000500"}],"has_more":true,"epoch":"e1","last_seq":"18"}
+                empty:
+                  x-fixture: Tests/ChatProtocolTests/Fixtures/json/v2/history_page_empty.json
+                  value: {}
+            application/x-protobuf:
+              schema:
+                type: string
+                format: binary
+        '400':
+          $ref: '#/components/responses/InvalidParameter'
+        '401':
+          $ref: '#/components/responses/TokenRejected'
+        '500':
+          $ref: '#/components/responses/ServerError'
   /api/chat/channel:
     delete:
       tags: [chat]
@@ -1202,6 +1259,50 @@ components:
           type: array
           items:
             $ref: '#/components/schemas/Message'
+    V2ChatMessage:
+      type: object
+      description: A stored message in the v2 proto3 JSON mapping (docs/PROTOCOL.md 11.2, 11.4.2); defaults omitted.
+      properties:
+        message_id:
+          $ref: '#/components/schemas/Id'
+        seq:
+          $ref: '#/components/schemas/Id'
+        user_id:
+          $ref: '#/components/schemas/Id'
+        text:
+          type: string
+        file:
+          type: object
+          properties:
+            file_name:
+              type: string
+            object_key:
+              type: string
+            size:
+              $ref: '#/components/schemas/Id'
+            content_type:
+              type: string
+        time:
+          type: string
+          pattern: ^-?(?:0|[1-9][0-9]{0,18})$
+        client_msg_id:
+          type: string
+        seen:
+          type: boolean
+    V2HistoryPage:
+      type: object
+      description: docs/PROTOCOL.md 4.3; fields at their default are omitted (an empty channel answers almost `{}`).
+      properties:
+        messages:
+          type: array
+          items:
+            $ref: '#/components/schemas/V2ChatMessage'
+        has_more:
+          type: boolean
+        epoch:
+          type: string
+        last_seq:
+          $ref: '#/components/schemas/Id'
     PresignedUpload:
       type: object
       required: [object_key, url]
@@ -2122,6 +2223,110 @@ components:
                       "messages": []
                     }
                   }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/InvalidParameter"
+          },
+          "401": {
+            "$ref": "#/components/responses/TokenRejected"
+          },
+          "500": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        }
+      }
+    },
+    "/api/v2/chat/channel/messages": {
+      "get": {
+        "tags": [
+          "chat"
+        ],
+        "operationId": "channelHistoryV2",
+        "summary": "Channel history (v2), ascending seq",
+        "description": "docs/PROTOCOL.md 4.3. A v2 token (with `sub`; a v1 token is 401 `invalid_token`). Neither cursor:\nthe newest `limit` messages; `before_seq=N`: the newest `limit` with `seq < N`; `after_seq=N`: the\noldest `limit` with `seq > N`. `limit` defaults to 50 and is clamped to 500; an explicit 0, both\ncursors, or a malformed number is 400. `Accept: application/x-protobuf` answers the protobuf\n`HistoryPage` (proto/randomchat/v2/chat.proto); anything else the JSON one. Errors are always JSON.\n",
+        "security": [
+          {
+            "channelToken": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "before_seq",
+            "in": "query",
+            "required": false,
+            "description": "Only messages with a lower seq.",
+            "schema": {
+              "$ref": "#/components/schemas/Id"
+            }
+          },
+          {
+            "name": "after_seq",
+            "in": "query",
+            "required": false,
+            "description": "Only messages with a higher seq (not together with `before_seq`).",
+            "schema": {
+              "$ref": "#/components/schemas/Id"
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Page size, at least 1 (larger than 500 is clamped to 500); default 50.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[1-9][0-9]{0,9}$"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "One page, oldest first; `has_more` says whether older messages exist.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/V2HistoryPage"
+                },
+                "examples": {
+                  "page": {
+                    "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v2/history_page.json",
+                    "value": {
+                      "messages": [
+                        {
+                          "message_id": "1847563543227432961",
+                          "seq": "17",
+                          "user_id": "1847563419017314305",
+                          "text": "hello",
+                          "time": "1700000000123",
+                          "client_msg_id": "a1b2",
+                          "seen": true
+                        },
+                        {
+                          "message_id": "1847563543227432962",
+                          "seq": "18",
+                          "user_id": "1847563419017314306",
+                          "text": "",
+                          "time": "1700000000500"
+                        }
+                      ],
+                      "has_more": true,
+                      "epoch": "e1",
+                      "last_seq": "18"
+                    }
+                  },
+                  "empty": {
+                    "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v2/history_page_empty.json",
+                    "value": {}
+                  }
+                }
+              },
+              "application/x-protobuf": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
                 }
               }
             }
@@ -3197,6 +3402,72 @@ components:
           }
         }
       },
+      "V2ChatMessage": {
+        "type": "object",
+        "description": "A stored message in the v2 proto3 JSON mapping (docs/PROTOCOL.md 11.2, 11.4.2); defaults omitted.",
+        "properties": {
+          "message_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "seq": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "user_id": {
+            "$ref": "#/components/schemas/Id"
+          },
+          "text": {
+            "type": "string"
+          },
+          "file": {
+            "type": "object",
+            "properties": {
+              "file_name": {
+                "type": "string"
+              },
+              "object_key": {
+                "type": "string"
+              },
+              "size": {
+                "$ref": "#/components/schemas/Id"
+              },
+              "content_type": {
+                "type": "string"
+              }
+            }
+          },
+          "time": {
+            "type": "string",
+            "pattern": "^-?(?:0|[1-9][0-9]{0,18})$"
+          },
+          "client_msg_id": {
+            "type": "string"
+          },
+          "seen": {
+            "type": "boolean"
+          }
+        }
+      },
+      "V2HistoryPage": {
+        "type": "object",
+        "description": "docs/PROTOCOL.md 4.3; fields at their default are omitted (an empty channel answers almost `{}`).",
+        "properties": {
+          "messages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/V2ChatMessage"
+            }
+          },
+          "has_more": {
+            "type": "boolean"
+          },
+          "epoch": {
+            "type": "string"
+          },
+          "last_seq": {
+            "$ref": "#/components/schemas/Id"
+          }
+        }
+      },
       "PresignedUpload": {
         "type": "object",
         "required": [
@@ -3307,6 +3578,7 @@ Websocket frames (match and chat) are not HTTP bodies: their schemas are in `com
 <tr><td class=m>get</td><td><a href="#op-get--api-chat-users"><code>/api/chat/users</code></a></td><td>The channel&#x27;s members</td><td>channelToken</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-chat-users-online"><code>/api/chat/users/online</code></a></td><td>Members with at least one open chat socket</td><td>channelToken</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-chat-channel-messages"><code>/api/chat/channel/messages</code></a></td><td>Channel history (v1), newest first</td><td>channelToken</td></tr>
+<tr><td class=m>get</td><td><a href="#op-get--api-v2-chat-channel-messages"><code>/api/v2/chat/channel/messages</code></a></td><td>Channel history (v2), ascending seq</td><td>channelToken</td></tr>
 <tr><td class=m>delete</td><td><a href="#op-delete--api-chat-channel"><code>/api/chat/channel</code></a></td><td>End the channel</td><td>channelToken</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-uploader-upload-presigned"><code>/api/uploader/upload/presigned</code></a></td><td>Presign an upload (PUT)</td><td>channelToken</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-uploader-download-presigned"><code>/api/uploader/download/presigned</code></a></td><td>Presign a download (GET)</td><td>channelToken</td></tr>
@@ -3588,6 +3860,29 @@ any such value is accepted. Anything else is 400 (upstream: 500, D47).
 </table>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>200</td><td>One page; `next_ps` is `&quot;&quot;` after the last page.</td><td><code>application/json</code>: <code>HistoryPage</code><div class=ex><span>example <b>page</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/history_page.json</span><pre>{&quot;next_ps&quot;: &quot;&quot;, &quot;messages&quot;: [{&quot;message_id&quot;: &quot;1847563551230816257&quot;, &quot;event&quot;: 0, &quot;user_id&quot;: &quot;1847563419017314306&quot;, &quot;payload&quot;: &quot;hi!&quot;, &quot;seen&quot;: false, &quot;time&quot;: 1700000000500}, {&quot;message_id&quot;: &quot;1847563543227432961&quot;, &quot;event&quot;: 0, &quot;user_id&quot;: &quot;1847563419017314305&quot;, &quot;payload&quot;: &quot;hello&quot;, &quot;seen&quot;: true, &quot;time&quot;: 1700000000123}]}</pre></div><div class=ex><span>example <b>empty</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/history_page_empty.json</span><pre>{&quot;next_ps&quot;: &quot;&quot;, &quot;messages&quot;: []}</pre></div><br></td><td></td></tr>
+<tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
+(`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
+</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+</table>
+</div>
+<div class=op id="op-get--api-v2-chat-channel-messages"><h3><span class=m>get</span> <code>/api/v2/chat/channel/messages</code></h3>
+<p><b>Channel history (v2), ascending seq</b></p>
+<pre>docs/PROTOCOL.md 4.3. A v2 token (with `sub`; a v1 token is 401 `invalid_token`). Neither cursor:
+the newest `limit` messages; `before_seq=N`: the newest `limit` with `seq &lt; N`; `after_seq=N`: the
+oldest `limit` with `seq &gt; N`. `limit` defaults to 50 and is clamped to 500; an explicit 0, both
+cursors, or a malformed number is 400. `Accept: application/x-protobuf` answers the protobuf
+`HistoryPage` (proto/randomchat/v2/chat.proto); anything else the JSON one. Errors are always JSON.
+</pre>
+<p>Auth: channelToken</p>
+<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
+<tr><td><code>before_seq</code></td><td>query</td><td>no</td><td><code>Id</code></td><td>Only messages with a lower seq.</td></tr>
+<tr><td><code>after_seq</code></td><td>query</td><td>no</td><td><code>Id</code></td><td>Only messages with a higher seq (not together with `before_seq`).</td></tr>
+<tr><td><code>limit</code></td><td>query</td><td>no</td><td><code>string pattern ^[1-9][0-9]{0,9}$</code></td><td>Page size, at least 1 (larger than 500 is clamped to 500); default 50.</td></tr>
+</table>
+<table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
+<tr><td>200</td><td>One page, oldest first; `has_more` says whether older messages exist.</td><td><code>application/json</code>: <code>V2HistoryPage</code><div class=ex><span>example <b>page</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v2/history_page.json</span><pre>{&quot;messages&quot;: [{&quot;message_id&quot;: &quot;1847563543227432961&quot;, &quot;seq&quot;: &quot;17&quot;, &quot;user_id&quot;: &quot;1847563419017314305&quot;, &quot;text&quot;: &quot;hello&quot;, &quot;time&quot;: &quot;1700000000123&quot;, &quot;client_msg_id&quot;: &quot;a1b2&quot;, &quot;seen&quot;: true}, {&quot;message_id&quot;: &quot;1847563543227432962&quot;, &quot;seq&quot;: &quot;18&quot;, &quot;user_id&quot;: &quot;1847563419017314306&quot;, &quot;text&quot;: &quot;&quot;, &quot;time&quot;: &quot;1700000000500&quot;}], &quot;has_more&quot;: true, &quot;epoch&quot;: &quot;e1&quot;, &quot;last_seq&quot;: &quot;18&quot;}</pre></div><div class=ex><span>example <b>empty</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v2/history_page_empty.json</span><pre>{}</pre></div><br><code>application/x-protobuf</code>: <code>string</code><br></td><td></td></tr>
 <tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
 (`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
@@ -3982,6 +4277,72 @@ here is secured by it, and an inbound `X-Channel-Id` is ignored (D29).
       &quot;items&quot;: {
         &quot;$ref&quot;: &quot;#/components/schemas/Message&quot;
       }
+    }
+  }
+}</pre>
+<h3 id="schema-V2ChatMessage">V2ChatMessage</h3><pre>{
+  &quot;type&quot;: &quot;object&quot;,
+  &quot;description&quot;: &quot;A stored message in the v2 proto3 JSON mapping (docs/PROTOCOL.md 11.2, 11.4.2); defaults omitted.&quot;,
+  &quot;properties&quot;: {
+    &quot;message_id&quot;: {
+      &quot;$ref&quot;: &quot;#/components/schemas/Id&quot;
+    },
+    &quot;seq&quot;: {
+      &quot;$ref&quot;: &quot;#/components/schemas/Id&quot;
+    },
+    &quot;user_id&quot;: {
+      &quot;$ref&quot;: &quot;#/components/schemas/Id&quot;
+    },
+    &quot;text&quot;: {
+      &quot;type&quot;: &quot;string&quot;
+    },
+    &quot;file&quot;: {
+      &quot;type&quot;: &quot;object&quot;,
+      &quot;properties&quot;: {
+        &quot;file_name&quot;: {
+          &quot;type&quot;: &quot;string&quot;
+        },
+        &quot;object_key&quot;: {
+          &quot;type&quot;: &quot;string&quot;
+        },
+        &quot;size&quot;: {
+          &quot;$ref&quot;: &quot;#/components/schemas/Id&quot;
+        },
+        &quot;content_type&quot;: {
+          &quot;type&quot;: &quot;string&quot;
+        }
+      }
+    },
+    &quot;time&quot;: {
+      &quot;type&quot;: &quot;string&quot;,
+      &quot;pattern&quot;: &quot;^-?(?:0|[1-9][0-9]{0,18})$&quot;
+    },
+    &quot;client_msg_id&quot;: {
+      &quot;type&quot;: &quot;string&quot;
+    },
+    &quot;seen&quot;: {
+      &quot;type&quot;: &quot;boolean&quot;
+    }
+  }
+}</pre>
+<h3 id="schema-V2HistoryPage">V2HistoryPage</h3><pre>{
+  &quot;type&quot;: &quot;object&quot;,
+  &quot;description&quot;: &quot;docs/PROTOCOL.md 4.3; fields at their default are omitted (an empty channel answers almost `{}`).&quot;,
+  &quot;properties&quot;: {
+    &quot;messages&quot;: {
+      &quot;type&quot;: &quot;array&quot;,
+      &quot;items&quot;: {
+        &quot;$ref&quot;: &quot;#/components/schemas/V2ChatMessage&quot;
+      }
+    },
+    &quot;has_more&quot;: {
+      &quot;type&quot;: &quot;boolean&quot;
+    },
+    &quot;epoch&quot;: {
+      &quot;type&quot;: &quot;string&quot;
+    },
+    &quot;last_seq&quot;: {
+      &quot;$ref&quot;: &quot;#/components/schemas/Id&quot;
     }
   }
 }</pre>

@@ -51,6 +51,7 @@ struct ChatRoutes {
             return Response.json(V1.UserIDList(userIDs: self.state.hub.onlineUsers(channel)).jsonBytes())
         }
         group.get("channel/messages") { request, _ in try await self.history(request) }
+        router.get("api/v2/chat/channel/messages") { request, _ in try await self.historyV2(request) }
         group.delete("channel") { request, _ in try await self.deleteChannel(request) }
     }
 
@@ -153,6 +154,56 @@ struct ChatRoutes {
         )
         let next = page.nextSeq.map { HistoryPageState.encode(UInt64(clamping: $0)) } ?? ""
         return .json(V1.HistoryPage(nextPageState: next, messages: page.messages).jsonBytes())
+    }
+
+    /// `GET /api/v2/chat/channel/messages` (§4.3): a v2 token; `before_seq` or `after_seq`, `limit` (default
+    /// `history_page_default`, clamped to `history_page_max`, an explicit 0 is 400); ascending `seq`; protobuf when
+    /// the `Accept` header asks for it, else JSON.
+    private func historyV2(_ request: Request) async throws -> Response {
+        let verified = try await self.state.verifiedToken(request.bearerToken)
+        guard verified.subject != nil else { throw ChatHTTPError(.invalidToken) }
+        func number(_ name: String) throws -> UInt64? {
+            guard let text = request.query(name) else { return nil }
+            guard let value = ChannelID(decimal: text)?.rawValue else { throw ChatHTTPError(.invalidParameter) }
+            return value
+        }
+        let before = try number("before_seq")
+        let after = try number("after_seq")
+        let requested = try number("limit")
+        guard before == nil || after == nil, requested != 0 else { throw ChatHTTPError(.invalidParameter) }
+        let limits = self.state.configuration.limits
+        let limit = Int(min(requested ?? UInt64(limits.historyPageDefault), UInt64(limits.historyPageMax)))
+        let channel = verified.channel
+        let storage = self.state.storage
+        let position = try await storage.position(of: channel)
+        let messages =
+            if let after {
+                try await storage.messages(of: channel, afterSeq: after, limit: limit)
+            } else {
+                try await storage.messages(of: channel, beforeSeq: before, limit: limit)
+            }
+        let hasMore: Bool =
+            if let first = messages.first {
+                try await storage.hasMessages(of: channel, beforeSeq: first.seq)
+            } else if let before {
+                try await storage.hasMessages(of: channel, beforeSeq: before)
+            } else {
+                false
+            }
+        let page = V2.HistoryPage(
+            messages: messages.map(\.v2),
+            hasMore: hasMore,
+            epoch: position.epoch,
+            lastSeq: position.lastSeq
+        )
+        if request.headers[.accept]?.contains("application/x-protobuf") == true {
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/x-protobuf"],
+                body: .init(byteBuffer: ByteBuffer(bytes: page.protobufBytes()))
+            )
+        }
+        return .json(page.jsonBytes())
     }
 
     /// `DELETE /api/chat/channel?delby=`: broadcasts `leaved`, deletes the channel (its tokens stop working, D10),

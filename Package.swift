@@ -128,6 +128,7 @@ var targets: [Target] = [
         dependencies: [
             "ChatClientSDK",
             "ChatReferenceServer",
+            "ChatWebSocket",
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ],

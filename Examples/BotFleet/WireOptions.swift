@@ -22,18 +22,17 @@ enum WireOptions {
         protocol wireProtocol: WireProtocol,
         encoding: WireEncoding
     ) throws -> ChatClient.Configuration {
-        let configuration = ChatClient.Configuration(baseURL: server)
+        var configuration = ChatClient.Configuration(baseURL: server)
         switch (wireProtocol, encoding) {
         case (.v1, .json):
-            return configuration
+            configuration.protocolPreference = [.v1]
         case (.v1, .protobuf):
             throw ValidationError("protocol v1 has no protobuf encoding (it is JSON only); use --encoding json")
-        case (.v2, _):
-            // Wiring v2 in is this one line, once the SDK has it: set the protocol and encoding on `configuration`
-            // and return it.
-            throw ValidationError(
-                "protocol v2 (\(encoding.rawValue)) is not supported by this SDK build yet; it speaks v1 (json) only"
-            )
+        case (.v2, .json):
+            configuration.protocolPreference = [.v2JSON]
+        case (.v2, .protobuf):
+            configuration.protocolPreference = [.v2Protobuf]
         }
+        return configuration
     }
 }

@@ -8,6 +8,14 @@ extension ChatClient {
         public var baseURL: String
         /// A session cookie (`sid`) saved from an earlier run, so the user stays signed in.
         public var sessionCookie: String?
+        /// The protocols the client offers, most preferred first (default: v2 protobuf, v2 JSON, then v1).
+        ///
+        /// The v2 entries are offered as websocket subprotocols. When `NegotiatedProtocol.v1` is in the list too,
+        /// the client falls back to it against a server that only speaks v1: one that refuses the offer with
+        /// `400 unsupported_version`, or one that ignores it and answers without a subprotocol (that connection is
+        /// closed with 4503 and a v1 connection is opened instead). Without `.v1` in the list such a server fails
+        /// with `ChatError.Code.unsupportedVersion`. Set `[.v1]` to speak v1 only.
+        public var protocolPreference: [NegotiatedProtocol]
         /// How sessions space their reconnection attempts.
         public var reconnectPolicy: ReconnectPolicy
         /// How often the client pings the server; a link that leaves a ping unanswered for one interval is
@@ -22,7 +30,8 @@ extension ChatClient {
         public var maxQueuedMessages: Int
         /// How many events may wait for the app's loop before the session stops reading (back-pressure).
         public var maxBufferedEvents: Int
-        /// The largest chat frame the server accepts, in bytes (4096 for v1); larger sends fail before sending.
+        /// The largest v1 chat frame the server accepts, in bytes (4096); larger sends fail before sending. v2 sessions
+        /// use the limits the server advertises in its `hello` instead.
         public var maxMessageSize: Int
         /// The largest file ``ChatSession/sendFile(_:named:progress:)`` uploads, in bytes.
         public var maxUploadSize: Int
@@ -39,6 +48,7 @@ extension ChatClient {
         public init(baseURL: String) {
             self.baseURL = baseURL
             self.sessionCookie = nil
+            self.protocolPreference = [.v2Protobuf, .v2JSON, .v1]
             self.reconnectPolicy = .default
             self.pingInterval = .seconds(25)
             self.firstFrameTimeout = .seconds(10)

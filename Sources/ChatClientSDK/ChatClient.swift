@@ -38,6 +38,9 @@ public final class ChatClient: Sendable {
         var isRunning = false
         var isShutDown = false
         var sessions: [ChannelID: ChatSession] = [:]
+        /// Set once a server refused the v2 offer or answered it with v1 (RC-VER-NEG-5/6): later connections of
+        /// this client go straight to v1.
+        var serverSpeaksOnlyV1 = false
     }
 
     /// Creates a client. It makes no request until you call one of its methods.
@@ -102,6 +105,29 @@ public final class ChatClient: Sendable {
 
     func nextLocalID() -> ChatLocalMessageID {
         ChatLocalMessageID(rawValue: self.localIDs.add(1, ordering: .relaxed).newValue)
+    }
+
+    // MARK: Protocol negotiation
+
+    /// The v2 subprotocol tokens to offer, in preference order (empty when v2 is not wanted or the server is known
+    /// to speak only v1).
+    var v2Offer: [String] {
+        guard !self.state.withLock({ $0.serverSpeaksOnlyV1 }) else { return [] }
+        return self.configuration.protocolPreference.filter { $0.version == .v2 }.compactMap(\.subprotocol)
+    }
+
+    /// The most preferred v2 protocol (for size checks before the first connection).
+    var preferredV2: NegotiatedProtocol {
+        self.configuration.protocolPreference.first { $0.version == .v2 } ?? .v2Protobuf
+    }
+
+    /// Whether new connections should try v2 first.
+    var prefersV2: Bool { !self.v2Offer.isEmpty }
+
+    /// Remembers that the server speaks only v1.
+    func learnServerSpeaksOnlyV1() {
+        self.configuration.logger.debug("the server speaks only protocol v1; falling back")
+        self.state.withLock { $0.serverSpeaksOnlyV1 = true }
     }
 
     // MARK: Accounts

@@ -66,6 +66,10 @@ public struct ChatServerCommand: AsyncParsableCommand {
     var matchWaitTimeout: Int?
     @Option(help: "Seconds both peers of a v2 match proposal have to confirm (default 10).")
     var matchConfirmTimeout: Int?
+    @Option(
+        help: "Websocket protocol versions: v1,v2 (default), v1 (refuse v2 offers with 400), v1-legacy (ignore them)."
+    )
+    var protocols: String?
     @Option(help: "Expose the loopback-only /conformance/echo websocket for Autobahn (default false).")
     var conformanceEcho: Bool?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
@@ -167,6 +171,12 @@ public struct ChatServerCommand: AsyncParsableCommand {
             try seconds(self.matchWaitTimeout, "match-wait-timeout") ?? c.limits.matchWaitTimeout
         c.limits.matchConfirmTimeout =
             try seconds(self.matchConfirmTimeout, "match-confirm-timeout") ?? c.limits.matchConfirmTimeout
+        if let protocols = try value(self.protocols, "protocols", string) {
+            guard let support = ServerConfiguration.ProtocolSupport(rawValue: protocols) else {
+                throw ValidationError("invalid value '\(protocols)' for protocols: use v1,v2, v1 or v1-legacy")
+            }
+            c.protocols = support
+        }
         c.conformanceEcho = try value(self.conformanceEcho, "conformance-echo", bool) ?? c.conformanceEcho
         if let level = try value(
             self.logLevel,

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var oauth = OAuthConfiguration()
     /// Sizes, caps and rates.
     public var limits = Limits()
+    /// Which protocol versions the websockets speak (`--protocols`); v1-only modes let clients test their fallback.
+    public var protocols: ProtocolSupport = .v1AndV2
     /// Exposes `/conformance/echo`, a websocket echo on the chat socket's stack (Autobahn runs); loopback only.
     public var conformanceEcho: Bool = false
     /// The log level.
@@ -38,6 +40,18 @@ public struct ServerConfiguration: Sendable {
 
     /// Creates the default configuration.
     public init() {}
+
+    /// The protocol versions a server speaks on its websockets (§2.2).
+    public enum ProtocolSupport: String, Sendable, CaseIterable {
+        /// v1 and both v2 encodings (the default).
+        case v1AndV2 = "v1,v2"
+        /// v1 only, as a conforming v1-only server: an offer of v2 subprotocols is refused with 400
+        /// `unsupported_version` (RC-VER-NEG-5).
+        case v1Only = "v1"
+        /// v1 only, like upstream: `Sec-WebSocket-Protocol` is ignored and every websocket speaks v1 (a `101`
+        /// without a subprotocol, which a v2 client must reject by RC-VER-NEG-6).
+        case v1IgnoringSubprotocols = "v1-legacy"
+    }
 
     /// OAuth2 authorization-code settings; any OAuth2/OIDC provider with a userinfo endpoint works.
     public struct OAuthConfiguration: Sendable {

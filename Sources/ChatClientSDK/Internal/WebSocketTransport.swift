@@ -40,19 +40,30 @@ struct WebSocketConnectError: Error, Sendable {
     }
 }
 
+/// One websocket message: v1 and v2 JSON use text, v2 protobuf uses binary.
+enum WebSocketMessage: Sendable, Hashable {
+    case text(String)
+    case binary([UInt8])
+}
+
 /// The two directions of an open websocket, handed to the code that runs while it is open.
 ///
-/// `receive` yields text messages until the connection closes (`nil`); it must only be called from the task the
+/// `receive` yields messages until the connection closes (`nil`); it must only be called from the task the
 /// handler runs in. `send` and `close` may be called from any task.
 struct WebSocketIO {
-    var receive: () async throws -> String?
-    var send: @Sendable (String) async throws -> Void
-    var close: @Sendable () async throws -> Void
+    /// The subprotocol the server chose in its `101` (`Sec-WebSocket-Protocol`), or `nil` when it named none.
+    var subprotocol: String?
+    var receive: () async throws -> WebSocketMessage?
+    var send: @Sendable (WebSocketMessage) async throws -> Void
+    /// Closes with a code (1000 for an ordinary close) and an optional reason.
+    var close: @Sendable (UInt16, String?) async throws -> Void
 }
 
 /// Options for one websocket connection.
 struct WebSocketOptions: Sendable {
     var headers: [(String, String)] = []
+    /// Subprotocols to offer, in order of preference (empty: none, which means v1).
+    var subprotocols: [String] = []
     var maxMessageSize: Int
     var pingInterval: Duration?
     var closeTimeout: Duration = .seconds(2)
@@ -80,6 +91,7 @@ struct NIOWebSocketTransport: WebSocketTransport {
     ) async throws -> WebSocketClose {
         var socketOptions = ChatWebSocketOptions()
         socketOptions.headers = options.headers
+        socketOptions.subprotocols = options.subprotocols
         socketOptions.maxFrameSize = max(options.maxMessageSize, 1 << 14)
         socketOptions.closeTimeout = options.closeTimeout
         socketOptions.pingInterval = options.pingInterval
@@ -90,18 +102,27 @@ struct NIOWebSocketTransport: WebSocketTransport {
             frame = try await ChatWebSocketClient.connect(url: url, options: socketOptions, logger: logger) {
                 inbound,
                 outbound,
-                _ in
+                context in
                 opened.value = true
                 let reader = InboundReader(inbound.messages(maxSize: maxSize).makeAsyncIterator())
                 let io = WebSocketIO(
+                    subprotocol: context.subprotocol,
                     receive: {
-                        while let message = try await reader.iterator.next() {
-                            if case .text(let text) = message { return text }
+                        switch try await reader.iterator.next() {
+                        case .text(let text): .text(text)
+                        case .binary(let buffer): .binary(Array(buffer.readableBytesView))
+                        case nil: nil
                         }
-                        return nil
                     },
-                    send: { text in try await outbound.write(.text(text)) },
-                    close: { try await outbound.close(.normalClosure, reason: nil) }
+                    send: { message in
+                        switch message {
+                        case .text(let text): try await outbound.write(.text(text))
+                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
+                        }
+                    },
+                    close: { code, reason in
+                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                    }
                 )
                 try await handler(io)
             }

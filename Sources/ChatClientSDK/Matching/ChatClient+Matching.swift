@@ -1,16 +1,39 @@
+import Foundation
 import Logging
 
 extension ChatClient {
     /// Waits until the server pairs you with a stranger, and returns the match.
     ///
+    /// Over v2 the client joins the wait list (`enqueue`), confirms the proposed pairing by itself, and returns when
+    /// both sides confirmed; a pairing that falls through because the other person left is handled for you (you keep
+    /// your place at the head of the list). Over v1 the server sends the token as soon as it pairs you.
+    ///
     /// Cancelling the calling task closes the match socket, which takes you off the wait list, and throws
-    /// `ChatError.Code.cancelled`.
-    /// - Returns: The match: channel, token, your id and (when the server lists it) the peer's id.
-    /// A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
-    /// - Throws: `ChatError` with `ChatError.Code.unauthorized` when signed out, `ChatError.Code.cancelled`
-    ///   when the task is cancelled, `ChatError.Code.connectionClosed` when the policy's
+    /// `ChatError.Code.cancelled`. A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
+    /// - Returns: The match: channel, token, your id and the peer's id.
+    /// - Throws: `ChatError` with `ChatError.Code.unauthorized` when signed out, `ChatError.Code.matchTimeout` when
+    ///   the server's wait timeout passed without a match (v2, close 4408; match again to keep waiting),
+    ///   `ChatError.Code.invalidState` when another `match()` of the same user took over the wait (v2),
+    ///   `ChatError.Code.cancelled` when the task is cancelled, `ChatError.Code.connectionClosed` when the policy's
     ///   ``ReconnectPolicy/maxAttempts`` ran out.
     public func match() async throws -> ChatMatch {
+        try await self.waitForMatch(leaving: nil)
+    }
+
+    /// Ends the chat of `match` and joins the wait list again, in one step: nobody can be paired with you in
+    /// between (v2 `next`). Returns the new match.
+    ///
+    /// An open session of `match` ends with ``ChatEvent/left(_:)``, for you and for the other member. Against a v1
+    /// server (or with a v1 match) this is a `DELETE` of the channel followed by ``match()``.
+    /// - Parameter match: The match to leave.
+    /// - Returns: The next match.
+    /// - Throws: As ``match()``, plus `ChatError.Code.invalidToken` or `ChatError.Code.unauthorized` when the match's
+    ///   token is not yours.
+    public func next(after match: ChatMatch) async throws -> ChatMatch {
+        try await self.waitForMatch(leaving: match)
+    }
+
+    private func waitForMatch(leaving previous: ChatMatch?) async throws -> ChatMatch {
         try await mappingErrors("waiting for a match") {
             try self.checkUsable()
             guard self.sessionCookie != nil else {
@@ -20,72 +43,342 @@ extension ChatClient {
                 )
             }
             let me = try await self.selfID()
-            let token = try await self.waitForMatchToken()
-            var match = try ChatMatch(token: token, userID: me)
-            if let members = try? await self.send("GET", "/api/chat/users", auth: .bearer(token)),
-                let list = try? V1.UserIDList(jsonBytes: members.body)
-            {
-                match.peerID = list.userIDs.first { $0 != me }
+            var delays = self.configuration.reconnectPolicy.delays()
+            var failures = 0
+            var leaving = previous
+            while true {
+                let attempt: MatchAttempt
+                if self.prefersV2, leaving.map(Self.isV2Token) ?? true {
+                    attempt = try await self.matchAttemptV2(leaving: leaving)
+                } else {
+                    if let old = leaving {
+                        try await self.endChannel(old)
+                        leaving = nil
+                    }
+                    attempt = try await self.matchAttemptV1()
+                }
+                switch attempt {
+                case .matched(let match):
+                    return match
+                case .token(let token):
+                    var match = try ChatMatch(token: token, userID: me)
+                    if let members = try? await self.send("GET", "/api/chat/users", auth: .bearer(token)),
+                        let list = try? V1.UserIDList(jsonBytes: members.body)
+                    {
+                        match.peerID = list.userIDs.first { $0 != me }
+                    }
+                    return match
+                case .serverSpeaksOnlyV1:
+                    guard self.configuration.protocolPreference.contains(.v1) else {
+                        throw ChatError(
+                            code: .unsupportedVersion,
+                            message: "the server speaks only protocol v1 and Configuration.protocolPreference "
+                                + "does not list .v1"
+                        )
+                    }
+                    self.learnServerSpeaksOnlyV1()
+                    continue
+                case .nextAccepted:
+                    leaving = nil  // the old channel is over; a reconnect enqueues plainly
+                    failures = 0
+                    continue
+                case .dropped(let dropped):
+                    failures += 1
+                    if let maxAttempts = self.configuration.reconnectPolicy.maxAttempts, failures > maxAttempts {
+                        throw dropped
+                    }
+                    self.configuration.logger.debug("match socket dropped; retrying", metadata: ["error": "\(dropped)"])
+                    var delay = delays.next() ?? .zero
+                    if let advice = dropped.retryAfter, advice > delay { delay = advice }
+                    try await Task.sleep(for: delay)
+                }
             }
-            return match
         }
     }
 
-    /// Holds a match socket open until the token arrives; a dropped socket is reopened with the reconnect policy
-    /// (the server keeps no ghost entry for it), so a flaky network does not end the wait.
-    private func waitForMatchToken() async throws -> String {
-        var delays = self.configuration.reconnectPolicy.delays()
-        var failures = 0
-        while true {
-            let received = LockedBox<String?>(nil)
-            let options = WebSocketOptions(
-                headers: self.cookieHeader,
-                maxMessageSize: 64 * 1024,
-                pingInterval: self.configuration.pingInterval
+    private static func isV2Token(_ match: ChatMatch) -> Bool {
+        (try? ChannelTokenClaims(unverifiedJWT: match.token))?.subject != nil
+    }
+
+    /// Ends a channel over REST (v1 `next`).
+    private func endChannel(_ match: ChatMatch) async throws {
+        do {
+            _ = try await self.send(
+                "DELETE",
+                "/api/chat/channel",
+                query: [("delby", match.userID.description)],
+                auth: .bearer(match.token)
             )
-            var dropped: ChatError
-            do {
-                let close = try await self.webSocket.connect(
-                    url: self.webSocketBaseURL + "/api/match",
-                    options: options,
-                    logger: self.configuration.logger
-                ) { io in
-                    while let text = try await io.receive() {
-                        if let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
-                            received.value = result.accessToken
-                            return
-                        }
+        } catch let error as ChatError where error.code == .channelClosed {
+            // Already over.
+        }
+    }
+
+    /// How one match socket ended.
+    private enum MatchAttempt {
+        case matched(ChatMatch)
+        /// A v1 token.
+        case token(String)
+        case serverSpeaksOnlyV1
+        /// The server accepted `next` (the old channel ended) and then the socket dropped.
+        case nextAccepted
+        case dropped(ChatError)
+    }
+
+    /// One v1 match socket: it stays open until the server sends the token.
+    private func matchAttemptV1() async throws -> MatchAttempt {
+        let received = LockedBox<String?>(nil)
+        let options = WebSocketOptions(
+            headers: self.cookieHeader,
+            maxMessageSize: 64 * 1024,
+            pingInterval: self.configuration.pingInterval
+        )
+        do {
+            let close = try await self.webSocket.connect(
+                url: self.webSocketBaseURL + "/api/match",
+                options: options,
+                logger: self.configuration.logger
+            ) { io in
+                while let message = try await io.receive() {
+                    if case .text(let text) = message, let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
+                        received.value = result.accessToken
+                        return
                     }
                 }
-                try Task.checkCancellation()
-                if let token = received.value { return token }
-                if let code = close.code, WebSocketCloseCode(rawValue: code).reconnectAdvice == .never {
-                    throw ChatError(
-                        code: WebSocketCloseCode(rawValue: code).errorCode,
-                        message: "the server closed the match socket (\(code))",
-                        closeCode: code
-                    )
-                }
-                dropped = ChatError(
+            }
+            try Task.checkCancellation()
+            if let token = received.value { return .token(token) }
+            try Self.throwIfTerminal(close)
+            return .dropped(
+                ChatError(
                     code: .connectionClosed,
                     message: "the match socket closed before a match (close \(close.code.map(String.init) ?? "none"))",
-                    closeCode: close.code
+                    closeCode: close.code,
+                    retryAfter: ChatSession.retryAfter(in: close.reason)
                 )
-            } catch let error as WebSocketConnectError {
-                try Task.checkCancellation()
-                if let refusal = error.chatError, !refusal.isTemporary { throw refusal }
-                if error.kind == .upgradeRejected, error.chatError == nil {
-                    // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
-                    _ = try await self.currentUser()
-                }
-                dropped = ChatError(code: .connectionClosed, message: "could not open the match socket", cause: error)
-            }
-            failures += 1
-            if let maxAttempts = self.configuration.reconnectPolicy.maxAttempts, failures > maxAttempts {
-                throw dropped
-            }
-            self.configuration.logger.debug("match socket dropped; retrying", metadata: ["error": "\(dropped)"])
-            try await Task.sleep(for: delays.next() ?? .zero)
+            )
+        } catch let error as WebSocketConnectError {
+            return try await self.classify(error)
         }
+    }
+
+    private static func throwIfTerminal(_ close: WebSocketClose) throws {
+        guard let code = close.code else { return }
+        let closeCode = WebSocketCloseCode(rawValue: code)
+        if closeCode.reconnectAdvice == .never {
+            throw ChatError(
+                code: closeCode.errorCode,
+                message: code == 4408
+                    ? "no match was found within the server's wait timeout; match again to keep waiting"
+                    : "the server closed the match socket (\(code))",
+                closeCode: code
+            )
+        }
+    }
+
+    private func classify(_ error: WebSocketConnectError) async throws -> MatchAttempt {
+        try Task.checkCancellation()
+        if let refusal = error.chatError {
+            if refusal.code == .unsupportedVersion { return .serverSpeaksOnlyV1 }
+            if !refusal.isTemporary { throw refusal }
+        }
+        if error.kind == .upgradeRejected, error.chatError == nil {
+            // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
+            _ = try await self.currentUser()
+        }
+        return .dropped(ChatError(code: .connectionClosed, message: "could not open the match socket", cause: error))
+    }
+
+    /// One v2 match socket (§5.3–§5.4): `hello`, then `enqueue` (or `next`), confirm the proposal, until `matched`.
+    private func matchAttemptV2(leaving: ChatMatch?) async throws -> MatchAttempt {
+        let offer = self.v2Offer
+        let options = WebSocketOptions(
+            headers: self.cookieHeader,
+            subprotocols: offer,
+            maxMessageSize: 64 * 1024,
+            pingInterval: self.configuration.pingInterval
+        )
+        let outcome = LockedBox<MatchSocketOutcome>(.none)
+        let logger = self.configuration.logger
+        do {
+            let close = try await self.webSocket.connect(
+                url: self.webSocketBaseURL + "/api/match",
+                options: options,
+                logger: logger
+            ) { io in
+                guard let chosen = WebSocketSubprotocol.accepted(io.subprotocol), chosen.version == .v2,
+                    let token = chosen.subprotocol, offer.contains(token)
+                else {
+                    outcome.value = .answeredV1
+                    try? await io.close(4503, #"{"code":"unsupported_version"}"#)
+                    return
+                }
+                var conversation = MatchConversation(leaving: leaving?.token)
+                try await conversation.run(io: io, codec: V2FrameCodec(chosen), outcome: outcome, logger: logger)
+            }
+            try Task.checkCancellation()
+            switch outcome.value {
+            case .matched(let matched):
+                return .matched(
+                    ChatMatch(
+                        channelID: matched.channelID,
+                        token: matched.accessToken,
+                        userID: try await self.selfID(),
+                        peerID: matched.peerID,
+                        expiresAt: matched.tokenExpiresAt > 0
+                            ? Date(timeIntervalSince1970: Double(matched.tokenExpiresAt) / 1000) : nil
+                    )
+                )
+            case .answeredV1:
+                return .serverSpeaksOnlyV1
+            case .failed(let error):
+                throw error
+            case .none, .queued:
+                try Self.throwIfTerminal(close)
+                let dropped = ChatError(
+                    code: .connectionClosed,
+                    message: "the match socket closed before a match (close \(close.code.map(String.init) ?? "none"))",
+                    closeCode: close.code,
+                    retryAfter: ChatSession.retryAfter(in: close.reason)
+                )
+                if case .queued(let viaNext) = outcome.value, viaNext { return .nextAccepted }
+                return .dropped(dropped)
+            }
+        } catch let error as WebSocketConnectError {
+            return try await self.classify(error)
+        }
+    }
+}
+
+/// Where one v2 match socket got to.
+enum MatchSocketOutcome: Sendable {
+    case none
+    /// The ticket is live; `viaNext` when it was created by `next` (the old channel has ended).
+    case queued(viaNext: Bool)
+    case matched(V2.Matched)
+    case answeredV1
+    case failed(ChatError)
+}
+
+/// The client side of the v2 match state machine (§5.4) on one connection.
+struct MatchConversation {
+    let leaving: String?
+    private var lastID: UInt32 = 0
+    private var ticketCommand: UInt32 = 0
+    private var confirmed: UInt64?
+    private var pingInterval: Duration = .seconds(25)
+
+    init(leaving: String?) { self.leaving = leaving }
+
+    private mutating func nextID() -> UInt32 {
+        self.lastID &+= 1
+        if self.lastID == 0 { self.lastID = 1 }
+        return self.lastID
+    }
+
+    mutating func run(
+        io: WebSocketIO,
+        codec: V2FrameCodec,
+        outcome: LockedBox<MatchSocketOutcome>,
+        logger: Logger
+    ) async throws {
+        let lastInbound = LockedBox(ContinuousClock.now)
+        let interval = LockedBox<Duration>(.seconds(25))
+        let close = io.close
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link.
+            group.addTask {
+                while true {
+                    let deadline = lastInbound.value + interval.value + .seconds(10)
+                    if ContinuousClock.now >= deadline {
+                        logger.debug("the match socket is silent; abandoning it")
+                        try? await close(1001, nil)
+                        return
+                    }
+                    try await Task.sleep(until: deadline)
+                }
+            }
+            defer { group.cancelAll() }
+            while let message = try await io.receive() {
+                lastInbound.value = .now
+                let frame: V2.MatchServerFrame
+                do {
+                    frame = try codec.matchFrame(message)
+                } catch {
+                    try? await io.close(1002, nil)
+                    throw ChatError(code: .protocolViolation, message: "undecodable v2 match frame", cause: error)
+                }
+                if let reply = try await self.handle(frame, outcome: outcome, codec: codec, io: io) {
+                    if reply { interval.value = self.pingInterval }
+                    continue
+                }
+                try? await io.close(1000, nil)
+                return
+            }
+        }
+    }
+
+    /// Handles one frame; returns `nil` when the conversation is over, else whether the ping interval changed.
+    private mutating func handle(
+        _ frame: V2.MatchServerFrame,
+        outcome: LockedBox<MatchSocketOutcome>,
+        codec: V2FrameCodec,
+        io: WebSocketIO
+    ) async throws -> Bool? {
+        switch frame.body {
+        case .hello(let hello):
+            if hello.pingIntervalMs > 0 { self.pingInterval = .milliseconds(Int64(hello.pingIntervalMs)) }
+            try await self.requestTicket(io: io, codec: codec)
+            return true
+        case .queued where frame.id == self.ticketCommand:
+            outcome.value = .queued(viaNext: self.leaving != nil)
+        case .proposed(let proposed):
+            self.confirmed = proposed.matchID
+            let command = V2.MatchClientFrame(
+                id: self.nextID(),
+                command: .confirm(V2.ConfirmCommand(matchID: proposed.matchID))
+            )
+            try await io.send(codec.message(command))
+        case .matched(let matched):
+            outcome.value = .matched(matched)
+            return nil
+        case .voided(let voided):
+            if voided.requeued { break }  // RC-MATCH-VOID-1: still at the head of the list
+            if voided.reason == "replaced" {
+                outcome.value = .failed(
+                    ChatError(
+                        code: .invalidState,
+                        message: "another match() of the same user (another tab or device) took over the wait"
+                    )
+                )
+                return nil
+            }
+            // Our confirmation did not arrive in time (confirm_timeout): the ticket is gone; queue again.
+            try await self.requestTicket(io: io, codec: codec, plain: true)
+        case .error(let error) where frame.id == self.ticketCommand:
+            // A refused `enqueue`/`next` (for example another user's token).
+            outcome.value = .failed(ChatError(v2: error))
+            return nil
+        case .error:
+            // A refused `confirm` (NOT_FOUND after `voided`) is expected (RC-MATCH-CONFIRM-2); an error push precedes
+            // a close whose code says what to do (MATCH_TIMEOUT before 4408).
+            break
+        case .ping:
+            try await io.send(codec.message(V2.MatchClientFrame(id: 0, command: .pong(V2.Pong()))))
+        case .queued, .ok, .pong, nil:
+            break
+        }
+        return false
+    }
+
+    private mutating func requestTicket(io: WebSocketIO, codec: V2FrameCodec, plain: Bool = false) async throws {
+        self.ticketCommand = self.nextID()
+        let command: V2.MatchClientFrame.Command =
+            if let leaving = self.leaving, !plain {
+                .next(V2.NextCommand(accessToken: leaving))
+            } else {
+                .enqueue(V2.EnqueueCommand())
+            }
+        try await io.send(codec.message(V2.MatchClientFrame(id: self.ticketCommand, command: command)))
     }
 }

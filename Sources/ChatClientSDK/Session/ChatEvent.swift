@@ -28,6 +28,18 @@ public enum ChatEvent: Hashable, Sendable {
     case action(String, from: UserID)
     /// The connection changed state.
     case connection(ChatConnectionState)
+    /// v2: the server stored a message this session sent; `seq` is its place in the channel. Its
+    /// ``message(_:)`` follows.
+    /// - Parameters:
+    ///   - localID: What ``ChatSession/send(text:)`` returned.
+    ///   - seq: The message's sequence number.
+    case sendAcknowledged(ChatLocalMessageID, seq: UInt64)
+    /// v2: the server refused a send for good (for example `ChatError.Code.messageCapReached`), or the session
+    /// refused it before sending (a limit from the server's `hello`). It will not be retried.
+    /// - Parameters:
+    ///   - localID: What ``ChatSession/send(text:)`` returned.
+    ///   - error: Why.
+    case sendFailed(ChatLocalMessageID, ChatError)
 }
 
 /// The state of a session's connection, as reported in ``ChatEvent/connection(_:)``.
@@ -111,6 +123,8 @@ public struct ChatMessage: Hashable, Sendable, Identifiable {
     public var isSeen: Bool
     /// For a message this session sent, the id ``ChatSession/send(text:)`` returned.
     public var localID: ChatLocalMessageID?
+    /// v2: the message's place in the channel (1, 2, 3, … with no gaps); `nil` for messages received over v1.
+    public var seq: UInt64?
 
     /// Creates a message.
     /// - Parameters:
@@ -120,13 +134,15 @@ public struct ChatMessage: Hashable, Sendable, Identifiable {
     ///   - sentAt: Server time.
     ///   - isSeen: The seen flag.
     ///   - localID: The local id of a send that this message confirms.
+    ///   - seq: The v2 sequence number.
     public init(
         id: MessageID,
         senderID: UserID,
         content: Content,
         sentAt: Date,
         isSeen: Bool = false,
-        localID: ChatLocalMessageID? = nil
+        localID: ChatLocalMessageID? = nil,
+        seq: UInt64? = nil
     ) {
         self.id = id
         self.senderID = senderID
@@ -134,6 +150,7 @@ public struct ChatMessage: Hashable, Sendable, Identifiable {
         self.sentAt = sentAt
         self.isSeen = isSeen
         self.localID = localID
+        self.seq = seq
     }
 
     /// The text, when this is a text message.
@@ -168,6 +185,27 @@ extension ChatMessage {
             content: content,
             sentAt: Date(timeIntervalSince1970: Double(message.time) / 1000),
             isSeen: message.seen
+        )
+    }
+}
+
+extension ChatMessage {
+    /// Builds a message from a v2 `ChatMessage`; `nil` when it carries no content.
+    init?(v2 message: V2.ChatMessage) {
+        let content: Content
+        switch message.content {
+        case .text(let text): content = .text(text)
+        case .file(let file):
+            content = .file(ChatFile(name: file.fileName.isEmpty ? "file" : file.fileName, objectKey: file.objectKey))
+        case nil: return nil
+        }
+        self.init(
+            id: message.messageID,
+            senderID: message.userID,
+            content: content,
+            sentAt: Date(timeIntervalSince1970: Double(message.time) / 1000),
+            isSeen: message.seen,
+            seq: message.seq
         )
     }
 }

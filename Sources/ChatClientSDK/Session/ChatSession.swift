@@ -10,7 +10,9 @@ import Synchronization
 ///
 /// Sends made while disconnected are queued (up to ``ChatClient/Configuration/maxQueuedMessages``) and written
 /// after the reconnect; a send is confirmed when its echo arrives as a ``ChatEvent/message(_:)`` carrying the
-/// ``ChatMessage/localID`` the send returned.
+/// ``ChatMessage/localID`` the send returned. Over protocol v2 the server also acknowledges each send
+/// (``ChatEvent/sendAcknowledged(_:seq:)``) or refuses it (``ChatEvent/sendFailed(_:_:)``), and a send that is
+/// still queued can be withdrawn with ``cancelSend(_:)``.
 public final class ChatSession: Sendable {
     /// The match this session chats in.
     public let match: ChatMatch
@@ -18,10 +20,22 @@ public final class ChatSession: Sendable {
     public let events: ChatEvents
 
     let client: ChatClient
-    private let buffer: EventBuffer<ChatEvent>
-    private let state: Mutex<State>
+    let buffer: EventBuffer<ChatEvent>
+    let state: Mutex<State>
+    /// The session's clock origin, for the millisecond times of ``V2Ledger``.
+    let startedAt = ContinuousClock.now
 
-    private struct State {
+    struct State {
+        /// The protocol sends are queued for: v2 until a v1-only server forces the fallback.
+        var usesV2: Bool
+        /// The protocol of the current (or last) connection.
+        var wireProtocol: NegotiatedProtocol?
+        /// The channel token in use (refreshed in-band over v2) and its expiry.
+        var token: String
+        var expiresAt: Date?
+        var v2: V2SessionState
+        var writerWakeV2: AsyncStream<Void>.Continuation?
+        var leaveWaiter: AsyncStream<ChatError?>.Continuation?
         var ledger: MessageLedger
         var stopReason: SessionStateMachine.Ending?
         var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
@@ -36,11 +50,40 @@ public final class ChatSession: Sendable {
         self.match = match
         self.buffer = EventBuffer(capacity: client.configuration.maxBufferedEvents)
         self.events = ChatEvents(buffer: self.buffer)
-        self.state = Mutex(State(ledger: MessageLedger(selfID: match.userID)))
+        let usesV2 = client.prefersV2 && (try? ChannelTokenClaims(unverifiedJWT: match.token))?.subject != nil
+        self.state = Mutex(
+            State(
+                usesV2: usesV2,
+                token: match.token,
+                expiresAt: match.expiresAt,
+                v2: V2SessionState(selfID: match.userID),
+                ledger: MessageLedger(selfID: match.userID)
+            )
+        )
     }
 
-    private var configuration: ChatClient.Configuration { self.client.configuration }
-    private var logger: Logger {
+    /// The channel token in use: the match's, or a fresher one from an in-band refresh (v2).
+    var token: String { self.state.withLock { $0.token } }
+
+    /// The match with the token this session currently uses; save it rather than ``match`` to reopen the chat
+    /// later, since v2 sessions refresh the token before it expires.
+    public var currentMatch: ChatMatch {
+        self.state.withLock { state in
+            var match = self.match
+            match.token = state.token
+            match.expiresAt = state.expiresAt
+            return match
+        }
+    }
+
+    /// The protocol of the current (or last) connection, `nil` before the first one opened.
+    public var wireProtocol: NegotiatedProtocol? { self.state.withLock { $0.wireProtocol } }
+
+    /// The limits the server advertised in its `hello` (v2), `nil` before the first v2 connection.
+    public var serverLimits: V2.Limits? { self.state.withLock { $0.v2.helloLimits } }
+
+    var configuration: ChatClient.Configuration { self.client.configuration }
+    var logger: Logger {
         var logger = self.configuration.logger
         logger[metadataKey: "chat.channel.id"] = "\(self.match.channelID)"
         return logger
@@ -49,6 +92,7 @@ public final class ChatSession: Sendable {
     func seed(knownMessages: [ChatMessage]) {
         self.state.withLock { state in
             state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
+            state.v2.ledger = V2Ledger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
         }
     }
 
@@ -70,6 +114,7 @@ public final class ChatSession: Sendable {
             guard !text.isEmpty else {
                 throw ChatError(code: .invalidParameter, message: "cannot send an empty message")
             }
+            if self.state.withLock({ $0.usesV2 }) { return try self.enqueueV2(.text(text)) }
             return try self.enqueue(event: .text, payload: text)
         }
     }
@@ -114,6 +159,7 @@ public final class ChatSession: Sendable {
         try await mappingErrors("marking a message seen") {
             try self.checkOpen()
             guard message.senderID != self.match.userID else { return }
+            if self.state.withLock({ $0.usesV2 }), let seq = message.seq { return self.markSeenV2(upTo: seq) }
             let wake = self.state.withLock { state in
                 state.ledger.enqueueSeen(messageID: message.id, authorID: message.senderID)
                 return state.writerWake
@@ -123,17 +169,26 @@ public final class ChatSession: Sendable {
     }
 
     /// Tells the other member you started typing. Dropped while disconnected (it would be stale by the reconnect).
-    /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has ended,
+    ///
+    /// Over v2 a repeat within the server's `typing_min_interval_ms` is refused before sending.
+    /// - Throws: `ChatError` with `ChatError.Code.rateLimited` (v2, too soon after the last one; see
+    ///   `ChatError/retryAfter`), `ChatError.Code.invalidState` when the session has ended,
     ///   `ChatError.Code.cancelled`.
     public func startTyping() async throws {
-        try await mappingErrors("sending a typing indicator") { try self.sendTyping(.isTyping) }
+        try await mappingErrors("sending a typing indicator") {
+            if self.state.withLock({ $0.usesV2 }) { return try self.sendTypingV2(true) }
+            try self.sendTyping(.isTyping)
+        }
     }
 
     /// Tells the other member you stopped typing. Dropped while disconnected.
     /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has ended,
     ///   `ChatError.Code.cancelled`.
     public func stopTyping() async throws {
-        try await mappingErrors("sending a typing indicator") { try self.sendTyping(.endTyping) }
+        try await mappingErrors("sending a typing indicator") {
+            if self.state.withLock({ $0.usesV2 }) { return try self.sendTypingV2(false) }
+            try self.sendTyping(.endTyping)
+        }
     }
 
     private func sendTyping(_ action: V1.Action) throws {
@@ -145,18 +200,19 @@ public final class ChatSession: Sendable {
     }
 
     /// Ends the channel for both members. The session then ends: ``events`` reports ``ChatEvent/left(_:)`` and
-    /// finishes.
+    /// finishes. Over v2 this is the `leave` command on the open connection (the REST call when disconnected).
     /// - Throws: `ChatError` with `ChatError.Code.invalidState` when the session has already ended, the
     ///   server's error (for example `ChatError.Code.tokenExpired`), or `ChatError.Code.cancelled`.
     public func leave() async throws {
         try await mappingErrors("leaving the channel") {
             try self.checkOpen()
             try self.checkTokenNotExpired()
+            if try await self.leaveV2() { return }
             _ = try await self.client.send(
                 "DELETE",
                 "/api/chat/channel",
                 query: [("delby", self.match.userID.description)],
-                auth: .bearer(self.match.token)
+                auth: .bearer(self.token)
             )
             self.state.withLock { $0.leaveRequested = true }
             self.stop(.channelEnded(ChatError(code: .channelClosed, message: "you left the channel")))
@@ -172,7 +228,7 @@ public final class ChatSession: Sendable {
     public func members() async throws -> [UserID] {
         try await mappingErrors("listing members") {
             try self.checkTokenNotExpired()
-            let response = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
+            let response = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.token))
             return try V1.UserIDList(jsonBytes: response.body).userIDs
         }
     }
@@ -186,7 +242,7 @@ public final class ChatSession: Sendable {
             let response = try await self.client.send(
                 "GET",
                 "/api/chat/users/online",
-                auth: .bearer(self.match.token)
+                auth: .bearer(self.token)
             )
             return try V1.UserIDList(jsonBytes: response.body).userIDs
         }
@@ -205,7 +261,7 @@ public final class ChatSession: Sendable {
             "GET",
             "/api/chat/channel/messages",
             query: query,
-            auth: .bearer(self.match.token)
+            auth: .bearer(self.token)
         )
         return try V1.HistoryPage(jsonBytes: response.body)
     }
@@ -242,7 +298,7 @@ public final class ChatSession: Sendable {
     }
 
     func checkTokenNotExpired() throws {
-        guard let expiresAt = self.match.expiresAt else { return }
+        guard let expiresAt = self.state.withLock({ $0.expiresAt }) else { return }
         let margin = ReconnectPolicy.seconds(self.configuration.tokenExpiryMargin)
         if Date().addingTimeInterval(margin) >= expiresAt {
             throw Self.tokenExpiredError(expiresAt)
@@ -252,8 +308,8 @@ public final class ChatSession: Sendable {
     static func tokenExpiredError(_ expiresAt: Date) -> ChatError {
         ChatError(
             code: .tokenExpired,
-            message: "the channel token expires at \(expiresAt) (within Configuration.tokenExpiryMargin); v1 tokens "
-                + "cannot be refreshed, so match again"
+            message: "the channel token expires at \(expiresAt) (within Configuration.tokenExpiryMargin) and could "
+                + "not be refreshed (v1 tokens never can); match again"
         )
     }
 
@@ -282,7 +338,7 @@ public final class ChatSession: Sendable {
             } else if Task.isCancelled {
                 ending = .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
                 uptime = nil
-            } else if let expiresAt = self.match.expiresAt, (try? self.checkTokenNotExpired()) == nil {
+            } else if let expiresAt = self.state.withLock({ $0.expiresAt }), (try? self.checkTokenNotExpired()) == nil {
                 ending = .tokenExpired(Self.tokenExpiredError(expiresAt))
                 uptime = nil
             } else {
@@ -290,7 +346,8 @@ public final class ChatSession: Sendable {
                 (ending, uptime) = await self.runAttempt(machine: &machine)
                 self.logger.trace("connection ended", metadata: ["chat.session.ending": "\(ending)"])
             }
-            switch machine.connectionEnded(ending, uptime: uptime) {
+            let tokenStillValid = (try? self.checkTokenNotExpired()) != nil
+            switch machine.connectionEnded(ending, uptime: uptime, tokenStillValid: tokenStillValid) {
             case .reconnect(let delay, let attempt):
                 self.logger.debug(
                     "reconnecting",
@@ -312,7 +369,7 @@ public final class ChatSession: Sendable {
         }
     }
 
-    private static func reason(of ending: SessionStateMachine.Ending) -> ChatError {
+    static func reason(of ending: SessionStateMachine.Ending) -> ChatError {
         switch ending {
         case .closed: ChatError(code: .connectionClosed)
         case .rejected(let e), .unreachable(let e), .channelEnded(let e), .tokenExpired(let e), .closedByApp(let e): e
@@ -321,9 +378,12 @@ public final class ChatSession: Sendable {
 
     private func end(_ reason: ChatError, throwing error: ChatError?) async {
         self.logger.trace("session ended", metadata: ["chat.session.reason": "\(reason)"])
+        var failed: [ChatEvent] = []
         let (deliverLeft, channelEnded) = self.state.withLock { state -> (Bool, Bool) in
             state.endReason = reason
             state.ledger.deactivateWriter()
+            state.v2.deactivate()
+            failed = state.v2.ledger.failAll(reason)
             let ended: Bool
             if case .channelEnded = state.stopReason { ended = true } else { ended = false }
             let deliver = state.leaveRequested && !state.leftDelivered
@@ -332,6 +392,7 @@ public final class ChatSession: Sendable {
         }
         // The last events never wait for buffer space: the loop must be able to end even if nobody reads.
         if deliverLeft { self.buffer.append(.left(self.match.userID)) }
+        for event in failed { self.buffer.append(event) }
         if channelEnded, let store = self.configuration.store {
             try? await store.removeChannel(self.match.channelID)
         }
@@ -385,25 +446,15 @@ public final class ChatSession: Sendable {
         if let stop = self.installStopSignal(continuation) { return (stop, nil) }
         defer { self.state.withLock { $0.stopSignal = nil } }
         let opened = LockedBox<ContinuousClock.Instant?>(nil)
-        let expiry: Duration? = self.match.expiresAt.map { expiresAt in
-            let seconds = expiresAt.timeIntervalSinceNow - ReconnectPolicy.seconds(self.configuration.tokenExpiryMargin)
-            return ReconnectPolicy.duration(seconds: max(0, seconds))
-        }
+        let hasExpiry = self.state.withLock { $0.expiresAt != nil }
         let result = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
             group.addTask { await self.connectAndServe(opened: opened) }
             group.addTask {
                 for await stop in stream { return stop }
                 return nil
             }
-            if let expiry, let expiresAt = self.match.expiresAt {
-                group.addTask {
-                    do {
-                        try await Task.sleep(for: expiry)
-                        return .tokenExpired(Self.tokenExpiredError(expiresAt))
-                    } catch {
-                        return nil
-                    }
-                }
+            if hasExpiry {
+                group.addTask { await self.waitForTokenExpiry() }
             }
             var first: SessionStateMachine.Ending?
             while let next = await group.next() {
@@ -427,12 +478,45 @@ public final class ChatSession: Sendable {
         )
     }
 
+    /// Sleeps until the token in use reaches the expiry margin; a refresh (v2) moves the deadline.
+    private func waitForTokenExpiry() async -> SessionStateMachine.Ending? {
+        while let expiresAt = self.state.withLock({ $0.expiresAt }) {
+            let seconds = expiresAt.timeIntervalSinceNow - ReconnectPolicy.seconds(self.configuration.tokenExpiryMargin)
+            do {
+                try await Task.sleep(for: ReconnectPolicy.duration(seconds: max(0, seconds)))
+            } catch {
+                return nil
+            }
+            if self.state.withLock({ $0.expiresAt }) == expiresAt {
+                return .tokenExpired(Self.tokenExpiredError(expiresAt))
+            }
+        }
+        return nil
+    }
+
     private var chatURL: String {
         self.client.webSocketBaseURL + "/api/chat?uid=\(self.match.userID)&access_token="
-            + percentEncoded(self.match.token)
+            + percentEncoded(self.token)
     }
 
     private func connectAndServe(opened: LockedBox<ContinuousClock.Instant?>) async -> SessionStateMachine.Ending {
+        if self.state.withLock({ $0.usesV2 }) {
+            switch await self.connectAndServeV2(opened: opened) {
+            case .ended(let ending): return ending
+            case .serverSpeaksOnlyV1:
+                guard self.configuration.protocolPreference.contains(.v1) else {
+                    return .rejected(
+                        ChatError(
+                            code: .unsupportedVersion,
+                            message: "the server speaks only protocol v1 and Configuration.protocolPreference "
+                                + "does not list .v1"
+                        )
+                    )
+                }
+                self.client.learnServerSpeaksOnlyV1()
+                self.fallBackToV1()
+            }
+        }
         let options = WebSocketOptions(
             maxMessageSize: 1 << 20,
             pingInterval: self.configuration.pingInterval
@@ -444,6 +528,7 @@ public final class ChatSession: Sendable {
                 logger: self.logger
             ) { io in
                 opened.value = ContinuousClock.now
+                self.state.withLock { $0.wireProtocol = .v1 }
                 self.logger.trace("websocket open")
                 try await self.serve(io)
             }
@@ -471,13 +556,33 @@ public final class ChatSession: Sendable {
     /// The upgrade was refused: ask the same question over HTTP to learn whether retrying can help.
     private func diagnoseRejection(_ error: WebSocketConnectError) async -> ChatError {
         do {
-            _ = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.match.token))
+            _ = try await self.client.send("GET", "/api/chat/users", auth: .bearer(self.token))
             return ChatError(code: .connectionClosed, message: "the chat upgrade was refused", cause: error)
         } catch let chat as ChatError {
             return chat
         } catch {
             return ChatError(code: .connectionClosed, message: "the chat upgrade was refused", cause: error)
         }
+    }
+
+    /// Handles a refused upgrade or an unusable connection, as `connectAndServe` does for v1.
+    func ending(for error: any Error) async -> SessionStateMachine.Ending {
+        if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
+        if let error = error as? WebSocketConnectError {
+            switch error.kind {
+            case .unreachable:
+                return .unreachable(
+                    ChatError(code: .connectionClosed, message: "could not reach the chat server", cause: error)
+                )
+            case .upgradeRejected:
+                if let refusal = error.chatError {
+                    return refusal.isTemporary ? .unreachable(refusal) : .rejected(refusal)
+                }
+                return .rejected(await self.diagnoseRejection(error))
+            }
+        }
+        let chat = chatError(error, while: "chatting")
+        return chat.isTemporary || chat.code == .connectionClosed ? .unreachable(chat) : .rejected(chat)
     }
 
     static func retryAfter(in reason: String?) -> Duration? {
@@ -488,7 +593,8 @@ public final class ChatSession: Sendable {
 
     private func serve(_ io: WebSocketIO) async throws {
         let send = io.send
-        let close = io.close
+        let closeIO = io.close
+        let close = { @Sendable in try await closeIO(1000, nil) }
         let firstFrame = LockedBox(false)
         let firstFrameTimeout = self.configuration.firstFrameTimeout
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -505,7 +611,14 @@ public final class ChatSession: Sendable {
             // The server sends the greeting once it has registered the connection, so every message stored from
             // then on is pushed here. The gap is filled from history only after it: a message stored while the
             // server was still setting the connection up is then in the history page, not lost between the two.
-            guard let greeting = try await io.receive() else {
+            var greeting: String?
+            while let message = try await io.receive() {
+                if case .text(let text) = message {  // v1 ignores binary frames (RC-VER-FRAME-1)
+                    greeting = text
+                    break
+                }
+            }
+            guard let greeting else {
                 group.cancelAll()
                 return
             }
@@ -522,14 +635,18 @@ public final class ChatSession: Sendable {
             }
             wake.yield()
             try await self.handle(greeting)
-            while let text = try await io.receive() {
+            while let message = try await io.receive() {
+                guard case .text(let text) = message else { continue }  // v1 ignores binary frames (RC-VER-FRAME-1)
                 try await self.handle(text)
             }
             group.cancelAll()
         }
     }
 
-    private func writeLoop(send: @Sendable (String) async throws -> Void, wake: AsyncStream<Void>) async throws {
+    private func writeLoop(
+        send: @Sendable (WebSocketMessage) async throws -> Void,
+        wake: AsyncStream<Void>
+    ) async throws {
         for await _ in wake {
             while let frame = self.state.withLock({ $0.ledger.nextOutbound() }) {
                 let inbound: V1.InboundFrame
@@ -541,7 +658,7 @@ public final class ChatSession: Sendable {
                 case .typing(let action):
                     inbound = V1.InboundFrame(event: .action, userID: self.match.userID, payload: action.rawValue)
                 }
-                try await send(String(decoding: inbound.jsonBytes(), as: UTF8.self))
+                try await send(.text(String(decoding: inbound.jsonBytes(), as: UTF8.self)))
                 self.state.withLock { $0.ledger.didWrite(frame) }
             }
         }
@@ -575,7 +692,7 @@ public final class ChatSession: Sendable {
         try await self.deliver(events)
     }
 
-    private func deliver(_ events: [ChatEvent]) async throws {
+    func deliver(_ events: [ChatEvent]) async throws {
         var messages: [ChatMessage] = []
         for event in events {
             if case .message(let message) = event { messages.append(message) }

@@ -71,7 +71,9 @@ struct SessionStateMachine: Sendable {
     }
 
     /// A connection or attempt ended; `uptime` is how long it was open (`nil` if it never opened).
-    mutating func connectionEnded(_ ending: Ending, uptime: Duration?) -> Action {
+    /// `tokenStillValid` says whether the session holds a token that has not expired (after an in-band refresh):
+    /// only then does a 4003 close (token expired) allow a reconnect (RC-CLOSE-2).
+    mutating func connectionEnded(_ ending: Ending, uptime: Duration?, tokenStillValid: Bool = false) -> Action {
         if self.state == .finished { return .finish(ChatError(code: .connectionClosed)) }
         if let uptime, uptime >= self.policy.healthyConnectionDuration {
             self.consecutiveFailures = 0
@@ -95,11 +97,12 @@ struct SessionStateMachine: Sendable {
                         )
                     )
                 case .afterTokenRefresh:
+                    if tokenStillValid { break }
                     return self.finishing(
                         .fail(
                             ChatError(
                                 code: .tokenExpired,
-                                message: "the channel token expired; v1 tokens cannot be refreshed, match again",
+                                message: "the channel token expired and no fresher one is held; match again",
                                 closeCode: code
                             )
                         )

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// How far an upload has got.
 public struct ChatUploadProgress: Hashable, Sendable {
     /// Bytes handed to the network so far.
@@ -42,11 +44,16 @@ extension ChatSession {
     ) async throws -> ChatLocalMessageID {
         try await mappingErrors("uploading a file") {
             try self.checkOpen()
-            let limit = self.client.configuration.maxUploadSize
+            var limit = self.client.configuration.maxUploadSize
+            var limitName = "Configuration.maxUploadSize"
+            if let advertised = self.serverLimits?.maxUploadBytes, advertised > 0, advertised < UInt64(limit) {
+                limit = Int(advertised)
+                limitName = "hello.limits.max_upload_bytes"
+            }
             guard bytes.count <= limit else {
                 throw ChatError(
                     code: .uploadTooLarge,
-                    message: "the file is \(bytes.count) bytes; the limit is \(limit) (Configuration.maxUploadSize)"
+                    message: "the file is \(bytes.count) bytes; the limit is \(limit) (\(limitName))"
                 )
             }
             guard !fileName.isEmpty else {
@@ -64,7 +71,8 @@ extension ChatSession {
             let upload = try V1.PresignedUpload(jsonBytes: presign.body)
             // The file message must fit the frame limit: check before spending the upload.
             let payload = V1.FilePayload(fileName: fileName, objectKey: upload.objectKey).payloadString()
-            try self.checkFrameSize(event: .file, payload: payload)
+            let usesV2 = self.state.withLock { $0.usesV2 }
+            if !usesV2 { try self.checkFrameSize(event: .file, payload: payload) }
             var report: (@Sendable (Int, Int) -> Void)?
             if let progress {
                 report = { sent, total in progress(ChatUploadProgress(bytesSent: sent, totalBytes: total)) }
@@ -87,6 +95,10 @@ extension ChatSession {
                 )
             }
             try Task.checkCancellation()
+            if usesV2 {
+                let file = V2.FileRef(fileName: fileName, objectKey: upload.objectKey, size: UInt64(bytes.count))
+                return try self.enqueueV2(.file(file))
+            }
             return try self.enqueue(event: .file, payload: payload)
         }
     }

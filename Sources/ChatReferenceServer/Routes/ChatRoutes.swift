@@ -70,7 +70,7 @@ struct ChatRoutes {
 
     /// Negotiates the version (§2.2) and runs the v1 (§6.1.1) or v2 (§6.1.2) checks.
     private func handshake(_ request: Request) async throws -> Handshake {
-        let offer = try request.subprotocolOffer()
+        let offer = try request.subprotocolOffer(self.state.configuration.protocols)
         switch offer.negotiated {
         case .v2Protobuf: return try await self.handshakeV2(request, encoding: .protobuf, bearer: offer.bearerTokens)
         case .v2JSON: return try await self.handshakeV2(request, encoding: .json, bearer: offer.bearerTokens)

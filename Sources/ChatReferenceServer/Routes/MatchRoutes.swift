@@ -13,7 +13,7 @@ struct MatchRoutes {
 
     func register(on router: Router<ChatRequestContext>) {
         router.ws("api/match") { request, _ in
-            let offer = try request.subprotocolOffer()
+            let offer = try request.subprotocolOffer(self.state.configuration.protocols)
             let user = try await self.state.sessionUser(request)
             guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
             try request.requireWebSocketUpgrade()
@@ -22,7 +22,7 @@ struct MatchRoutes {
         } onUpgrade: { inbound, outbound, context in
             // Checked again: the handshake's result is not passed along by the router.
             guard let user = try? await self.state.sessionUser(context.request),
-                let offer = try? context.request.subprotocolOffer()
+                let offer = try? context.request.subprotocolOffer(self.state.configuration.protocols)
             else { return }
             if offer.negotiated.version == .v2 {
                 try await self.runV2(

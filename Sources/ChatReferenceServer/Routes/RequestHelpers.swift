@@ -55,8 +55,12 @@ extension Request {
 
     /// The subprotocols offered (§2.2): the negotiated version, and the `rc.bearer.<jwt>` credentials (removed before
     /// negotiation, never echoed). Tokens offered but none supported (also: only bearer tokens) → 400
-    /// `unsupported_version`.
-    func subprotocolOffer() throws -> (negotiated: NegotiatedProtocol, bearerTokens: [String]) {
+    /// `unsupported_version`. A server configured for v1 only refuses v2 offers the same way, or ignores them when it
+    /// imitates upstream (``ServerConfiguration/ProtocolSupport/v1IgnoringSubprotocols``).
+    func subprotocolOffer(
+        _ support: ServerConfiguration.ProtocolSupport = .v1AndV2
+    ) throws -> (negotiated: NegotiatedProtocol, bearerTokens: [String]) {
+        if support == .v1IgnoringSubprotocols { return (.v1, []) }
         let tokens = self.headers[values: .secWebSocketProtocol]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t")) }
@@ -64,7 +68,8 @@ extension Request {
         let bearer = tokens.filter { $0.hasPrefix("rc.bearer.") }.map { String($0.dropFirst("rc.bearer.".count)) }
         let versions = tokens.filter { !$0.hasPrefix("rc.bearer.") }
         guard !tokens.isEmpty else { return (.v1, []) }
-        guard !versions.isEmpty, let negotiated = WebSocketSubprotocol.negotiate(offered: versions),
+        guard support == .v1AndV2, !versions.isEmpty,
+            let negotiated = WebSocketSubprotocol.negotiate(offered: versions),
             negotiated != .v1
         else { throw ChatHTTPError(.unsupportedVersion) }
         return (negotiated, bearer)

@@ -1,0 +1,301 @@
+import Foundation
+import Logging
+import Synchronization
+
+extension ChatSession {
+    /// How a v2 connection attempt ended.
+    enum V2Attempt {
+        case ended(SessionStateMachine.Ending)
+        /// The server refused the v2 offer (400 `unsupported_version`) or answered it with v1.
+        case serverSpeaksOnlyV1
+    }
+
+    /// Milliseconds of the session's clock.
+    var nowMs: UInt64 { (ContinuousClock.now - self.startedAt).wholeMilliseconds }
+
+    // MARK: App commands
+
+    func enqueueV2(_ content: V2.ChatMessage.Content) throws -> ChatLocalMessageID {
+        try self.checkOpen()
+        let localID = self.client.nextLocalID()
+        let codec = V2FrameCodec(self.wireProtocol ?? self.client.preferredV2)
+        try self.state.withLock { state in
+            try state.v2.enqueue(
+                content,
+                localID: localID,
+                clientMessageID: UUID().uuidString.lowercased(),
+                maxQueued: self.configuration.maxQueuedMessages,
+                codec: codec
+            )
+        }
+        self.wakeWriter()
+        return localID
+    }
+
+    func markSeenV2(upTo seq: UInt64) {
+        self.state.withLock { $0.v2.markSeen(upTo: seq) }
+        self.wakeWriter()
+    }
+
+    func sendTypingV2(_ typing: Bool) throws {
+        try self.checkOpen()
+        let now = self.nowMs
+        if try self.state.withLock({ try $0.v2.typing(typing, now: now) }) { self.wakeWriter() }
+    }
+
+    /// Withdraws a send that has not been written to the server yet (v2).
+    ///
+    /// A send that was already written may have been stored; the server de-duplicates it, so it still arrives
+    /// at most once, and this method reports `false`.
+    /// - Parameter localID: What ``send(text:)`` or ``sendFile(_:named:progress:)`` returned.
+    /// - Returns: `true` when the send was withdrawn and will never be delivered.
+    @discardableResult
+    public func cancelSend(_ localID: ChatLocalMessageID) -> Bool {
+        self.state.withLock { state in
+            if state.usesV2 { return state.v2.ledger.cancel(localID) }
+            return false
+        }
+    }
+
+    /// Sends `leave` on the open v2 connection and waits for its reply; `false` when there is no v2 connection
+    /// (the caller then uses the REST call).
+    func leaveV2() async throws -> Bool {
+        let (stream, continuation) = AsyncStream<ChatError?>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let queued = self.state.withLock { state -> Bool in
+            guard state.usesV2, state.v2.leave() != nil else { return false }
+            state.leaveWaiter = continuation
+            return true
+        }
+        guard queued else { return false }
+        self.wakeWriter()
+        let timeout = self.configuration.requestTimeout
+        let reply: ChatError?? = await withTaskGroup(of: ChatError??.self) { group in
+            group.addTask {
+                for await reply in stream { return .some(reply) }
+                return .some(ChatError(code: .connectionClosed, message: "the connection closed before leave's reply"))
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        self.state.withLock { $0.leaveWaiter = nil }
+        switch reply {
+        case .some(nil):
+            self.state.withLock { $0.leaveRequested = true }
+            self.stop(.channelEnded(ChatError(code: .channelClosed, message: "you left the channel")))
+            return true
+        case .some(.some(let error)):
+            if error.code == .channelClosed {
+                self.stop(.channelEnded(error))
+                return true
+            }
+            throw error
+        case .none:
+            throw ChatError(code: .timeout, message: "the server did not answer leave within the request timeout")
+        }
+    }
+
+    func wakeWriter() {
+        self.state.withLock { $0.writerWakeV2 }?.yield()
+    }
+
+    /// Moves queued v2 sends to the v1 ledger after a fallback.
+    func fallBackToV1() {
+        self.state.withLock { state in
+            state.usesV2 = false
+            for send in state.v2.ledger.queue {
+                switch send.content {
+                case .text(let text):
+                    state.ledger.enqueue(.init(localID: send.localID, event: .text, payload: text))
+                case .file(let file):
+                    let payload = V1.FilePayload(fileName: file.fileName, objectKey: file.objectKey).payloadString()
+                    state.ledger.enqueue(.init(localID: send.localID, event: .file, payload: payload))
+                }
+            }
+            _ = state.v2.ledger.failAll(ChatError(code: .unsupportedVersion))
+        }
+    }
+
+    // MARK: Connection
+
+    func connectAndServeV2(opened: LockedBox<ContinuousClock.Instant?>) async -> V2Attempt {
+        let offer = self.client.v2Offer
+        let options = WebSocketOptions(
+            headers: [("Authorization", "Bearer \(self.token)")],
+            subprotocols: offer,
+            maxMessageSize: 1 << 20,
+            pingInterval: self.configuration.pingInterval
+        )
+        let answeredV1 = LockedBox(false)
+        do {
+            let close = try await self.client.webSocket.connect(
+                url: self.client.webSocketBaseURL + "/api/chat",
+                options: options,
+                logger: self.logger
+            ) { io in
+                // RC-VER-NEG-6: a 101 without one of our v2 tokens is not a v2 connection.
+                guard let chosen = WebSocketSubprotocol.accepted(io.subprotocol), chosen.version == .v2,
+                    let token = chosen.subprotocol, offer.contains(token)
+                else {
+                    answeredV1.value = true
+                    try? await io.close(4503, #"{"code":"unsupported_version"}"#)
+                    return
+                }
+                opened.value = ContinuousClock.now
+                self.state.withLock { $0.wireProtocol = chosen }
+                self.logger.trace("websocket open", metadata: ["chat.protocol": "\(chosen)"])
+                try await self.serveV2(io, codec: V2FrameCodec(chosen))
+            }
+            if answeredV1.value { return .serverSpeaksOnlyV1 }
+            var retryAfter = Self.retryAfter(in: close.reason)
+            if let advice = self.state.withLock({ $0.v2.errorRetryAfter }), advice > (retryAfter ?? .zero) {
+                retryAfter = advice
+            }
+            return .ended(.closed(code: close.code, retryAfter: retryAfter))
+        } catch let error as WebSocketConnectError where error.chatError?.code == .unsupportedVersion {
+            return .serverSpeaksOnlyV1
+        } catch {
+            return .ended(await self.ending(for: error))
+        }
+    }
+
+    /// One open v2 connection: `hello`, `resume`, then commands and pushes until it closes.
+    private func serveV2(_ io: WebSocketIO, codec: V2FrameCodec) async throws {
+        let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let connection = self.state.withLock { state in
+            state.writerWakeV2 = wake
+            return state.v2.beginConnection()
+        }
+        defer {
+            self.state.withLock { state in
+                state.v2.deactivate()
+                state.writerWakeV2 = nil
+                state.leaveWaiter?.finish()
+            }
+        }
+        let send = io.send
+        let close = io.close
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.writeLoopV2(send: send, codec: codec, connection: connection, wake: wakeStream)
+            }
+            group.addTask { try await self.watchLiveness(close: close) }
+            group.addTask { try await self.refreshTokenInTime() }
+            group.addTask {
+                // Wakes the writer for sends waiting on retry advice or on the per-second budget.
+                while true {
+                    try await Task.sleep(for: .milliseconds(100))
+                    wake.yield()
+                }
+            }
+            while let message = try await io.receive() {
+                let frame: V2.ChatServerFrame
+                do {
+                    frame = try codec.chatFrame(message)
+                } catch {
+                    // RC-VER-FRAME-2, RC-CHAT-ENV-5, seen from the client: close, and report a broken server.
+                    let wrongKind = (error as? ChatError) == V2FrameCodec.wrongKind
+                    try? await io.close(wrongKind ? 1003 : 1002, nil)
+                    throw ChatError(
+                        code: .protocolViolation,
+                        message: "the server sent an undecodable v2 frame",
+                        cause: error
+                    )
+                }
+                try await self.handleV2(frame)
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func handleV2(_ frame: V2.ChatServerFrame) async throws {
+        let now = self.nowMs
+        let (outcome, wake, waiter) = self.state.withLock { state in
+            (state.v2.handle(frame, now: now), state.writerWakeV2, state.leaveWaiter)
+        }
+        if outcome.wake { wake?.yield() }
+        if outcome.connected { _ = try await self.buffer.yield(.connection(.connected)) }
+        if let (token, expiresAtMs) = outcome.refreshedToken, !token.isEmpty {
+            await self.adoptRefreshedToken(token, expiresAt: Date(timeIntervalSince1970: Double(expiresAtMs) / 1000))
+        }
+        if let reply = outcome.leaveReply { waiter?.yield(reply) }
+        if let reason = outcome.reconnect {
+            self.logger.debug("reconnecting", metadata: ["reason": "\(reason)"])
+            throw V2ConnectionReset(reason: reason)
+        }
+        try await self.deliver(outcome.events)
+    }
+
+    private func adoptRefreshedToken(_ token: String, expiresAt: Date) async {
+        self.logger.debug("token refreshed", metadata: ["chat.token.expires_at": "\(expiresAt)"])
+        let match = self.state.withLock { state in
+            state.token = token
+            state.expiresAt = expiresAt
+            var match = self.match
+            match.token = token
+            match.expiresAt = expiresAt
+            return match
+        }
+        do {
+            try await self.configuration.store?.saveMatch(match)
+        } catch {
+            self.logger.warning("the session store failed to save the refreshed match", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func writeLoopV2(
+        send: @Sendable (WebSocketMessage) async throws -> Void,
+        codec: V2FrameCodec,
+        connection: Int,
+        wake: AsyncStream<Void>
+    ) async throws {
+        for await _ in wake {
+            while let frame = self.state.withLock({ $0.v2.nextFrame(connection: connection, now: self.nowMs) }) {
+                try await send(codec.message(frame))
+            }
+        }
+    }
+
+    /// Closes a connection that stays silent: before `hello` for ``ChatClient/Configuration/firstFrameTimeout``,
+    /// afterwards for the server's ping interval + 10 s (RC-CLIENT-DEAD-1).
+    private func watchLiveness(close: @escaping @Sendable (UInt16, String?) async throws -> Void) async throws {
+        let firstFrameTimeout = self.configuration.firstFrameTimeout
+        while true {
+            let (last, hasHello, interval) = self.state.withLock {
+                ($0.v2.lastInbound, $0.v2.hasHello, $0.v2.pingInterval)
+            }
+            let deadline = last + (hasHello ? interval + .seconds(10) : firstFrameTimeout)
+            if ContinuousClock.now >= deadline {
+                self.logger.debug("the link is silent; abandoning the connection")
+                try? await close(1001, nil)
+                return
+            }
+            try await Task.sleep(until: deadline)
+        }
+    }
+
+    /// Refreshes the token in-band a minute before it expires (half its remaining lifetime when that is less
+    /// than two minutes), RC-CHAT-EXPIRY-1.
+    private func refreshTokenInTime() async throws {
+        while true {
+            guard let expiresAt = self.state.withLock({ $0.expiresAt }) else { return }
+            let remaining = expiresAt.timeIntervalSinceNow
+            let wait = max(0.5, max(remaining - 60, remaining / 2))
+            try await Task.sleep(for: ReconnectPolicy.duration(seconds: wait))
+            if self.state.withLock({ $0.expiresAt }) == expiresAt {
+                self.state.withLock { $0.v2.refreshToken() }
+                self.wakeWriter()
+                try await Task.sleep(for: .seconds(2))  // the reply moves `expiresAt`; otherwise try again
+            }
+        }
+    }
+}
+
+/// Ends a v2 connection so the session reconnects (treated as a dropped link).
+struct V2ConnectionReset: Error {
+    var reason: String
+}

@@ -1,0 +1,189 @@
+import Foundation
+
+/// What a v2 session knows about the channel and its own sends, as a pure value (no I/O, no clocks).
+///
+/// - Receive side: messages are delivered in `seq` order, each once (RC-CLIENT-DEDUP-1); a message above the next
+///   expected `seq` is held back until the gap is filled (RC-CLIENT-GAP-1); message ids already known (a store, or
+///   a transcript from before an epoch change) are never delivered twice.
+/// - Send side: an ordered, bounded queue of sends keyed by `client_msg_id` (RC-CLIENT-SEND-1). A send stays queued
+///   until the server's `ack` (or the replayed message carrying its `client_msg_id`) confirms it, or a permanent
+///   error fails it; every connection re-sends what is still queued, in order, with the same ids.
+struct V2Ledger: Sendable {
+    /// One queued send.
+    struct OutgoingSend: Hashable, Sendable {
+        var localID: ChatLocalMessageID
+        var clientMessageID: String
+        var content: V2.ChatMessage.Content
+        /// The connection this send was last written on (`nil`: not yet written on the current one).
+        var writtenOn: Int?
+        /// Whether it was ever written to any connection (then a cancel can no longer promise it was not stored).
+        var everWritten = false
+        /// Do not write before this many milliseconds of the session's clock (temporary error advice).
+        var notBefore: UInt64 = 0
+    }
+
+    /// What the loop must do after a `resumed` reply.
+    enum ResumeOutcome: Hashable, Sendable {
+        /// The replay follows; nothing to do.
+        case replaying
+        /// The server cannot replay from our position: resume again from the start of the channel's current epoch
+        /// (a full replay, de-duplicated by message id), which back-fills without a gap.
+        case resumeFromStart(epoch: String)
+    }
+
+    let selfID: UserID
+    /// The channel's history generation our `seq`s belong to (`""`: none yet).
+    private(set) var epoch = ""
+    /// The highest `seq` delivered with every lower one delivered too.
+    private(set) var lastSeq: UInt64 = 0
+    private(set) var knownIDs: Set<MessageID>
+    /// Messages above `lastSeq + 1`, waiting for the gap below them to fill.
+    private(set) var heldBack: [UInt64: V2.ChatMessage] = [:]
+    /// The outgoing queue, oldest first.
+    private(set) var queue: [OutgoingSend] = []
+    /// Sends already acknowledged whose `message` push has not arrived yet: `client_msg_id` → local id.
+    private var acknowledged: [String: ChatLocalMessageID] = [:]
+    /// Own delivered messages the peer has not been reported to have seen, by `seq`.
+    private var ownUnseen: [(seq: UInt64, id: MessageID)] = []
+
+    init(selfID: UserID, knownIDs: Set<MessageID> = []) {
+        self.selfID = selfID
+        self.knownIDs = knownIDs
+    }
+
+    // MARK: Sending
+
+    /// Appends a send to the queue.
+    mutating func enqueue(_ send: OutgoingSend) {
+        self.queue.append(send)
+    }
+
+    /// Removes a send that was never written to the server. Returns `false` when it is unknown or may already be
+    /// stored (it was written; the server de-duplicates, so it arrives at most once either way).
+    mutating func cancel(_ localID: ChatLocalMessageID) -> Bool {
+        guard let index = self.queue.firstIndex(where: { $0.localID == localID }), !self.queue[index].everWritten
+        else { return false }
+        self.queue.remove(at: index)
+        return true
+    }
+
+    /// A new connection: everything queued is written again, in order.
+    mutating func connectionOpened() {
+        for index in self.queue.indices { self.queue[index].writtenOn = nil }
+    }
+
+    /// The next send to write on connection `connection`, if one is due at `now` and `inFlight` allows; marks it
+    /// written. Keeps order: it never skips a send that is waiting for its `notBefore`.
+    mutating func nextSend(connection: Int, now: UInt64, maxInFlight: Int) -> OutgoingSend? {
+        let inFlight = self.queue.count { $0.writtenOn == connection }
+        guard inFlight < maxInFlight, let index = self.queue.firstIndex(where: { $0.writtenOn != connection }) else {
+            return nil
+        }
+        guard self.queue[index].notBefore <= now else { return nil }
+        self.queue[index].writtenOn = connection
+        self.queue[index].everWritten = true
+        return self.queue[index]
+    }
+
+    /// The earliest `notBefore` of the next unwritten send, when it is in the future.
+    func nextDueTime(connection: Int, now: UInt64) -> UInt64? {
+        guard let next = self.queue.first(where: { $0.writtenOn != connection }), next.notBefore > now else {
+            return nil
+        }
+        return next.notBefore
+    }
+
+    /// The server stored a send (`ack`): it leaves the queue. Returns the event, or `nil` for an unknown id (a
+    /// duplicate ack after a resend).
+    mutating func acknowledge(_ ack: V2.Ack) -> ChatEvent? {
+        guard let index = self.queue.firstIndex(where: { $0.clientMessageID == ack.clientMessageID }) else {
+            return nil
+        }
+        let send = self.queue.remove(at: index)
+        if ack.seq > self.lastSeq { self.acknowledged[send.clientMessageID] = send.localID }
+        return .sendAcknowledged(send.localID, seq: ack.seq)
+    }
+
+    /// A send was refused. Temporary errors keep it queued (written again after `retryAt`); others fail it.
+    mutating func refuse(clientMessageID: String, error: ChatError, temporary: Bool, retryAt: UInt64) -> ChatEvent? {
+        guard let index = self.queue.firstIndex(where: { $0.clientMessageID == clientMessageID }) else { return nil }
+        if temporary {
+            self.queue[index].writtenOn = nil
+            self.queue[index].notBefore = retryAt
+            return nil
+        }
+        let send = self.queue.remove(at: index)
+        return .sendFailed(send.localID, error)
+    }
+
+    /// Fails every queued send (the channel ended, or the session ended for good).
+    mutating func failAll(_ error: ChatError) -> [ChatEvent] {
+        defer { self.queue.removeAll() }
+        return self.queue.map { .sendFailed($0.localID, error) }
+    }
+
+    // MARK: Receiving
+
+    /// The connection's `hello` named the channel's epoch; a different one than ours means our `seq`s are void.
+    /// Returns the `resume` to send first.
+    func resumeCommand() -> V2.ResumeCommand {
+        V2.ResumeCommand(afterSeq: self.lastSeq, epoch: self.epoch)
+    }
+
+    /// Interprets the `resumed` reply.
+    mutating func resumed(_ reply: V2.Resumed) -> ResumeOutcome {
+        if reply.resumed {
+            self.epoch = reply.epoch
+            return .replaying
+        }
+        // epoch_changed, ahead_of_server, too_old, or a reason this version does not know: our position is void.
+        // Start over in the server's epoch; message ids keep already-delivered messages from repeating.
+        self.epoch = reply.epoch
+        self.lastSeq = 0
+        self.heldBack.removeAll()
+        self.ownUnseen.removeAll()
+        return .resumeFromStart(epoch: reply.epoch)
+    }
+
+    /// A `message` push (live or replayed). Returns the events to deliver, in order, and whether a gap is pending.
+    mutating func receive(_ message: V2.ChatMessage) -> (events: [ChatEvent], hasGap: Bool) {
+        if message.seq <= self.lastSeq { return ([], !self.heldBack.isEmpty) }
+        if message.seq > self.lastSeq + 1 {
+            self.heldBack[message.seq] = message
+            return ([], true)
+        }
+        var events = self.deliver(message)
+        while let next = self.heldBack.removeValue(forKey: self.lastSeq + 1) {
+            events += self.deliver(next)
+        }
+        return (events, !self.heldBack.isEmpty)
+    }
+
+    private mutating func deliver(_ message: V2.ChatMessage) -> [ChatEvent] {
+        self.lastSeq = message.seq
+        guard self.knownIDs.insert(message.messageID).inserted, var chat = ChatMessage(v2: message) else { return [] }
+        var events: [ChatEvent] = []
+        if message.userID == self.selfID, !message.clientMessageID.isEmpty {
+            if let localID = self.acknowledged.removeValue(forKey: message.clientMessageID) {
+                chat.localID = localID
+            } else if let index = self.queue.firstIndex(where: { $0.clientMessageID == message.clientMessageID }) {
+                // Stored before a crash or a drop swallowed the ack: the replayed message is the confirmation.
+                let send = self.queue.remove(at: index)
+                chat.localID = send.localID
+                events.append(.sendAcknowledged(send.localID, seq: message.seq))
+            }
+        }
+        if message.userID == self.selfID, !message.seen { self.ownUnseen.append((message.seq, message.messageID)) }
+        events.append(.message(chat))
+        return events
+    }
+
+    /// A `seen` push: `reader` has seen the other member's messages up to `upToSeq`. Returns one
+    /// ``ChatEvent/seen(messageID:authorID:)`` per own message that became seen (the v1 shape of the event).
+    mutating func seen(by reader: UserID, upToSeq: UInt64) -> [ChatEvent] {
+        guard reader != self.selfID else { return [] }
+        let newlySeen = self.ownUnseen.filter { $0.seq <= upToSeq }
+        self.ownUnseen.removeAll { $0.seq <= upToSeq }
+        return newlySeen.map { .seen(messageID: $0.id, authorID: self.selfID) }
+    }
+}

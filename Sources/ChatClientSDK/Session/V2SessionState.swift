@@ -1,0 +1,383 @@
+import Foundation
+
+/// The v2 protocol logic of a session, as a value: which frame to write next, and what each server frame means.
+///
+/// The session keeps it under its lock and performs the I/O around it; unit tests drive it without sockets. Times
+/// are milliseconds of the session's clock.
+struct V2SessionState: Sendable {
+    /// What a pending command id stands for, so its reply can be interpreted.
+    enum Command: Hashable, Sendable {
+        case send(clientMessageID: String)
+        case resume
+        case typing
+        case seen
+        case leave
+        case refreshToken
+    }
+
+    /// What handling one server frame produced.
+    struct Outcome: Sendable {
+        var events: [ChatEvent] = []
+        /// Frames were queued: wake the writer.
+        var wake = false
+        /// `hello` arrived: report the connection as connected.
+        var connected = false
+        /// A fresh token and its expiry (Unix milliseconds).
+        var refreshedToken: (token: String, expiresAtMs: Int64)?
+        /// The reply to `leave`: `nil` success, else the error.
+        var leaveReply: ChatError??
+        /// The connection cannot go on (for example a failed `resume`); the session reconnects.
+        var reconnect: String?
+    }
+
+    var ledger: V2Ledger
+    /// The limits in force: the spec's defaults until a `hello` says otherwise (§7).
+    private(set) var limits = V2.Limits.specDefaults
+    /// The limits of the last `hello`.
+    private(set) var helloLimits: V2.Limits?
+    private(set) var pingInterval: Duration = .seconds(25)
+    /// The current connection's number; 0 while disconnected.
+    private(set) var connection = 0
+    private var connectionCount = 0
+    /// Whether the connection is synced (`resumed`), so sends, receipts and typing may be written.
+    private(set) var isActive = false
+    private(set) var hasHello = false
+    private(set) var lastInbound: ContinuousClock.Instant = .now
+    /// `retry_after_ms` of the last `error` push (it precedes the server's close).
+    private(set) var errorRetryAfter: Duration?
+    private var control: [V2.ChatClientFrame] = []
+    private var pending: [UInt32: Command] = [:]
+    private var lastCommandID: UInt32 = 0
+    private var seenToSend: UInt64?
+    private var seenSent: UInt64 = 0
+    private var typingToSend: Bool?
+    private(set) var lastTypingStarted: UInt64?
+    /// The latest sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
+    private var sendReplies: [UInt64?] = []
+    /// How many earlier sends of this connection were trimmed from the front of `sendReplies`.
+    private var sendBase = 0
+    /// Command id → position of the send on this connection (`sendBase` + index in `sendReplies`).
+    private var sendIndex: [UInt32: Int] = [:]
+    private var resumePending = false
+    private var resumesThisConnection = 0
+    /// The `last_seq` of the replay in progress: a gap below it is not a gap yet.
+    private var replayTarget: UInt64 = 0
+    private var leaveCommand: UInt32?
+
+    init(selfID: UserID) {
+        self.ledger = V2Ledger(selfID: selfID)
+    }
+
+    // MARK: Connection lifecycle
+
+    /// A websocket opened; returns its number.
+    mutating func beginConnection() -> Int {
+        self.connectionCount += 1
+        self.connection = self.connectionCount
+        self.isActive = false
+        self.hasHello = false
+        self.lastInbound = .now
+        self.errorRetryAfter = nil
+        self.control.removeAll()
+        self.pending.removeAll()
+        self.typingToSend = nil
+        self.resumePending = false
+        self.resumesThisConnection = 0
+        self.replayTarget = 0
+        self.leaveCommand = nil
+        self.sendReplies.removeAll()
+        self.sendBase = 0
+        self.sendIndex.removeAll()
+        self.ledger.connectionOpened()
+        return self.connection
+    }
+
+    /// The websocket closed.
+    mutating func deactivate() {
+        self.connection = 0
+        self.isActive = false
+        self.control.removeAll()
+        self.pending.removeAll()
+        self.typingToSend = nil
+    }
+
+    // MARK: Commands from the app
+
+    /// Queues a send after checking it against the limits in force (§10.3). `now` is the session clock.
+    mutating func enqueue(
+        _ content: V2.ChatMessage.Content,
+        localID: ChatLocalMessageID,
+        clientMessageID: String,
+        maxQueued: Int,
+        codec: V2FrameCodec
+    ) throws {
+        if case .text(let text) = content, text.utf8.count > Int(self.limits.maxTextBytes) {
+            throw ChatError(
+                code: .messageTooLarge,
+                message: "the text is \(text.utf8.count) UTF-8 bytes; the server accepts at most "
+                    + "\(self.limits.maxTextBytes) (hello.limits.max_text_bytes). Split the text."
+            )
+        }
+        let frame = V2.ChatClientFrame(
+            id: .max,
+            command: .send(V2.SendCommand(clientMessageID: clientMessageID, content: content))
+        )
+        let size = codec.size(of: frame)
+        guard size <= Int(self.limits.maxFrameBytes) else {
+            throw ChatError(
+                code: .messageTooLarge,
+                message: "the send frame is \(size) bytes; the server accepts at most \(self.limits.maxFrameBytes) "
+                    + "(hello.limits.max_frame_bytes)"
+            )
+        }
+        let bound = min(maxQueued, Int(self.limits.maxInflightSends))
+        guard self.ledger.queue.count < bound else {
+            throw ChatError(
+                code: .rateLimited,
+                message: "\(self.ledger.queue.count) sends are still waiting for the server's acknowledgement "
+                    + "(at most \(bound): Configuration.maxQueuedMessages and hello.limits.max_inflight_sends); wait "
+                    + "for sendAcknowledged events before sending more"
+            )
+        }
+        self.ledger.enqueue(.init(localID: localID, clientMessageID: clientMessageID, content: content))
+    }
+
+    /// Queues a read receipt up to `seq` (only ever moving forward).
+    mutating func markSeen(upTo seq: UInt64) {
+        guard seq > max(self.seenSent, self.seenToSend ?? 0) else { return }
+        self.seenToSend = seq
+    }
+
+    /// Queues a typing indicator. `typing:true` more often than `typing_min_interval_ms` is refused here, before
+    /// the server would (RC-CHAT-TYPING-3); before a connection's `hello` the indicator is dropped (it would be
+    /// stale by the time the connection is up).
+    mutating func typing(_ typing: Bool, now: UInt64) throws -> Bool {
+        guard self.hasHello else { return false }
+        if typing {
+            let interval = UInt64(self.limits.typingMinIntervalMs)
+            if let last = self.lastTypingStarted, now < last + interval {
+                let wait = last + interval - now
+                throw ChatError(
+                    code: .rateLimited,
+                    message: "typing indicators may repeat at most every \(interval) ms "
+                        + "(hello.limits.typing_min_interval_ms)",
+                    retryAfter: .milliseconds(Int64(wait))
+                )
+            }
+            self.lastTypingStarted = now
+        }
+        self.typingToSend = typing
+        return true
+    }
+
+    /// Queues `leave`; returns its command id, or `nil` when not connected.
+    mutating func leave() -> UInt32? {
+        guard self.hasHello else { return nil }
+        let id = self.register(.leave)
+        self.control.append(V2.ChatClientFrame(id: id, command: .leave(V2.LeaveCommand())))
+        self.leaveCommand = id
+        return id
+    }
+
+    /// Queues `refresh_token`.
+    mutating func refreshToken() {
+        guard self.connection != 0 else { return }
+        let id = self.register(.refreshToken)
+        self.control.append(V2.ChatClientFrame(id: id, command: .refreshToken(V2.RefreshTokenCommand())))
+    }
+
+    // MARK: Writing
+
+    /// The next frame to write on `connection`, or `nil` when nothing is due.
+    mutating func nextFrame(connection: Int, now: UInt64) -> V2.ChatClientFrame? {
+        guard connection == self.connection, connection != 0 else { return nil }
+        if !self.control.isEmpty { return self.control.removeFirst() }
+        if self.hasHello, let typing = self.typingToSend {
+            self.typingToSend = nil
+            return V2.ChatClientFrame(id: self.register(.typing), command: .typing(V2.TypingCommand(typing: typing)))
+        }
+        guard self.isActive else { return nil }
+        if let seq = self.seenToSend {
+            self.seenToSend = nil
+            self.seenSent = max(self.seenSent, seq)
+            return V2.ChatClientFrame(id: self.register(.seen), command: .seen(V2.SeenCommand(upToSeq: seq)))
+        }
+        // Stay under max_sends_per_second ourselves, so the server never refuses a send and later sends never
+        // overtake a refused one (RC-CHAT-SEND-6). The server counts a send when it admits it, which is before its
+        // reply: send n may be written only a second after the reply to send n − limit arrived, so the server's
+        // one-second window can never hold more than `limit` of them, however the network delays the frames.
+        let limit = max(1, Int(self.limits.maxSendsPerSecond))
+        if self.sendReplies.count >= limit {
+            guard let replied = self.sendReplies[self.sendReplies.count - limit], now >= replied + 1000 else {
+                return nil
+            }
+            if self.sendReplies.count >= 4 * limit {
+                let drop = self.sendReplies.count - limit
+                self.sendReplies.removeFirst(drop)
+                self.sendBase += drop
+            }
+        }
+        guard
+            let send = self.ledger.nextSend(
+                connection: connection,
+                now: now,
+                maxInFlight: max(1, Int(self.limits.maxInflightSends))
+            )
+        else { return nil }
+        let id = self.register(.send(clientMessageID: send.clientMessageID))
+        self.sendIndex[id] = self.sendBase + self.sendReplies.count
+        self.sendReplies.append(nil)
+        return V2.ChatClientFrame(
+            id: id,
+            command: .send(V2.SendCommand(clientMessageID: send.clientMessageID, content: send.content))
+        )
+    }
+
+    private mutating func register(_ command: Command) -> UInt32 {
+        repeat {
+            self.lastCommandID &+= 1
+        } while self.lastCommandID == 0 || self.pending[self.lastCommandID] != nil
+        self.pending[self.lastCommandID] = command
+        return self.lastCommandID
+    }
+
+    private mutating func queueResume(_ command: V2.ResumeCommand) {
+        let id = self.register(.resume)
+        self.control.append(V2.ChatClientFrame(id: id, command: .resume(command)))
+        self.resumePending = true
+        self.resumesThisConnection += 1
+    }
+
+    // MARK: Reading
+
+    /// Interprets one server frame.
+    mutating func handle(_ frame: V2.ChatServerFrame, now: UInt64) -> Outcome {
+        self.lastInbound = .now
+        var outcome = Outcome()
+        let command = frame.id == 0 ? nil : self.pending.removeValue(forKey: frame.id)
+        if let position = self.sendIndex.removeValue(forKey: frame.id), position >= self.sendBase {
+            self.sendReplies[position - self.sendBase] = now
+        }
+        switch frame.body {
+        case .hello(let hello):
+            self.hasHello = true
+            if let limits = hello.limits { self.limits = limits.fillingDefaults() }
+            self.helloLimits = hello.limits
+            if hello.pingIntervalMs > 0 { self.pingInterval = .milliseconds(Int64(hello.pingIntervalMs)) }
+            self.queueResume(self.ledger.resumeCommand())  // RC-CLIENT-RESUME-1: the first command
+            outcome.connected = true
+            outcome.wake = true
+        case .resumed(let resumed) where command == .resume:
+            self.resumePending = false
+            switch self.ledger.resumed(resumed) {
+            case .replaying:
+                self.replayTarget = resumed.lastSeq
+                if !self.isActive {
+                    self.isActive = true
+                    outcome.wake = true
+                }
+            case .resumeFromStart(let epoch):
+                guard self.resumesThisConnection < 3 else {
+                    outcome.reconnect = "the server refused to resume three times"
+                    break
+                }
+                self.queueResume(V2.ResumeCommand(afterSeq: 0, epoch: epoch))
+                outcome.wake = true
+            }
+        case .message(let message):
+            let (events, hasGap) = self.ledger.receive(message)
+            outcome.events = events
+            // RC-CLIENT-GAP-1: a live message above a hole; ask for the hole once the replay in progress is done.
+            if hasGap, self.isActive, !self.resumePending, self.ledger.lastSeq >= self.replayTarget {
+                self.queueResume(self.ledger.resumeCommand())
+                outcome.wake = true
+            }
+        case .ack(let ack):
+            if let event = self.ledger.acknowledge(ack) { outcome.events = [event] }
+        case .error(let error):
+            let chatError = ChatError(v2: error)
+            switch command {
+            case .send(let clientMessageID):
+                let retryAt = now + (error.retryAfterMs > 0 ? UInt64(error.retryAfterMs) : 1000)
+                if let event = self.ledger.refuse(
+                    clientMessageID: clientMessageID,
+                    error: chatError,
+                    temporary: error.temporary,
+                    retryAt: retryAt
+                ) {
+                    outcome.events = [event]
+                }
+                outcome.wake = true
+            case .resume:
+                outcome.reconnect = "the server refused to resume: \(chatError)"
+            case .leave:
+                outcome.leaveReply = .some(chatError)
+            case .typing, .seen, .refreshToken:
+                break
+            case nil:
+                // A push before the server closes (RC-CHAT-CLOSE-1); its advice holds for the reconnect.
+                self.errorRetryAfter = chatError.retryAfter
+            }
+        case .ok where command == .leave:
+            outcome.leaveReply = .some(nil)
+        case .tokenRefreshed(let refreshed):
+            outcome.refreshedToken = (refreshed.accessToken, refreshed.expiresAt)
+        case .presence(let presence):
+            switch presence.kind {
+            case .waiting: outcome.events = [.waiting(presence.userID)]
+            case .joined: outcome.events = [.joined(presence.userID)]
+            case .offline: outcome.events = [.offline(presence.userID)]
+            case .left: outcome.events = [.left(presence.userID)]
+            default: break
+            }
+        case .typing(let typing):
+            outcome.events = [typing.typing ? .typingStarted(typing.userID) : .typingStopped(typing.userID)]
+        case .seen(let seen):
+            outcome.events = self.ledger.seen(by: seen.userID, upToSeq: seen.upToSeq)
+        case .ping:
+            self.control.append(V2.ChatClientFrame(id: 0, command: .pong(V2.Pong())))  // RC-CHAT-PING-1
+            outcome.wake = true
+        case .pong, .ok, .resumed, nil:
+            break  // RC-CHAT-ENV-6: unknown bodies and unmatched replies are ignored
+        }
+        return outcome
+    }
+}
+
+extension V2.Limits {
+    /// The defaults of PROTOCOL.md §7, in force until a `hello` advertises the server's.
+    static var specDefaults: Self {
+        Self(
+            maxFrameBytes: 65_536,
+            maxTextBytes: 16_384,
+            maxUploadBytes: 64 << 20,
+            historyPageDefault: 50,
+            historyPageMax: 500,
+            maxMessagesPerChannel: 5000,
+            maxQueuedFrames: 256,
+            maxInflightSends: 100,
+            typingMinIntervalMs: 1000,
+            typingTimeoutMs: 5000,
+            maxSendsPerSecond: 20
+        )
+    }
+
+    /// These limits with every unset (zero) field taken from ``specDefaults``.
+    func fillingDefaults() -> Self {
+        let d = Self.specDefaults
+        return Self(
+            maxFrameBytes: self.maxFrameBytes == 0 ? d.maxFrameBytes : self.maxFrameBytes,
+            maxTextBytes: self.maxTextBytes == 0 ? d.maxTextBytes : self.maxTextBytes,
+            maxUploadBytes: self.maxUploadBytes == 0 ? d.maxUploadBytes : self.maxUploadBytes,
+            historyPageDefault: self.historyPageDefault == 0 ? d.historyPageDefault : self.historyPageDefault,
+            historyPageMax: self.historyPageMax == 0 ? d.historyPageMax : self.historyPageMax,
+            maxMessagesPerChannel: self.maxMessagesPerChannel == 0
+                ? d.maxMessagesPerChannel : self.maxMessagesPerChannel,
+            maxQueuedFrames: self.maxQueuedFrames == 0 ? d.maxQueuedFrames : self.maxQueuedFrames,
+            maxInflightSends: self.maxInflightSends == 0 ? d.maxInflightSends : self.maxInflightSends,
+            typingMinIntervalMs: self.typingMinIntervalMs == 0 ? d.typingMinIntervalMs : self.typingMinIntervalMs,
+            typingTimeoutMs: self.typingTimeoutMs == 0 ? d.typingTimeoutMs : self.typingTimeoutMs,
+            maxSendsPerSecond: self.maxSendsPerSecond == 0 ? d.maxSendsPerSecond : self.maxSendsPerSecond
+        )
+    }
+}

@@ -1,0 +1,151 @@
+import Testing
+
+@testable import ChatClientSDK
+
+@Suite("V2Ledger: seq order, de-duplication and the outgoing queue (no sockets)")
+struct V2LedgerTests {
+    let me = UserID(1)
+    let peer = UserID(2)
+
+    func message(_ seq: UInt64, from user: UserID, key: String = "", id: UInt64? = nil) -> V2.ChatMessage {
+        V2.ChatMessage(
+            messageID: MessageID(id ?? 100 + seq),
+            seq: seq,
+            userID: user,
+            content: .text("m\(seq)"),
+            time: 1,
+            clientMessageID: key
+        )
+    }
+
+    func seqs(_ events: [ChatEvent]) -> [UInt64] {
+        events.compactMap { if case .message(let m) = $0 { m.seq } else { nil } }
+    }
+
+    @Test("delivers each seq once, in order, holding back messages above a hole")
+    func ordering() {
+        var ledger = V2Ledger(selfID: self.me)
+        #expect(self.seqs(ledger.receive(self.message(1, from: self.peer)).events) == [1])
+        let early = ledger.receive(self.message(3, from: self.peer))
+        #expect(early.events.isEmpty && early.hasGap)
+        #expect(self.seqs(ledger.receive(self.message(1, from: self.peer)).events).isEmpty, "a repeat is dropped")
+        let filled = ledger.receive(self.message(2, from: self.peer))
+        #expect(self.seqs(filled.events) == [2, 3] && !filled.hasGap)
+        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 3, epoch: ""))
+    }
+
+    @Test("resumed:false starts over in the server's epoch without repeating delivered message ids")
+    func resumeFromStart() {
+        var ledger = V2Ledger(selfID: self.me)
+        _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
+        _ = ledger.receive(self.message(1, from: self.peer, id: 7))
+        let outcome = ledger.resumed(V2.Resumed(resumed: false, reason: "epoch_changed", epoch: "e2", lastSeq: 5))
+        #expect(outcome == .resumeFromStart(epoch: "e2"))
+        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 0, epoch: "e2"))
+        #expect(ledger.receive(self.message(1, from: self.peer, id: 7)).events.isEmpty, "same id, not again")
+        #expect(self.seqs(ledger.receive(self.message(2, from: self.peer, id: 8)).events) == [2])
+    }
+
+    @Test("sends stay queued until acknowledged, are re-sent per connection, and keep their order")
+    func sendQueue() {
+        var ledger = V2Ledger(selfID: self.me)
+        let a = ChatLocalMessageID(rawValue: 1)
+        let b = ChatLocalMessageID(rawValue: 2)
+        ledger.enqueue(.init(localID: a, clientMessageID: "ka", content: .text("a")))
+        ledger.enqueue(.init(localID: b, clientMessageID: "kb", content: .text("b")))
+        #expect(ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)?.clientMessageID == "ka")
+        #expect(ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)?.clientMessageID == "kb")
+        #expect(ledger.nextSend(connection: 1, now: 0, maxInFlight: 10) == nil)
+        // The connection drops before any ack: the next one writes both again, in order, with the same ids.
+        ledger.connectionOpened()
+        #expect(ledger.nextSend(connection: 2, now: 0, maxInFlight: 1)?.clientMessageID == "ka")
+        #expect(ledger.nextSend(connection: 2, now: 0, maxInFlight: 1) == nil, "the in-flight bound holds")
+        #expect(ledger.acknowledge(V2.Ack(clientMessageID: "ka", seq: 1)) == .sendAcknowledged(a, seq: 1))
+        #expect(ledger.acknowledge(V2.Ack(clientMessageID: "ka", seq: 1)) == nil, "a duplicate ack is ignored")
+        let echo = ledger.receive(self.message(1, from: self.me, key: "ka")).events
+        #expect(echo.count == 1)
+        if case .message(let message) = echo.first { #expect(message.localID == a) }
+        // The replayed message of b (stored before a crash swallowed its ack) confirms it.
+        let events = ledger.receive(self.message(2, from: self.me, key: "kb")).events
+        #expect(events.first == .sendAcknowledged(b, seq: 2))
+        #expect(ledger.queue.isEmpty)
+    }
+
+    @Test("cancel only withdraws unwritten sends; permanent refusals fail, temporary ones wait")
+    func cancelAndRefuse() {
+        var ledger = V2Ledger(selfID: self.me)
+        let a = ChatLocalMessageID(rawValue: 1)
+        let b = ChatLocalMessageID(rawValue: 2)
+        let c = ChatLocalMessageID(rawValue: 3)
+        ledger.enqueue(.init(localID: a, clientMessageID: "ka", content: .text("a")))
+        ledger.enqueue(.init(localID: b, clientMessageID: "kb", content: .text("b")))
+        ledger.enqueue(.init(localID: c, clientMessageID: "kc", content: .text("c")))
+        _ = ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)
+        let cancelledA = ledger.cancel(a)
+        let cancelledC = ledger.cancel(c)
+        #expect(!cancelledA, "a was written: it may be stored")
+        #expect(cancelledC)
+        let full = ChatError(code: .messageCapReached)
+        #expect(
+            ledger.refuse(clientMessageID: "ka", error: full, temporary: false, retryAt: 0) == .sendFailed(a, full)
+        )
+        _ = ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)
+        let limited = ChatError(code: .rateLimited)
+        #expect(ledger.refuse(clientMessageID: "kb", error: limited, temporary: true, retryAt: 500) == nil)
+        #expect(ledger.nextSend(connection: 1, now: 100, maxInFlight: 10) == nil, "not before retry_after_ms")
+        #expect(ledger.nextSend(connection: 1, now: 500, maxInFlight: 10)?.clientMessageID == "kb")
+    }
+
+    @Test("a seen push reports each own message once")
+    func seen() {
+        var ledger = V2Ledger(selfID: self.me)
+        _ = ledger.receive(self.message(1, from: self.me))
+        _ = ledger.receive(self.message(2, from: self.peer))
+        _ = ledger.receive(self.message(3, from: self.me))
+        #expect(ledger.seen(by: self.peer, upToSeq: 2) == [.seen(messageID: MessageID(101), authorID: self.me)])
+        #expect(ledger.seen(by: self.peer, upToSeq: 3) == [.seen(messageID: MessageID(103), authorID: self.me)])
+        #expect(ledger.seen(by: self.peer, upToSeq: 3).isEmpty)
+    }
+}
+
+@Suite("V2SessionState: hello, resume and send pacing (no sockets)")
+struct V2SessionStateTests {
+    @Test("resume is the first command; sends wait for it and are paced by the server's replies")
+    func pacing() throws {
+        var state = V2SessionState(selfID: UserID(1))
+        let codec = V2FrameCodec(.v2JSON)
+        let connection = state.beginConnection()
+        for index in 0..<3 {
+            try state.enqueue(
+                .text("m\(index)"),
+                localID: ChatLocalMessageID(rawValue: UInt64(index)),
+                clientMessageID: "k\(index)",
+                maxQueued: 100,
+                codec: codec
+            )
+        }
+        #expect(state.nextFrame(connection: connection, now: 0) == nil, "nothing before hello")
+        let hello = V2.Hello(version: 2, limits: V2.Limits(maxSendsPerSecond: 2), epoch: "e1")
+        _ = state.handle(V2.ChatServerFrame(body: .hello(hello)), now: 0)
+        let resumeFrame = state.nextFrame(connection: connection, now: 0)
+        let resume = try #require(resumeFrame)
+        #expect(resume.command == .resume(V2.ResumeCommand(afterSeq: 0, epoch: "")))
+        #expect(state.nextFrame(connection: connection, now: 0) == nil, "no send before resumed")
+        let resumed = V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0)
+        _ = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(resumed)), now: 0)
+        let firstFrame = state.nextFrame(connection: connection, now: 0)
+        let secondFrame = state.nextFrame(connection: connection, now: 0)
+        let first = try #require(firstFrame)
+        #expect(secondFrame != nil)
+        #expect(state.nextFrame(connection: connection, now: 5000) == nil, "the first send is not answered yet")
+        let ack = V2.Ack(clientMessageID: "k0", seq: 1)
+        _ = state.handle(V2.ChatServerFrame(id: first.id, body: .ack(ack)), now: 100)
+        #expect(state.nextFrame(connection: connection, now: 1099) == nil, "a second after the reply, not before")
+        let third = state.nextFrame(connection: connection, now: 1100)
+        guard case .send(let send) = third?.command else {
+            Issue.record("expected the third send, got \(String(describing: third))")
+            return
+        }
+        #expect(send.clientMessageID == "k2")
+    }
+}

@@ -149,3 +149,30 @@ struct V2SessionStateTests {
         #expect(send.clientMessageID == "k2")
     }
 }
+
+@Suite("V2SessionState: typing indicators")
+struct V2TypingExpiryTests {
+    static func typing(_ user: UInt64, _ on: Bool) -> V2.ChatServerFrame {
+        V2.ChatServerFrame(body: .typing(V2.TypingEvent(userID: UserID(user), typing: on)))
+    }
+
+    @Test("an indicator the server does not refresh ends locally after typing_timeout_ms (5 s by default)")
+    func expiresLocally() {
+        var state = V2SessionState(selfID: UserID(1))
+        #expect(state.handle(Self.typing(2, true), now: 1_000).events == [.typingStarted(UserID(2))])
+        #expect(state.expireTyping(now: 5_999).isEmpty, "not yet")
+        _ = state.handle(Self.typing(2, true), now: 4_000)  // a refresh moves the deadline
+        #expect(state.expireTyping(now: 8_999).isEmpty)
+        #expect(state.expireTyping(now: 9_000) == [UserID(2)])
+        #expect(state.expireTyping(now: 20_000).isEmpty, "reported once")
+        #expect(state.handle(Self.typing(2, false), now: 20_001).events.isEmpty, "no second typingStopped")
+    }
+
+    @Test("typing:false from the server ends the indicator at once, and only once")
+    func serverStop() {
+        var state = V2SessionState(selfID: UserID(1))
+        _ = state.handle(Self.typing(2, true), now: 0)
+        #expect(state.handle(Self.typing(2, false), now: 10).events == [.typingStopped(UserID(2))])
+        #expect(state.expireTyping(now: 100_000).isEmpty)
+    }
+}

@@ -186,10 +186,14 @@ extension ChatSession {
             group.addTask { try await self.watchLiveness(close: close) }
             group.addTask { try await self.refreshTokenInTime() }
             group.addTask {
-                // Wakes the writer for sends waiting on retry advice or on the per-second budget.
+                // Wakes the writer for sends waiting on retry advice or on the per-second budget, and ends typing
+                // indicators that the server did not refresh in time.
                 while true {
                     try await Task.sleep(for: .milliseconds(100))
                     wake.yield()
+                    let now = self.nowMs
+                    let expired = self.state.withLock { $0.v2.expireTyping(now: now) }
+                    for user in expired { _ = try await self.buffer.yield(.typingStopped(user)) }
                 }
             }
             while let message = try await io.receive() {

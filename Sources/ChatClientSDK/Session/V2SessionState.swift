@@ -52,6 +52,8 @@ struct V2SessionState: Sendable {
     private var seenSent: UInt64 = 0
     private var typingToSend: Bool?
     private(set) var lastTypingStarted: UInt64?
+    /// The other members' typing indicators that are on, with the time (ms) of their last `typing:true`.
+    private(set) var typingSince: [UserID: UInt64] = [:]
     /// The latest sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
     private var sendReplies: [UInt64?] = []
     /// How many earlier sends of this connection were trimmed from the front of `sendReplies`.
@@ -331,7 +333,12 @@ struct V2SessionState: Sendable {
             default: break
             }
         case .typing(let typing):
-            outcome.events = [typing.typing ? .typingStarted(typing.userID) : .typingStopped(typing.userID)]
+            if typing.typing {
+                self.typingSince[typing.userID] = now
+                outcome.events = [.typingStarted(typing.userID)]
+            } else if self.typingSince.removeValue(forKey: typing.userID) != nil {
+                outcome.events = [.typingStopped(typing.userID)]
+            }
         case .seen(let seen):
             outcome.events = self.ledger.seen(by: seen.userID, upToSeq: seen.upToSeq)
         case .ping:
@@ -379,5 +386,16 @@ extension V2.Limits {
             typingTimeoutMs: self.typingTimeoutMs == 0 ? d.typingTimeoutMs : self.typingTimeoutMs,
             maxSendsPerSecond: self.maxSendsPerSecond == 0 ? d.maxSendsPerSecond : self.maxSendsPerSecond
         )
+    }
+}
+
+extension V2SessionState {
+    /// Ends the indicators that were not refreshed within `typing_timeout_ms` (RC-CHAT-TYPING-2: receivers expire
+    /// them locally too, so a lost `typing:false` never leaves "typing…" on screen). Returns the users to report.
+    mutating func expireTyping(now: UInt64) -> [UserID] {
+        let timeout = UInt64(self.limits.typingTimeoutMs == 0 ? 5000 : self.limits.typingTimeoutMs)
+        let expired = self.typingSince.filter { now >= $0.value + timeout }.map(\.key)
+        for user in expired { self.typingSince[user] = nil }
+        return expired.sorted { $0.rawValue < $1.rawValue }
     }
 }

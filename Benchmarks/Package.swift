@@ -24,6 +24,7 @@ let package = Package(
         .package(path: ".."),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
         // Code generated once by generate-swift-protobuf.sh from proto/randomchat/v2/*.proto; never edited.
@@ -55,6 +56,14 @@ let package = Package(
             name: "codec-op",
             dependencies: ["CodecSamples"],
             swiftSettings: swiftSettings
+        ),
+        // ordo-one/benchmark's view of the same operations: `swift package benchmark` (run.sh runs it too).
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: ["CodecSamples", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/CodecBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]

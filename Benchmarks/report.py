@@ -163,6 +163,13 @@ if fleet:
             f"{fleet['server_cpu_seconds']:.2f} s, i.e. {1e6 * fleet['server_cpu_seconds'] / fleet['sent']:.0f} µs "
             f"per message sent (an upper bound on B4's figure: set-up work is included). Server RSS at the end "
             f"{fleet['server_rss_kb_end']} KB, peak {fleet['server_rss_kb_peak']} KB.")
+        add("")
+        add("This is a smoke of the harness, not B3: BotFleet starts every channel's schedule at the same instant, so")
+        add("each second one member of every channel sends at once (a burst of `channels` messages) and a message")
+        add("waits behind the rest of its burst in the bots' process and in the server; and the bots and the server")
+        add("share the two vCPUs with whatever else runs (see the load average above). Open items for B3 proper: spread")
+        add("the channels' start phases over the interval, pin server and bots with `taskset`, run 1,000 and 10,000")
+        add("connections for 60 s after a 10 s warm-up, and run the C ping-pong floor in the same job.")
 else:
     add("Not run (`--no-server`).")
 add("")

@@ -68,7 +68,8 @@ done
 if [ "$ordo" = 1 ]; then
     say "ordo-one/benchmark (same operations)"
     swift package --allow-writing-to-package-directory benchmark --format markdown --no-progress 2>&1 \
-        | tee "$results/ordo-benchmark.md" || echo "ordo-one/benchmark failed; see $results/ordo-benchmark.md"
+        | grep -v -e '^\[[0-9]*/[0-9]*\]' -e '^Building for' | tee "$results/ordo-benchmark.md" \
+        || echo "ordo-one/benchmark failed; see $results/ordo-benchmark.md"
 fi
 unset CHAT_PROTOCOL_ONLY
 

@@ -148,6 +148,42 @@ for name, entry in sizes.items():
     add(f"| {name} | {entry['payload_bytes']} | {entry['wire_bytes']} |")
 add("")
 
+# Other payloads.
+extra = [p for p in ["1KB-utf8", "4000B-ascii"] if load(f"time.{p}.json")]
+if extra:
+    add("## B1, B1a, B2 with longer texts (informational)")
+    add("")
+    add("The same frame with a 1 KB mixed UTF-8 text (Cyrillic, accented Latin, CJK, emoji; nothing JSON escapes)")
+    add("and a 4,000-byte ASCII text (upstream's limit is 4,096). The targets are stated for the 31-byte text; these")
+    add("show how the codecs scale with the payload.")
+    for payload in extra:
+        t = load(f"time.{payload}.json")
+        m = {k: v["mallocs_per_op"] for k, v in load(f"mallocs.{payload}.json")["operations"].items()}
+        c = load(f"callgrind.{payload}.json")["instructions_per_op"]
+        f = load(f"sizes.{payload}.json")["frames"]
+        add("")
+        add(f"### {payload}")
+        add("")
+        add(f"Wire bytes: v1 JSON {f['v1-json']['wire_bytes']}, v2 protobuf {f['v2-protobuf']['wire_bytes']} "
+            f"({f['v2-protobuf']['wire_bytes'] / f['v1-json']['wire_bytes']:.3f}×), without client_msg_id "
+            f"{f['v2-protobuf-no-client-msg-id']['wire_bytes']}.")
+        add("")
+        add("| ratio | wall (median of rounds, range) | instructions |")
+        add("|---|---|---|")
+        for _, what, _, baseline, hand in b1:
+            r = t["ratios"][f"{baseline}/{hand}"]
+            add(f"| {what} | {r['median']:.2f}× ({r['min']:.2f}–{r['max']:.2f}) | {c[baseline] / c[hand]:.2f}× |")
+        add("")
+        add("| operation | ns/op median (min–max) | instructions/op | mallocs/op |")
+        add("|---|---|---|---|")
+        for name in ["pb-hand-encode", "pb-hand-encode-new-array", "pb-swift-protobuf-encode", "pb-hand-decode",
+                     "pb-swift-protobuf-decode", "json-hand-encode", "json-foundation-encode", "json-hand-decode",
+                     "json-foundation-decode"]:
+            o = t["operations"][name]
+            add(f"| `{name}` | {o['ns_per_op_median']:.0f} ({o['ns_per_op_min']:.0f}–{o['ns_per_op_max']:.0f}) | "
+                f"{c[name]:,} | {m[name]:g} |")
+    add("")
+
 # B3.
 add("## B3 smoke")
 add("")

@@ -4,7 +4,8 @@
 #   Benchmarks/run.sh [--no-server] [--no-ordo] [--rounds N] [--bots N]
 #
 # B1 wall clock (interleaved rounds, ratios within each round), B1 callgrind instruction counts, B1a malloc counts
-# (malloc-interposer preloaded), B2 frame sizes; then, unless --no-ordo, the same operations under
+# (malloc-interposer preloaded), B2 frame sizes, for the 31-byte sample text (the targets') and, informational, a
+# 1 KB mixed UTF-8 and a 4,000-byte text; then, unless --no-ordo, the same operations under
 # ordo-one/benchmark; then, unless --no-server, a B3 smoke: a release chat-server on a free port with a temporary
 # data folder and BotFleet with --bots connections (default 200) at 1 message/s per channel for 20 s.
 # Raw results go to Benchmarks/results/latest/ (JSON, callgrind profiles, the ordo-one table).
@@ -56,6 +57,13 @@ say "B1 wall clock, $rounds interleaved rounds"
 "$bin/codec-bench" time "$rounds" 20 | tee "$results/time.json"
 say "B1 callgrind instruction counts"
 "$here/callgrind.sh" "$bin/codec-op" | tee "$results/callgrind.json"
+for payload in 1KB-utf8 4000B-ascii; do
+    say "B1, B1a, B2 with the $payload text (informational)"
+    "$bin/codec-bench" sizes "$payload" >"$results/sizes.$payload.json"
+    LD_PRELOAD="$bin/libMallocInterposerSwift.so" "$bin/codec-bench" mallocs "$payload" >"$results/mallocs.$payload.json"
+    "$bin/codec-bench" time "$rounds" 20 "$payload" >"$results/time.$payload.json"
+    "$here/callgrind.sh" "$bin/codec-op" --payload "$payload" | tee "$results/callgrind.$payload.json"
+done
 for operation in pb-hand-encode pb-hand-decode json-hand-encode json-hand-decode; do
     SWIFT_DETERMINISTIC_HASHING=1 valgrind --tool=callgrind --callgrind-out-file="$results/cg.$operation.out" \
         "$bin/codec-op" "$operation" 20000 >/dev/null 2>&1

@@ -26,16 +26,18 @@ public final class CodecBench {
     public var jsonBytes: [UInt8] { self.v1Bytes }
 
     /// Prepares the inputs and checks that the codecs agree.
+    /// - Parameter payload: The message text to use.
     /// - Throws: ``CodecMismatch`` when two codecs disagree, or a codec's own error.
-    public init() throws {
-        self.handFrame = Samples.handFrame()
+    public init(payload: Samples.Payload = .ascii31) throws {
+        let text = payload.text
+        self.handFrame = Samples.handFrame(text: text)
         self.handBytes = self.handFrame.protobufBytes()
-        self.swiftProtobufFrame = Samples.swiftProtobufFrame()
-        self.v1Message = Samples.v1Message()
+        self.swiftProtobufFrame = Samples.swiftProtobufFrame(text: text)
+        self.v1Message = Samples.v1Message(text: text)
         self.v1Bytes = self.v1Message.jsonBytes()
-        self.foundationMessage = Samples.foundationMessage()
+        self.foundationMessage = Samples.foundationMessage(text: text)
         self.foundationData = try self.encoder.encode(self.foundationMessage)
-        self.buffer.reserveCapacity(256)
+        self.buffer.reserveCapacity(self.handBytes.count)
 
         let swiftProtobufBytes: [UInt8] = try self.swiftProtobufFrame.serializedBytes()
         try CodecMismatch.check(swiftProtobufBytes == self.handBytes, "swift-protobuf and hand-written protobuf bytes")

@@ -16,10 +16,12 @@ public struct FrameSizes: Sendable {
     public var entries: [Entry]
 
     /// Measures the sample frames.
-    public init() {
-        let json = Samples.v1Message().jsonBytes().count
-        let protobuf = Samples.handFrame().protobufBytes().count
-        let protobufNoKey = Samples.handFrame(withClientMessageID: false).protobufBytes().count
+    /// - Parameter payload: The message text to use.
+    public init(payload: Samples.Payload = .ascii31) {
+        let text = payload.text
+        let json = Samples.v1Message(text: text).jsonBytes().count
+        let protobuf = Samples.handFrame(text: text).protobufBytes().count
+        let protobufNoKey = Samples.handFrame(text: text, withClientMessageID: false).protobufBytes().count
         self.entries = [
             Entry(name: "v1-json", payloadBytes: json, wireBytes: json + Self.headerBytes(json)),
             Entry(name: "v2-protobuf", payloadBytes: protobuf, wireBytes: protobuf + Self.headerBytes(protobuf)),

@@ -1,8 +1,9 @@
 // B1 wall-clock rounds, B1a malloc counts and B2 frame sizes for the sample chat frame, as one JSON object.
 //
-//   codec-bench time [rounds] [milliseconds-per-sample]   interleaved rounds; run WITHOUT the interposer
-//   codec-bench mallocs                                   needs LD_PRELOAD=<build>/libMallocInterposerSwift.so
-//   codec-bench sizes                                     deterministic byte counts
+//   codec-bench time [rounds] [milliseconds-per-sample] [payload]   interleaved rounds; WITHOUT the interposer
+//   codec-bench mallocs [payload]           needs LD_PRELOAD=<build>/libMallocInterposerSwift.so
+//   codec-bench sizes [payload]             deterministic byte counts
+// payload: 31B-ascii (the default, the one the targets are stated for), 1KB-utf8 or 4000B-ascii.
 import CodecSamples
 import Foundation
 import MallocInterposerSwift
@@ -112,8 +113,8 @@ func countMallocs(_ bench: CodecBench) throws -> [String: Any] {
     return ["iterations": [first, second], "operations": result]
 }
 
-func frameSizes() -> [String: Any] {
-    let sizes = FrameSizes()
+func frameSizes(_ payload: Samples.Payload) -> [String: Any] {
+    let sizes = FrameSizes(payload: payload)
     var frames: [String: Any] = [:]
     for entry in sizes.entries {
         frames[entry.name] = ["payload_bytes": entry.payloadBytes, "wire_bytes": entry.wireBytes]
@@ -122,20 +123,31 @@ func frameSizes() -> [String: Any] {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+let usage = "usage: codec-bench time [rounds] [ms-per-sample] [payload] | mallocs [payload] | sizes [payload]"
+func payload(at index: Int) -> Samples.Payload {
+    guard arguments.count > index else { return .ascii31 }
+    guard let payload = Samples.Payload(rawValue: arguments[index]) else { fail(usage, code: 64) }
+    return payload
+}
 do {
-    let bench = try CodecBench()
+    var result: [String: Any]
     switch arguments.first {
     case "time":
         let rounds = arguments.count > 1 ? Int(arguments[1]) ?? 7 : 7
         let milliseconds = arguments.count > 2 ? Double(arguments[2]) ?? 20 : 20
-        printJSON(try timeOperations(bench, rounds: rounds, millisecondsPerSample: milliseconds))
+        let bench = try CodecBench(payload: payload(at: 3))
+        result = try timeOperations(bench, rounds: rounds, millisecondsPerSample: milliseconds)
+        result["payload"] = payload(at: 3).rawValue
     case "mallocs":
-        printJSON(try countMallocs(bench))
+        result = try countMallocs(try CodecBench(payload: payload(at: 1)))
+        result["payload"] = payload(at: 1).rawValue
     case "sizes":
-        printJSON(frameSizes())
+        result = frameSizes(payload(at: 1))
+        result["payload"] = payload(at: 1).rawValue
     default:
-        fail("usage: codec-bench time [rounds] [ms-per-sample] | mallocs | sizes", code: 64)
+        fail(usage, code: 64)
     }
+    printJSON(result)
 } catch {
     fail("\(error)")
 }

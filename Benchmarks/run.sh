@@ -27,6 +27,10 @@ while [ $# -gt 0 ]; do
     shift
 done
 results="$here/results/latest"
+# The code measured: HEAD, and whether anything but earlier results differs from it.
+commit="$(git -C "$root" rev-parse --short HEAD)"
+git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' ':!Benchmarks/results' \
+    || commit="$commit (with uncommitted changes)"
 rm -rf "$results"
 mkdir -p "$results"
 say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
@@ -34,7 +38,7 @@ say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 say "machine"
 {
     echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD || echo ' (with uncommitted changes)')"
+    echo "commit: $commit"
     echo "nproc: $(nproc)"
     echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
     echo "uname: $(uname -a)"

@@ -12,9 +12,16 @@ package protocol JSONCodable {
     /// Writes the value.
     /// - Parameter writer: The writer.
     func encodeJSON(to writer: inout JSONWriter)
+
+    /// The bytes ``encodeDocument()`` reserves up front: enough for the usual document, so that it is written with
+    /// one allocation. Only a hint; the writer grows past it when needed.
+    var jsonCapacityHint: Int { get }
 }
 
 extension JSONCodable {
+    /// The writer's default: 128 bytes.
+    package var jsonCapacityHint: Int { 128 }
+
     /// Decodes a whole document holding exactly one value (surrounding whitespace allowed).
     /// - Parameters:
     ///   - bytes: The document.
@@ -31,7 +38,7 @@ extension JSONCodable {
     /// Encodes the value as a compact document.
     /// - Returns: The UTF-8 JSON bytes, without a trailing newline.
     package func encodeDocument() -> [UInt8] {
-        var writer = JSONWriter()
+        var writer = JSONWriter(capacity: self.jsonCapacityHint)
         self.encodeJSON(to: &writer)
         return writer.bytes
     }

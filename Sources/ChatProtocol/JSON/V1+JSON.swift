@@ -35,6 +35,10 @@ extension V1.Message: JSONCodable {
         self.init(messageID: messageID, event: event, userID: userID, payload: payload, seen: seen, time: time)
     }
 
+    /// Every member at its longest (153 bytes with an empty payload) plus the payload unescaped: one allocation for
+    /// a chat frame whose text needs no escaping (upstream's frame is 156 bytes for a 31-byte text).
+    package var jsonCapacityHint: Int { 160 + self.payload.utf8.count }
+
     package func encodeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.writeKey("message_id")

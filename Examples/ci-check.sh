@@ -2,7 +2,7 @@
 # Proves the examples against a freshly started reference server (issue 8):
 #   1. EchoBot echoes texts and a file to a scripted SDK client (EchoCheck);
 #   2. TerminalChat, driven through tmux, matches EchoBot, chats, sees the echo, and exits 0 on /quit;
-#   3. BotFleet runs 50 channels for ~5 s with zero losses and zero duplicates.
+#   3. BotFleet runs 50 channels for ~5 s with zero losses and zero duplicates, in v1 (JSON) and v2 (protobuf).
 # Every wait is bounded; the server and the bots are stopped on exit.
 #
 # Usage: Examples/ci-check.sh   (needs tmux, curl, python3)
@@ -105,17 +105,23 @@ screen | sed '/^$/d'
 tmux -L "$tmux_socket" kill-server 2>/dev/null || true
 stop_echobot
 
-say "3. BotFleet: 50 channels, 5 s, zero losses and duplicates"
-timeout 120 "$bin/BotFleet" --server "$server" --bots 100 --rate 10 --duration 5 --drain 10 --setup-timeout 60 \
-    --json >"$work/fleet.json" || { cat "$work/fleet.json" >&2; fail "BotFleet exited non-zero"; }
-cat "$work/fleet.json"
-python3 - "$work/fleet.json" <<'EOF'
+fleet() {  # fleet <label> <BotFleet options…>: 50 channels for 5 s, zero losses and zero duplicates
+    local label="$1"
+    shift
+    say "3. BotFleet ($label): 50 channels, 5 s, zero losses and duplicates"
+    timeout 120 "$bin/BotFleet" --server "$server" --bots 100 --rate 10 --duration 5 --drain 10 --setup-timeout 60 \
+        --json "$@" >"$work/fleet.json" || { cat "$work/fleet.json" >&2; fail "BotFleet ($label) exited non-zero"; }
+    cat "$work/fleet.json"
+    python3 - "$work/fleet.json" "$label" <<'EOF'
 import json, sys
 report = json.load(open(sys.argv[1]))
 assert report["channels"] == 50, report
 assert report["sent"] > 0 and report["lost"] == 0 and report["duplicates"] == 0, report
-print(f"BotFleet: {report['sent']} sent, {report['delivered']} delivered, 0 lost, 0 duplicates, "
+print(f"BotFleet ({sys.argv[2]}): {report['sent']} sent, {report['delivered']} delivered, 0 lost, 0 duplicates, "
       f"p99 {report['latency']['p99_ms']} ms")
 EOF
+}
+fleet "v1 JSON" --protocol v1
+fleet "v2 protobuf" --protocol v2 --encoding protobuf
 
 say "examples: all checks passed"

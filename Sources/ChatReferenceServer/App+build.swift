@@ -136,14 +136,18 @@ public func buildApplication(
 
     let webSocketResponder = router.buildResponder()
     let silentConnections = state.silentConnections
+    // The websocket library closes with a bare 1009 at its own frame limit, before a route sees the frame; with
+    // twice the largest per-endpoint limit, a message just over an endpoint's limit reaches the route, which sends
+    // v2 clients the `MESSAGE_TOO_LARGE` error push before its 1009 (RC-CHAT-CLOSE-2).
     let maxFrameSize =
         configuration.conformanceEcho
         ? ConformanceEchoRoute.maxMessageSize
-        : max(
-            configuration.limits.maxChatFrameSize,
-            configuration.limits.maxMatchFrameSize,
-            configuration.limits.maxV2FrameSize
-        )
+        : 2
+            * max(
+                configuration.limits.maxChatFrameSize,
+                configuration.limits.maxMatchFrameSize,
+                configuration.limits.maxV2FrameSize
+            )
     let pingInterval = configuration.limits.pingInterval
     let application = Application(
         router: router,

@@ -34,6 +34,7 @@ struct ReferenceServerConformanceTests {
         configuration.limits.uploadBurst = 5
         configuration.limits.pingInterval = .seconds(2)
         configuration.limits.matchConfirmTimeout = .seconds(3)
+        configuration.limits.matchWaitTimeout = .seconds(8)
         configuration.limits.maxSendsPerSecond = 10
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let server = try await buildApplication(configuration: configuration) { port in portContinuation.yield(port) }

@@ -20,7 +20,7 @@ enum V2Scenarios {
     }
 
     static var all: [Scenario] {
-        negotiation + matching + chat + history + compatibility
+        negotiation + matching + chat + history + compatibility + deadlines
     }
 
     // MARK: Negotiation (§2.2)
@@ -598,6 +598,66 @@ enum V2Scenarios {
             guard interval > 0, interval <= 10_000 else { throw ScenarioSkip("ping_interval_ms \(interval) over 10 s") }
             try await a.await("ping", timeout: .milliseconds(interval * 2 + 1000))
             try await a.send(["pong": [String: Any]()])
+            return nil
+        },
+    ]
+
+    // MARK: limits and deadlines that end a connection (§5.4, §6.16, §6.17)
+
+    static let deadlines: [Scenario] = [
+        scenario(
+            "RC-CHAT-CLOSE-2_v2_oversize_1009",
+            "§6.17",
+            "a v2 message over max_frame_bytes gets an error push MESSAGE_TOO_LARGE and close 1009"
+        ) { context in
+            let pair = try await context.v2Pair()
+            let (a, hello) = try await context.v2Chat(pair.a, pair.tokenA, .json)
+            let limit = (hello["limits"] as? [String: Any])?["max_frame_bytes"] as? Int ?? 65_536
+            guard limit < 1 << 19 else { throw ScenarioSkip("max_frame_bytes \(limit) is over what the suite sends") }
+            let padding = String(repeating: "a", count: limit + 1)
+            try await a.connection.send(#"{"id":1,"send":{"client_msg_id":"big","text":""# + padding + #""}}"#)
+            let error = try await a.await("error")
+            try check(errorCode(error) == "MESSAGE_TOO_LARGE", "error push: \(error)")
+            let code = try await a.connection.closeCode()
+            try check(code == 1009, "close code \(code.map(String.init) ?? "none"), expected 1009")
+            return nil
+        },
+        scenario(
+            "RC-CHAT-PING-2_silent_client_4002",
+            "§6.16",
+            "a v2 client that sends nothing for ping_interval_ms + 10 s is closed with 4002",
+            timeout: .seconds(40)
+        ) { context in
+            let pair = try await context.v2Pair()
+            let (a, hello) = try await context.v2Chat(pair.a, pair.tokenA, .proto)
+            let interval = hello["ping_interval_ms"] as? Int ?? 0
+            guard interval > 0, interval <= 15_000 else { throw ScenarioSkip("ping_interval_ms \(interval) over 15 s") }
+            // Never answer the server's pings: after ping_interval_ms + 10 s of silence the server gives up.
+            let start = ContinuousClock.now
+            let code = try await a.connection.closeCode(within: .milliseconds(interval + 10_000 + 5_000))
+            let waited = ContinuousClock.now - start
+            try check(code == 4002, "close code \(code.map(String.init) ?? "none"), expected 4002 (ping timeout)")
+            try check(waited >= .milliseconds(interval + 10_000 - 1_000), "closed after only \(waited)")
+            return nil
+        },
+        scenario(
+            "RC-MATCH-TIMEOUT-1_wait_timeout_4408",
+            "§5.4",
+            "a ticket not matched within match_wait_timeout_ms ends with error MATCH_TIMEOUT and close 4408",
+            timeout: .seconds(40)
+        ) { context in
+            let user = try await context.signUp("lonely")
+            let (socket, hello) = try await context.v2Match(user, .json)
+            let wait = hello["match_wait_timeout_ms"] as? Int ?? 0
+            guard wait > 0, wait <= 20_000 else {
+                throw ScenarioSkip("match_wait_timeout_ms \(wait): 0 (never) or over 20 s")
+            }
+            let queued = try await context.enqueue(socket, id: 1)
+            try check(queued["ticket_id"] != nil, "enqueue: \(queued)")
+            let error = try await socket.await("error", timeout: .milliseconds(wait + 5_000))
+            try check(errorCode(error) == "MATCH_TIMEOUT", "error push: \(error)")
+            let code = try await socket.connection.closeCode()
+            try check(code == 4408, "close code \(code.map(String.init) ?? "none"), expected 4408")
             return nil
         },
     ]

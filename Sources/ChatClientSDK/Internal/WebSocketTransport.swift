@@ -156,20 +156,3 @@ private final class InboundReader: @unchecked Sendable {
 
     init(_ iterator: WebSocketInboundMessageStream.AsyncIterator) { self.iterator = iterator }
 }
-
-extension UInt16 {
-    init(webSocketErrorCode code: WebSocketErrorCode) {
-        switch code {
-        case .normalClosure: self = 1000
-        case .goingAway: self = 1001
-        case .protocolError: self = 1002
-        case .unacceptableData: self = 1003
-        case .dataInconsistentWithMessage: self = 1007
-        case .policyViolation: self = 1008
-        case .messageTooLarge: self = 1009
-        case .missingExtension: self = 1010
-        case .unexpectedServerError: self = 1011
-        case .unknown(let value): self = value
-        }
-    }
-}

@@ -533,23 +533,8 @@ public final class ChatSession: Sendable {
                 try await self.serve(io)
             }
             return .closed(code: close.code, retryAfter: Self.retryAfter(in: close.reason))
-        } catch let error as WebSocketConnectError {
-            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
-            switch error.kind {
-            case .unreachable:
-                return .unreachable(
-                    ChatError(code: .connectionClosed, message: "could not reach the chat server", cause: error)
-                )
-            case .upgradeRejected:
-                if let refusal = error.chatError {
-                    return refusal.isTemporary ? .unreachable(refusal) : .rejected(refusal)
-                }
-                return .rejected(await self.diagnoseRejection(error))
-            }
         } catch {
-            if Task.isCancelled { return .closedByApp(ChatError(code: .cancelled)) }
-            let chat = chatError(error, while: "chatting")
-            return chat.isTemporary || chat.code == .connectionClosed ? .unreachable(chat) : .rejected(chat)
+            return await self.ending(for: error)
         }
     }
 

@@ -109,27 +109,45 @@ package struct JSONScanner {
     /// - Returns: The key, folded as Go folds field names (ASCII lowercased, `K` (U+212A) → `k`,
     ///   `ſ` (U+017F) → `s`), or `nil` after the closing brace.
     package mutating func nextKey() throws(WireError) -> String? {
-        guard let key = try self.nextRawKey() else { return nil }
-        return Self.fold(key)
+        guard try self.advanceToKey() else { return nil }
+        // Fast path: a key of plain ASCII without capitals or escapes (every key we write) is its own fold.
+        let key: String
+        if let plain = self.scanPlainKey() {
+            key = plain
+        } else {
+            key = Self.fold(try self.scanString())
+        }
+        try self.expectColon()
+        return key
     }
 
     /// Like ``nextKey()``, but returns the key exactly as decoded.
     /// - Returns: The key, or `nil` after the closing brace.
     package mutating func nextRawKey() throws(WireError) -> String? {
+        guard try self.advanceToKey() else { return nil }
+        let key = try self.scanString()
+        try self.expectColon()
+        return key
+    }
+
+    /// Consumes the separator before the next member, leaving `offset` at its key's opening quote, or the closing
+    /// `}`.
+    /// - Returns: `false` after the closing brace.
+    private mutating func advanceToKey() throws(WireError) -> Bool {
         var byte = try self.peekNonWhitespace()
         if self.atContainerStart {
             self.atContainerStart = false
             if byte == UInt8(ascii: "}") {
                 self.offset += 1
                 self.depth -= 1
-                return nil
+                return false
             }
         } else {
             switch byte {
             case UInt8(ascii: "}"):
                 self.offset += 1
                 self.depth -= 1
-                return nil
+                return false
             case UInt8(ascii: ","):
                 self.offset += 1
                 byte = try self.peekNonWhitespace()
@@ -138,11 +156,37 @@ package struct JSONScanner {
             }
         }
         guard byte == UInt8(ascii: "\"") else { throw WireError(.malformedJSON, at: self.offset) }
-        let key = try self.scanString()
+        return true
+    }
+
+    /// Consumes the colon after a key.
+    private mutating func expectColon() throws(WireError) {
         guard try self.peekNonWhitespace() == UInt8(ascii: ":") else {
             throw WireError(.malformedJSON, at: self.offset)
         }
         self.offset += 1
+    }
+
+    /// Scans the key whose opening quote is at `offset` if it holds only printable ASCII other than capitals,
+    /// `"` and `\\` (so decoding and folding leave it as it is).
+    /// - Returns: The key, with `offset` past its closing quote; `nil`, with `offset` unchanged, for any other key.
+    private mutating func scanPlainKey() -> String? {
+        let contentStart = self.offset + 1
+        let key: String? = self.bytes.withUnsafeBufferPointer { bytes in
+            var index = contentStart
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    self.offset = index + 1
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[contentStart..<index]), as: UTF8.self)
+                }
+                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"),
+                    byte < UInt8(ascii: "A") || byte > UInt8(ascii: "Z")
+                else { return nil }
+                index += 1
+            }
+            return nil
+        }
         return key
     }
 
@@ -474,6 +518,14 @@ package struct JSONScanner {
             throw WireError(.invalidNumber, at: errorOffset)
         }
         var value: UInt64 = 0
+        if range.count <= 19 {
+            // 19 digits stay below 10^19 < 2^64: no overflow is possible, only the limit needs checking.
+            for index in range {
+                value = value &* 10 &+ UInt64(self.bytes[index] &- UInt8(ascii: "0"))
+            }
+            guard value <= limit else { throw WireError(.invalidNumber, at: errorOffset) }
+            return value
+        }
         for index in range {
             let digit = UInt64(self.bytes[index] &- UInt8(ascii: "0"))
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
@@ -487,7 +539,16 @@ package struct JSONScanner {
     /// Validates one UTF-8 sequence whose lead byte (≥ 0x80) is at `index`.
     /// - Returns: The sequence's length.
     private func utf8SequenceLength(at index: Int) throws(WireError) -> Int {
-        let lead = self.bytes[index]
+        let length = self.bytes.withUnsafeBufferPointer { Self.utf8SequenceLength($0, at: index) }
+        guard let length else { throw WireError(.invalidUTF8, at: index) }
+        return length
+    }
+
+    /// Validates one UTF-8 sequence whose lead byte (≥ 0x80) is at `index` of `bytes`.
+    /// - Returns: The sequence's length, or `nil` if it is not valid UTF-8 (or runs past the end).
+    @inline(__always)
+    private static func utf8SequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        let lead = bytes[index]
         let length: Int
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
@@ -507,13 +568,13 @@ package struct JSONScanner {
         case 0xF4:
             length = 4
             high = 0x8F
-        default: throw WireError(.invalidUTF8, at: index)
+        default: return nil
         }
-        guard index + length <= self.bytes.count else { throw WireError(.invalidUTF8, at: index) }
-        let second = self.bytes[index + 1]
-        guard second >= low, second <= high else { throw WireError(.invalidUTF8, at: index) }
-        for continuation in index + 2..<index + length where self.bytes[continuation] & 0xC0 != 0x80 {
-            throw WireError(.invalidUTF8, at: index)
+        guard index + length <= bytes.count else { return nil }
+        let second = bytes[index + 1]
+        guard second >= low, second <= high else { return nil }
+        for continuation in index + 2..<index + length where bytes[continuation] & 0xC0 != 0x80 {
+            return nil
         }
         return length
     }
@@ -531,24 +592,20 @@ package struct JSONScanner {
     private mutating func scanString(decode: Bool) throws(WireError) -> String? {
         let count = self.bytes.count
         let contentStart = self.offset + 1
-        var index = contentStart
-        // Fast path: no escapes.
-        while true {
-            guard index < count else { throw WireError(.truncated, at: count) }
-            let byte = self.bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                self.offset = index + 1
-                return decode ? String(decoding: self.bytes[contentStart..<index], as: UTF8.self) : nil
+        var index = self.plainRunEnd(from: contentStart)
+        // Fast path: no escapes, so the string is the run's bytes.
+        if index < count, self.bytes[index] == UInt8(ascii: "\"") {
+            self.offset = index + 1
+            guard decode else { return nil }
+            return self.bytes.withUnsafeBufferPointer { bytes in
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[contentStart..<index]), as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw WireError(.malformedJSON, at: index) }
-            index += byte < 0x80 ? 1 : try self.utf8SequenceLength(at: index)
         }
-        // Slow path: decode escapes into a buffer.
+        // Slow path: decode escapes into a buffer, copying the runs between them.
         var decoded: [UInt8] = []
         if decode {
             decoded.reserveCapacity(index - contentStart + 16)
-            decoded.append(contentsOf: self.bytes[contentStart..<index])
+            self.appendBytes(contentStart..<index, to: &decoded)
         }
         while true {
             guard index < count else { throw WireError(.truncated, at: count) }
@@ -563,14 +620,57 @@ package struct JSONScanner {
                 index += length
             case 0..<0x20:
                 throw WireError(.malformedJSON, at: index)
-            case 0..<0x80:
-                if decode { decoded.append(byte) }
-                index += 1
             default:
-                let length = try self.utf8SequenceLength(at: index)
-                if decode { decoded.append(contentsOf: self.bytes[index..<index + length]) }
-                index += length
+                let runEnd = self.plainRunEnd(from: index)
+                if runEnd == index {
+                    _ = try self.utf8SequenceLength(at: index)  // the run stopped on invalid UTF-8: throws
+                }
+                if decode { self.appendBytes(index..<runEnd, to: &decoded) }
+                index = runEnd
             }
+        }
+    }
+
+    /// The end of the run of string bytes from `start` that need no decoding: printable ASCII other than `"` and
+    /// `\\`, and valid UTF-8 sequences. A tight loop over the buffer, one comparison chain per ASCII byte.
+    /// - Returns: The offset of the first byte that is a quote, a backslash, a control character or not valid
+    ///   UTF-8, or the input's length.
+    private func plainRunEnd(from start: Int) -> Int {
+        self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return start }
+            var index = start
+            let count = bytes.count
+            while index < count {
+                let byte = base[index]
+                if byte >= 0x80 {
+                    guard let length = Self.utf8SequenceLength(bytes, at: index) else { break }
+                    index &+= length
+                    continue
+                }
+                guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+                index &+= 1
+                // More plain ASCII is likely: eight bytes at a time while none is a quote, a backslash, a control
+                // character or non-ASCII; then on from the first that is.
+                while index &+ 8 <= count {
+                    let word = SWAR.load(base, at: index)
+                    let stops =
+                        SWAR.nonASCII(word) | SWAR.less(word, than: 0x20) | SWAR.equal(word, UInt8(ascii: "\""))
+                        | SWAR.equal(word, UInt8(ascii: "\\"))
+                    if stops != 0 {
+                        index &+= SWAR.firstFlagged(stops)
+                        break
+                    }
+                    index &+= 8
+                }
+            }
+            return index
+        }
+    }
+
+    /// Appends `self.bytes[range]` to `buffer` in one copy.
+    private func appendBytes(_ range: Range<Int>, to buffer: inout [UInt8]) {
+        self.bytes.withUnsafeBufferPointer { bytes in
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
         }
     }
 

@@ -38,4 +38,33 @@ enum SWAR {
     static func firstFlagged(_ mask: UInt64) -> Int {
         mask.trailingZeroBitCount &>> 3
     }
+
+    /// Whether the `count` bytes at `base` are all ASCII.
+    static func isASCII(_ base: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var index = 0
+        var high: UInt64 = 0
+        while index &+ 8 <= count {
+            high |= Self.load(base, at: index)
+            index &+= 8
+        }
+        while index < count {
+            high |= UInt64(base[index])
+            index &+= 1
+        }
+        return high & Self.highBits == 0
+    }
+
+    /// Whether the `count` bytes at `first` and at `second` are the same, compared eight at a time.
+    static func sameBytes(_ first: UnsafePointer<UInt8>, _ second: UnsafePointer<UInt8>, count: Int) -> Bool {
+        var index = 0
+        while index &+ 8 <= count {
+            guard Self.load(first, at: index) == Self.load(second, at: index) else { return false }
+            index &+= 8
+        }
+        while index < count {
+            guard first[index] == second[index] else { return false }
+            index &+= 1
+        }
+        return true
+    }
 }

@@ -11,27 +11,100 @@
 /// buffer ends with the opening bracket of the current container, so members are written in order with no
 /// bookkeeping.
 package struct JSONWriter {
-    /// The bytes written so far.
-    package private(set) var bytes: [UInt8]
+    /// The output: `storage[..<length]`. The rest of `storage` is zeros (or bytes already written over): room to
+    /// write into through a pointer, since an array cannot be written past its count and
+    /// `append(contentsOf:)` costs about 80 instructions per call however few the bytes.
+    private var storage: [UInt8]
+    private var length = 0
+
+    /// The bytes written so far. Reading them trims the unused room off the end (no copy).
+    package var bytes: [UInt8] {
+        mutating get {
+            if self.storage.count > self.length {
+                self.storage.removeSubrange(self.length...)
+            }
+            return self.storage
+        }
+    }
 
     /// Creates an empty writer.
     /// - Parameter capacity: The number of bytes to reserve up front.
     package init(capacity: Int = 128) {
-        self.bytes = []
-        self.bytes.reserveCapacity(capacity)
+        self.storage = []
+        self.storage.reserveCapacity(max(capacity, 16))
+        Self.appendZeros(self.storage.capacity, to: &self.storage)
+    }
+
+    /// Appends `count` zero bytes, copied from a static block (`[UInt8](repeating:count:)` is not specialized:
+    /// it fills element by element after a generic metadata lookup).
+    private static func appendZeros(_ count: Int, to storage: inout [UInt8]) {
+        zeroBytes.withUnsafeBufferPointer { zeros in
+            var remaining = count
+            while remaining > 0 {
+                let chunk = min(remaining, zeros.count)
+                storage.append(contentsOf: UnsafeBufferPointer(rebasing: zeros[..<chunk]))
+                remaining -= chunk
+            }
+        }
+    }
+
+    /// Makes room for `count` more bytes.
+    @inline(__always)
+    private mutating func reserve(_ count: Int) {
+        if count > self.storage.count &- self.length {
+            self.grow(count)
+        }
+    }
+
+    @inline(never)
+    private mutating func grow(_ count: Int) {
+        let newCount = max(self.length + count, 2 * self.storage.count)
+        self.storage.reserveCapacity(newCount)
+        Self.appendZeros(self.storage.capacity - self.storage.count, to: &self.storage)
+    }
+
+    /// Writes `count` bytes through `body`, which gets a pointer to where they go and must initialize all of them.
+    @inline(__always)
+    private mutating func write(_ count: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        self.reserve(count)
+        let start = self.length
+        self.storage.withUnsafeMutableBufferPointer { buffer in
+            if let base = buffer.baseAddress {
+                body(base + start)
+            }
+        }
+        self.length = start &+ count
+    }
+
+    @inline(__always)
+    private mutating func appendByte(_ byte: UInt8) {
+        self.reserve(1)
+        self.storage[self.length] = byte
+        self.length &+= 1
+    }
+
+    @inline(__always)
+    private mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress else { return }
+        self.write(bytes.count) { $0.update(from: source, count: bytes.count) }
+    }
+
+    @inline(__always)
+    private mutating func appendBytes(_ text: StaticString) {
+        self.appendBytes(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Writes `{`.
-    package mutating func beginObject() { self.bytes.append(UInt8(ascii: "{")) }
+    package mutating func beginObject() { self.appendByte(UInt8(ascii: "{")) }
 
     /// Writes `}`.
-    package mutating func endObject() { self.bytes.append(UInt8(ascii: "}")) }
+    package mutating func endObject() { self.appendByte(UInt8(ascii: "}")) }
 
     /// Writes `[`.
-    package mutating func beginArray() { self.bytes.append(UInt8(ascii: "[")) }
+    package mutating func beginArray() { self.appendByte(UInt8(ascii: "[")) }
 
     /// Writes `]`.
-    package mutating func endArray() { self.bytes.append(UInt8(ascii: "]")) }
+    package mutating func endArray() { self.appendByte(UInt8(ascii: "]")) }
 
     /// Writes the comma that separates this array element from the previous one, if there is one.
     package mutating func beginElement() { self.separate() }
@@ -40,24 +113,21 @@ package struct JSONWriter {
     /// - Parameter key: The member name: plain ASCII that needs no escaping.
     package mutating func writeKey(_ key: StaticString) {
         let comma = self.needsSeparator
-        key.withUTF8Buffer { key in
-            // Separator, quotes, name and colon go to the output in one copy.
-            let length = key.count &+ (comma ? 4 : 3)
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
-                var index = 0
-                if comma {
-                    buffer[0] = UInt8(ascii: ",")
-                    index = 1
-                }
-                buffer[index] = UInt8(ascii: "\"")
-                for byte in key {
-                    index &+= 1
-                    buffer[index] = byte
-                }
-                buffer[index &+ 1] = UInt8(ascii: "\"")
-                buffer[index &+ 2] = UInt8(ascii: ":")
-                self.bytes.append(contentsOf: UnsafeBufferPointer(buffer))
+        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        // Separator, quotes, name and colon in one write.
+        self.write(name.count &+ (comma ? 4 : 3)) { base in
+            var index = 0
+            if comma {
+                base[0] = UInt8(ascii: ",")
+                index = 1
             }
+            base[index] = UInt8(ascii: "\"")
+            if let source = name.baseAddress {
+                (base + index + 1).update(from: source, count: name.count)
+            }
+            index += 1 + name.count
+            base[index] = UInt8(ascii: "\"")
+            base[index + 1] = UInt8(ascii: ":")
         }
     }
 
@@ -91,48 +161,54 @@ package struct JSONWriter {
         self.writeInteger(value.magnitude, negative: value < 0, quoted: true)
     }
 
-    /// "00" to "99": the two digits of every value below 100.
-    private static let digitPairs: [UInt8] = Array((0..<100).map { $0 < 10 ? "0\($0)" : "\($0)" }.joined().utf8)
+    /// "00" to "99": the two digits of every value below 100. A `StaticString`, read through its pointer: no
+    /// retain and release per use, unlike a static array.
+    private static var digitPairs: StaticString {
+        """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
+    }
 
     /// Writes `magnitude` in decimal, after a minus sign if `negative`, between quotes if `quoted`. The text is
     /// built right to left in a stack buffer (24 bytes: quotes, sign, 20 digits), two digits per division, and
     /// goes to the output in one copy.
     private mutating func writeInteger(_ magnitude: UInt64, negative: Bool, quoted: Bool) {
-        Self.digitPairs.withUnsafeBufferPointer { pairs in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
-                var index = 24
-                if quoted {
-                    index &-= 1
-                    buffer[index] = UInt8(ascii: "\"")
-                }
-                var rest = magnitude
-                while rest >= 100 {
-                    let (quotient, remainder) = rest.quotientAndRemainder(dividingBy: 100)
-                    let pair = Int(truncatingIfNeeded: remainder) &* 2
-                    index &-= 2
-                    buffer[index] = pairs[pair]
-                    buffer[index &+ 1] = pairs[pair &+ 1]
-                    rest = quotient
-                }
-                if rest >= 10 {
-                    let pair = Int(truncatingIfNeeded: rest) &* 2
-                    index &-= 2
-                    buffer[index] = pairs[pair]
-                    buffer[index &+ 1] = pairs[pair &+ 1]
-                } else {
-                    index &-= 1
-                    buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
-                }
-                if negative {
-                    index &-= 1
-                    buffer[index] = UInt8(ascii: "-")
-                }
-                if quoted {
-                    index &-= 1
-                    buffer[index] = UInt8(ascii: "\"")
-                }
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[index..<24]))
+        let pairs = Self.digitPairs.utf8Start
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var index = 24
+            if quoted {
+                index &-= 1
+                buffer[index] = UInt8(ascii: "\"")
             }
+            var rest = magnitude
+            while rest >= 100 {
+                let (quotient, remainder) = rest.quotientAndRemainder(dividingBy: 100)
+                let pair = Int(truncatingIfNeeded: remainder) &* 2
+                index &-= 2
+                buffer[index] = pairs[pair]
+                buffer[index &+ 1] = pairs[pair &+ 1]
+                rest = quotient
+            }
+            if rest >= 10 {
+                let pair = Int(truncatingIfNeeded: rest) &* 2
+                index &-= 2
+                buffer[index] = pairs[pair]
+                buffer[index &+ 1] = pairs[pair &+ 1]
+            } else {
+                index &-= 1
+                buffer[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest)
+            }
+            if negative {
+                index &-= 1
+                buffer[index] = UInt8(ascii: "-")
+            }
+            if quoted {
+                index &-= 1
+                buffer[index] = UInt8(ascii: "\"")
+            }
+            self.appendBytes(UnsafeBufferPointer(rebasing: buffer[index..<24]))
         }
     }
 
@@ -140,59 +216,57 @@ package struct JSONWriter {
     /// - Parameter value: The boolean.
     package mutating func writeBool(_ value: Bool) {
         if value {
-            self.bytes.append(contentsOf: [UInt8(ascii: "t"), UInt8(ascii: "r"), UInt8(ascii: "u"), UInt8(ascii: "e")])
+            self.appendBytes("true")
         } else {
-            self.bytes.append(contentsOf: [
-                UInt8(ascii: "f"), UInt8(ascii: "a"), UInt8(ascii: "l"), UInt8(ascii: "s"), UInt8(ascii: "e"),
-            ])
+            self.appendBytes("false")
         }
     }
 
     /// Writes `null`.
     package mutating func writeNull() {
-        self.bytes.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
+        self.appendBytes("null")
     }
 
     private mutating func separate() {
-        if self.needsSeparator { self.bytes.append(UInt8(ascii: ",")) }
+        if self.needsSeparator { self.appendByte(UInt8(ascii: ",")) }
     }
 
     /// Whether a comma must precede the next member or element: the buffer does not end with an opening bracket.
     private var needsSeparator: Bool {
-        guard let last = self.bytes.last else { return false }
+        guard self.length > 0 else { return false }
+        let last = self.storage[self.length &- 1]
         return last != UInt8(ascii: "{") && last != UInt8(ascii: "[")
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    private static var hexDigits: StaticString { "0123456789abcdef" }
 
-    /// Per byte value: 1 where ``writeEscaped(_:)`` must stop (a byte Go escapes, or 0xE2, the lead byte of
-    /// U+2028 and U+2029), 0 for bytes copied as they are.
-    private static let stopTable: [UInt8] = (0...255).map { byte -> UInt8 in
-        switch byte {
-        case 0..<0x20, 0x22, 0x5C, 0x3C, 0x3E, 0x26, 0xE2: return 1
-        default: return 0
-        }
+    /// Whether ``writeEscaped(_:)`` must stop at `byte`: a byte Go escapes, or 0xE2, the lead byte of U+2028 and
+    /// U+2029.
+    @inline(__always)
+    private static func isStop(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "<")
+            || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&") || byte == 0xE2
+    }
+
+    /// The lowercase hex digit of the low four bits of `value`.
+    private static func hexDigit(_ value: UInt16) -> UInt8 {
+        Self.hexDigits.utf8Start[Int(value & 0xF)]
     }
 
     private mutating func writeEscaped(_ string: String) {
         var string = string
-        string.withUTF8 { utf8 in
-            Self.stopTable.withUnsafeBufferPointer { table in
-                self.writeEscaped(utf8, table: table)
-            }
-        }
+        string.withUTF8 { self.writeEscaped($0) }
     }
 
     /// Writes `utf8` (valid UTF-8) quoted and escaped: runs of bytes that need no escaping are found eight bytes
-    /// at a time (``SWAR``), then byte by byte through `table` (``stopTable``), and copied with one
-    /// `append(contentsOf:)` each.
-    private mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) {
-        self.bytes.append(UInt8(ascii: "\""))
+    /// at a time (``SWAR``), then byte by byte (``isStop(_:)``), and copied with one `append(contentsOf:)` each.
+    private mutating func writeEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        self.appendByte(UInt8(ascii: "\""))
         let count = utf8.count
         var runStart = 0
         var index = 0
         guard let base = utf8.baseAddress else {
-            self.bytes.append(UInt8(ascii: "\""))
+            self.appendByte(UInt8(ascii: "\""))
             return
         }
         while true {
@@ -210,7 +284,7 @@ package struct JSONWriter {
                 }
                 index &+= 8
             }
-            while index < count, table[Int(utf8[index])] == 0 {
+            while index < count, !Self.isStop(utf8[index]) {
                 index &+= 1
             }
             guard index < count else { break }
@@ -239,24 +313,30 @@ package struct JSONWriter {
                 unit = UInt16(byte)
             }
             if runStart < index {
-                self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                self.appendBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
             }
             if letter != 0 {
-                self.bytes.append(UInt8(ascii: "\\"))
-                self.bytes.append(letter)
+                self.appendByte(UInt8(ascii: "\\"))
+                self.appendByte(letter)
             } else {
-                self.bytes.append(contentsOf: [
-                    UInt8(ascii: "\\"), UInt8(ascii: "u"),
-                    Self.hexDigits[Int(unit >> 12)], Self.hexDigits[Int((unit >> 8) & 0xF)],
-                    Self.hexDigits[Int((unit >> 4) & 0xF)], Self.hexDigits[Int(unit & 0xF)],
-                ])
+                self.write(6) { base in
+                    base[0] = UInt8(ascii: "\\")
+                    base[1] = UInt8(ascii: "u")
+                    base[2] = Self.hexDigit(unit >> 12)
+                    base[3] = Self.hexDigit(unit >> 8)
+                    base[4] = Self.hexDigit(unit >> 4)
+                    base[5] = Self.hexDigit(unit)
+                }
             }
             index = next
             runStart = next
         }
         if runStart < count {
-            self.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<count]))
+            self.appendBytes(UnsafeBufferPointer(rebasing: utf8[runStart..<count]))
         }
-        self.bytes.append(UInt8(ascii: "\""))
+        self.appendByte(UInt8(ascii: "\""))
     }
 }
+
+/// Zero bytes for ``JSONWriter``'s unused room.
+private let zeroBytes = [UInt8](repeating: 0, count: 4096)

@@ -41,6 +41,26 @@ struct JSONStringFastPathTests {
         }
     }
 
+    @Test("the writer grows past its initial capacity, and reading bytes between writes keeps both copies intact")
+    func growth() {
+        var writer = JSONWriter(capacity: 0)
+        writer.beginArray()
+        var expected = "["
+        for round in 0..<300 {
+            writer.beginElement()
+            writer.writeString("<\(round)>" + String(repeating: "é", count: round))
+            expected +=
+                (round == 0 ? "" : ",") + "\"\\u003c\(round)\\u003e" + String(repeating: "é", count: round) + "\""
+            if round == 150 {
+                let snapshot = writer.bytes
+                #expect(String(decoding: snapshot, as: UTF8.self) == expected)
+            }
+        }
+        writer.endArray()
+        expected += "]"
+        #expect(String(decoding: writer.bytes, as: UTF8.self) == expected)
+    }
+
     @Test("invalid UTF-8, a raw control character and the end of input are reported at their offset")
     func errorsAtEveryPosition() {
         let cases: [([UInt8], WireError.Code)] = [

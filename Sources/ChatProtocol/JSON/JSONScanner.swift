@@ -342,6 +342,28 @@ package struct JSONScanner {
     package mutating func readQuotedUInt64() throws(WireError) -> UInt64 {
         guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
         let quote = self.offset
+        // Fastest path: 1 to 19 digits (no overflow possible), no leading zero, then the closing quote; summed
+        // while scanning. Anything else falls through to the checks below, which report it exactly as before.
+        let fast: (value: UInt64, end: Int)? = self.bytes.withUnsafeBufferPointer { bytes in
+            var index = quote &+ 1
+            var value: UInt64 = 0
+            let limit = min(bytes.count, quote &+ 20)
+            while index < limit {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                value = value &* 10 &+ UInt64(digit)
+                index &+= 1
+            }
+            let digitCount = index &- quote &- 1
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), digitCount > 0,
+                digitCount == 1 || bytes[quote &+ 1] != UInt8(ascii: "0")
+            else { return nil }
+            return (value, index &+ 1)
+        }
+        if let fast {
+            self.offset = fast.end
+            return fast.value
+        }
         var index = quote + 1
         while index < self.bytes.count, Self.isDigit(self.bytes[index]) {
             index += 1
@@ -395,9 +417,11 @@ package struct JSONScanner {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
+    @inline(__always)
     private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
-            || byte == UInt8(ascii: "\t")
+        byte <= UInt8(ascii: " ")
+            && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\t"))
     }
 
     private mutating func skipWhitespace() {

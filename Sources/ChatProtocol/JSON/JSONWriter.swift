@@ -91,7 +91,7 @@ package struct JSONWriter {
 
     @inline(__always)
     private mutating func appendBytes(_ text: StaticString) {
-        self.appendBytes(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        text.withUTF8Buffer { self.appendBytes($0) }
     }
 
     /// Writes `{`.
@@ -112,8 +112,11 @@ package struct JSONWriter {
     /// Writes a separating comma if needed, then `"key":`.
     /// - Parameter key: The member name: plain ASCII that needs no escaping.
     package mutating func writeKey(_ key: StaticString) {
+        key.withUTF8Buffer { self.writeKey($0) }
+    }
+
+    private mutating func writeKey(_ name: UnsafeBufferPointer<UInt8>) {
         let comma = self.needsSeparator
-        let name = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         // Separator, quotes, name and colon in one write.
         self.write(name.count &+ (comma ? 4 : 3)) { base in
             var index = 0

@@ -107,15 +107,16 @@ package struct JSONScanner {
 
     /// Consumes the separator before the next member and its key and colon, or the closing `}`.
     /// - Returns: The key, folded as Go folds field names (ASCII lowercased, `K` (U+212A) → `k`,
-    ///   `ſ` (U+017F) → `s`), or `nil` after the closing brace.
-    package mutating func nextKey() throws(WireError) -> String? {
+    ///   `ſ` (U+017F) → `s`), to be matched in a `switch` against lowercase names; `nil` after the closing brace.
+    package mutating func nextKey() throws(WireError) -> JSONKey? {
         guard try self.advanceToKey() else { return nil }
-        // Fast path: a key of plain ASCII without capitals or escapes (every key we write) is its own fold.
-        let key: String
+        // Fast path: a short key of plain ASCII without capitals or escapes (every key we write) is its own fold
+        // and is kept inline, without building a String.
+        let key: JSONKey
         if let plain = self.scanPlainKey() {
             key = plain
         } else {
-            key = Self.fold(try self.scanString())
+            key = JSONKey(folded: Self.fold(try self.scanString()))
         }
         try self.expectColon()
         return key
@@ -167,23 +168,31 @@ package struct JSONScanner {
         self.offset += 1
     }
 
-    /// Scans the key whose opening quote is at `offset` if it holds only printable ASCII other than capitals,
-    /// `"` and `\\` (so decoding and folding leave it as it is).
+    /// Scans the key whose opening quote is at `offset` if it holds at most ``JSONKey/inlineCapacity`` bytes of
+    /// printable ASCII other than capitals, `"` and `\\` (so decoding and folding leave it as it is).
     /// - Returns: The key, with `offset` past its closing quote; `nil`, with `offset` unchanged, for any other key.
-    private mutating func scanPlainKey() -> String? {
+    private mutating func scanPlainKey() -> JSONKey? {
         let contentStart = self.offset + 1
-        let key: String? = self.bytes.withUnsafeBufferPointer { bytes in
+        let key: JSONKey? = self.bytes.withUnsafeBufferPointer { bytes in
+            let end = min(bytes.count, contentStart &+ JSONKey.inlineCapacity &+ 1)
             var index = contentStart
-            while index < bytes.count {
+            var words: (low: UInt64, high: UInt64) = (0, 0)
+            while index < end {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
-                    self.offset = index + 1
-                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[contentStart..<index]), as: UTF8.self)
+                    self.offset = index &+ 1
+                    return JSONKey(low: words.low, high: words.high, count: index &- contentStart)
                 }
                 guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"),
                     byte < UInt8(ascii: "A") || byte > UInt8(ascii: "Z")
                 else { return nil }
-                index += 1
+                let position = UInt64(truncatingIfNeeded: index &- contentStart)
+                if position < 8 {
+                    words.low |= UInt64(byte) &<< (position &* 8)
+                } else {
+                    words.high |= UInt64(byte) &<< ((position &- 8) &* 8)
+                }
+                index &+= 1
             }
             return nil
         }
@@ -430,7 +439,17 @@ package struct JSONScanner {
         }
     }
 
+    @inline(__always)
     private mutating func peekNonWhitespace() throws(WireError) -> UInt8 {
+        // Compact JSON: the next byte is usually the token itself.
+        if self.offset < self.bytes.count {
+            let byte = self.bytes[self.offset]
+            if byte > UInt8(ascii: " ") { return byte }
+        }
+        return try self.peekNonWhitespaceAfterSkipping()
+    }
+
+    private mutating func peekNonWhitespaceAfterSkipping() throws(WireError) -> UInt8 {
         self.skipWhitespace()
         guard self.offset < self.bytes.count else { throw WireError(.truncated, at: self.bytes.count) }
         return self.bytes[self.offset]
@@ -785,5 +804,81 @@ package struct JSONScanner {
             }
         }
         return String(folded)
+    }
+}
+
+/// A member name from ``JSONScanner/nextKey()``, folded as Go matches field names, matched in a `switch` against
+/// the lowercase names a decoder expects: `case "user_id":`.
+///
+/// A key of up to ``inlineCapacity`` bytes that is its own fold (printable ASCII without capitals, quotes or
+/// backslashes: every key this package writes) is kept inline, so reading and matching it builds no `String`;
+/// any other key is decoded and folded into a `String`. Either way a name matches exactly when the folded key
+/// equals it, as when keys were `String`s.
+package struct JSONKey: Sendable, CustomStringConvertible {
+    /// The longest key kept inline.
+    static let inlineCapacity = 16
+
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+    private var count = 0
+    private var folded: String?
+
+    /// A key whose bytes are their own fold, at most ``inlineCapacity`` of them, packed little-endian: the first
+    /// eight in `low`, the rest in `high`.
+    init(low: UInt64, high: UInt64, count: Int) {
+        precondition(count <= Self.inlineCapacity, "JSONKey: too long to keep inline")
+        self.low = low
+        self.high = high
+        self.count = count
+    }
+
+    /// A key already decoded and folded.
+    init(folded: String) {
+        self.folded = folded
+    }
+
+    /// The folded key.
+    package var description: String {
+        if let folded = self.folded { return folded }
+        let bytes = (0..<self.count).map { self.byte(at: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func byte(at index: Int) -> UInt8 {
+        index < 8
+            ? UInt8(truncatingIfNeeded: self.low >> (8 * UInt64(index)))
+            : UInt8(truncatingIfNeeded: self.high >> (8 * UInt64(index - 8)))
+    }
+
+    /// Whether `key`, folded, is `name`. Inlined, so that against a literal name the usual outcome, a length that
+    /// differs, costs a couple of comparisons.
+    @inline(__always)
+    package static func ~= (name: StaticString, key: JSONKey) -> Bool {
+        guard key.folded == nil, name.hasPointerRepresentation else { return Self.slowMatch(name, key) }
+        return name.utf8CodeUnitCount == key.count && key.inlineBytesEqual(name.utf8Start)
+    }
+
+    /// Whether the inline bytes equal the `count` bytes at `bytes`. Inlined too: with a literal's bytes and
+    /// length known, the compiler can fold the loop into two word comparisons.
+    @inline(__always)
+    private func inlineBytesEqual(_ bytes: UnsafePointer<UInt8>) -> Bool {
+        var words: (low: UInt64, high: UInt64) = (0, 0)
+        for index in 0..<self.count {
+            if index < 8 {
+                words.low |= UInt64(bytes[index]) &<< (UInt64(index) &* 8)
+            } else {
+                words.high |= UInt64(bytes[index]) &<< (UInt64(index &- 8) &* 8)
+            }
+        }
+        return words.low == self.low && words.high == self.high
+    }
+
+    private static func slowMatch(_ name: StaticString, _ key: JSONKey) -> Bool {
+        name.withUTF8Buffer { name in
+            if let folded = key.folded {
+                return folded.utf8.elementsEqual(name)
+            }
+            return name.count == key.count && name.indices.allSatisfy { name[$0] == key.byte(at: $0) }
+        }
     }
 }

@@ -56,13 +56,17 @@ checks = [
     ("B1a json-hand-encode mallocs/op", mallocs["json-hand-encode"], "<=", 1, "the result array"),
     ("B1a json-hand-decode mallocs/op", mallocs["json-hand-decode"], "<=", 1, "issue target (the payload)"),
     ("B1 instructions swift-protobuf / hand, encode", instruction_ratio("pb-swift-protobuf-encode", "pb-hand-encode"),
-     ">=", 1.3, "regression gate; target 2"),
+     ">=", 2.0, "issue target; measured 2.35"),
+    ("B1 instructions swift-protobuf / hand, encode into a new array",
+     instruction_ratio("pb-swift-protobuf-encode", "pb-hand-encode-new-array"), ">=", 1.75,
+     "regression gate; measured 2.01, target 2"),
     ("B1 instructions swift-protobuf / hand, decode", instruction_ratio("pb-swift-protobuf-decode", "pb-hand-decode"),
-     ">=", 1.1, "regression gate; target 1.3"),
+     ">=", 1.5, "regression gate; measured 1.78, target 1.3"),
     ("B1 instructions Foundation / hand JSON, encode",
-     instruction_ratio("json-foundation-encode", "json-hand-encode"), ">=", 2.5, "regression gate; target 8"),
+     instruction_ratio("json-foundation-encode", "json-hand-encode"), ">=", 8.0, "issue target; measured 9.9"),
     ("B1 instructions Foundation / hand JSON, decode",
-     instruction_ratio("json-foundation-decode", "json-hand-decode"), ">=", 3.0, "regression gate; target 20"),
+     instruction_ratio("json-foundation-decode", "json-hand-decode"), ">=", 8.0,
+     "regression gate; measured 9.6, target 20"),
 ]
 passed = failed = 0
 for what, value, op, bound, note in checks:

@@ -13,6 +13,36 @@ struct JSONScannerTests {
         }
     }
 
+    @Test("keys match lowercase names as Go folds them: inline up to 16 bytes, longer or folded keys as strings")
+    func keyMatching() throws {
+        func matches(_ key: String, _ name: StaticString) throws -> Bool {
+            var scanner = try JSONScanner(Array("{\"\(key)\":0}".utf8))
+            try scanner.beginObject()
+            let scanned = try #require(try scanner.nextKey())
+            _ = try scanner.readInt64()
+            #expect(try scanner.nextKey() == nil)
+            switch scanned {
+            case name: return true
+            default: return false
+            }
+        }
+        let names: [StaticString] = [
+            "a", "user_id", "payload", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq",
+            "abcdefghijklmnopqrstuvwxyz_0123456789",
+        ]
+        for name in names {
+            let text = name.description
+            #expect(try matches(text, name), "\(text)")
+            #expect(try matches(text.uppercased(), name), "\(text) in capitals")
+            #expect(try !matches(text + "x", name), "\(text) + x")
+            #expect(try !matches(String(text.dropLast()), name), "\(text) shortened")
+            #expect(try !matches(String(text.dropLast()) + "#", name), "\(text) last byte changed")
+        }
+        #expect(try matches(#"user\u005fid"#, "user_id"))
+        #expect(try matches("\u{212A}ey", "key"))
+        #expect(try !matches("", "a"))
+    }
+
     @Test("a configured depth limit is honoured exactly")
     func configuredDepth() throws {
         var ok = try JSONScanner(Array("[[[]]]".utf8), options: JSONDecodingOptions(maxDepth: 3))

@@ -41,6 +41,34 @@ struct ProtobufRoundTripTests {
         #expect(buffer == bytes)
     }
 
+    @Test("nested messages whose length needs 1, 2 or 3 varint bytes: bytes, framing and appending after data")
+    func nestedLengthBoundaries() throws {
+        for textLength in [0, 100, 110, 120, 130, 16_300, 16_370, 16_400, 2_097_000, 2_097_200] {
+            let message = V2.ChatMessage(
+                messageID: MessageID(1 << 60),
+                seq: 17,
+                userID: UserID(3),
+                content: .text(String(repeating: "x", count: textLength)),
+                time: 1_700_000_000_000,
+                clientMessageID: "c",
+                seen: false
+            )
+            let frame = V2.ChatServerFrame(id: 5, body: .message(message))
+            let bytes = frame.encodedProtobufBytes()
+            #expect(bytes.count == frame.protobufSize, "\(textLength)")
+            // The frame is its id field, then the message field: tag, the inner message's length, the message.
+            let inner = message.encodedProtobufBytes()
+            var length: [UInt8] = []
+            Varint.encode(UInt64(inner.count), into: &length)
+            #expect(Array(bytes.suffix(inner.count + length.count)) == length + inner, "\(textLength)")
+            let options = DecodingOptions(maxMessageBytes: 8 << 20, maxFieldBytes: 4 << 20)
+            #expect(try V2.ChatServerFrame(decoding: bytes, options: options) == frame)
+            var buffer: [UInt8] = [0xAA, 0xBB, 0xCC]
+            frame.appendProtobufBytes(to: &buffer)
+            #expect(buffer == [0xAA, 0xBB, 0xCC] + bytes, "\(textLength)")
+        }
+    }
+
     @Test("varint sizes match the bytes written, at every bit length")
     func varintSizes() throws {
         var values: [UInt64] = [0, .max]

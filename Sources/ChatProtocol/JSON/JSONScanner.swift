@@ -107,29 +107,48 @@ package struct JSONScanner {
 
     /// Consumes the separator before the next member and its key and colon, or the closing `}`.
     /// - Returns: The key, folded as Go folds field names (ASCII lowercased, `K` (U+212A) → `k`,
-    ///   `ſ` (U+017F) → `s`), or `nil` after the closing brace.
-    package mutating func nextKey() throws(WireError) -> String? {
-        guard let key = try self.nextRawKey() else { return nil }
-        return Self.fold(key)
+    ///   `ſ` (U+017F) → `s`), to be matched in a `switch` against lowercase names; `nil` after the closing brace.
+    package mutating func nextKey() throws(WireError) -> JSONKey? {
+        guard try self.advanceToKey() else { return nil }
+        // Fast path: a short key of plain ASCII without capitals or escapes (every key we write) is its own fold
+        // and is kept inline, without building a String.
+        let key: JSONKey
+        if let plain = self.scanPlainKey() {
+            key = plain
+        } else {
+            key = JSONKey(folded: Self.fold(try self.scanString()))
+        }
+        try self.expectColon()
+        return key
     }
 
     /// Like ``nextKey()``, but returns the key exactly as decoded.
     /// - Returns: The key, or `nil` after the closing brace.
     package mutating func nextRawKey() throws(WireError) -> String? {
+        guard try self.advanceToKey() else { return nil }
+        let key = try self.scanString()
+        try self.expectColon()
+        return key
+    }
+
+    /// Consumes the separator before the next member, leaving `offset` at its key's opening quote, or the closing
+    /// `}`.
+    /// - Returns: `false` after the closing brace.
+    private mutating func advanceToKey() throws(WireError) -> Bool {
         var byte = try self.peekNonWhitespace()
         if self.atContainerStart {
             self.atContainerStart = false
             if byte == UInt8(ascii: "}") {
                 self.offset += 1
                 self.depth -= 1
-                return nil
+                return false
             }
         } else {
             switch byte {
             case UInt8(ascii: "}"):
                 self.offset += 1
                 self.depth -= 1
-                return nil
+                return false
             case UInt8(ascii: ","):
                 self.offset += 1
                 byte = try self.peekNonWhitespace()
@@ -138,11 +157,45 @@ package struct JSONScanner {
             }
         }
         guard byte == UInt8(ascii: "\"") else { throw WireError(.malformedJSON, at: self.offset) }
-        let key = try self.scanString()
+        return true
+    }
+
+    /// Consumes the colon after a key.
+    private mutating func expectColon() throws(WireError) {
         guard try self.peekNonWhitespace() == UInt8(ascii: ":") else {
             throw WireError(.malformedJSON, at: self.offset)
         }
         self.offset += 1
+    }
+
+    /// Scans the key whose opening quote is at `offset` if it holds at most ``JSONKey/inlineCapacity`` bytes of
+    /// printable ASCII other than capitals, `"` and `\\` (so decoding and folding leave it as it is).
+    /// - Returns: The key, with `offset` past its closing quote; `nil`, with `offset` unchanged, for any other key.
+    private mutating func scanPlainKey() -> JSONKey? {
+        let contentStart = self.offset + 1
+        let key: JSONKey? = self.bytes.withUnsafeBufferPointer { bytes in
+            let end = min(bytes.count, contentStart &+ JSONKey.inlineCapacity &+ 1)
+            var index = contentStart
+            var words: (low: UInt64, high: UInt64) = (0, 0)
+            while index < end {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    self.offset = index &+ 1
+                    return JSONKey(low: words.low, high: words.high, count: index &- contentStart)
+                }
+                guard byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\\"),
+                    byte < UInt8(ascii: "A") || byte > UInt8(ascii: "Z")
+                else { return nil }
+                let position = UInt64(truncatingIfNeeded: index &- contentStart)
+                if position < 8 {
+                    words.low |= UInt64(byte) &<< (position &* 8)
+                } else {
+                    words.high |= UInt64(byte) &<< ((position &- 8) &* 8)
+                }
+                index &+= 1
+            }
+            return nil
+        }
         return key
     }
 
@@ -298,6 +351,28 @@ package struct JSONScanner {
     package mutating func readQuotedUInt64() throws(WireError) -> UInt64 {
         guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
         let quote = self.offset
+        // Fastest path: 1 to 19 digits (no overflow possible), no leading zero, then the closing quote; summed
+        // while scanning. Anything else falls through to the checks below, which report it exactly as before.
+        let fast: (value: UInt64, end: Int)? = self.bytes.withUnsafeBufferPointer { bytes in
+            var index = quote &+ 1
+            var value: UInt64 = 0
+            let limit = min(bytes.count, quote &+ 20)
+            while index < limit {
+                let digit = bytes[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                value = value &* 10 &+ UInt64(digit)
+                index &+= 1
+            }
+            let digitCount = index &- quote &- 1
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), digitCount > 0,
+                digitCount == 1 || bytes[quote &+ 1] != UInt8(ascii: "0")
+            else { return nil }
+            return (value, index &+ 1)
+        }
+        if let fast {
+            self.offset = fast.end
+            return fast.value
+        }
         var index = quote + 1
         while index < self.bytes.count, Self.isDigit(self.bytes[index]) {
             index += 1
@@ -351,9 +426,11 @@ package struct JSONScanner {
         byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
     }
 
+    @inline(__always)
     private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
-            || byte == UInt8(ascii: "\t")
+        byte <= UInt8(ascii: " ")
+            && (byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+                || byte == UInt8(ascii: "\t"))
     }
 
     private mutating func skipWhitespace() {
@@ -362,7 +439,17 @@ package struct JSONScanner {
         }
     }
 
+    @inline(__always)
     private mutating func peekNonWhitespace() throws(WireError) -> UInt8 {
+        // Compact JSON: the next byte is usually the token itself.
+        if self.offset < self.bytes.count {
+            let byte = self.bytes[self.offset]
+            if byte > UInt8(ascii: " ") { return byte }
+        }
+        return try self.peekNonWhitespaceAfterSkipping()
+    }
+
+    private mutating func peekNonWhitespaceAfterSkipping() throws(WireError) -> UInt8 {
         self.skipWhitespace()
         guard self.offset < self.bytes.count else { throw WireError(.truncated, at: self.bytes.count) }
         return self.bytes[self.offset]
@@ -474,6 +561,14 @@ package struct JSONScanner {
             throw WireError(.invalidNumber, at: errorOffset)
         }
         var value: UInt64 = 0
+        if range.count <= 19 {
+            // 19 digits stay below 10^19 < 2^64: no overflow is possible, only the limit needs checking.
+            for index in range {
+                value = value &* 10 &+ UInt64(self.bytes[index] &- UInt8(ascii: "0"))
+            }
+            guard value <= limit else { throw WireError(.invalidNumber, at: errorOffset) }
+            return value
+        }
         for index in range {
             let digit = UInt64(self.bytes[index] &- UInt8(ascii: "0"))
             let (shifted, overflow1) = value.multipliedReportingOverflow(by: 10)
@@ -487,7 +582,16 @@ package struct JSONScanner {
     /// Validates one UTF-8 sequence whose lead byte (≥ 0x80) is at `index`.
     /// - Returns: The sequence's length.
     private func utf8SequenceLength(at index: Int) throws(WireError) -> Int {
-        let lead = self.bytes[index]
+        let length = self.bytes.withUnsafeBufferPointer { Self.utf8SequenceLength($0, at: index) }
+        guard let length else { throw WireError(.invalidUTF8, at: index) }
+        return length
+    }
+
+    /// Validates one UTF-8 sequence whose lead byte (≥ 0x80) is at `index` of `bytes`.
+    /// - Returns: The sequence's length, or `nil` if it is not valid UTF-8 (or runs past the end).
+    @inline(__always)
+    private static func utf8SequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        let lead = bytes[index]
         let length: Int
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
@@ -507,13 +611,13 @@ package struct JSONScanner {
         case 0xF4:
             length = 4
             high = 0x8F
-        default: throw WireError(.invalidUTF8, at: index)
+        default: return nil
         }
-        guard index + length <= self.bytes.count else { throw WireError(.invalidUTF8, at: index) }
-        let second = self.bytes[index + 1]
-        guard second >= low, second <= high else { throw WireError(.invalidUTF8, at: index) }
-        for continuation in index + 2..<index + length where self.bytes[continuation] & 0xC0 != 0x80 {
-            throw WireError(.invalidUTF8, at: index)
+        guard index + length <= bytes.count else { return nil }
+        let second = bytes[index + 1]
+        guard second >= low, second <= high else { return nil }
+        for continuation in index + 2..<index + length where bytes[continuation] & 0xC0 != 0x80 {
+            return nil
         }
         return length
     }
@@ -531,24 +635,20 @@ package struct JSONScanner {
     private mutating func scanString(decode: Bool) throws(WireError) -> String? {
         let count = self.bytes.count
         let contentStart = self.offset + 1
-        var index = contentStart
-        // Fast path: no escapes.
-        while true {
-            guard index < count else { throw WireError(.truncated, at: count) }
-            let byte = self.bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                self.offset = index + 1
-                return decode ? String(decoding: self.bytes[contentStart..<index], as: UTF8.self) : nil
+        var index = self.plainRunEnd(from: contentStart)
+        // Fast path: no escapes, so the string is the run's bytes.
+        if index < count, self.bytes[index] == UInt8(ascii: "\"") {
+            self.offset = index + 1
+            guard decode else { return nil }
+            return self.bytes.withUnsafeBufferPointer { bytes in
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[contentStart..<index]), as: UTF8.self)
             }
-            if byte == UInt8(ascii: "\\") { break }
-            if byte < 0x20 { throw WireError(.malformedJSON, at: index) }
-            index += byte < 0x80 ? 1 : try self.utf8SequenceLength(at: index)
         }
-        // Slow path: decode escapes into a buffer.
+        // Slow path: decode escapes into a buffer, copying the runs between them.
         var decoded: [UInt8] = []
         if decode {
             decoded.reserveCapacity(index - contentStart + 16)
-            decoded.append(contentsOf: self.bytes[contentStart..<index])
+            self.appendBytes(contentStart..<index, to: &decoded)
         }
         while true {
             guard index < count else { throw WireError(.truncated, at: count) }
@@ -563,14 +663,57 @@ package struct JSONScanner {
                 index += length
             case 0..<0x20:
                 throw WireError(.malformedJSON, at: index)
-            case 0..<0x80:
-                if decode { decoded.append(byte) }
-                index += 1
             default:
-                let length = try self.utf8SequenceLength(at: index)
-                if decode { decoded.append(contentsOf: self.bytes[index..<index + length]) }
-                index += length
+                let runEnd = self.plainRunEnd(from: index)
+                if runEnd == index {
+                    _ = try self.utf8SequenceLength(at: index)  // the run stopped on invalid UTF-8: throws
+                }
+                if decode { self.appendBytes(index..<runEnd, to: &decoded) }
+                index = runEnd
             }
+        }
+    }
+
+    /// The end of the run of string bytes from `start` that need no decoding: printable ASCII other than `"` and
+    /// `\\`, and valid UTF-8 sequences. A tight loop over the buffer, one comparison chain per ASCII byte.
+    /// - Returns: The offset of the first byte that is a quote, a backslash, a control character or not valid
+    ///   UTF-8, or the input's length.
+    private func plainRunEnd(from start: Int) -> Int {
+        self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return start }
+            var index = start
+            let count = bytes.count
+            while index < count {
+                let byte = base[index]
+                if byte >= 0x80 {
+                    guard let length = Self.utf8SequenceLength(bytes, at: index) else { break }
+                    index &+= length
+                    continue
+                }
+                guard byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") else { break }
+                index &+= 1
+                // More plain ASCII is likely: eight bytes at a time while none is a quote, a backslash, a control
+                // character or non-ASCII; then on from the first that is.
+                while index &+ 8 <= count {
+                    let word = SWAR.load(base, at: index)
+                    let stops =
+                        SWAR.nonASCII(word) | SWAR.less(word, than: 0x20) | SWAR.equal(word, UInt8(ascii: "\""))
+                        | SWAR.equal(word, UInt8(ascii: "\\"))
+                    if stops != 0 {
+                        index &+= SWAR.firstFlagged(stops)
+                        break
+                    }
+                    index &+= 8
+                }
+            }
+            return index
+        }
+    }
+
+    /// Appends `self.bytes[range]` to `buffer` in one copy.
+    private func appendBytes(_ range: Range<Int>, to buffer: inout [UInt8]) {
+        self.bytes.withUnsafeBufferPointer { bytes in
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[range]))
         }
     }
 
@@ -661,5 +804,81 @@ package struct JSONScanner {
             }
         }
         return String(folded)
+    }
+}
+
+/// A member name from ``JSONScanner/nextKey()``, folded as Go matches field names, matched in a `switch` against
+/// the lowercase names a decoder expects: `case "user_id":`.
+///
+/// A key of up to ``inlineCapacity`` bytes that is its own fold (printable ASCII without capitals, quotes or
+/// backslashes: every key this package writes) is kept inline, so reading and matching it builds no `String`;
+/// any other key is decoded and folded into a `String`. Either way a name matches exactly when the folded key
+/// equals it, as when keys were `String`s.
+package struct JSONKey: Sendable, CustomStringConvertible {
+    /// The longest key kept inline.
+    static let inlineCapacity = 16
+
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+    private var count = 0
+    private var folded: String?
+
+    /// A key whose bytes are their own fold, at most ``inlineCapacity`` of them, packed little-endian: the first
+    /// eight in `low`, the rest in `high`.
+    init(low: UInt64, high: UInt64, count: Int) {
+        precondition(count <= Self.inlineCapacity, "JSONKey: too long to keep inline")
+        self.low = low
+        self.high = high
+        self.count = count
+    }
+
+    /// A key already decoded and folded.
+    init(folded: String) {
+        self.folded = folded
+    }
+
+    /// The folded key.
+    package var description: String {
+        if let folded = self.folded { return folded }
+        let bytes = (0..<self.count).map { self.byte(at: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func byte(at index: Int) -> UInt8 {
+        index < 8
+            ? UInt8(truncatingIfNeeded: self.low >> (8 * UInt64(index)))
+            : UInt8(truncatingIfNeeded: self.high >> (8 * UInt64(index - 8)))
+    }
+
+    /// Whether `key`, folded, is `name`. Inlined, so that against a literal name the usual outcome, a length that
+    /// differs, costs a couple of comparisons.
+    @inline(__always)
+    package static func ~= (name: StaticString, key: JSONKey) -> Bool {
+        guard key.folded == nil, name.hasPointerRepresentation else { return Self.slowMatch(name, key) }
+        return name.utf8CodeUnitCount == key.count && key.inlineBytesEqual(name.utf8Start)
+    }
+
+    /// Whether the inline bytes equal the `count` bytes at `bytes`. Inlined too: with a literal's bytes and
+    /// length known, the compiler can fold the loop into two word comparisons.
+    @inline(__always)
+    private func inlineBytesEqual(_ bytes: UnsafePointer<UInt8>) -> Bool {
+        var words: (low: UInt64, high: UInt64) = (0, 0)
+        for index in 0..<self.count {
+            if index < 8 {
+                words.low |= UInt64(bytes[index]) &<< (UInt64(index) &* 8)
+            } else {
+                words.high |= UInt64(bytes[index]) &<< (UInt64(index &- 8) &* 8)
+            }
+        }
+        return words.low == self.low && words.high == self.high
+    }
+
+    private static func slowMatch(_ name: StaticString, _ key: JSONKey) -> Bool {
+        name.withUTF8Buffer { name in
+            if let folded = key.folded {
+                return folded.utf8.elementsEqual(name)
+            }
+            return name.count == key.count && name.indices.allSatisfy { name[$0] == key.byte(at: $0) }
+        }
     }
 }

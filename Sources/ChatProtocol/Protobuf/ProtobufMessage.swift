@@ -60,18 +60,42 @@ extension ProtobufMessage {
 
     /// Encodes into a new array sized exactly once.
     package func encodedProtobufBytes() -> [UInt8] {
-        var writer = ProtobufWriter(capacity: self.protobufSize)
-        self.encode(into: &writer)
-        return writer.bytes
+        // Not `[UInt8](unsafeUninitializedCapacity:)`: its buffer allocation is not specialized and looks up
+        // generic metadata on every call, which costs more than the zero fill below.
+        var bytes: [UInt8] = []
+        self.appendProtobufBytes(to: &bytes)
+        return bytes
     }
 
     /// Appends the encoding to `buffer`, growing it at most once and not at all when its capacity suffices.
     package func appendProtobufBytes(to buffer: inout [UInt8]) {
-        var writer = ProtobufWriter(appendingTo: [])
-        swap(&writer.bytes, &buffer)
-        writer.bytes.reserveCapacity(writer.bytes.count + self.protobufSize)
-        self.encode(into: &writer)
-        swap(&writer.bytes, &buffer)
+        let size = self.protobufSize
+        guard size > 0 else { return }
+        let start = buffer.count
+        buffer.reserveCapacity(start + size)
+        // Arrays cannot be written past their count: extend with zeros (a memcpy), then write over them.
+        Self.appendZeros(size, to: &buffer)
+        buffer.withUnsafeMutableBufferPointer { all in
+            var writer = ProtobufWriter(UnsafeMutableBufferPointer(rebasing: all[start...]))
+            self.encode(into: &writer)
+            precondition(writer.count == size, "ProtobufWriter: the precomputed size was too large")
+        }
+    }
+}
+
+/// Zero bytes, copied from by ``ProtobufMessage/appendProtobufBytes(to:)``: one copy for a frame of up to 8 KiB.
+private let zeroBytes = [UInt8](repeating: 0, count: 8192)
+
+extension ProtobufMessage {
+    fileprivate static func appendZeros(_ count: Int, to buffer: inout [UInt8]) {
+        zeroBytes.withUnsafeBufferPointer { zeros in
+            var remaining = count
+            while remaining > 0 {
+                let chunk = min(remaining, zeros.count)
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: zeros[..<chunk]))
+                remaining -= chunk
+            }
+        }
     }
 }
 

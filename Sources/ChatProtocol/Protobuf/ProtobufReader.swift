@@ -173,10 +173,26 @@ package struct ProtobufReader {
         let range = try self.readLengthPrefix()
         self.offset = range.upperBound
         if range.isEmpty { return "" }
-        guard let string = String(validating: self.bytes[range], as: UTF8.self) else {
-            throw WireError(.invalidUTF8, at: start)
+        let string = self.bytes.withUnsafeBufferPointer { bytes in
+            Self.validatedString(UnsafeBufferPointer(rebasing: bytes[range]))
         }
+        guard let string else { throw WireError(.invalidUTF8, at: start) }
         return string
+    }
+
+    /// The string whose UTF-8 is `utf8`, or `nil` if `utf8` is not valid UTF-8.
+    ///
+    /// `String(decoding:as:)` on a buffer pointer takes the standard library's fast, non-generic validation; it
+    /// repairs invalid input rather than rejecting it, so unless the bytes are all ASCII (checked eight at a time:
+    /// nothing to repair) the result is compared with the input, which it equals exactly when nothing was repaired.
+    private static func validatedString(_ utf8: UnsafeBufferPointer<UInt8>) -> String? {
+        let string = String(decoding: utf8, as: UTF8.self)
+        guard let base = utf8.baseAddress, !SWAR.isASCII(base, count: utf8.count) else { return string }
+        guard string.utf8.count == utf8.count else { return nil }
+        let unchanged = string.utf8.withContiguousStorageIfAvailable { decoded in
+            decoded.baseAddress.map { SWAR.sameBytes($0, base, count: utf8.count) } ?? false
+        }
+        return unchanged ?? string.utf8.elementsEqual(utf8) ? string : nil
     }
 
     /// Reads a `bytes` field.

@@ -16,60 +16,112 @@ package protocol ProtobufSink {
     mutating func appendMessage<M: ProtobufMessage>(_ message: M)
 }
 
-/// Appends protobuf bytes to a `[UInt8]`. Callers reserve capacity once, from the precomputed size.
+/// Writes protobuf bytes into memory the caller provides, sized beforehand by a ``ProtobufSizer`` pass over the
+/// same `encode(into:)`; see ``ProtobufMessage/encodedProtobufBytes()``.
+///
+/// Every write checks the room left once (a trap, never a write out of bounds, if a size were ever wrong) and
+/// then stores through the pointer: no per-byte capacity or uniqueness checks as with `[UInt8].append`. A nested
+/// message is written after a one-byte length placeholder and its length patched in afterwards, moving the
+/// message up when the length needs more than one byte, so each nested message is sized once (by the sizer pass),
+/// not again while writing.
 package struct ProtobufWriter: ProtobufSink {
-    /// The output so far.
-    package var bytes: [UInt8]
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    /// The number of bytes written so far.
+    package private(set) var count = 0
 
-    /// Creates a writer with room for `capacity` bytes.
-    /// - Parameter capacity: The exact or expected output size.
-    package init(capacity: Int) {
-        self.bytes = []
-        self.bytes.reserveCapacity(capacity)
+    /// Creates a writer over `buffer`, which must stay valid while the writer is used.
+    /// - Parameter buffer: The memory to write to (initialized or not); its start must not be `nil`.
+    package init(_ buffer: UnsafeMutableBufferPointer<UInt8>) {
+        guard let base = buffer.baseAddress else { preconditionFailure("ProtobufWriter: no memory to write to") }
+        self.base = base
+        self.capacity = buffer.count
     }
 
-    /// Creates a writer that appends to existing bytes.
-    /// - Parameter bytes: The buffer to append to; move it in (and back out) to avoid a copy.
-    package init(appendingTo bytes: [UInt8]) {
-        self.bytes = bytes
+    @inline(__always)
+    private func checkRoom(_ byteCount: Int) {
+        precondition(byteCount <= self.capacity &- self.count, "ProtobufWriter: the precomputed size was too small")
+    }
+
+    /// Stores `value` as a varint at `offset`, which must have room for it.
+    /// - Returns: The varint's length.
+    @inline(__always)
+    private func storeVarint(_ value: UInt64, at offset: Int) -> Int {
+        var value = value
+        var index = offset
+        while value > 0x7F {
+            self.base[index] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            index &+= 1
+        }
+        self.base[index] = UInt8(truncatingIfNeeded: value)
+        return index &+ 1 &- offset
     }
 
     @inline(__always)
     package mutating func appendVarint(_ value: UInt64) {
-        Varint.encode(value, into: &self.bytes)
+        if value < 0x80 {
+            self.checkRoom(1)
+            self.base[self.count] = UInt8(truncatingIfNeeded: value)
+            self.count &+= 1
+            return
+        }
+        self.checkRoom(Varint.encodedSize(of: value))
+        self.count &+= self.storeVarint(value, at: self.count)
     }
 
     @inline(__always)
     package mutating func appendFixed32(_ value: UInt32) {
-        var value = value.littleEndian
-        for _ in 0..<4 {
-            self.bytes.append(UInt8(truncatingIfNeeded: value))
-            value >>= 8
-        }
+        self.checkRoom(4)
+        UnsafeMutableRawPointer(self.base + self.count).storeBytes(of: value.littleEndian, as: UInt32.self)
+        self.count &+= 4
     }
 
     @inline(__always)
     package mutating func appendFixed64(_ value: UInt64) {
-        var value = value
-        for _ in 0..<8 {
-            self.bytes.append(UInt8(truncatingIfNeeded: value))
-            value >>= 8
-        }
+        self.checkRoom(8)
+        UnsafeMutableRawPointer(self.base + self.count).storeBytes(of: value.littleEndian, as: UInt64.self)
+        self.count &+= 8
+    }
+
+    @inline(__always)
+    private mutating func appendRaw(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        self.checkRoom(bytes.count)
+        (self.base + self.count).update(from: source, count: bytes.count)
+        self.count &+= bytes.count
     }
 
     @inline(__always)
     package mutating func appendBytes(_ bytes: [UInt8]) {
-        self.bytes.append(contentsOf: bytes)
+        bytes.withUnsafeBufferPointer { self.appendRaw($0) }
     }
 
     @inline(__always)
     package mutating func appendUTF8(_ string: String) {
-        self.bytes.append(contentsOf: string.utf8)
+        if string.utf8.withContiguousStorageIfAvailable({ self.appendRaw($0) }) == nil {
+            var string = string
+            string.withUTF8 { self.appendRaw($0) }
+        }
     }
 
     package mutating func appendMessage<M: ProtobufMessage>(_ message: M) {
-        self.appendVarint(UInt64(message.protobufSize))
+        self.checkRoom(1)
+        let lengthOffset = self.count
+        self.count &+= 1
         message.encode(into: &self)
+        let length = self.count &- lengthOffset &- 1
+        let lengthSize = Varint.encodedSize(of: UInt64(length))
+        if lengthSize > 1 {
+            // Rare (a nested message of 128 bytes or more): move it up to make room for the longer length.
+            let extra = lengthSize &- 1
+            self.checkRoom(extra)
+            let messageStart: UnsafeMutablePointer<UInt8> = self.base + (lengthOffset &+ 1)
+            let destination = UnsafeMutableRawPointer(messageStart + extra)
+            destination.copyMemory(from: messageStart, byteCount: length)  // memmove: the ranges overlap
+            self.count &+= extra
+        }
+        _ = self.storeVarint(UInt64(length), at: lengthOffset)
     }
 }
 

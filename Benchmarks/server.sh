@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Server-level benchmarks of issue 9, run by hand (too slow and noisy for CI): B6 matching, B9 upload, B5 idle
+# memory per connection, B7 restart recovery. Each starts a fresh release chat-server (temporary data folder, free
+# port) and writes results/latest/server-<id>*.json and .txt; server-report.py turns them into BENCHMARKS.md's
+# server section.
+#
+#   Benchmarks/server.sh [--only b6,b9,b5,b7] [--pairs N] [--idle "1000 9000"] [--restart-conns N] [--protocols "v1 v2"]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+only="b6,b9,b5,b7"
+pairs=1000
+idle="1000 9000"
+restart_conns=1000
+protocols="v1 v2"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --only) only="$2"; shift ;;
+    --pairs) pairs="$2"; shift ;;
+    --idle) idle="$2"; shift ;;
+    --restart-conns) restart_conns="$2"; shift ;;
+    --protocols) protocols="$2"; shift ;;
+    *) echo "usage: $0 [--only b6,b9,b5,b7] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--protocols \"v1 v2\"]" >&2
+       exit 64 ;;
+    esac
+    shift
+done
+wants() { [[ ",$only," == *",$1,"* ]]; }
+results="$here/results/latest"
+mkdir -p "$results"
+say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
+ulimit -n "$(ulimit -Hn)"
+
+say "build (release): chat-server in the root package, server-bench in Benchmarks/ServerBench"
+# ServerBench builds into the root package's .build (same Package.resolved pins, same dependency modules), so it
+# reuses the root's compiled dependencies instead of a second cold build of NIO, NIOSSL and AsyncHTTPClient.
+(cd "$root" && swift build -c release --product chat-server >&2)
+(cd "$here/ServerBench" && swift build -c release --scratch-path "$root/.build" --product server-bench >&2)
+server_bin="$(cd "$root" && swift build -c release --show-bin-path)/chat-server"
+bench_bin="$(dirname "$server_bin")/server-bench"
+
+commit="$(git -C "$root" rev-parse --short HEAD)"
+git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' ':!Benchmarks/results' \
+    || commit="$commit (with uncommitted changes)"
+machine() {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $commit"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+    echo "uname: $(uname -a)"
+    echo "swift: $(swift --version 2>&1 | head -1)"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "fd limit: $(ulimit -n)"
+}
+
+work="$(mktemp -d)"
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+secret="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+port=0
+data=""
+# Starts a server on $port with data folder $data (a fresh one unless reuse is passed).
+start_server() {
+    if [ "${1:-}" != reuse ]; then
+        data="$work/data-$RANDOM$RANDOM"
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    fi
+    "$server_bin" --port "$port" --data-dir "$data" --jwt-secret "$secret" --log-level error \
+        --max-upload-size 134217728 >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1000); do
+        curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+        sleep 0.01
+    done
+    echo "server did not start" >&2
+    tail -20 "$work/server.log" >&2
+    exit 1
+}
+url() { echo "http://127.0.0.1:$port"; }
+kb() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/status"; }
+slab_kb() { awk '$1 == "Slab:" {print $2}' /proc/meminfo; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
+
+if wants b6; then
+    for protocol in $protocols; do
+        say "B6 matching: $pairs pairs, $protocol"
+        start_server
+        machine >"$results/server-b6-$protocol.txt"
+        before=$(cpu_ticks)
+        "$bench_bin" match --server "$(url)" --protocol "$protocol" --pairs "$pairs" --server-pid "$server_pid" \
+            >"$work/b6.json"
+        after=$(cpu_ticks)
+        python3 - "$work/b6.json" "$results/server-b6-$protocol.json" "$before" "$after" "$(getconf CLK_TCK)" \
+            "$(kb VmHWM)" <<'PY'
+import json, sys
+src, dst, before, after, tck, hwm = sys.argv[1:]
+r = json.load(open(src))
+r["server_cpu_seconds_signup_and_match"] = (int(after) - int(before)) / int(tck)
+r["server_rss_peak_kb"] = int(hwm)
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+fi
+
+if wants b9; then
+    say "B9 upload: one 100 MB presigned PUT and GET"
+    start_server
+    machine >"$results/server-b9.txt"
+    head -c $((100 * 1024 * 1024)) /dev/urandom >"$work/upload.bin"
+    token=$("$bench_bin" token --server "$(url)" --protocol v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    presign() {
+        curl -fsS -H "Authorization: Bearer $token" "$(url)/api/uploader/$1" \
+            | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("url", ""), d.get("objectKey", d.get("object_key", "")))'
+    }
+    read -r put_url key < <(presign "upload/presigned?ext=bin")
+    # Warm the path with one small request so the figures are about the transfer, not first-use costs.
+    curl -fsS -o /dev/null "$(url)/health"
+    rss0=$(kb VmRSS); hwm0=$(kb VmHWM)
+    sampler() { while kill -0 "$server_pid" 2>/dev/null; do kb VmRSS; sleep 0.02; done; }
+    sampler >"$work/rss-put.txt" &
+    sampler_pid=$!
+    put=$(curl -fsS -o /dev/null -T "$work/upload.bin" -X PUT -w '%{http_code} %{time_total} %{speed_upload}' "$put_url")
+    kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
+    rss1=$(kb VmRSS); hwm1=$(kb VmHWM)
+    okb64=$(printf '%s' "$key" | base64 -w0 | tr '+/' '-_')
+    read -r get_url _ < <(presign "download/presigned?okb64=$okb64")
+    sampler >"$work/rss-get.txt" &
+    sampler_pid=$!
+    get=$(curl -fsS -o "$work/download.bin" -w '%{http_code} %{time_total} %{speed_download}' "$get_url")
+    kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
+    rss2=$(kb VmRSS); hwm2=$(kb VmHWM)
+    same=$(cmp -s "$work/upload.bin" "$work/download.bin" && echo true || echo false)
+    python3 - "$results/server-b9.json" "$put" "$get" "$rss0 $hwm0 $rss1 $hwm1 $rss2 $hwm2" "$same" \
+        "$work/rss-put.txt" "$work/rss-get.txt" <<'PY'
+import json, sys
+dst, put, get, mem, same, put_samples, get_samples = sys.argv[1:]
+p, g = put.split(), get.split()
+rss0, hwm0, rss1, hwm1, rss2, hwm2 = map(int, mem.split())
+def peak(path):
+    values = [int(x) for x in open(path).read().split() if x.isdigit()]
+    return max(values) if values else None
+mb = 1024 * 1024
+r = {
+    "benchmark": "B9 upload: one 100 MiB presigned PUT then GET through the server's object endpoint (curl, loopback)",
+    "bytes": 100 * mb,
+    "put_status": int(p[0]), "put_seconds": float(p[1]), "put_mib_per_second": float(p[2]) / mb,
+    "get_status": int(g[0]), "get_seconds": float(g[1]), "get_mib_per_second": float(g[2]) / mb,
+    "download_identical": same == "true",
+    "rss_kb_before": rss0, "hwm_kb_before": hwm0,
+    "rss_kb_after_put": rss1, "hwm_kb_after_put": hwm1, "rss_kb_sampled_peak_during_put": peak(put_samples),
+    "rss_kb_after_get": rss2, "hwm_kb_after_get": hwm2, "rss_kb_sampled_peak_during_get": peak(get_samples),
+    "growth_kb_put": max(hwm1, peak(put_samples) or 0) - rss0,
+    "growth_kb_get": max(hwm2, peak(get_samples) or 0) - rss1,
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+    # Same-run disk floor: the same 100 MiB written to the data folder's file system with fdatasync (the object
+    # store fsyncs each upload before renaming it into place).
+    disk=$(dd if="$work/upload.bin" of="$data/dd-floor.bin" bs=1M conv=fdatasync 2>&1 | tail -1)
+    echo "dd: $disk" | tee -a "$results/server-b9.txt" >&2
+    rm -f "$work/upload.bin" "$work/download.bin" "$data/dd-floor.bin"
+    stop_server
+fi
+
+if wants b5; then
+    for conns in $idle; do
+        say "B5 idle memory: $conns authenticated chat connections (v1)"
+        start_server
+        machine >"$results/server-b5-$conns.txt"
+        control="$work/b5-$conns"
+        mkdir -p "$control"
+        "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$conns" --control "$control" &
+        bench_pid=$!
+        wait_file "$control/matched"
+        sleep 3
+        rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads)
+        touch "$control/go"
+        wait_file "$control/connected"
+        sleep 10
+        rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads)
+        open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
+        touch "$control/done"
+        wait "$bench_pid" || true
+        python3 - "$results/server-b5-$conns.json" "$conns" "$rss0 $rss1 $slab0 $slab1 $hwm1 $threads0 $threads1" \
+            "$open_fds" "$control/connected" <<'PY'
+import json, sys
+dst, conns, mem, fds, connected = sys.argv[1:]
+rss0, rss1, slab0, slab1, hwm1, t0, t1 = map(int, mem.split())
+c = json.load(open(connected))
+n = c["connected"]
+r = {
+    "benchmark": "B5 idle memory per authenticated chat connection (v1, SDK clients in another process)",
+    "connections_requested": int(conns), "connections": n, "failed": c["failed"],
+    "connect_seconds": c["connect_seconds"],
+    "server_rss_kb_before": rss0, "server_rss_kb_after": rss1, "server_hwm_kb": hwm1,
+    "server_threads_before": t0, "server_threads_after": t1, "server_open_fds": int(fds),
+    "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
+    "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
+    "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile",
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+fi
+
+if wants b7; then
+    for protocol in $protocols; do
+        say "B7 restart recovery: $restart_conns clients, $protocol, SIGKILL"
+        start_server
+        machine >"$results/server-b7-$protocol.txt"
+        control="$work/b7-$protocol"
+        mkdir -p "$control"
+        "$bench_bin" restart --server "$(url)" --protocol "$protocol" --conns "$restart_conns" --control "$control" \
+            >"$work/b7.json" &
+        bench_pid=$!
+        wait_file "$control/ready"
+        sleep 2
+        kill -9 "$server_pid"
+        wait "$server_pid" 2>/dev/null || true
+        date +%s%N >"$control/killed"
+        server_pid=""
+        sleep 0.5  # clients see the outage and queue their next messages
+        start_server reuse
+        date +%s%N >"$control/listening"
+        wait "$bench_pid" || true
+        python3 - "$work/b7.json" "$results/server-b7-$protocol.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+json.dump(r, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+fi
+say "done; results in $results"

@@ -4,7 +4,8 @@
 # port) and writes results/latest/server-<id>*.json and .txt; server-report.py turns them into BENCHMARKS.md's
 # server section.
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7] [--pairs N] [--idle "1000 9000"] [--restart-conns N] [--protocols "v1 v2"]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7] [--pairs N] [--idle "1000 9000"] [--restart-conns N]
+#                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -12,6 +13,7 @@ only="b6,b9,b5,b7"
 pairs=1000
 idle="1000 9000"
 restart_conns=1000
+b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -19,8 +21,9 @@ while [ $# -gt 0 ]; do
     --pairs) pairs="$2"; shift ;;
     --idle) idle="$2"; shift ;;
     --restart-conns) restart_conns="$2"; shift ;;
+    --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--protocols \"v1 v2\"]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
        exit 64 ;;
     esac
     shift
@@ -217,14 +220,19 @@ PY
 fi
 
 if wants b7; then
+  for policy in $b7_policies; do
     for protocol in $protocols; do
-        say "B7 restart recovery: $restart_conns clients, $protocol, SIGKILL"
+        [ "$policy" = default ] && [ "$protocol" != v1 ] && continue  # the SDK-default policy: v1 only, for reference
+        say "B7 restart recovery: $restart_conns clients, $protocol, reconnect jitter $policy ms, SIGKILL"
+        name="server-b7-$protocol-j$policy"
+        jitter=()
+        [ "$policy" != default ] && jitter=(--jitter-ms "$policy")
         start_server
-        machine >"$results/server-b7-$protocol.txt"
-        control="$work/b7-$protocol"
+        machine >"$results/$name.txt"
+        control="$work/$name"
         mkdir -p "$control"
         "$bench_bin" restart --server "$(url)" --protocol "$protocol" --conns "$restart_conns" --control "$control" \
-            >"$work/b7.json" &
+            "${jitter[@]}" >"$work/b7.json" &
         bench_pid=$!
         wait_file "$control/ready"
         sleep 2
@@ -236,13 +244,15 @@ if wants b7; then
         start_server reuse
         date +%s%N >"$control/listening"
         wait "$bench_pid" || true
-        python3 - "$work/b7.json" "$results/server-b7-$protocol.json" <<'PY'
+        python3 - "$work/b7.json" "$results/$name.json" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
+r["load_average_after"] = sys.argv[3]
 json.dump(r, open(sys.argv[2], "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))
 PY
         stop_server
     done
+  done
 fi
 say "done; results in $results"

@@ -110,7 +110,9 @@ enum RestartBench {
                 "messages_received_unique": received,
                 "messages_lost": expected - received,
                 "duplicates": snapshot.values.reduce(0) { $0 + $1.duplicates },
-                "reconnect_policy": "SDK default: first retry immediate, then full jitter up to 0.5 s, 1 s, 2 s …",
+                "reconnect_policy": try arguments.optionalInt("jitter-ms").map {
+                    "first retry immediate, then uniform 0…\($0) ms before each retry (J = \($0) ms)"
+                } ?? "SDK default: first retry immediate, then full jitter with bounds 0.5 s, 1 s, 2 s, 4 s … 20 s",
             ])
             stop.open()
             exit(0)

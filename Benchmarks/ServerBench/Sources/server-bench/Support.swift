@@ -20,6 +20,11 @@ struct Arguments {
 
     func string(_ name: String, _ fallback: String) -> String { self.values[name] ?? fallback }
 
+    func optionalInt(_ name: String) throws -> Int? {
+        guard self.values[name] != nil else { return nil }
+        return try self.int(name, 0)
+    }
+
     func int(_ name: String, _ fallback: Int) throws -> Int {
         guard let text = self.values[name] else { return fallback }
         guard let value = Int(text) else { throw BenchError("--\(name) wants an integer, got \(text)") }
@@ -33,6 +38,14 @@ struct Arguments {
         case "v1": configuration.protocolPreference = [.v1]
         case "v2": configuration.protocolPreference = [.v2Protobuf]
         case let other: throw BenchError("--protocol is v1 or v2, not \(other)")
+        }
+        // `--jitter-ms J`: every retry after the first (immediate) one waits a uniform random 0…J ms, so the
+        // jitter window of B7 is exactly J. Without it the SDK's default exponential policy applies.
+        if let jitter = try self.optionalInt("jitter-ms") {
+            configuration.reconnectPolicy = ReconnectPolicy(
+                initialDelay: .milliseconds(jitter),
+                maxDelay: .milliseconds(jitter)
+            )
         }
         return configuration
     }

@@ -76,7 +76,7 @@ start_server() {
         port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     fi
     "$server_bin" --port "$port" --data-dir "$data" --jwt-secret "$secret" --log-level error \
-        --max-upload-size 134217728 >>"$work/server.log" 2>&1 &
+        --max-upload-size 134217728 ${server_flags:-} >>"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1000); do
         curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
@@ -211,6 +211,40 @@ r = {
     "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
     "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
     "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile",
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+
+        say "B5 baseline: $conns bare websockets on the same stack (/conformance/echo, no auth, no chat state)"
+        server_flags="--conformance-echo true"
+        start_server
+        server_flags=""
+        control="$work/b5-echo-$conns"
+        mkdir -p "$control"
+        curl -fs "$(url)/health" >/dev/null
+        sleep 2
+        rss0=$(kb VmRSS); slab0=$(slab_kb)
+        python3 "$here/ws-holder.py" "$port" /conformance/echo "$conns" "$control" &
+        holder_pid=$!
+        wait_file "$control/connected"
+        sleep 10
+        rss1=$(kb VmRSS); slab1=$(slab_kb)
+        touch "$control/done"
+        wait "$holder_pid" || true
+        python3 - "$results/server-b5-echo-$conns.json" "$rss0 $rss1 $slab0 $slab1" "$control/connected" <<'PY'
+import json, sys
+dst, mem, connected = sys.argv[1:]
+rss0, rss1, slab0, slab1 = map(int, mem.split())
+c = json.load(open(connected))
+n = c["connected"]
+r = {
+    "benchmark": "B5 baseline: bare websocket connections to /conformance/echo (Hummingbird websocket, no chat state)",
+    "connections": n, "failed": c["failed"], "connect_seconds": c["connect_seconds"],
+    "server_rss_kb_before": rss0, "server_rss_kb_after": rss1,
+    "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
+    "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
 }
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))

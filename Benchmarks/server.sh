@@ -116,7 +116,7 @@ PY
 fi
 
 if wants b9; then
-    say "B9 upload: one 100 MB presigned PUT and GET"
+    say "B9 upload: 100 MiB presigned PUTs (curl's default Expect: 100-continue, and without it) and a GET"
     start_server
     machine >"$results/server-b9.txt"
     head -c $((100 * 1024 * 1024)) /dev/urandom >"$work/upload.bin"
@@ -125,54 +125,57 @@ if wants b9; then
         curl -fsS -H "Authorization: Bearer $token" "$(url)/api/uploader/$1" \
             | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("url", ""), d.get("objectKey", d.get("object_key", "")))'
     }
-    read -r put_url key < <(presign "upload/presigned?ext=bin")
-    # Warm the path with one small request so the figures are about the transfer, not first-use costs.
-    curl -fsS -o /dev/null "$(url)/health"
-    rss0=$(kb VmRSS); hwm0=$(kb VmHWM)
     sampler() { while kill -0 "$server_pid" 2>/dev/null; do kb VmRSS; sleep 0.02; done; }
-    sampler >"$work/rss-put.txt" &
-    sampler_pid=$!
-    put=$(curl -fsS -o /dev/null -T "$work/upload.bin" -X PUT -w '%{http_code} %{time_total} %{speed_upload}' "$put_url")
-    kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
-    rss1=$(kb VmRSS); hwm1=$(kb VmHWM)
+    # One transfer: label, then curl arguments. Appends "label status seconds bytes/s rss0 hwm0 rss1 hwm1 peak cpu".
+    transfer() {
+        local label="$1"; shift
+        local rss0 hwm0 cpu0 sampler_pid result
+        rss0=$(kb VmRSS); hwm0=$(kb VmHWM); cpu0=$(cpu_ticks)
+        sampler >"$work/rss-$label.txt" &
+        sampler_pid=$!
+        result=$(curl -fsS "$@")
+        kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
+        local peak
+        peak=$(sort -n "$work/rss-$label.txt" | tail -1)
+        echo "$label $result $rss0 $hwm0 $(kb VmRSS) $(kb VmHWM) ${peak:-0} $(( $(cpu_ticks) - cpu0 ))" >>"$work/b9.txt"
+    }
+    curl -fsS -o /dev/null "$(url)/health"  # warm the HTTP path
+    : >"$work/b9.txt"
+    read -r put_url key < <(presign "upload/presigned?ext=bin")
+    transfer put-default -o /dev/null -T "$work/upload.bin" -X PUT -w '%{http_code} %{time_total} %{speed_upload}' "$put_url"
+    read -r put_url key < <(presign "upload/presigned?ext=bin")
+    transfer put-no-expect -o /dev/null -T "$work/upload.bin" -X PUT -H 'Expect:' \
+        -w '%{http_code} %{time_total} %{speed_upload}' "$put_url"
     okb64=$(printf '%s' "$key" | base64 -w0 | tr '+/' '-_')
     read -r get_url _ < <(presign "download/presigned?okb64=$okb64")
-    sampler >"$work/rss-get.txt" &
-    sampler_pid=$!
-    get=$(curl -fsS -o "$work/download.bin" -w '%{http_code} %{time_total} %{speed_download}' "$get_url")
-    kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
-    rss2=$(kb VmRSS); hwm2=$(kb VmHWM)
+    transfer get -o "$work/download.bin" -w '%{http_code} %{time_total} %{speed_download}' "$get_url"
     same=$(cmp -s "$work/upload.bin" "$work/download.bin" && echo true || echo false)
-    python3 - "$results/server-b9.json" "$put" "$get" "$rss0 $hwm0 $rss1 $hwm1 $rss2 $hwm2" "$same" \
-        "$work/rss-put.txt" "$work/rss-get.txt" <<'PY'
-import json, sys
-dst, put, get, mem, same, put_samples, get_samples = sys.argv[1:]
-p, g = put.split(), get.split()
-rss0, hwm0, rss1, hwm1, rss2, hwm2 = map(int, mem.split())
-def peak(path):
-    values = [int(x) for x in open(path).read().split() if x.isdigit()]
-    return max(values) if values else None
-mb = 1024 * 1024
-r = {
-    "benchmark": "B9 upload: one 100 MiB presigned PUT then GET through the server's object endpoint (curl, loopback)",
-    "bytes": 100 * mb,
-    "put_status": int(p[0]), "put_seconds": float(p[1]), "put_mib_per_second": float(p[2]) / mb,
-    "get_status": int(g[0]), "get_seconds": float(g[1]), "get_mib_per_second": float(g[2]) / mb,
-    "download_identical": same == "true",
-    "rss_kb_before": rss0, "hwm_kb_before": hwm0,
-    "rss_kb_after_put": rss1, "hwm_kb_after_put": hwm1, "rss_kb_sampled_peak_during_put": peak(put_samples),
-    "rss_kb_after_get": rss2, "hwm_kb_after_get": hwm2, "rss_kb_sampled_peak_during_get": peak(get_samples),
-    "growth_kb_put": max(hwm1, peak(put_samples) or 0) - rss0,
-    "growth_kb_get": max(hwm2, peak(get_samples) or 0) - rss1,
-}
-json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
-print(json.dumps(r, indent=2, sort_keys=True))
-PY
     # Same-run disk floor: the same 100 MiB written to the data folder's file system with fdatasync (the object
     # store fsyncs each upload before renaming it into place).
     disk=$(dd if="$work/upload.bin" of="$data/dd-floor.bin" bs=1M conv=fdatasync 2>&1 | tail -1)
-    echo "dd: $disk" | tee -a "$results/server-b9.txt" >&2
     rm -f "$work/upload.bin" "$work/download.bin" "$data/dd-floor.bin"
+    python3 - "$results/server-b9.json" "$work/b9.txt" "$same" "$disk" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+dst, table, same, disk, tck = sys.argv[1:]
+mib = 1024 * 1024
+r = {
+    "benchmark": "B9 upload: 100 MiB presigned PUT and GET through the server's object endpoint (curl, loopback)",
+    "bytes": 100 * mib, "download_identical": same == "true",
+    "disk_floor_dd_fdatasync": disk,
+    "note": "growth_kb = max(VmHWM after, sampled VmRSS peak) - VmRSS before; cpu = server user+system seconds",
+}
+for line in open(table):
+    label, status, secs, rate, rss0, hwm0, rss1, hwm1, peak, ticks = line.split()
+    r[label] = {
+        "status": int(status), "seconds": float(secs),
+        "mb_per_second": float(rate) / 1e6, "mib_per_second": float(rate) / mib,
+        "rss_kb_before": int(rss0), "hwm_kb_before": int(hwm0), "rss_kb_after": int(rss1), "hwm_kb_after": int(hwm1),
+        "rss_kb_sampled_peak": int(peak), "growth_kb": max(int(hwm1), int(peak)) - int(rss0),
+        "server_cpu_seconds": int(ticks) / int(tck),
+    }
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
     stop_server
 fi
 

@@ -154,6 +154,7 @@ public func buildApplication(
                     responder: responder,
                     webSocketResponder: webSocketResponder,
                     configuration: .init(
+                        http1: .init(additionalChannelHandlers: [ExpectContinueHandler()]),
                         ws: .init(
                             maxFrameSize: maxFrameSize,
                             autoPing: .enabled(timePeriod: pingInterval),

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Writes BENCHMARKS.md from the results folder run.sh fills. Every figure comes from those files."""
+import importlib.util
 import json
 import os
 import sys
@@ -95,10 +96,19 @@ if fleet and "latency" in fleet:
         f"p99 {verdict(lat['p99_ms'], 1.0, False)} at this load |")
 else:
     add("| B3 | latency | p50 ≤ 150 µs, p99 ≤ 1 ms | not run (`--no-server`) | – | – |")
+# B5, B6, B7, B9 come from server.sh's results (server-report.py) when they exist.
+_spec = importlib.util.spec_from_file_location("server_report", os.path.join(os.path.dirname(__file__),
+                                                                             "server-report.py"))
+server_report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(server_report)
+server_rows = server_report.rows(results)
 for ident, what in [("B4", "server CPU per chat message vs a C epoll fan-out"), ("B5", "idle memory per connection"),
                     ("B6", "matching pairs/s"), ("B7", "restart recovery"), ("B8", "idle CPU"),
                     ("B9", "upload MB/s and memory")]:
-    add(f"| {ident} | {what} | see issue 9 | not measured yet | – | – |")
+    if ident in server_rows:
+        lines.extend(server_rows[ident])
+    else:
+        add(f"| {ident} | {what} | see issue 9 | not measured yet | – | – |")
 add("")
 
 # B1 detail.
@@ -303,4 +313,11 @@ if ordo:
     lines.extend(keep if keep else ["(no table: see Benchmarks/results/latest/ordo-benchmark.md)"])
     add("")
 
+if server_rows:
+    add("")
+    add(server_report.BEGIN)
+    add("")
+    lines.extend(server_report.section(results))
+    add("")
+    add(server_report.END)
 open(output, "w").write("\n".join(lines) + "\n")

@@ -292,4 +292,6 @@ PY
     done
   done
 fi
+say "write the server section of BENCHMARKS.md"
+python3 "$here/server-report.py" "$results" "$root/BENCHMARKS.md"
 say "done; results in $results"

@@ -88,6 +88,12 @@ for name, label in [("v2-protobuf", "with a UUID client_msg_id (as pushed)"),
     r = sizes[name]["wire_bytes"] / json_wire
     add(f"| B2 | protobuf ÷ v1 JSON wire bytes, {label} | ≤ 0.45× | {sizes[name]['wire_bytes']} / {json_wire} B = "
         f"{r:.3f}× | – | {verdict(r, 0.45, False)} |")
+# B3 (1,000 connections), B5, B6, B7, B9 come from server.sh's results (server-report.py) when they exist.
+_spec = importlib.util.spec_from_file_location("server_report", os.path.join(os.path.dirname(__file__),
+                                                                             "server-report.py"))
+server_report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(server_report)
+server_rows = server_report.rows(results)
 if fleet and "latency" in fleet:
     lat = fleet["latency"]
     add(f"| B3 | smoke only: {fleet['bots']} connections, {fleet['rate_per_channel']:g} msg/s per channel "
@@ -96,12 +102,7 @@ if fleet and "latency" in fleet:
         f"p99 {verdict(lat['p99_ms'], 1.0, False)} at this load |")
 else:
     add("| B3 | latency | p50 ≤ 150 µs, p99 ≤ 1 ms | not run (`--no-server`) | – | – |")
-# B5, B6, B7, B9 come from server.sh's results (server-report.py) when they exist.
-_spec = importlib.util.spec_from_file_location("server_report", os.path.join(os.path.dirname(__file__),
-                                                                             "server-report.py"))
-server_report = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(server_report)
-server_rows = server_report.rows(results)
+lines.extend(server_rows.get("B3+", []))
 for ident, what in [("B4", "server CPU per chat message vs a C epoll fan-out"), ("B5", "idle memory per connection"),
                     ("B6", "matching pairs/s"), ("B7", "restart recovery"), ("B8", "idle CPU"),
                     ("B9", "upload MB/s and memory")]:

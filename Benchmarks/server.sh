@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Server-level benchmarks of issue 9, run by hand (too slow and noisy for CI): B6 matching, B9 upload, B5 idle
-# memory per connection, B7 restart recovery. Each starts a fresh release chat-server (temporary data folder, free
+# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a fresh release chat-server (temporary data folder, free
 # port) and writes results/latest/server-<id>*.json and .txt; server-report.py turns them into BENCHMARKS.md's
 # server section.
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7] [--pairs N] [--idle "1000 9000"] [--restart-conns N]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--idle "1000 9000"] [--restart-conns N]
 #                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-only="b6,b9,b5,b7"
+only="b6,b9,b5,b7,b3"
 pairs=1000
 idle="1000 9000"
 restart_conns=1000
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     --restart-conns) restart_conns="$2"; shift ;;
     --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
        exit 64 ;;
     esac
     shift
@@ -292,6 +292,33 @@ PY
     done
   done
 fi
+if wants b3; then
+    say "B3: BotFleet, 1,000 connections (500 channels), 1 msg/s per channel, staggered phases, 30 s"
+    (cd "$root" && swift build -c release --product BotFleet >&2)
+    start_server
+    machine >"$results/server-b3-1000.txt"
+    before=$(cpu_ticks)
+    rc=0
+    timeout 300 "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots 1000 --rate 1 --duration 30 --drain 10 \
+        --setup-timeout 120 --stagger --json >"$work/b3.json" || rc=$?
+    after=$(cpu_ticks)
+    python3 - "$work/b3.json" "$results/server-b3-1000.json" "$before" "$after" "$(getconf CLK_TCK)" "$rc" \
+        "$(kb VmRSS)" "$(kb VmHWM)" <<'PY'
+import json, sys
+src, dst, before, after, tck, rc, rss, hwm = sys.argv[1:]
+try:
+    r = json.load(open(src))
+except ValueError:
+    r = {"error": open(src).read()[-2000:]}
+r["botfleet_exit_status"] = int(rc)
+r["server_cpu_seconds_whole_run"] = (int(after) - int(before)) / int(tck)
+r["server_rss_kb_end"], r["server_rss_kb_peak"] = int(rss), int(hwm)
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+    stop_server
+fi
+
 say "write the server section of BENCHMARKS.md"
 python3 "$here/server-report.py" "$results" "$root/BENCHMARKS.md"
 say "done; results in $results"

@@ -4,7 +4,7 @@
 # port) and writes results/latest/server-<id>*.json and .txt; server-report.py turns them into BENCHMARKS.md's
 # server section.
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--idle "1000 9000"] [--restart-conns N]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
 #                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -13,17 +13,19 @@ only="b6,b9,b5,b7,b3"
 pairs=1000
 idle="1000 9000"
 restart_conns=1000
+b6_rounds=3
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
 while [ $# -gt 0 ]; do
     case "$1" in
     --only) only="$2"; shift ;;
     --pairs) pairs="$2"; shift ;;
+    --b6-rounds) b6_rounds="$2"; shift ;;
     --idle) idle="$2"; shift ;;
     --restart-conns) restart_conns="$2"; shift ;;
     --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
        exit 64 ;;
     esac
     shift
@@ -93,25 +95,39 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
 
 if wants b6; then
-    for protocol in $protocols; do
-        say "B6 matching: $pairs pairs, $protocol"
-        start_server
-        machine >"$results/server-b6-$protocol.txt"
-        before=$(cpu_ticks)
-        "$bench_bin" match --server "$(url)" --protocol "$protocol" --pairs "$pairs" --server-pid "$server_pid" \
-            >"$work/b6.json"
-        after=$(cpu_ticks)
-        python3 - "$work/b6.json" "$results/server-b6-$protocol.json" "$before" "$after" "$(getconf CLK_TCK)" \
-            "$(kb VmHWM)" <<'PY'
+    # Rounds interleave the protocols (v1, v2, v1, v2, …), each on a fresh server; the report takes the median round.
+    for round in $(seq "$b6_rounds"); do
+        for protocol in $protocols; do
+            say "B6 matching: $pairs pairs, $protocol, round $round of $b6_rounds"
+            start_server
+            machine >"$results/server-b6-$protocol.txt"
+            before=$(cpu_ticks)
+            "$bench_bin" match --server "$(url)" --protocol "$protocol" --pairs "$pairs" --server-pid "$server_pid" \
+                >"$work/b6.json"
+            after=$(cpu_ticks)
+            python3 - "$work/b6.json" "$work/b6-$protocol-$round.json" "$before" "$after" "$(getconf CLK_TCK)" \
+                "$(kb VmHWM)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys
-src, dst, before, after, tck, hwm = sys.argv[1:]
+src, dst, before, after, tck, hwm, load = sys.argv[1:]
 r = json.load(open(src))
 r["server_cpu_seconds_signup_and_match"] = (int(after) - int(before)) / int(tck)
 r["server_rss_peak_kb"] = int(hwm)
+r["load_average_after"] = load
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))
 PY
-        stop_server
+            stop_server
+        done
+    done
+    for protocol in $protocols; do
+        python3 - "$results/server-b6-$protocol.json" "$work"/b6-"$protocol"-*.json <<'PY'
+import json, sys
+rounds = sorted((json.load(open(path)) for path in sys.argv[2:]), key=lambda r: r["pairs_per_second"])
+median = dict(rounds[len(rounds) // 2])
+median["rounds_pairs_per_second"] = [r["pairs_per_second"] for r in rounds]
+median["rounds"] = len(rounds)
+json.dump(median, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
     done
 fi
 
@@ -191,7 +207,7 @@ if wants b5; then
         wait_file "$control/matched"
         sleep 3
         rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads)
-        touch "$control/go"
+        touch "$control/go"  # an empty file: its existence is the signal
         wait_file "$control/connected"
         sleep 10
         rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads)
@@ -275,11 +291,11 @@ if wants b7; then
         sleep 2
         kill -9 "$server_pid"
         wait "$server_pid" 2>/dev/null || true
-        date +%s%N >"$control/killed"
+        date +%s%N >"$control/killed.tmp" && mv "$control/killed.tmp" "$control/killed"
         server_pid=""
         sleep 0.5  # clients see the outage and queue their next messages
         start_server reuse
-        date +%s%N >"$control/listening"
+        date +%s%N >"$control/listening.tmp" && mv "$control/listening.tmp" "$control/listening"
         wait "$bench_pid" || true
         python3 - "$work/b7.json" "$results/$name.json" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, sys

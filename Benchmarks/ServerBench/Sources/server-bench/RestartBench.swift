@@ -67,16 +67,9 @@ enum RestartBench {
             }
             log("\(shared.ready.value) members ready, \(failed.value) failed")
             try control.post("ready", "\(shared.ready.value)")
-            let killedText = try await control.wait(for: "killed")
-            shared.killedAt.store(
-                Int64(killedText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? wallNanos(),
-                ordering: .relaxed
-            )
+            shared.killedAt.store(try await control.waitForNanos("killed"), ordering: .relaxed)
             killed.open()
-            let listening =
-                Int64(
-                    try await control.wait(for: "listening").trimmingCharacters(in: .whitespacesAndNewlines)
-                ) ?? 0
+            let listening = try await control.waitForNanos("listening")
             let deadline = ContinuousClock.now + .seconds(timeout)
             while ContinuousClock.now < deadline {
                 let done = shared.members.withLock { $0.values.filter { $0.caughtUpNanos != nil }.count }

@@ -142,6 +142,15 @@ struct ControlDirectory {
         try contents.write(toFile: "\(self.path)/\(name)", atomically: true, encoding: .utf8)
     }
 
+    /// Waits for `name` to hold a wall-clock timestamp in nanoseconds (written by `date +%s%N`).
+    func waitForNanos(_ name: String) async throws -> Int64 {
+        while true {
+            let text = try await self.wait(for: name).trimmingCharacters(in: .whitespacesAndNewlines)
+            if let value = Int64(text), value > 0 { return value }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     func wait(for name: String) async throws -> String {
         let file = "\(self.path)/\(name)"
         while !FileManager.default.fileExists(atPath: file) {

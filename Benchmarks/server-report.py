@@ -129,10 +129,16 @@ def section(results):
                 f"{rounds} | {r['pairs_per_second'] / 1500:.2f}× | {lat['p50']:.0f} / {lat['p99']:.0f} / {lat['max']:.0f} ms | "
                 f"{per_pair} | {client} | {r['errors']} |")
         add("")
-        add("**Missed.** Server and client together used about as much CPU as the wall time, i.e. the box's whole")
-        add("capacity: the server alone spends ≈1.3 ms of CPU per pair (two websocket upgrades, session checks, channel")
-        add("creation, JWT signing, and in v1 the two `GET /api/chat/users`), so even with a whole core to itself it")
-        add("would top out near 750–800 pairs/s; 1,500 pairs/s needs that cost roughly halved *and* a client that")
+        first = b6[0][1]
+        cpu = first.get("cpu_seconds_while_matching", {})
+        server_ms = cpu.get("server_cpu_seconds", 0) / first["pairs_complete"] * 1000
+        used = (cpu.get("server_cpu_seconds", 0) + cpu.get("client_cpu_seconds", 0)) / first["wall_seconds"]
+        add(f"**Missed.** In the {b6[0][0]} median round server and client together used {used:.1f} CPU-seconds per")
+        add("second of wall time, above the ≈1.1 cores performance-notes §1 measured as the box's parallel capacity:")
+        add(f"the run was CPU-bound. The server alone spends {server_ms:.2f} ms of CPU")
+        add("per pair (two websocket upgrades, session checks, channel creation, JWT signing, and in v1 the two")
+        add(f"`GET /api/chat/users`), so even with a whole core to itself it would top out near {1000 / server_ms:,.0f}")
+        add("pairs/s; 1,500 pairs/s needs that cost roughly halved *and* a client that")
         add("costs less. `Benchmarks/profile-b6.sh` (perf, software cpu-clock, user space) shows no single hot spot:")
         add("≈40 % of the samples run inside Swift concurrency jobs and ≈24 % on NIO event-loop threads; by self time")
         add("retain/release take ≈13 % and malloc/free ≈9 %; HTTP parsing ≈4 %; GRDB/SQLite ≈12 % inclusive, of which")
@@ -170,11 +176,12 @@ def section(results):
         add("")
         add("**Meets**, after a server fix made in this run: the server did not answer `Expect: 100-continue`, so curl")
         add("(which sends it for bodies over 1 MB, as S3-style SDKs do for PUTs) waited its 1 s expect timeout before")
-        add("sending the body — the first measurement was 1.16 s, 90 MB/s (0.90×), with the server idle (0.1 s of CPU,")
-        add("`profile-b9.sh`). `ExpectContinueHandler` now sends the interim `100 Continue` (RFC 9110 §10.1.1). The")
-        add("GET's growth (≈9–14 MB across runs) is within the bound but closer to it than the PUT's; the GET goes")
-        add("through Hummingbird's `FileIO.loadFile`, and where the memory sits (read-ahead chunks or NIO's outbound")
-        add("buffer on a fast loopback) was not profiled.")
+        add("sending the body — the first measurement (results at commit 0294f2c) was 1.16 s, 90 MB/s (0.90×), with")
+        add("the server idle (0.1 s of CPU, `profile-b9.sh`). `ExpectContinueHandler` now sends the interim")
+        add("`100 Continue` (RFC 9110 §10.1.1). The")
+        add(f"GET's growth ({b9['get']['growth_kb'] / 1024:.1f} MB here; 6.6–14 MB across this session's runs) is")
+        add("within the bound but well above the PUT's; the GET goes through Hummingbird's `FileIO.loadFile`, and")
+        add("where that memory sits (read-ahead chunks or NIO's outbound buffer on a fast loopback) was not profiled.")
         add("")
         lines.extend(_machine(results, "server-b9.txt"))
         add("")
@@ -212,9 +219,10 @@ def section(results):
             add(f"A bare websocket on the same stack already costs {echo['rss_kb_per_connection']:.1f} KB, so about "
                 f"{echo['rss_kb_per_connection'] / big['rss_kb_per_connection'] * 100:.0f} % of the per-connection")
             add("memory is the Hummingbird websocket path itself (performance-notes §3.3 measured 24–27 KB for it; a raw")
-            add("NIO channel is 2.1 KB) and the rest (≈10 KB) the chat session: its outbox, the tasks of")
-            add("`driveWebSocket`, presence and channel registration. Not attributed further in this run (no massif")
-            add("profile yet). Closing the gap needs what issue 9 anticipated: the chat socket at the NIO channel-handler")
+            add(f"NIO channel is 2.1 KB) and the rest (≈{big['rss_kb_per_connection'] - echo['rss_kb_per_connection']:.0f} KB) "
+                "the chat session (its outbox, the tasks of")
+            add("`driveWebSocket`, presence and channel registration — not attributed further: no massif profile in")
+            add("this run). Closing the gap needs what issue 9 anticipated: the chat socket at the NIO channel-handler")
             add("level without a Swift task and async-sequence buffers per connection.")
         add("")
         lines.extend(_machine(results, f"server-b5-{big['connections_requested']}.txt"))
@@ -245,9 +253,11 @@ def section(results):
                 f"{r['listening_to_all_reconnected_seconds']:.2f} s | {r['listening_to_all_caught_up_seconds']:.2f} s "
                 f"| {cu.get('p50', 0):.0f} / {cu.get('p99', 0):.0f} ms | {r['messages_lost']} | {r['duplicates']} |")
         add("")
-        add("Kill → listening includes the script's 0.5 s pause, so the server was ready ≈0.05–0.1 s after it was")
-        add("started. **Meets** for v1 and v2 at 1,000 clients; v2 lands closer to the bound than v1 (not profiled).")
-        add("Not run: SIGTERM, 10,000 clients (J + 3 s).")
+        starts = [r["killed_to_listening_seconds"] - 0.5 for _, r in b7]
+        add(f"Kill → listening includes the script's 0.5 s pause, so the server answered `/health` "
+            f"{min(starts):.2f}–{max(starts):.2f} s")
+        add("after it was started (process start plus opening the store). Verdict in the summary table; runs move by")
+        add("a few hundred ms (a development run of v2 took 1.91 s). Not run: SIGTERM, 10,000 clients (J + 3 s).")
         add("")
         lines.extend(_machine(results, f"server-b7-{b7[0][0]}.txt"))
         add("")

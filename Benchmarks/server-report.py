@@ -221,8 +221,9 @@ def section(results):
             add("memory is the Hummingbird websocket path itself (performance-notes §3.3 measured 24–27 KB for it; a raw")
             add(f"NIO channel is 2.1 KB) and the rest (≈{big['rss_kb_per_connection'] - echo['rss_kb_per_connection']:.0f} KB) "
                 "the chat session (its outbox, the tasks of")
-            add("`driveWebSocket`, presence and channel registration — not attributed further: no massif profile in")
-            add("this run). Closing the gap needs what issue 9 anticipated: the chat socket at the NIO channel-handler")
+            add("`driveWebSocket`, presence and channel registration — not attributed further: valgrind 3.19 cannot")
+            add("read the release binary's DWARF 5 debug info, and with the debug info stripped it crashes inside")
+            add("valgrind (SIGSEGV) at start-up, so there is no massif profile). Closing the gap needs what issue 9 anticipated: the chat socket at the NIO channel-handler")
             add("level without a Swift task and async-sequence buffers per connection.")
         add("")
         lines.extend(_machine(results, f"server-b5-{big['connections_requested']}.txt"))

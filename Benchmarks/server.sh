@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Server-level benchmarks of issue 9, run by hand (too slow and noisy for CI): B6 matching, B9 upload, B5 idle
-# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a fresh release chat-server (temporary data folder, free
-# port) and writes results/latest/server-<id>*.json and .txt; server-report.py turns them into BENCHMARKS.md's
-# server section.
+# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a
+# fresh release chat-server (temporary data folder, free port) and writes results/latest/server-<id>*.json and .txt;
+# at the end server-report.py rewrites BENCHMARKS.md's server section and its B3/B5/B6/B7/B9 summary rows.
 #
 #   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
 #                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]

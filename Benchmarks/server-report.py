@@ -173,6 +173,9 @@ def section(results):
         add(f"Same-run disk floor (`dd … conv=fdatasync` into the data folder): {b9['disk_floor_dd_fdatasync']}; the")
         add("VM's disk is far faster today than the 155 MB/s of performance-notes §1, so the disk is not the limit.")
         add(f"Download identical to the upload: {'yes' if b9['download_identical'] else '**no**'}.")
+        if "expect_100_continue_answered" in b9:
+            answered = "yes" if b9["expect_100_continue_answered"] else "**no**"
+            add(f"Server answers `Expect: 100-continue` with an interim `100 Continue` (2 MiB PUT, `curl -v`): {answered}.")
         add("")
         add("**Meets**, after a server fix made in this run: the server did not answer `Expect: 100-continue`, so curl")
         add("(which sends it for bodies over 1 MB, as S3-style SDKs do for PUTs) waited its 1 s expect timeout before")

@@ -162,6 +162,11 @@ if wants b9; then
     read -r put_url key < <(presign "upload/presigned?ext=bin")
     transfer put-no-expect -o /dev/null -T "$work/upload.bin" -X PUT -H 'Expect:' \
         -w '%{http_code} %{time_total} %{speed_upload}' "$put_url"
+    # Does the server answer Expect: 100-continue at once (an interim 100 before curl's 1 s timeout)?
+    read -r put_url _ < <(presign "upload/presigned?ext=bin")
+    head -c $((2 * 1024 * 1024)) "$work/upload.bin" >"$work/small.bin"
+    expect_answered=$(curl -sv -o /dev/null -T "$work/small.bin" -X PUT "$put_url" 2>&1 \
+        | grep -q '^< HTTP/1.1 100 Continue' && echo true || echo false)
     okb64=$(printf '%s' "$key" | base64 -w0 | tr '+/' '-_')
     read -r get_url _ < <(presign "download/presigned?okb64=$okb64")
     transfer get -o "$work/download.bin" -w '%{http_code} %{time_total} %{speed_download}' "$get_url"
@@ -169,15 +174,16 @@ if wants b9; then
     # Same-run disk floor: the same 100 MiB written to the data folder's file system with fdatasync (the object
     # store fsyncs each upload before renaming it into place).
     disk=$(dd if="$work/upload.bin" of="$data/dd-floor.bin" bs=1M conv=fdatasync 2>&1 | tail -1)
-    rm -f "$work/upload.bin" "$work/download.bin" "$data/dd-floor.bin"
-    python3 - "$results/server-b9.json" "$work/b9.txt" "$same" "$disk" "$(getconf CLK_TCK)" <<'PY'
+    rm -f "$work/upload.bin" "$work/small.bin" "$work/download.bin" "$data/dd-floor.bin"
+    python3 - "$results/server-b9.json" "$work/b9.txt" "$same" "$disk" "$(getconf CLK_TCK)" "$expect_answered" <<'PY'
 import json, sys
-dst, table, same, disk, tck = sys.argv[1:]
+dst, table, same, disk, tck, expect_answered = sys.argv[1:]
 mib = 1024 * 1024
 r = {
     "benchmark": "B9 upload: 100 MiB presigned PUT and GET through the server's object endpoint (curl, loopback)",
     "bytes": 100 * mib, "download_identical": same == "true",
     "disk_floor_dd_fdatasync": disk,
+    "expect_100_continue_answered": expect_answered == "true",
     "note": "growth_kb = max(VmHWM after, sampled VmRSS peak) - VmRSS before; cpu = server user+system seconds",
 }
 for line in open(table):

@@ -139,6 +139,7 @@ var targets: [Target] = [
         dependencies: [
             "ChatReferenceServer",
             "ChatWebSocket",
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],

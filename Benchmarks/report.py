@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Writes BENCHMARKS.md from the results folder run.sh fills. Every figure comes from those files."""
+import importlib.util
 import json
 import os
 import sys
@@ -87,6 +88,12 @@ for name, label in [("v2-protobuf", "with a UUID client_msg_id (as pushed)"),
     r = sizes[name]["wire_bytes"] / json_wire
     add(f"| B2 | protobuf ÷ v1 JSON wire bytes, {label} | ≤ 0.45× | {sizes[name]['wire_bytes']} / {json_wire} B = "
         f"{r:.3f}× | – | {verdict(r, 0.45, False)} |")
+# B3 (1,000 connections), B5, B6, B7, B9 come from server.sh's results (server-report.py) when they exist.
+_spec = importlib.util.spec_from_file_location("server_report", os.path.join(os.path.dirname(__file__),
+                                                                             "server-report.py"))
+server_report = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(server_report)
+server_rows = server_report.rows(results)
 if fleet and "latency" in fleet:
     lat = fleet["latency"]
     add(f"| B3 | smoke only: {fleet['bots']} connections, {fleet['rate_per_channel']:g} msg/s per channel "
@@ -94,12 +101,17 @@ if fleet and "latency" in fleet:
         f"p99 {lat['p99_ms']} ms | – | not the target's load point; p50 {verdict(lat['p50_ms'], 0.15, False)}, "
         f"p99 {verdict(lat['p99_ms'], 1.0, False)} at this load |")
 else:
-    add("| B3 | latency | p50 ≤ 150 µs, p99 ≤ 1 ms | not run (`--no-server`; the last smoke is in this file's git "
-        "history) | – | – |")
+    if "B3+" not in server_rows:
+        add("| B3 | latency | p50 ≤ 150 µs, p99 ≤ 1 ms | not run (`--no-server`; the last smoke is in this file's git "
+            "history) | – | – |")
+lines.extend(server_rows.get("B3+", []))
 for ident, what in [("B4", "server CPU per chat message vs a C epoll fan-out"), ("B5", "idle memory per connection"),
                     ("B6", "matching pairs/s"), ("B7", "restart recovery"), ("B8", "idle CPU"),
                     ("B9", "upload MB/s and memory")]:
-    add(f"| {ident} | {what} | see issue 9 | not measured yet | – | – |")
+    if ident in server_rows:
+        lines.extend(server_rows[ident])
+    else:
+        add(f"| {ident} | {what} | see issue 9 | not measured yet | – | – |")
 add("")
 
 # B1 detail.
@@ -329,4 +341,11 @@ else:
     add("Not run (`--no-ordo`); the last table is in this file's git history.")
     add("")
 
+if server_rows:
+    add("")
+    add(server_report.BEGIN)
+    add("")
+    lines.extend(server_report.section(results))
+    add("")
+    add(server_report.END)
 open(output, "w").write("\n".join(lines) + "\n")

@@ -31,8 +31,9 @@ results="$here/results/latest"
 commit="$(git -C "$root" rev-parse --short HEAD)"
 git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' ':!Benchmarks/results' \
     || commit="$commit (with uncommitted changes)"
-rm -rf "$results"
+# Server benchmarks (server.sh, server-*) are run separately and kept.
 mkdir -p "$results"
+find "$results" -mindepth 1 -maxdepth 1 ! -name 'server-*' -exec rm -rf {} +
 say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 say "machine"

@@ -29,6 +29,12 @@ struct BotFleet: AsyncParsableCommand {
     @Option(help: "Seconds the sign-up, matching and connecting of all bots may take.") var setupTimeout: Double = 60
     @Option(name: .customLong("protocol"), help: "Chat protocol: v1 or v2.") var wireProtocol: WireProtocol = .v1
     @Option(help: "Frame encoding: json or protobuf.") var encoding: WireEncoding = .json
+    @Flag(
+        help: ArgumentHelp(
+            "Give every bot its own random phase within the send interval, instead of all channels sending at the "
+                + "same instants (which makes each tick a burst of one message per channel)."
+        )
+    ) var stagger = false
     @Flag(help: "Print the report as JSON instead of text.") var json = false
 
     func validate() throws {
@@ -54,6 +60,7 @@ struct BotFleet: AsyncParsableCommand {
             setupTimeout: self.setupTimeout,
             wireProtocol: self.wireProtocol,
             encoding: self.encoding,
+            stagger: self.stagger,
             configuration: try WireOptions.clientConfiguration(
                 server: self.server,
                 protocol: self.wireProtocol,

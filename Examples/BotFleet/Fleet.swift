@@ -14,6 +14,8 @@ final class Fleet: Sendable {
         var setupTimeout: Double
         var wireProtocol: WireProtocol
         var encoding: WireEncoding
+        /// Each bot sends at its own random phase within the interval (`--stagger`).
+        var stagger: Bool = false
         var configuration: ChatClient.Configuration
 
         /// Seconds between two sends of one member (each member sends half the channel's rate).
@@ -160,9 +162,10 @@ final class Fleet: Sendable {
     /// Sends on the fixed schedule: message k at start + (k + offset) × interval, whatever happened before.
     private func send(in session: ChatSession, index: Int, begin: Start, offsetHalf: Bool) async throws {
         let interval = self.plan.interval
+        let phase = self.plan.stagger ? Double.random(in: 0..<1) : (offsetHalf ? 0.5 : 0)
         var sequence = 0
         while true {
-            let offset = (Double(sequence) + (offsetHalf ? 0.5 : 0)) * interval
+            let offset = (Double(sequence) + phase) * interval
             guard offset < self.plan.duration else { return }
             let message = FleetMessage(
                 sender: index,

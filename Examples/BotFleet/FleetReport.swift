@@ -27,6 +27,7 @@ struct FleetReport: Codable, Sendable {
     var durationSeconds: Double
     var wireProtocol: String
     var encoding: String
+    var stagger: Bool
     var sent: Int
     var sendErrors: Int
     var confirmed: Int
@@ -42,7 +43,7 @@ struct FleetReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case channels, bots, sent, confirmed, delivered, lost, duplicates, reconnects, interrupted, latency, passed
-        case encoding
+        case encoding, stagger
         case wireProtocol = "protocol"
         case ratePerChannel = "rate_per_channel"
         case durationSeconds = "duration_seconds"
@@ -58,6 +59,7 @@ struct FleetReport: Codable, Sendable {
         self.durationSeconds = plan.duration
         self.wireProtocol = plan.wireProtocol.rawValue
         self.encoding = plan.encoding.rawValue
+        self.stagger = plan.stagger
         self.sent = stats.sent
         self.sendErrors = stats.sendErrors
         self.confirmed = stats.confirmed

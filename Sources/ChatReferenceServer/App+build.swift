@@ -158,6 +158,7 @@ public func buildApplication(
                     responder: responder,
                     webSocketResponder: webSocketResponder,
                     configuration: .init(
+                        http1: .init(additionalChannelHandlers: [ExpectContinueHandler()]),
                         ws: .init(
                             maxFrameSize: maxFrameSize,
                             autoPing: .enabled(timePeriod: pingInterval),

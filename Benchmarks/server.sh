@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# Server-level benchmarks of issue 9, run by hand (too slow and noisy for CI): B6 matching, B9 upload, B5 idle
+# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a
+# fresh release chat-server (temporary data folder, free port) and writes results/latest/server-<id>*.json and .txt;
+# at the end server-report.py rewrites BENCHMARKS.md's server section and its B3/B5/B6/B7/B9 summary rows.
+#
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
+#                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+only="b6,b9,b5,b7,b3"
+pairs=1000
+idle="1000 9000"
+restart_conns=1000
+b6_rounds=3
+b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
+protocols="v1 v2"
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --only) only="$2"; shift ;;
+    --pairs) pairs="$2"; shift ;;
+    --b6-rounds) b6_rounds="$2"; shift ;;
+    --idle) idle="$2"; shift ;;
+    --restart-conns) restart_conns="$2"; shift ;;
+    --b7-jitter) b7_policies="$2"; shift ;;
+    --protocols) protocols="$2"; shift ;;
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
+       exit 64 ;;
+    esac
+    shift
+done
+wants() { [[ ",$only," == *",$1,"* ]]; }
+results="$here/results/latest"
+mkdir -p "$results"
+say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
+ulimit -n "$(ulimit -Hn)"
+
+say "build (release): chat-server in the root package, server-bench in Benchmarks/ServerBench"
+# ServerBench builds into the root package's .build (same Package.resolved pins, same dependency modules), so it
+# reuses the root's compiled dependencies instead of a second cold build of NIO, NIOSSL and AsyncHTTPClient.
+(cd "$root" && swift build -c release --product chat-server >&2)
+(cd "$here/ServerBench" && swift build -c release --scratch-path "$root/.build" --product server-bench >&2)
+server_bin="$(cd "$root" && swift build -c release --show-bin-path)/chat-server"
+bench_bin="$(dirname "$server_bin")/server-bench"
+
+commit="$(git -C "$root" rev-parse --short HEAD)"
+git -C "$root" diff --quiet HEAD -- . ':!BENCHMARKS.md' ':!Benchmarks/results' \
+    || commit="$commit (with uncommitted changes)"
+machine() {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $commit"
+    echo "nproc: $(nproc)"
+    echo "cpu: $(lscpu | sed -n 's/^Model name: *//p')"
+    echo "uname: $(uname -a)"
+    echo "swift: $(swift --version 2>&1 | head -1)"
+    echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo "fd limit: $(ulimit -n)"
+}
+
+work="$(mktemp -d)"
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+secret="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+port=0
+data=""
+# Starts a server on $port with data folder $data (a fresh one unless reuse is passed).
+start_server() {
+    if [ "${1:-}" != reuse ]; then
+        data="$work/data-$RANDOM$RANDOM"
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    fi
+    "$server_bin" --port "$port" --data-dir "$data" --jwt-secret "$secret" --log-level error \
+        --max-upload-size 134217728 ${server_flags:-} >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1000); do
+        curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && return 0
+        sleep 0.01
+    done
+    echo "server did not start" >&2
+    tail -20 "$work/server.log" >&2
+    exit 1
+}
+url() { echo "http://127.0.0.1:$port"; }
+kb() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/status"; }
+slab_kb() { awk '$1 == "Slab:" {print $2}' /proc/meminfo; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
+wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
+
+if wants b6; then
+    # Rounds interleave the protocols (v1, v2, v1, v2, …), each on a fresh server; the report takes the median round.
+    for round in $(seq "$b6_rounds"); do
+        for protocol in $protocols; do
+            say "B6 matching: $pairs pairs, $protocol, round $round of $b6_rounds"
+            start_server
+            machine >"$results/server-b6-$protocol.txt"
+            before=$(cpu_ticks)
+            "$bench_bin" match --server "$(url)" --protocol "$protocol" --pairs "$pairs" --server-pid "$server_pid" \
+                >"$work/b6.json"
+            after=$(cpu_ticks)
+            python3 - "$work/b6.json" "$work/b6-$protocol-$round.json" "$before" "$after" "$(getconf CLK_TCK)" \
+                "$(kb VmHWM)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, sys
+src, dst, before, after, tck, hwm, load = sys.argv[1:]
+r = json.load(open(src))
+r["server_cpu_seconds_signup_and_match"] = (int(after) - int(before)) / int(tck)
+r["server_rss_peak_kb"] = int(hwm)
+r["load_average_after"] = load
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+            stop_server
+        done
+    done
+    for protocol in $protocols; do
+        python3 - "$results/server-b6-$protocol.json" "$work"/b6-"$protocol"-*.json <<'PY'
+import json, sys
+rounds = sorted((json.load(open(path)) for path in sys.argv[2:]), key=lambda r: r["pairs_per_second"])
+median = dict(rounds[len(rounds) // 2])
+median["rounds_pairs_per_second"] = [r["pairs_per_second"] for r in rounds]
+median["rounds"] = len(rounds)
+json.dump(median, open(sys.argv[1], "w"), indent=2, sort_keys=True)
+PY
+    done
+fi
+
+if wants b9; then
+    say "B9 upload: 100 MiB presigned PUTs (curl's default Expect: 100-continue, and without it) and a GET"
+    start_server
+    machine >"$results/server-b9.txt"
+    head -c $((100 * 1024 * 1024)) /dev/urandom >"$work/upload.bin"
+    token=$("$bench_bin" token --server "$(url)" --protocol v1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    presign() {
+        curl -fsS -H "Authorization: Bearer $token" "$(url)/api/uploader/$1" \
+            | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("url", ""), d.get("objectKey", d.get("object_key", "")))'
+    }
+    sampler() { while kill -0 "$server_pid" 2>/dev/null; do kb VmRSS; sleep 0.02; done; }
+    # One transfer: label, then curl arguments. Appends "label status seconds bytes/s rss0 hwm0 rss1 hwm1 peak cpu".
+    transfer() {
+        local label="$1"; shift
+        local rss0 hwm0 cpu0 sampler_pid result
+        rss0=$(kb VmRSS); hwm0=$(kb VmHWM); cpu0=$(cpu_ticks)
+        sampler >"$work/rss-$label.txt" &
+        sampler_pid=$!
+        result=$(curl -fsS "$@")
+        kill "$sampler_pid"; wait "$sampler_pid" 2>/dev/null || true
+        local peak
+        peak=$(sort -n "$work/rss-$label.txt" | tail -1)
+        echo "$label $result $rss0 $hwm0 $(kb VmRSS) $(kb VmHWM) ${peak:-0} $(( $(cpu_ticks) - cpu0 ))" >>"$work/b9.txt"
+    }
+    curl -fsS -o /dev/null "$(url)/health"  # warm the HTTP path
+    : >"$work/b9.txt"
+    read -r put_url key < <(presign "upload/presigned?ext=bin")
+    transfer put-default -o /dev/null -T "$work/upload.bin" -X PUT -w '%{http_code} %{time_total} %{speed_upload}' "$put_url"
+    read -r put_url key < <(presign "upload/presigned?ext=bin")
+    transfer put-no-expect -o /dev/null -T "$work/upload.bin" -X PUT -H 'Expect:' \
+        -w '%{http_code} %{time_total} %{speed_upload}' "$put_url"
+    # Does the server answer Expect: 100-continue at once (an interim 100 before curl's 1 s timeout)?
+    read -r put_url _ < <(presign "upload/presigned?ext=bin")
+    head -c $((2 * 1024 * 1024)) "$work/upload.bin" >"$work/small.bin"
+    expect_answered=$(curl -sv -o /dev/null -T "$work/small.bin" -X PUT "$put_url" 2>&1 \
+        | grep -q '^< HTTP/1.1 100 Continue' && echo true || echo false)
+    okb64=$(printf '%s' "$key" | base64 -w0 | tr '+/' '-_')
+    read -r get_url _ < <(presign "download/presigned?okb64=$okb64")
+    transfer get -o "$work/download.bin" -w '%{http_code} %{time_total} %{speed_download}' "$get_url"
+    same=$(cmp -s "$work/upload.bin" "$work/download.bin" && echo true || echo false)
+    # Same-run disk floor: the same 100 MiB written to the data folder's file system with fdatasync (the object
+    # store fsyncs each upload before renaming it into place).
+    disk=$(dd if="$work/upload.bin" of="$data/dd-floor.bin" bs=1M conv=fdatasync 2>&1 | tail -1)
+    rm -f "$work/upload.bin" "$work/small.bin" "$work/download.bin" "$data/dd-floor.bin"
+    python3 - "$results/server-b9.json" "$work/b9.txt" "$same" "$disk" "$(getconf CLK_TCK)" "$expect_answered" <<'PY'
+import json, sys
+dst, table, same, disk, tck, expect_answered = sys.argv[1:]
+mib = 1024 * 1024
+r = {
+    "benchmark": "B9 upload: 100 MiB presigned PUT and GET through the server's object endpoint (curl, loopback)",
+    "bytes": 100 * mib, "download_identical": same == "true",
+    "disk_floor_dd_fdatasync": disk,
+    "expect_100_continue_answered": expect_answered == "true",
+    "note": "growth_kb = max(VmHWM after, sampled VmRSS peak) - VmRSS before; cpu = server user+system seconds",
+}
+for line in open(table):
+    label, status, secs, rate, rss0, hwm0, rss1, hwm1, peak, ticks = line.split()
+    r[label] = {
+        "status": int(status), "seconds": float(secs),
+        "mb_per_second": float(rate) / 1e6, "mib_per_second": float(rate) / mib,
+        "rss_kb_before": int(rss0), "hwm_kb_before": int(hwm0), "rss_kb_after": int(rss1), "hwm_kb_after": int(hwm1),
+        "rss_kb_sampled_peak": int(peak), "growth_kb": max(int(hwm1), int(peak)) - int(rss0),
+        "server_cpu_seconds": int(ticks) / int(tck),
+    }
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+    stop_server
+fi
+
+if wants b5; then
+    for conns in $idle; do
+        say "B5 idle memory: $conns authenticated chat connections (v1)"
+        start_server
+        machine >"$results/server-b5-$conns.txt"
+        control="$work/b5-$conns"
+        mkdir -p "$control"
+        "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$conns" --control "$control" &
+        bench_pid=$!
+        wait_file "$control/matched"
+        sleep 3
+        rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads)
+        touch "$control/go"  # an empty file: its existence is the signal
+        wait_file "$control/connected"
+        sleep 10
+        rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads)
+        open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
+        touch "$control/done"
+        wait "$bench_pid" || true
+        python3 - "$results/server-b5-$conns.json" "$conns" "$rss0 $rss1 $slab0 $slab1 $hwm1 $threads0 $threads1" \
+            "$open_fds" "$control/connected" <<'PY'
+import json, sys
+dst, conns, mem, fds, connected = sys.argv[1:]
+rss0, rss1, slab0, slab1, hwm1, t0, t1 = map(int, mem.split())
+c = json.load(open(connected))
+n = c["connected"]
+r = {
+    "benchmark": "B5 idle memory per authenticated chat connection (v1, SDK clients in another process)",
+    "connections_requested": int(conns), "connections": n, "failed": c["failed"],
+    "connect_seconds": c["connect_seconds"],
+    "server_rss_kb_before": rss0, "server_rss_kb_after": rss1, "server_hwm_kb": hwm1,
+    "server_threads_before": t0, "server_threads_after": t1, "server_open_fds": int(fds),
+    "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
+    "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
+    "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile",
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+
+        say "B5 baseline: $conns bare websockets on the same stack (/conformance/echo, no auth, no chat state)"
+        server_flags="--conformance-echo true"
+        start_server
+        server_flags=""
+        control="$work/b5-echo-$conns"
+        mkdir -p "$control"
+        curl -fs "$(url)/health" >/dev/null
+        sleep 2
+        rss0=$(kb VmRSS); slab0=$(slab_kb)
+        python3 "$here/ws-holder.py" "$port" /conformance/echo "$conns" "$control" &
+        holder_pid=$!
+        wait_file "$control/connected"
+        sleep 10
+        rss1=$(kb VmRSS); slab1=$(slab_kb)
+        touch "$control/done"
+        wait "$holder_pid" || true
+        python3 - "$results/server-b5-echo-$conns.json" "$rss0 $rss1 $slab0 $slab1" "$control/connected" <<'PY'
+import json, sys
+dst, mem, connected = sys.argv[1:]
+rss0, rss1, slab0, slab1 = map(int, mem.split())
+c = json.load(open(connected))
+n = c["connected"]
+r = {
+    "benchmark": "B5 baseline: bare websocket connections to /conformance/echo (Hummingbird websocket, no chat state)",
+    "connections": n, "failed": c["failed"], "connect_seconds": c["connect_seconds"],
+    "server_rss_kb_before": rss0, "server_rss_kb_after": rss1,
+    "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
+    "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+fi
+
+if wants b7; then
+  for policy in $b7_policies; do
+    for protocol in $protocols; do
+        [ "$policy" = default ] && [ "$protocol" != v1 ] && continue  # the SDK-default policy: v1 only, for reference
+        say "B7 restart recovery: $restart_conns clients, $protocol, reconnect jitter $policy ms, SIGKILL"
+        name="server-b7-$protocol-j$policy"
+        jitter=()
+        [ "$policy" != default ] && jitter=(--jitter-ms "$policy")
+        start_server
+        machine >"$results/$name.txt"
+        control="$work/$name"
+        mkdir -p "$control"
+        "$bench_bin" restart --server "$(url)" --protocol "$protocol" --conns "$restart_conns" --control "$control" \
+            "${jitter[@]}" >"$work/b7.json" &
+        bench_pid=$!
+        wait_file "$control/ready"
+        sleep 2
+        kill -9 "$server_pid"
+        wait "$server_pid" 2>/dev/null || true
+        date +%s%N >"$control/killed.tmp" && mv "$control/killed.tmp" "$control/killed"
+        server_pid=""
+        sleep 0.5  # clients see the outage and queue their next messages
+        start_server reuse
+        date +%s%N >"$control/listening.tmp" && mv "$control/listening.tmp" "$control/listening"
+        wait "$bench_pid" || true
+        python3 - "$work/b7.json" "$results/$name.json" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r["load_average_after"] = sys.argv[3]
+json.dump(r, open(sys.argv[2], "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+  done
+fi
+if wants b3; then
+    say "B3: BotFleet, 1,000 connections (500 channels), 1 msg/s per channel, staggered phases, 30 s"
+    (cd "$root" && swift build -c release --product BotFleet >&2)
+    start_server
+    machine >"$results/server-b3-1000.txt"
+    before=$(cpu_ticks)
+    rc=0
+    timeout 300 "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots 1000 --rate 1 --duration 30 --drain 10 \
+        --setup-timeout 120 --stagger --json >"$work/b3.json" || rc=$?
+    after=$(cpu_ticks)
+    python3 - "$work/b3.json" "$results/server-b3-1000.json" "$before" "$after" "$(getconf CLK_TCK)" "$rc" \
+        "$(kb VmRSS)" "$(kb VmHWM)" <<'PY'
+import json, sys
+src, dst, before, after, tck, rc, rss, hwm = sys.argv[1:]
+try:
+    r = json.load(open(src))
+except ValueError:
+    r = {"error": open(src).read()[-2000:]}
+r["botfleet_exit_status"] = int(rc)
+r["server_cpu_seconds_whole_run"] = (int(after) - int(before)) / int(tck)
+r["server_rss_kb_end"], r["server_rss_kb_peak"] = int(rss), int(hwm)
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+    stop_server
+fi
+
+say "write the server section of BENCHMARKS.md"
+python3 "$here/server-report.py" "$results" "$root/BENCHMARKS.md"
+say "done; results in $results"

@@ -329,6 +329,7 @@ enum V2Scenarios {
                 } else if let message = frame["message"] as? [String: Any] {
                     try check(sawAck, "the message push came before the ack (RC-CHAT-SEND-3)")
                     try check(message["seq"] as? String == ack["seq"] as? String, "push seq differs from ack")
+                    try check(message["client_msg_id"] as? String == "k1", "own push without its client_msg_id")
                     break
                 } else if frame["error"] != nil {
                     throw ScenarioFailure("send failed: \(frame)")
@@ -340,6 +341,7 @@ enum V2Scenarios {
             try check(pushed?["text"] as? String == "hi <3", "peer push text \(pushed ?? [:])")
             try check(pushed?["message_id"] as? String == ack["message_id"] as? String, "peer push message_id")
             try check(pushed?["time"] as? String == ack["time"] as? String, "peer push time differs from ack")
+            try check(pushed?["client_msg_id"] == nil, "the peer got the sender's client_msg_id: \(pushed ?? [:])")
             return nil
         },
         scenario("RC-CHAT-SEND-4_idempotent_resend", "§6.8", "a repeated client_msg_id gets the original ack") {
@@ -670,8 +672,8 @@ enum V2Scenarios {
             let (a, _) = try await context.v2Chat(pair.a, pair.tokenA, .json)
             for index in 1...3 { _ = try await context.v2Send(a, id: index, key: "h\(index)", "m\(index)") }
             let path = "/api/v2/chat/channel/messages"
-            func page(_ query: String) async throws -> [String: Any] {
-                let result = try await context.http("GET", path + query, headers: context.bearer(pair.tokenB))
+            func page(_ query: String, token: String? = nil) async throws -> [String: Any] {
+                let result = try await context.http("GET", path + query, headers: context.bearer(token ?? pair.tokenB))
                 try check(result.status == 200, "GET \(query): \(result.summary)")
                 return result.json ?? [:]
             }
@@ -686,11 +688,11 @@ enum V2Scenarios {
             try check(seqs(older) == ["1"] && older["has_more"] as? Bool != true, "before_seq=2: \(older)")
             let forward = try await page("?after_seq=1&limit=1")
             try check(seqs(forward) == ["2"], "after_seq=1&limit=1: \(seqs(forward))")
+            // client_msg_id is the author's key: A's page carries it, the peer's does not (RC-HIST2-5).
             let first = (newest["messages"] as? [[String: Any]])?.first
-            try check(
-                first?["client_msg_id"] as? String == "h2" && first?["text"] as? String == "m2",
-                "\(first ?? [:])"
-            )
+            try check(first?["client_msg_id"] == nil && first?["text"] as? String == "m2", "\(first ?? [:])")
+            let own = (try await page("?limit=2", token: pair.tokenA)["messages"] as? [[String: Any]])?.first
+            try check(own?["client_msg_id"] as? String == "h2" && own?["text"] as? String == "m2", "\(own ?? [:])")
             for bad in ["?before_seq=2&after_seq=1", "?limit=0", "?after_seq=x"] {
                 let result = try await context.http("GET", path + bad, headers: context.bearer(pair.tokenB))
                 try check(result.status == 400, "GET \(bad): expected 400, got \(result.summary)")

@@ -1287,6 +1287,7 @@ components:
           pattern: ^-?(?:0|[1-9][0-9]{0,18})$
         client_msg_id:
           type: string
+          description: The author's idempotency key; present only on the requesting user's own v2 messages (docs/PROTOCOL.md RC-HIST2-5).
         seen:
           type: boolean
     V2HistoryPage:
@@ -3440,7 +3441,8 @@ components:
             "pattern": "^-?(?:0|[1-9][0-9]{0,18})$"
           },
           "client_msg_id": {
-            "type": "string"
+            "type": "string",
+            "description": "The author's idempotency key; present only on the requesting user's own v2 messages (docs/PROTOCOL.md RC-HIST2-5)."
           },
           "seen": {
             "type": "boolean"
@@ -4318,7 +4320,8 @@ here is secured by it, and an inbound `X-Channel-Id` is ignored (D29).
       &quot;pattern&quot;: &quot;^-?(?:0|[1-9][0-9]{0,18})$&quot;
     },
     &quot;client_msg_id&quot;: {
-      &quot;type&quot;: &quot;string&quot;
+      &quot;type&quot;: &quot;string&quot;,
+      &quot;description&quot;: &quot;The author&#x27;s idempotency key; present only on the requesting user&#x27;s own v2 messages (docs/PROTOCOL.md RC-HIST2-5).&quot;
     },
     &quot;seen&quot;: {
       &quot;type&quot;: &quot;boolean&quot;

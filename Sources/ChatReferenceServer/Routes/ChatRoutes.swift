@@ -161,7 +161,7 @@ struct ChatRoutes {
     /// the `Accept` header asks for it, else JSON.
     private func historyV2(_ request: Request) async throws -> Response {
         let verified = try await self.state.verifiedToken(request.bearerToken)
-        guard verified.subject != nil else { throw ChatHTTPError(.invalidToken) }
+        guard let viewer = verified.subject else { throw ChatHTTPError(.invalidToken) }
         func number(_ name: String) throws -> UInt64? {
             guard let text = request.query(name) else { return nil }
             guard let value = ChannelID(decimal: text)?.rawValue else { throw ChatHTTPError(.invalidParameter) }
@@ -191,7 +191,7 @@ struct ChatRoutes {
                 false
             }
         let page = V2.HistoryPage(
-            messages: messages.map(\.v2),
+            messages: messages.map { $0.v2(for: viewer) },
             hasMore: hasMore,
             epoch: position.epoch,
             lastSeq: position.lastSeq

@@ -362,7 +362,7 @@ struct ChatSocketV2 {
                     afterSeq: command.afterSeq,
                     limit: Int(clamping: position.lastSeq - command.afterSeq)
                 )
-                for message in replay { self.push(.message(message.v2), on: live, counted: false) }
+                for message in replay { self.push(.message(message.v2(for: self.user)), on: live, counted: false) }
             }
         } catch {
             self.state.logger.error("resume failed", metadata: ["error": "\(error)"])

@@ -19,14 +19,21 @@ enum ChannelEvent: Sendable {
     /// A read receipt: the v2 push (when the reader's marker advanced) and the v1 seen events (one per message).
     case seen(V2.SeenEvent?, v1: [V1.Message])
 
-    /// The frames for one kind of connection (v1 action frames get a fresh message id each time).
-    func frames(for kind: ConnectionKind, ids: IDGenerator) -> [[UInt8]] {
+    /// The frames for one kind of connection of `viewer` (v1 action frames get a fresh message id each time).
+    func frames(for kind: ConnectionKind, viewer: UserID, ids: IDGenerator) -> [[UInt8]] {
         switch kind {
         case .v1:
             return self.v1Frames(ids: ids).map { $0.jsonBytes() }
         case .v2(let encoding):
-            return self.v2Pushes.map { V2Wire.encode(V2.ChatServerFrame(id: 0, body: $0), encoding) }
+            return self.v2Pushes(for: viewer).map { V2Wire.encode(V2.ChatServerFrame(id: 0, body: $0), encoding) }
         }
+    }
+
+    /// Whether `viewer`'s rendering can differ from other users' (a message's `client_msg_id` goes to its author
+    /// only, RC-CHAT-SEND-3).
+    func isAuthored(by viewer: UserID) -> Bool {
+        if case .message(let message) = self { return message.userID == viewer }
+        return false
     }
 
     private func v1Frames(ids: IDGenerator) -> [V1.Message] {
@@ -62,9 +69,9 @@ enum ChannelEvent: Sendable {
         }
     }
 
-    private var v2Pushes: [V2.ChatServerFrame.Body] {
+    private func v2Pushes(for viewer: UserID) -> [V2.ChatServerFrame.Body] {
         switch self {
-        case .message(let message): [.message(message.v2)]
+        case .message(let message): [.message(message.v2(for: viewer))]
         case .presence(let event): [.presence(event)]
         case .typing(let user, let typing, _, _): [.typing(V2.TypingEvent(userID: user, typing: typing))]
         case .seen(let event, _): event.map { [.seen($0)] } ?? []

@@ -20,6 +20,11 @@ final class ChannelHub: Sendable {
         var isShuttingDown = false
     }
 
+    private struct Rendering: Hashable {
+        var kind: ConnectionKind
+        var isAuthor: Bool
+    }
+
     private let state = Mutex(State())
     private let ids: IDGenerator
 
@@ -60,14 +65,16 @@ final class ChannelHub: Sendable {
         let excluded = event.excludedConnection
         let ids = self.ids
         self.state.withLock { state in
-            var rendered: [ConnectionKind: [[UInt8]]] = [:]
+            // Rendered once per kind of connection, and once more for the author's connections when it differs.
+            var rendered: [Rendering: [[UInt8]]] = [:]
             for (id, member) in state.channels[channel, default: [:]].sorted(by: { $0.key < $1.key }) {
                 if id == excluded, member.kind != .v1 { continue }
+                let key = Rendering(kind: member.kind, isAuthor: event.isAuthored(by: member.user))
                 let frames =
-                    rendered[member.kind]
+                    rendered[key]
                     ?? {
-                        let frames = event.frames(for: member.kind, ids: ids)
-                        rendered[member.kind] = frames
+                        let frames = event.frames(for: member.kind, viewer: member.user, ids: ids)
+                        rendered[key] = frames
                         return frames
                     }()
                 for frame in frames { member.outbox.send(frame, binary: member.kind == .v2(.protobuf)) }

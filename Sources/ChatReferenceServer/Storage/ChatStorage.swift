@@ -58,6 +58,14 @@ struct StoredMessage: Hashable, Sendable {
         )
     }
 
+    /// The v2 `ChatMessage` as `viewer` receives it: `client_msg_id` is the author's own idempotency key, so only
+    /// the author's connections and history pages carry it (RC-CHAT-SEND-3, RC-HIST2-5).
+    func v2(for viewer: UserID) -> V2.ChatMessage {
+        var message = self.v2
+        if viewer != self.userID { message.clientMessageID = "" }
+        return message
+    }
+
     /// The v2 `ChatMessage` (§12.2: v1 file payloads become `file{file_name, object_key, size}`).
     var v2: V2.ChatMessage {
         let content: V2.ChatMessage.Content

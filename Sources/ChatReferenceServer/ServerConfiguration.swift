@@ -16,7 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var jwtSecret: String?
     /// How long a channel token is valid.
     public var tokenLifetime: Duration = .seconds(86_400)
-    /// A session unused for this long is dropped; every use extends it (sliding expiry).
+    /// A session unused for this long is dropped; every use extends it (sliding expiry). The last use is recorded
+    /// at a granularity of a tenth of this (at most a minute), so that looking a session up is not a database write.
     public var sessionIdleTimeout: Duration = .seconds(30 * 86_400)
     /// `Max-Age` of the `sid` cookie; refreshed on every `GET /api/user/me`.
     public var cookieMaxAge: Int = 86_400

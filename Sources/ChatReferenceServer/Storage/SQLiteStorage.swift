@@ -72,8 +72,9 @@ final class SQLiteStorage: ChatStorage {
 
     func createUser(name: String, picture: String, id: UserID) async throws -> StoredUser {
         try await self.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, NULL, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, NULL, ?)"
+            ).execute(
                 arguments: [Int64(bitPattern: id.rawValue), name, picture, Date().timeIntervalSince1970]
             )
         }
@@ -82,18 +83,25 @@ final class SQLiteStorage: ChatStorage {
 
     func user(_ id: UserID) async throws -> StoredUser? {
         try await self.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE id = ?", arguments: [Int64(bitPattern: id.rawValue)])
-                .map(Self.user(from:))
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"),
+                arguments: [Int64(bitPattern: id.rawValue)]
+            )
+            .map(Self.user(from:))
         }
     }
 
     func oauthUser(email: String, name: String, picture: String, id: UserID) async throws -> StoredUser {
         try await self.pool.write { db in
-            if let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE email = ?", arguments: [email]) {
+            if let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"),
+                arguments: [email]
+            ) {
                 return Self.user(from: row)
             }
-            try db.execute(
-                sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, ?, ?)"
+            ).execute(
                 arguments: [Int64(bitPattern: id.rawValue), name, picture, email, Date().timeIntervalSince1970]
             )
             return StoredUser(id: id, name: name, picture: picture, email: email)
@@ -111,8 +119,9 @@ final class SQLiteStorage: ChatStorage {
 
     func createSession(_ sessionID: String, user: UserID, now: Date) async throws {
         try await self.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)"
+            ).execute(
                 arguments: [
                     sessionID, Int64(bitPattern: user.rawValue), now.timeIntervalSince1970, now.timeIntervalSince1970,
                 ]
@@ -120,23 +129,34 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
+    /// Most lookups only read: `last_used_at` is written when it is older than a tenth of the idle timeout (at most
+    /// a minute), so a session in use never expires, and an authenticated request is not a database write.
     func sessionUser(_ sessionID: String, now: Date, idleTimeout: TimeInterval) async throws -> UserID? {
-        try await self.pool.write { db in
-            let oldest = now.timeIntervalSince1970 - idleTimeout
-            try db.execute(
-                sql: "DELETE FROM sessions WHERE id = ? AND last_used_at < ?",
+        let nowSeconds = now.timeIntervalSince1970
+        let oldest = nowSeconds - idleTimeout
+        let refreshAfter = min(60, idleTimeout / 10)
+        let found = try await self.pool.read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT user_id, last_used_at FROM sessions WHERE id = ?"),
+                arguments: [sessionID]
+            ).map { row in (user: row["user_id"] as Int64, lastUsed: row["last_used_at"] as Double) }
+        }
+        guard let found else { return nil }
+        if found.lastUsed >= oldest, nowSeconds - found.lastUsed < refreshAfter {
+            return UserID(UInt64(bitPattern: found.user))
+        }
+        return try await self.pool.write { db in
+            try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ? AND last_used_at < ?").execute(
                 arguments: [sessionID, oldest]
             )
             guard
                 let userID = try Int64.fetchOne(
-                    db,
-                    sql: "SELECT user_id FROM sessions WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT user_id FROM sessions WHERE id = ?"),
                     arguments: [sessionID]
                 )
             else { return nil }
-            try db.execute(
-                sql: "UPDATE sessions SET last_used_at = ? WHERE id = ?",
-                arguments: [now.timeIntervalSince1970, sessionID]
+            try db.cachedStatement(sql: "UPDATE sessions SET last_used_at = ? WHERE id = ?").execute(
+                arguments: [nowSeconds, sessionID]
             )
             return UserID(UInt64(bitPattern: userID))
         }
@@ -144,19 +164,17 @@ final class SQLiteStorage: ChatStorage {
 
     func deleteSession(_ sessionID: String) async throws {
         try await self.pool.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE id = ?", arguments: [sessionID])
+            try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [sessionID])
         }
     }
 
     func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
         try await self.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)",
+            try db.cachedStatement(sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)").execute(
                 arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch()]
             )
             for member in Set(members) {
-                try db.execute(
-                    sql: "INSERT INTO members (channel_id, user_id) VALUES (?, ?)",
+                try db.cachedStatement(sql: "INSERT INTO members (channel_id, user_id) VALUES (?, ?)").execute(
                     arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: member.rawValue)]
                 )
             }
@@ -167,8 +185,7 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT deleted_at FROM channels WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT deleted_at FROM channels WHERE id = ?"),
                     arguments: [Int64(bitPattern: id.rawValue)]
                 )
             else { return .unknown }
@@ -179,8 +196,7 @@ final class SQLiteStorage: ChatStorage {
     func members(of channel: ChannelID) async throws -> [UserID] {
         try await self.pool.read { db in
             try Int64.fetchAll(
-                db,
-                sql: "SELECT user_id FROM members WHERE channel_id = ? ORDER BY rowid",
+                db.cachedStatement(sql: "SELECT user_id FROM members WHERE channel_id = ? ORDER BY rowid"),
                 arguments: [Int64(bitPattern: channel.rawValue)]
             ).map { UserID(UInt64(bitPattern: $0)) }
         }
@@ -189,8 +205,7 @@ final class SQLiteStorage: ChatStorage {
     func isMember(_ user: UserID, of channel: ChannelID) async throws -> Bool {
         try await self.pool.read { db in
             try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?)",
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?)"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(bitPattern: user.rawValue)]
             ) ?? false
         }
@@ -198,11 +213,13 @@ final class SQLiteStorage: ChatStorage {
 
     func deleteChannel(_ id: ChannelID, now: Date) async throws {
         try await self.pool.write { db in
-            try db.execute(
-                sql: "UPDATE channels SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
-                arguments: [now.timeIntervalSince1970, Int64(bitPattern: id.rawValue)]
-            )
-            try db.execute(sql: "DELETE FROM members WHERE channel_id = ?", arguments: [Int64(bitPattern: id.rawValue)])
+            try db.cachedStatement(sql: "UPDATE channels SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+                .execute(
+                    arguments: [now.timeIntervalSince1970, Int64(bitPattern: id.rawValue)]
+                )
+            try db.cachedStatement(sql: "DELETE FROM members WHERE channel_id = ?").execute(arguments: [
+                Int64(bitPattern: id.rawValue)
+            ])
         }
     }
 
@@ -211,15 +228,15 @@ final class SQLiteStorage: ChatStorage {
             let cid = Int64(bitPattern: channel.rawValue)
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT message_count, deleted_at FROM channels WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT message_count, deleted_at FROM channels WHERE id = ?"),
                     arguments: [cid]
                 ), (row["deleted_at"] as Double?) == nil
             else { throw AppendMessageError.channelGone }
             if let key = message.clientMessageID,
                 let original = try Row.fetchOne(
-                    db,
-                    sql: "SELECT * FROM messages WHERE channel_id = ? AND user_id = ? AND client_msg_id = ?",
+                    db.cachedStatement(
+                        sql: "SELECT * FROM messages WHERE channel_id = ? AND user_id = ? AND client_msg_id = ?"
+                    ),
                     arguments: [cid, Int64(bitPattern: message.userID.rawValue), key]
                 )
             {
@@ -230,20 +247,23 @@ final class SQLiteStorage: ChatStorage {
             var stored = message
             stored.seq = UInt64(count + 1)
             stored.seen = false
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO messages
                         (id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size,
                          content_type)
                     VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     Int64(bitPattern: message.messageID.rawValue), cid, count + 1, message.event.rawValue,
                     Int64(bitPattern: message.userID.rawValue), message.payload, message.time,
                     message.clientMessageID, Int64(clamping: message.fileSize), message.contentType,
                 ]
             )
-            try db.execute(sql: "UPDATE channels SET message_count = ? WHERE id = ?", arguments: [count + 1, cid])
+            try db.cachedStatement(sql: "UPDATE channels SET message_count = ? WHERE id = ?").execute(arguments: [
+                count + 1, cid,
+            ])
             return .stored(stored)
         }
     }
@@ -252,8 +272,7 @@ final class SQLiteStorage: ChatStorage {
         try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db,
-                    sql: "SELECT deleted_at, epoch, message_count FROM channels WHERE id = ?",
+                    db.cachedStatement(sql: "SELECT deleted_at, epoch, message_count FROM channels WHERE id = ?"),
                     arguments: [Int64(bitPattern: channel.rawValue)]
                 )
             else { return ChannelPosition(state: .unknown, epoch: "", lastSeq: 0) }
@@ -268,8 +287,7 @@ final class SQLiteStorage: ChatStorage {
     func messages(of channel: ChannelID, afterSeq: UInt64, limit: Int) async throws -> [StoredMessage] {
         try await self.pool.read { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                db.cachedStatement(sql: "SELECT * FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: afterSeq), limit]
             ).map(Self.storedMessage(from:))
         }
@@ -278,8 +296,9 @@ final class SQLiteStorage: ChatStorage {
     func messages(of channel: ChannelID, beforeSeq: UInt64?, limit: Int) async throws -> [StoredMessage] {
         try await self.pool.read { db in
             try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                db.cachedStatement(
+                    sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+                ),
                 arguments: [
                     Int64(bitPattern: channel.rawValue), beforeSeq.map { Int64(clamping: $0) } ?? Int64.max, limit,
                 ]
@@ -290,8 +309,7 @@ final class SQLiteStorage: ChatStorage {
     func hasMessages(of channel: ChannelID, beforeSeq: UInt64) async throws -> Bool {
         try await self.pool.read { db in
             try Bool.fetchOne(
-                db,
-                sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)",
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: beforeSeq)]
             ) ?? false
         }
@@ -307,25 +325,27 @@ final class SQLiteStorage: ChatStorage {
             let uid = Int64(bitPattern: reader.rawValue)
             let upTo = Int64(clamping: upToSeq)
             let newlySeen = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM messages WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0 ORDER BY seq
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM messages WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0 ORDER BY seq
+                        """
+                ),
                 arguments: [cid, uid, upTo]
             ).map(Self.storedMessage(from:))
-            try db.execute(
-                sql: "UPDATE messages SET seen = 1 WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0",
+            try db.cachedStatement(
+                sql: "UPDATE messages SET seen = 1 WHERE channel_id = ? AND user_id != ? AND seq <= ? AND seen = 0"
+            ).execute(
                 arguments: [cid, uid, upTo]
             )
             let marker =
                 try Int64.fetchOne(
-                    db,
-                    sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?",
+                    db.cachedStatement(sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?"),
                     arguments: [cid, uid]
                 ) ?? 0
             guard upTo > marker else { return (newlySeen, false) }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)"
+            ).execute(
                 arguments: [cid, uid, upTo]
             )
             let marked = newlySeen.map { message in
@@ -342,22 +362,26 @@ final class SQLiteStorage: ChatStorage {
             let cid = Int64(bitPattern: channel.rawValue)
             let uid = Int64(bitPattern: reader.rawValue)
             let firstUnseen = try Int64.fetchOne(
-                db,
-                sql: "SELECT MIN(seq) FROM messages WHERE channel_id = ? AND user_id != ? AND seen = 0",
+                db.cachedStatement(
+                    sql: "SELECT MIN(seq) FROM messages WHERE channel_id = ? AND user_id != ? AND seen = 0"
+                ),
                 arguments: [cid, uid]
             )
             let last =
-                try Int64.fetchOne(db, sql: "SELECT message_count FROM channels WHERE id = ?", arguments: [cid]) ?? 0
+                try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT message_count FROM channels WHERE id = ?"),
+                    arguments: [cid]
+                ) ?? 0
             let candidate = firstUnseen.map { $0 - 1 } ?? last
             let marker =
                 try Int64.fetchOne(
-                    db,
-                    sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?",
+                    db.cachedStatement(sql: "SELECT up_to_seq FROM read_markers WHERE channel_id = ? AND user_id = ?"),
                     arguments: [cid, uid]
                 ) ?? 0
             guard candidate > marker else { return nil }
-            try db.execute(
-                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)",
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO read_markers (channel_id, user_id, up_to_seq) VALUES (?, ?, ?)"
+            ).execute(
                 arguments: [cid, uid, candidate]
             )
             return UInt64(candidate)
@@ -367,8 +391,7 @@ final class SQLiteStorage: ChatStorage {
     func message(_ id: MessageID, in channel: ChannelID) async throws -> V1.Message? {
         try await self.pool.read { db in
             try Row.fetchOne(
-                db,
-                sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?",
+                db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             ).map(Self.message(from:))
         }
@@ -376,8 +399,7 @@ final class SQLiteStorage: ChatStorage {
 
     func markSeen(_ id: MessageID, in channel: ChannelID) async throws {
         try await self.pool.write { db in
-            try db.execute(
-                sql: "UPDATE messages SET seen = 1 WHERE id = ? AND channel_id = ?",
+            try db.cachedStatement(sql: "UPDATE messages SET seen = 1 WHERE id = ? AND channel_id = ?").execute(
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             )
         }
@@ -392,8 +414,9 @@ final class SQLiteStorage: ChatStorage {
     ) {
         try await self.pool.read { db in
             let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                db.cachedStatement(
+                    sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
+                ),
                 arguments: [Int64(bitPattern: channel.rawValue), beforeSeq ?? Int64.max, limit + 1]
             )
             let page = rows.prefix(limit)

@@ -1,0 +1,60 @@
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+/// Session lookups read without writing while `last_used_at` is fresh; expiry still follows the idle timeout.
+@Suite("Session idle expiry in SQLite")
+struct SessionStorageTests {
+    private func withStorage(_ body: (SQLiteStorage) async throws -> Void) async throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try await body(SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path))
+    }
+
+    @Test("a session used more often than the idle timeout never expires")
+    func usedSessionStaysValid() async throws {
+        try await self.withStorage { storage in
+            let user = UserID(42)
+            _ = try await storage.createUser(name: "a", picture: "", id: user)
+            let start = Date(timeIntervalSince1970: 1_000_000)
+            try await storage.createSession("s", user: user, now: start)
+            // Idle timeout 100 s, used every 30 s for 10 minutes: each lookup finds it, whether it read or wrote.
+            for step in 1...20 {
+                let now = start.addingTimeInterval(Double(step) * 30)
+                #expect(try await storage.sessionUser("s", now: now, idleTimeout: 100) == user, "step \(step)")
+            }
+        }
+    }
+
+    @Test("a session idle for longer than the timeout is gone, and stays gone")
+    func idleSessionExpires() async throws {
+        try await self.withStorage { storage in
+            let user = UserID(43)
+            _ = try await storage.createUser(name: "b", picture: "", id: user)
+            let start = Date(timeIntervalSince1970: 2_000_000)
+            try await storage.createSession("s", user: user, now: start)
+            // A lookup just inside the refresh granularity (a tenth of the timeout) does not write.
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(5), idleTimeout: 100) == user)
+            // Idle since `start` for more than the timeout: expired, although it was read at +5 s without a write.
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(101), idleTimeout: 100) == nil)
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(102), idleTimeout: 1_000) == nil)
+        }
+    }
+
+    @Test("a refreshed session counts its idle time from the refresh")
+    func refreshMovesTheDeadline() async throws {
+        try await self.withStorage { storage in
+            let user = UserID(44)
+            _ = try await storage.createUser(name: "c", picture: "", id: user)
+            let start = Date(timeIntervalSince1970: 3_000_000)
+            try await storage.createSession("s", user: user, now: start)
+            // At +50 s (past the 10 s granularity) the lookup writes last_used_at = +50.
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(50), idleTimeout: 100) == user)
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(140), idleTimeout: 100) == user)
+            #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(241), idleTimeout: 100) == nil)
+        }
+    }
+}

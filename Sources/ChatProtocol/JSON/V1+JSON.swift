@@ -11,13 +11,19 @@
 
 extension V1.Message: JSONCodable {
     package init(decodingJSON scanner: inout JSONScanner) throws(WireError) {
+        try scanner.beginObject()
+        let start = scanner.position
+        if let message = try Self(inGoOrder: &scanner) {
+            self = message
+            return
+        }
+        scanner.rewind(to: start)
         var messageID: MessageID?
         var event: V1.Event?
         var userID: UserID?
         var payload: String?
         var seen: Bool?
         var time: Int64?
-        try scanner.beginObject()
         while let key = try scanner.nextKey() {
             switch key {
             case "message_id": messageID = MessageID(rawValue: try scanner.readQuotedUInt64())
@@ -32,6 +38,31 @@ extension V1.Message: JSONCodable {
         guard let messageID, let event, let userID, let payload, let seen, let time else {
             throw scanner.missingField()
         }
+        self.init(messageID: messageID, event: event, userID: userID, payload: payload, seen: seen, time: time)
+    }
+
+    /// The fast path of decoding, for the members exactly as upstream's Go server renders them: compact, in struct
+    /// order, each once. Each key is compared as a literal (``JSONScanner/consumeKey(_:)``) instead of being
+    /// scanned and matched; each value goes through the same reader as in the general loop.
+    ///
+    /// Safe because it takes only input the general loop reads the same way: up to the first key that differs it
+    /// makes the same calls on the same bytes, so it returns the same message or throws the same error; at that
+    /// key it returns `nil`, and the caller rewinds and reads the object again in the general loop.
+    /// - Returns: The message, or `nil` if the members are not in that form.
+    private init?(inGoOrder scanner: inout JSONScanner) throws(WireError) {
+        guard scanner.consumeKey("message_id") else { return nil }
+        let messageID = MessageID(rawValue: try scanner.readQuotedUInt64())
+        guard scanner.consumeKey("event") else { return nil }
+        let event = V1.Event(rawValue: try scanner.readInt64())
+        guard scanner.consumeKey("user_id") else { return nil }
+        let userID = UserID(rawValue: try scanner.readQuotedUInt64())
+        guard scanner.consumeKey("payload") else { return nil }
+        let payload = try scanner.readString()
+        guard scanner.consumeKey("seen") else { return nil }
+        let seen = try scanner.readBool()
+        guard scanner.consumeKey("time") else { return nil }
+        let time = try scanner.readInt64()
+        guard scanner.consumeObjectEnd() else { return nil }
         self.init(messageID: messageID, event: event, userID: userID, payload: payload, seen: seen, time: time)
     }
 

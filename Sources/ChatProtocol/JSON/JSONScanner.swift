@@ -101,7 +101,15 @@ package struct JSONScanner {
     /// Consumes `{`.
     /// - Throws: ``WireError/Code/invalidValue`` if the next value is not an object, ``WireError/Code/depthLimit``
     ///   if it nests too deep.
+    @inline(__always)
     package mutating func beginObject() throws(WireError) {
+        // Fast path: the brace right at `offset`, with room to nest; anything else gets the full checks.
+        if self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: "{"), self.depth < self.maxDepth {
+            self.offset += 1
+            self.depth += 1
+            self.atContainerStart = true
+            return
+        }
         try self.beginContainer(.object, UInt8(ascii: "{"))
     }
 
@@ -188,44 +196,68 @@ package struct JSONScanner {
         var count: Int
     }
 
-    /// Consumes the next member's key if it is exactly `name`, written compactly: `"name":` first in an object,
-    /// `,"name":` after a member. For decoders' fast paths that expect the members in the order and spelling their
-    /// producer writes them; on `false` nothing is consumed, and the decoder goes on with ``nextKey()`` (after
-    /// ``rewind(to:)`` if it has consumed members it cannot keep).
+    /// Consumes the next member's key if it is exactly `name`, written compactly: `"name":` first in an object
+    /// (right after the `{`), `,"name":` after a member. For decoders' fast paths that expect the members in the
+    /// order and spelling their producer writes them; on `false` nothing is consumed, and the decoder goes on with
+    /// ``nextKey()`` (after ``rewind(to:)`` if it has consumed members it cannot keep).
     ///
-    /// Inlined, so that with a literal `name` its bytes fold into two constant words at the call site, and the
-    /// key is compared in a few loads instead of being scanned, checked and matched.
-    /// - Parameter name: The key as written: printable ASCII other than `"` and `\\`, at most 16 bytes.
+    /// Inlined, so that with a literal `name` the bytes `{"name":` / `,"name":` fold into two constant words at the
+    /// call site, and the key is two loads and comparisons instead of being scanned, checked and matched.
+    /// - Parameter name: The key as written: printable ASCII other than `"` and `\\`. Names longer than 12 bytes
+    ///   never match (the decoder takes its general path).
     /// - Returns: Whether the key was there, and consumed with its colon.
     @inline(__always)
     package mutating func consumeKey(_ name: StaticString) -> Bool {
-        let length = name.utf8CodeUnitCount
-        guard name.hasPointerRepresentation, length <= JSONKey.inlineCapacity else { return false }
-        let packed = JSONKey.packed(name.utf8Start, count: length)
-        return self.consumeKey(low: packed.low, high: packed.high, count: length)
+        // The separator (a placeholder, set below), quote, name, quote and colon: at most 16 bytes.
+        let length = name.utf8CodeUnitCount &+ 4
+        guard name.hasPointerRepresentation, length <= 16 else { return false }
+        let packed = Self.packedMember(name)
+        return self.consumeMember(low: packed.low, high: packed.high, count: length)
     }
 
-    /// ``consumeKey(_:)`` with the name packed as ``JSONKey`` packs inline keys.
-    private mutating func consumeKey(low: UInt64, high: UInt64, count: Int) -> Bool {
-        let end: Int? = self.bytes.withUnsafeBufferPointer { bytes in
-            guard let base = bytes.baseAddress else { return nil }
-            var quote = self.offset
-            if !self.atContainerStart {
-                guard quote < bytes.count, base[quote] == UInt8(ascii: ",") else { return nil }
-                quote &+= 1
-            }
-            let start = quote &+ 1
-            // Room for two words at `start`, and so for the name (at most 16 bytes), its closing quote and colon.
-            guard start &+ max(count &+ 2, 16) <= bytes.count, base[quote] == UInt8(ascii: "\"") else { return nil }
+    /// `?"name":` packed little-endian as ``JSONKey`` packs inline keys, with a zero byte for the separator. Built
+    /// from ``JSONKey/packed(_:count:)`` with shifts only, so that for a literal it folds into constants.
+    @inline(__always)
+    private static func packedMember(_ name: StaticString) -> (low: UInt64, high: UInt64) {
+        let count = name.utf8CodeUnitCount
+        let packedName = JSONKey.packed(name.utf8Start, count: count)
+        // Byte 0: the separator; byte 1: the opening quote; bytes 2…: the name.
+        var words = (
+            low: UInt64(UInt8(ascii: "\"")) &<< 8 | packedName.low &<< 16,
+            high: packedName.low &>> 48 | packedName.high &<< 16
+        )
+        Self.place(UInt8(ascii: "\""), at: count &+ 2, in: &words)
+        Self.place(UInt8(ascii: ":"), at: count &+ 3, in: &words)
+        return words
+    }
+
+    /// Puts `byte` at `index` (0–15) of two packed words.
+    @inline(__always)
+    private static func place(_ byte: UInt8, at index: Int, in words: inout (low: UInt64, high: UInt64)) {
+        if index < 8 {
+            words.low |= UInt64(byte) &<< UInt64(8 &* index)
+        } else {
+            words.high |= UInt64(byte) &<< UInt64(8 &* (index &- 8))
+        }
+    }
+
+    /// ``consumeKey(_:)`` with its bytes packed: compares the `count` bytes from the separator on (the `{` just
+    /// consumed, or the `,` at `offset`) with the packed bytes.
+    @inline(__always)
+    private mutating func consumeMember(low: UInt64, high: UInt64, count: Int) -> Bool {
+        // First in an object, the separator is the `{` that beginObject() has just consumed, right before `offset`
+        // (if whitespace followed it, the comparison fails and the decoder takes its general path).
+        let start = self.atContainerStart ? self.offset &- 1 : self.offset
+        let separator = UInt8(ascii: self.atContainerStart ? "{" : ",")
+        let matched = self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress, start >= 0, start &+ 16 <= bytes.count else { return false }
             let firstKept: UInt64 = count >= 8 ? ~0 : (1 &<< UInt64(8 &* count)) &- 1
             let secondKept: UInt64 = count <= 8 ? 0 : count == 16 ? ~0 : (1 &<< UInt64(8 &* (count &- 8))) &- 1
-            guard SWAR.load(base, at: start) & firstKept == low, SWAR.load(base, at: start &+ 8) & secondKept == high,
-                base[start &+ count] == UInt8(ascii: "\""), base[start &+ count &+ 1] == UInt8(ascii: ":")
-            else { return nil }
-            return start &+ count &+ 2
+            return SWAR.load(base, at: start) & firstKept == low | UInt64(separator)
+                && SWAR.load(base, at: start &+ 8) & secondKept == high
         }
-        guard let end else { return false }
-        self.offset = end
+        guard matched else { return false }
+        self.offset = start &+ count
         self.atContainerStart = false
         return true
     }

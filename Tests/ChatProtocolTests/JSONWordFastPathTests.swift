@@ -139,22 +139,18 @@ struct JSONWordFastPathTests {
         }
     }
 
-    /// The same document with a space after its opening brace, which the Go-order fast path does not take, and the
+    /// The same document with a space after its opening brace, which the Go-order fast paths do not take, and the
     /// outcome mapped back to the document's offsets.
-    private static func decodedInGeneralLoop(_ bytes: [UInt8]) -> Result<V1.Message, WireError>? {
+    private static func decodedInGeneralLoop<T: JSONCodable>(_: T.Type, _ bytes: [UInt8]) -> Result<T, WireError>? {
         guard bytes.first == UInt8(ascii: "{") else { return nil }
         let spaced = [bytes[0], UInt8(ascii: " ")] + bytes[1...]
-        return Result { () throws(WireError) -> V1.Message in
-            try V1.Message(jsonBytes: spaced, options: JSONDecodingOptions())
+        return Result { () throws(WireError) -> T in
+            try T.decodeDocument(spaced, options: JSONDecodingOptions())
         }.mapError { WireError($0.code, at: $0.offset >= 1 ? $0.offset - 1 : $0.offset) }
     }
 
-    @Test("V1.Message: the Go-order fast path decodes or fails exactly as the general loop, byte by byte")
-    func goOrderFastPathMatchesGeneralLoop() throws {
-        let document = Array(
-            #"{"message_id":"1847563543227432961","event":0,"user_id":"1847563419017314305","payload":"hello, how are you doing today?","seen":false,"time":1700000000123}"#
-                .utf8
-        )
+    /// Every byte of `document` replaced by bytes that matter to JSON, deleted, and the document cut at every length.
+    private static func mutations(of document: [UInt8]) -> [[UInt8]] {
         let replacements: [UInt8] = Array(#" "\0189aAeE.-,:{}[]n"#.utf8) + [0x00, 0x1F, 0x7F, 0xC3, 0xFF]
         var inputs = [document]
         for length in 0..<document.count {
@@ -170,16 +166,36 @@ struct JSONWordFastPathTests {
             deleted.remove(at: index)
             inputs.append(deleted)
         }
+        return inputs
+    }
+
+    private static func expectFastPathMatchesGeneralLoop<T: JSONCodable & Equatable>(_: T.Type, _ document: String) {
         var fastDecodes = 0
-        for input in inputs {
-            guard let general = Self.decodedInGeneralLoop(input) else { continue }
-            let fast = Result { () throws(WireError) -> V1.Message in
-                try V1.Message(jsonBytes: input, options: JSONDecodingOptions())
+        for input in Self.mutations(of: Array(document.utf8)) {
+            guard let general = Self.decodedInGeneralLoop(T.self, input) else { continue }
+            let fast = Result { () throws(WireError) -> T in
+                try T.decodeDocument(input, options: JSONDecodingOptions())
             }
             #expect(fast == general, "\(String(decoding: input, as: UTF8.self))")
             if case .success = fast { fastDecodes += 1 }
         }
-        #expect(fastDecodes > 100)
+        #expect(fastDecodes > 50)
+    }
+
+    @Test("V1.Message: the Go-order fast path decodes or fails exactly as the general loop, byte by byte")
+    func messageFastPathMatchesGeneralLoop() {
+        Self.expectFastPathMatchesGeneralLoop(
+            V1.Message.self,
+            #"{"message_id":"1847563543227432961","event":0,"user_id":"1847563419017314305","payload":"hello, how are you doing today?","seen":false,"time":1700000000123}"#
+        )
+    }
+
+    @Test("V1.InboundFrame: the browser-order fast path decodes or fails exactly as the general loop, byte by byte")
+    func inboundFrameFastPathMatchesGeneralLoop() {
+        Self.expectFastPathMatchesGeneralLoop(
+            V1.InboundFrame.self,
+            #"{"event":0,"user_id":"1847563419017314305","payload":"hello, how are you doing today?"}"#
+        )
     }
 }
 

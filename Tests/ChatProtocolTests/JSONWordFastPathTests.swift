@@ -120,6 +120,21 @@ struct JSONWordFastPathTests {
                 }
             }
         }
+        // A document that ends right after a key, or after its colon (the fast paths must not read past it).
+        for length in 0...20 {
+            let name = String(letters.prefix(length))
+            for text in ["{\"a\":0,\"" + name + "\"", "{\"a\":0,\"" + name + "\":"] {
+                var scanner = try JSONScanner(Array(text.utf8))
+                try scanner.beginObject()
+                _ = try scanner.nextKey()
+                _ = try scanner.readInt64()
+                let error = #expect(throws: WireError.self) {
+                    _ = try scanner.nextKey()
+                    _ = try scanner.readInt64()
+                }
+                #expect(error == WireError(.truncated, at: text.utf8.count), "\(text)")
+            }
+        }
         // Bytes that cannot be part of a plain key, at every position of the first two words.
         for position in 0..<16 {
             for byte: UInt8 in [0x01, 0x1F, 0x7F, 0x80, 0xC3, 0xFF] {

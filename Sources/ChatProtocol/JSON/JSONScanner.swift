@@ -163,9 +163,9 @@ package struct JSONScanner {
             default:
                 guard self.atContainerStart else { return (.other, 0) }
             }
-            // Seventeen bytes from the quote: the key's sixteen for plainKeyInWords and, as the key is at most 15
-            // bytes, its closing quote and the colon.
-            guard quote &+ 17 <= bytes.count, base[quote] == UInt8(ascii: "\""),
+            // Eighteen bytes from the quote: the quote, the sixteen plainKeyInWords loads and, as it returns a key
+            // of at most 15 bytes, the colon after the key's closing quote (at most quote + 17).
+            guard quote &+ 18 <= bytes.count, base[quote] == UInt8(ascii: "\""),
                 let key = Self.plainKeyInWords(base, at: quote &+ 1)
             else { return (.other, 0) }
             let colon = quote &+ key.count &+ 2

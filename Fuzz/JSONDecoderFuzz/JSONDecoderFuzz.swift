@@ -2,11 +2,12 @@
 //
 // Every input is decoded as each v1 body/frame, the token claims and each v2 envelope. A decoder may throw a
 // WireError; it must never trap. When a decode succeeds, the value is re-encoded and decoded again, and both the
-// value and the re-encoded bytes must be stable, otherwise the fuzzer stops with `fatalError`.
+// value and the re-encoded bytes must be stable, otherwise the fuzzer stops with `fatalError`. The fast paths of
+// V1.Message and V1.InboundFrame (members in their producers' order) must also agree with the general loop.
 
 import ChatProtocol
 
-private protocol FuzzJSONCodable: Equatable {
+private protocol FuzzJSONCodable: JSONCodable, Equatable {
     init(jsonBytes: [UInt8]) throws
     func jsonBytes() -> [UInt8]
 }
@@ -54,10 +55,27 @@ private func roundTrip<T: FuzzJSONCodable>(_: T.Type, _ bytes: [UInt8]) {
     }
 }
 
+/// V1.Message and V1.InboundFrame first try the members in the order their producers write them, with literal key
+/// checks; a space after the opening brace sends the same document through the general loop. Both must give the
+/// same value, or the same error at the same offset (the space moves later offsets by one).
+private func fastPathAgreesWithGeneralLoop<T: FuzzJSONCodable>(_: T.Type, _ bytes: [UInt8]) {
+    guard bytes.first == UInt8(ascii: "{") else { return }
+    let spaced = [bytes[0], UInt8(ascii: " ")] + bytes[1...]
+    let fast = Result { () throws(WireError) -> T in try T.decodeDocument(bytes, options: JSONDecodingOptions()) }
+    let general = Result { () throws(WireError) -> T in
+        try T.decodeDocument(spaced, options: JSONDecodingOptions())
+    }.mapError { WireError($0.code, at: $0.offset >= 1 ? $0.offset - 1 : $0.offset) }
+    guard fast == general else {
+        fatalError("\(T.self): fast path \(fast) but general loop \(general)")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     roundTrip(V1.Message.self, bytes)
+    fastPathAgreesWithGeneralLoop(V1.Message.self, bytes)
+    fastPathAgreesWithGeneralLoop(V1.InboundFrame.self, bytes)
     roundTrip(V1.InboundFrame.self, bytes)
     roundTrip(V1.MatchResult.self, bytes)
     roundTrip(V1.FilePayload.self, bytes)

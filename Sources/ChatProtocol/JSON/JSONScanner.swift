@@ -101,14 +101,33 @@ package struct JSONScanner {
     /// Consumes `{`.
     /// - Throws: ``WireError/Code/invalidValue`` if the next value is not an object, ``WireError/Code/depthLimit``
     ///   if it nests too deep.
+    @inline(__always)
     package mutating func beginObject() throws(WireError) {
+        // Fast path: the brace right at `offset`, with room to nest; anything else gets the full checks.
+        if self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: "{"), self.depth < self.maxDepth {
+            self.offset += 1
+            self.depth += 1
+            self.atContainerStart = true
+            return
+        }
         try self.beginContainer(.object, UInt8(ascii: "{"))
     }
 
     /// Consumes the separator before the next member and its key and colon, or the closing `}`.
     /// - Returns: The key, folded as Go folds field names (ASCII lowercased, `K` (U+212A) → `k`,
     ///   `ſ` (U+017F) → `s`), to be matched in a `switch` against lowercase names; `nil` after the closing brace.
+    @inline(__always)
     package mutating func nextKey() throws(WireError) -> JSONKey? {
+        switch self.compactMember() {
+        case .key(let key): return JSONKey(low: key.low, high: key.high, count: key.count)
+        case .objectEnd: return nil
+        case .other: return try self.nextKeyInFull()
+        }
+    }
+
+    /// ``nextKey()`` for whatever its fast path leaves: whitespace, the closing brace, long or escaped keys, errors.
+    @inline(never)
+    private mutating func nextKeyInFull() throws(WireError) -> JSONKey? {
         guard try self.advanceToKey() else { return nil }
         // Fast path: a short key of plain ASCII without capitals or escapes (every key we write) is its own fold
         // and is kept inline, without building a String.
@@ -120,6 +139,159 @@ package struct JSONScanner {
         }
         try self.expectColon()
         return key
+    }
+
+    /// The fast path of ``nextKey()``, for compact JSON as every producer we know writes it: `"key":` first in
+    /// an object, `,"key":` after a member, the key plain (see ``scanPlainKey()``) and at most 15 bytes long; or
+    /// the closing brace right at `offset`.
+    /// - Returns: The key, with the colon consumed, or the end of the object, with the brace consumed; `.other`,
+    ///   with nothing consumed, for anything else (whitespace, a longer or escaped key, malformed input), which
+    ///   the full path handles.
+    @inline(__always)
+    private mutating func compactMember() -> CompactMember {
+        // Only trivial values cross the closure: a JSONKey (which may hold a String) would be copied and destroyed
+        // through value witnesses.
+        let found: (member: CompactMember, end: Int) = self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress, self.offset < bytes.count else { return (.other, 0) }
+            var quote = self.offset
+            switch base[quote] {
+            case UInt8(ascii: "}"):
+                return (.objectEnd, quote &+ 1)
+            case UInt8(ascii: ","):
+                guard !self.atContainerStart else { return (.other, 0) }
+                quote &+= 1
+            default:
+                guard self.atContainerStart else { return (.other, 0) }
+            }
+            // Eighteen bytes from the quote: the quote, the sixteen plainKeyInWords loads and, as it returns a key
+            // of at most 15 bytes, the colon after the key's closing quote (at most quote + 17).
+            guard quote &+ 18 <= bytes.count, base[quote] == UInt8(ascii: "\""),
+                let key = Self.plainKeyInWords(base, at: quote &+ 1)
+            else { return (.other, 0) }
+            let colon = quote &+ key.count &+ 2
+            guard base[colon] == UInt8(ascii: ":") else { return (.other, 0) }
+            return (.key(key), colon &+ 1)
+        }
+        switch found.member {
+        case .key: break
+        case .objectEnd: self.depth -= 1
+        case .other: return .other
+        }
+        self.offset = found.end
+        self.atContainerStart = false
+        return found.member
+    }
+
+    /// What ``compactMember()`` found.
+    private enum CompactMember {
+        case key(PlainKey)
+        case objectEnd
+        case other
+    }
+
+    /// The bytes of a plain key, packed as ``JSONKey`` keeps them inline.
+    private struct PlainKey {
+        var low: UInt64
+        var high: UInt64
+        var count: Int
+    }
+
+    /// Consumes the next member's key if it is exactly `name`, written compactly: `"name":` first in an object
+    /// (right after the `{`), `,"name":` after a member. For decoders' fast paths that expect the members in the
+    /// order and spelling their producer writes them; on `false` nothing is consumed, and the decoder goes on with
+    /// ``nextKey()`` (after ``rewind(to:)`` if it has consumed members it cannot keep).
+    ///
+    /// Inlined, so that with a literal `name` the bytes `{"name":` / `,"name":` fold into two constant words at the
+    /// call site, and the key is two loads and comparisons instead of being scanned, checked and matched.
+    /// - Parameter name: The key as written: printable ASCII other than `"` and `\\`. Names longer than 12 bytes
+    ///   never match (the decoder takes its general path).
+    /// - Returns: Whether the key was there, and consumed with its colon.
+    @inline(__always)
+    package mutating func consumeKey(_ name: StaticString) -> Bool {
+        // The separator (a placeholder, set below), quote, name, quote and colon: at most 16 bytes.
+        let length = name.utf8CodeUnitCount &+ 4
+        guard name.hasPointerRepresentation, length <= 16 else { return false }
+        let packed = Self.packedMember(name)
+        return self.consumeMember(low: packed.low, high: packed.high, count: length)
+    }
+
+    /// `?"name":` packed little-endian as ``JSONKey`` packs inline keys, with a zero byte for the separator. Built
+    /// from ``JSONKey/packed(_:count:)`` with shifts only, so that for a literal it folds into constants.
+    @inline(__always)
+    private static func packedMember(_ name: StaticString) -> (low: UInt64, high: UInt64) {
+        let count = name.utf8CodeUnitCount
+        let packedName = JSONKey.packed(name.utf8Start, count: count)
+        // Byte 0: the separator; byte 1: the opening quote; bytes 2…: the name.
+        var words = (
+            low: UInt64(UInt8(ascii: "\"")) &<< 8 | packedName.low &<< 16,
+            high: packedName.low &>> 48 | packedName.high &<< 16
+        )
+        Self.place(UInt8(ascii: "\""), at: count &+ 2, in: &words)
+        Self.place(UInt8(ascii: ":"), at: count &+ 3, in: &words)
+        return words
+    }
+
+    /// Puts `byte` at `index` (0–15) of two packed words.
+    @inline(__always)
+    private static func place(_ byte: UInt8, at index: Int, in words: inout (low: UInt64, high: UInt64)) {
+        if index < 8 {
+            words.low |= UInt64(byte) &<< UInt64(8 &* index)
+        } else {
+            words.high |= UInt64(byte) &<< UInt64(8 &* (index &- 8))
+        }
+    }
+
+    /// ``consumeKey(_:)`` with its bytes packed: compares the `count` bytes from the separator on (the `{` just
+    /// consumed, or the `,` at `offset`) with the packed bytes.
+    @inline(__always)
+    private mutating func consumeMember(low: UInt64, high: UInt64, count: Int) -> Bool {
+        // First in an object, the separator is the `{` that beginObject() has just consumed, right before `offset`
+        // (if whitespace followed it, the comparison fails and the decoder takes its general path).
+        let start = self.atContainerStart ? self.offset &- 1 : self.offset
+        let separator = UInt8(ascii: self.atContainerStart ? "{" : ",")
+        let matched = self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress, start >= 0, start &+ 16 <= bytes.count else { return false }
+            let firstKept: UInt64 = count >= 8 ? ~0 : (1 &<< UInt64(8 &* count)) &- 1
+            let secondKept: UInt64 = count <= 8 ? 0 : count == 16 ? ~0 : (1 &<< UInt64(8 &* (count &- 8))) &- 1
+            return SWAR.load(base, at: start) & firstKept == low | UInt64(separator)
+                && SWAR.load(base, at: start &+ 8) & secondKept == high
+        }
+        guard matched else { return false }
+        self.offset = start &+ count
+        self.atContainerStart = false
+        return true
+    }
+
+    /// Consumes the closing `}` if it is right at `offset` (compact JSON); the fast-path partner of
+    /// ``consumeKey(_:)``.
+    /// - Returns: Whether it was consumed.
+    @inline(__always)
+    package mutating func consumeObjectEnd() -> Bool {
+        guard self.offset < self.bytes.count, self.bytes[self.offset] == UInt8(ascii: "}") else { return false }
+        self.offset += 1
+        self.depth -= 1
+        self.atContainerStart = false
+        return true
+    }
+
+    /// Where the scanner stands, to return to with ``rewind(to:)``.
+    package struct Position: Sendable {
+        fileprivate var offset: Int
+        fileprivate var depth: Int
+        fileprivate var atContainerStart: Bool
+    }
+
+    /// The current position.
+    package var position: Position {
+        Position(offset: self.offset, depth: self.depth, atContainerStart: self.atContainerStart)
+    }
+
+    /// Goes back to an earlier position, to read again what was read since.
+    /// - Parameter position: A position of this scanner.
+    package mutating func rewind(to position: Position) {
+        self.offset = position.offset
+        self.depth = position.depth
+        self.atContainerStart = position.atContainerStart
     }
 
     /// Like ``nextKey()``, but returns the key exactly as decoded.
@@ -172,8 +344,15 @@ package struct JSONScanner {
     /// printable ASCII other than capitals, `"` and `\\` (so decoding and folding leave it as it is).
     /// - Returns: The key, with `offset` past its closing quote; `nil`, with `offset` unchanged, for any other key.
     private mutating func scanPlainKey() -> JSONKey? {
-        let contentStart = self.offset + 1
+        let contentStart = self.offset &+ 1
         let key: JSONKey? = self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return nil }
+            // Fast path: with sixteen bytes to read, a key of up to 15 bytes is found and checked two words at a
+            // time; anything the words cannot settle goes on byte by byte.
+            if contentStart &+ 16 <= bytes.count, let key = Self.plainKeyInWords(base, at: contentStart) {
+                self.offset = contentStart &+ key.count &+ 1
+                return JSONKey(low: key.low, high: key.high, count: key.count)
+            }
             let end = min(bytes.count, contentStart &+ JSONKey.inlineCapacity &+ 1)
             var index = contentStart
             var words: (low: UInt64, high: UInt64) = (0, 0)
@@ -197,6 +376,33 @@ package struct JSONScanner {
             return nil
         }
         return key
+    }
+
+    /// The plain key (as ``scanPlainKey()`` takes it) of up to 15 bytes at `start`, found by loading the sixteen
+    /// bytes there as two words: the first quote ends it, and no byte before the quote may need decoding or
+    /// folding.
+    /// - Returns: The key, or `nil` if the sixteen bytes hold no quote or a byte before it is not plain.
+    @inline(__always)
+    private static func plainKeyInWords(_ base: UnsafePointer<UInt8>, at start: Int) -> PlainKey? {
+        let quote = UInt8(ascii: "\"")
+        // SWAR.equal's lowest flagged byte is exact: the first quote. SWAR.notPlainKeyByte is exact in every byte,
+        // so masking it to the bytes before the quote checks exactly those.
+        let first = SWAR.load(base, at: start)
+        let firstQuotes = SWAR.equal(first, quote)
+        if firstQuotes != 0 {
+            let count = SWAR.firstFlagged(firstQuotes)  // 0–7
+            let kept: UInt64 = (1 &<< UInt64(8 &* count)) &- 1
+            guard SWAR.notPlainKeyByte(first) & kept == 0 else { return nil }
+            return PlainKey(low: first & kept, high: 0, count: count)
+        }
+        guard SWAR.notPlainKeyByte(first) == 0 else { return nil }
+        let second = SWAR.load(base, at: start &+ 8)
+        let secondQuotes = SWAR.equal(second, quote)
+        guard secondQuotes != 0 else { return nil }
+        let secondCount = SWAR.firstFlagged(secondQuotes)  // 0–7
+        let kept: UInt64 = (1 &<< UInt64(8 &* secondCount)) &- 1
+        guard SWAR.notPlainKeyByte(second) & kept == 0 else { return nil }
+        return PlainKey(low: first, high: second & kept, count: 8 &+ secondCount)
     }
 
     /// Consumes `[`.
@@ -294,8 +500,45 @@ package struct JSONScanner {
     /// Reads a string value, decoding its escapes.
     /// - Throws: ``WireError/Code/invalidValue`` if the next value is of another type.
     package mutating func readString() throws(WireError) -> String {
+        if let string = self.compactASCIIString() { return string }
         guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
         return try self.scanString()
+    }
+
+    /// The fast path of ``readString()``: a string right at `offset` whose bytes up to the closing quote are
+    /// printable ASCII other than `\\` (so it needs no decoding and is valid UTF-8), found eight bytes at a time
+    /// in one pass, its closing quote at least eight bytes before the end of input.
+    /// - Returns: The string, with `offset` past its closing quote; `nil`, with nothing consumed, for anything
+    ///   else (escapes, non-ASCII text, whitespace before it, another type, the end of input near), which the
+    ///   full path reads and checks.
+    @inline(__always)
+    private mutating func compactASCIIString() -> String? {
+        let start = self.offset
+        let found = self.bytes.withUnsafeBufferPointer { bytes -> (string: String, end: Int)? in
+            guard let base = bytes.baseAddress, start < bytes.count, base[start] == UInt8(ascii: "\"") else {
+                return nil
+            }
+            var index = start &+ 1
+            while index &+ 8 <= bytes.count {
+                let word = SWAR.load(base, at: index)
+                // The lowest flagged byte is exact (see SWAR): the first byte that is not plain ASCII.
+                let stops =
+                    SWAR.nonASCII(word) | SWAR.less(word, than: 0x20) | SWAR.equal(word, UInt8(ascii: "\""))
+                    | SWAR.equal(word, UInt8(ascii: "\\"))
+                if stops == 0 {
+                    index &+= 8
+                    continue
+                }
+                let end = index &+ SWAR.firstFlagged(stops)
+                guard base[end] == UInt8(ascii: "\"") else { return nil }
+                let contents = UnsafeBufferPointer(start: base + (start &+ 1), count: end &- start &- 1)
+                return (String(decoding: contents, as: UTF8.self), end &+ 1)
+            }
+            return nil
+        }
+        guard let found else { return nil }
+        self.offset = found.end
+        return found.string
     }
 
     /// Reads a bare JSON number that must be a non-negative integer fitting `UInt64`.
@@ -312,6 +555,10 @@ package struct JSONScanner {
     /// - Throws: ``WireError/Code/invalidNumber`` for a fraction, exponent or overflow;
     ///   ``WireError/Code/invalidValue`` if the next value is not a number.
     package mutating func readInt64() throws(WireError) -> Int64 {
+        if let (value, end) = self.shortInteger() {
+            self.offset = end
+            return value
+        }
         guard try self.peekKind() == .number else { throw try self.typeMismatch() }
         let number = try self.scanNumber()
         guard number.isInteger else { throw WireError(.invalidNumber, at: number.start) }
@@ -321,6 +568,32 @@ package struct JSONScanner {
             return magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
         }
         return Int64(magnitude)
+    }
+
+    /// The fast path of ``readInt64()``: an integer right at `offset` (no whitespace before it) of an optional
+    /// minus and 1 to 18 digits (below 10^18 < 2^63, so no overflow), without a leading zero, followed by a byte
+    /// that cannot continue a number. Anything else, the end of input included, is left to the full scan.
+    /// - Returns: The value and the offset after it, or `nil`.
+    @inline(__always)
+    private func shortInteger() -> (Int64, Int)? {
+        self.bytes.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress, bytes.count >= 8, self.offset < bytes.count else { return nil }
+            let isNegative = base[self.offset] == UInt8(ascii: "-")
+            let digitsStart = isNegative ? self.offset &+ 1 : self.offset
+            let run = SWAR.digitRun(base, at: digitsStart, end: bytes.count)
+            let end = digitsStart &+ run.count
+            guard run.count > 0, run.count <= 18, end < bytes.count,
+                run.count == 1 || base[digitsStart] != UInt8(ascii: "0")
+            else { return nil }
+            switch base[end] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                return nil  // a fraction or an exponent: the full scan rejects it
+            default:
+                // The run stopped on a byte that is not a digit, so the number ends here.
+                let value = Int64(run.value)
+                return (isNegative ? 0 &- value : value, end)
+            }
+        }
     }
 
     /// Reads a bare JSON number that must be a non-negative integer fitting `UInt32`.
@@ -351,23 +624,18 @@ package struct JSONScanner {
     package mutating func readQuotedUInt64() throws(WireError) -> UInt64 {
         guard try self.peekNonWhitespace() == UInt8(ascii: "\"") else { throw try self.typeMismatch() }
         let quote = self.offset
-        // Fastest path: 1 to 19 digits (no overflow possible), no leading zero, then the closing quote; summed
-        // while scanning. Anything else falls through to the checks below, which report it exactly as before.
+        // Fastest path: 1 to 19 digits (no overflow possible), no leading zero, then the closing quote; found and
+        // summed eight digits at a time. Anything else falls through to the checks below, which report it exactly
+        // as before.
         let fast: (value: UInt64, end: Int)? = self.bytes.withUnsafeBufferPointer { bytes in
-            var index = quote &+ 1
-            var value: UInt64 = 0
-            let limit = min(bytes.count, quote &+ 20)
-            while index < limit {
-                let digit = bytes[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { break }
-                value = value &* 10 &+ UInt64(digit)
-                index &+= 1
-            }
-            let digitCount = index &- quote &- 1
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), digitCount > 0,
-                digitCount == 1 || bytes[quote &+ 1] != UInt8(ascii: "0")
+            guard let base = bytes.baseAddress, bytes.count >= 8 else { return nil }
+            let digitsStart = quote &+ 1
+            let run = SWAR.digitRun(base, at: digitsStart, end: bytes.count)
+            let closingQuote = digitsStart &+ run.count
+            guard run.count > 0, run.count <= 19, closingQuote < bytes.count,
+                base[closingQuote] == UInt8(ascii: "\""), run.count == 1 || base[digitsStart] != UInt8(ascii: "0")
             else { return nil }
-            return (value, index &+ 1)
+            return (run.value, closingQuote &+ 1)
         }
         if let fast {
             self.offset = fast.end
@@ -479,7 +747,29 @@ package struct JSONScanner {
         self.atContainerStart = true
     }
 
+    @inline(__always)
     private mutating func expectLiteral(_ literal: StaticString) throws(WireError) {
+        let start = self.offset
+        // Fast path: the whole literal is there. Inlined with the literal's bytes known, the loop becomes a few
+        // byte comparisons.
+        let matched = self.bytes.withUnsafeBufferPointer { bytes in
+            let length = literal.utf8CodeUnitCount
+            guard let base = bytes.baseAddress, start &+ length <= bytes.count else { return false }
+            for index in 0..<length where base[start &+ index] != literal.utf8Start[index] {
+                return false
+            }
+            return true
+        }
+        if matched {
+            self.offset = start &+ literal.utf8CodeUnitCount
+        } else {
+            try self.expectLiteralByteByByte(literal)
+        }
+    }
+
+    /// ``expectLiteral(_:)`` when the literal is not all there: finds the byte that differs, or the end of input.
+    @inline(never)
+    private mutating func expectLiteralByteByByte(_ literal: StaticString) throws(WireError) {
         let start = self.offset
         var failure: WireError?
         literal.withUTF8Buffer { expected in
@@ -820,7 +1110,8 @@ package struct JSONKey: Sendable, CustomStringConvertible {
 
     private var low: UInt64 = 0
     private var high: UInt64 = 0
-    private var count = 0
+    /// The number of inline bytes (when `folded` is `nil`).
+    private(set) var count = 0
     private var folded: String?
 
     /// A key whose bytes are their own fold, at most ``inlineCapacity`` of them, packed little-endian: the first
@@ -851,26 +1142,29 @@ package struct JSONKey: Sendable, CustomStringConvertible {
     }
 
     /// Whether `key`, folded, is `name`. Inlined, so that against a literal name the usual outcome, a length that
-    /// differs, costs a couple of comparisons.
+    /// differs, costs a couple of comparisons, and a length that matches two word comparisons.
     @inline(__always)
     package static func ~= (name: StaticString, key: JSONKey) -> Bool {
         guard key.folded == nil, name.hasPointerRepresentation else { return Self.slowMatch(name, key) }
-        return name.utf8CodeUnitCount == key.count && key.inlineBytesEqual(name.utf8Start)
+        let count = name.utf8CodeUnitCount
+        guard count == key.count else { return false }
+        let packed = Self.packed(name.utf8Start, count: count)
+        return packed.low == key.low && packed.high == key.high
     }
 
-    /// Whether the inline bytes equal the `count` bytes at `bytes`. Inlined too: with a literal's bytes and
-    /// length known, the compiler can fold the loop into two word comparisons.
+    /// The first `count` (at most 16) bytes at `bytes`, packed as the inline bytes are. Inlined too: for a literal,
+    /// whose bytes and length the compiler sees, the loop folds into two constants.
     @inline(__always)
-    private func inlineBytesEqual(_ bytes: UnsafePointer<UInt8>) -> Bool {
+    static func packed(_ bytes: UnsafePointer<UInt8>, count: Int) -> (low: UInt64, high: UInt64) {
         var words: (low: UInt64, high: UInt64) = (0, 0)
-        for index in 0..<self.count {
+        for index in 0..<min(count, Self.inlineCapacity) {
             if index < 8 {
                 words.low |= UInt64(bytes[index]) &<< (UInt64(index) &* 8)
             } else {
                 words.high |= UInt64(bytes[index]) &<< (UInt64(index &- 8) &* 8)
             }
         }
-        return words.low == self.low && words.high == self.high
+        return words
     }
 
     private static func slowMatch(_ name: StaticString, _ key: JSONKey) -> Bool {

@@ -11,13 +11,19 @@
 
 extension V1.Message: JSONCodable {
     package init(decodingJSON scanner: inout JSONScanner) throws(WireError) {
+        try scanner.beginObject()
+        let start = scanner.position
+        if let message = try Self(inGoOrder: &scanner) {
+            self = message
+            return
+        }
+        scanner.rewind(to: start)
         var messageID: MessageID?
         var event: V1.Event?
         var userID: UserID?
         var payload: String?
         var seen: Bool?
         var time: Int64?
-        try scanner.beginObject()
         while let key = try scanner.nextKey() {
             switch key {
             case "message_id": messageID = MessageID(rawValue: try scanner.readQuotedUInt64())
@@ -32,6 +38,31 @@ extension V1.Message: JSONCodable {
         guard let messageID, let event, let userID, let payload, let seen, let time else {
             throw scanner.missingField()
         }
+        self.init(messageID: messageID, event: event, userID: userID, payload: payload, seen: seen, time: time)
+    }
+
+    /// The fast path of decoding, for the members exactly as upstream's Go server renders them: compact, in struct
+    /// order, each once. Each key is compared as a literal (``JSONScanner/consumeKey(_:)``) instead of being
+    /// scanned and matched; each value goes through the same reader as in the general loop.
+    ///
+    /// Safe because it takes only input the general loop reads the same way: up to the first key that differs it
+    /// makes the same calls on the same bytes, so it returns the same message or throws the same error; at that
+    /// key it returns `nil`, and the caller rewinds and reads the object again in the general loop.
+    /// - Returns: The message, or `nil` if the members are not in that form.
+    private init?(inGoOrder scanner: inout JSONScanner) throws(WireError) {
+        guard scanner.consumeKey("message_id") else { return nil }
+        let messageID = MessageID(rawValue: try scanner.readQuotedUInt64())
+        guard scanner.consumeKey("event") else { return nil }
+        let event = V1.Event(rawValue: try scanner.readInt64())
+        guard scanner.consumeKey("user_id") else { return nil }
+        let userID = UserID(rawValue: try scanner.readQuotedUInt64())
+        guard scanner.consumeKey("payload") else { return nil }
+        let payload = try scanner.readString()
+        guard scanner.consumeKey("seen") else { return nil }
+        let seen = try scanner.readBool()
+        guard scanner.consumeKey("time") else { return nil }
+        let time = try scanner.readInt64()
+        guard scanner.consumeObjectEnd() else { return nil }
         self.init(messageID: messageID, event: event, userID: userID, payload: payload, seen: seen, time: time)
     }
 
@@ -60,13 +91,19 @@ extension V1.Message: JSONCodable {
 extension V1.InboundFrame: JSONCodable {
     /// Decodes as upstream's Go server does, except that `event`, `user_id` and `payload` are required.
     package init(decodingJSON scanner: inout JSONScanner) throws(WireError) {
+        try scanner.beginObject()
+        let start = scanner.position
+        if let frame = try Self(inBrowserOrder: &scanner) {
+            self = frame
+            return
+        }
+        scanner.rewind(to: start)
         var event: V1.Event?
         var userID: UserID?
         var payload: String?
         var messageID: MessageID?
         var seen: Bool?
         var time: Int64?
-        try scanner.beginObject()
         while let key = try scanner.nextKey() {
             switch key {
             case "event": event = V1.Event(rawValue: try scanner.readInt64())
@@ -83,6 +120,22 @@ extension V1.InboundFrame: JSONCodable {
         }
         guard let event, let userID, let payload else { throw scanner.missingField() }
         self.init(event: event, userID: userID, payload: payload, messageID: messageID, seen: seen, time: time)
+    }
+
+    /// The fast path of decoding, for the browser's frame exactly as it sends it (and as ``encodeJSON(to:)`` writes
+    /// a frame without optional members): `{"event":…,"user_id":"…","payload":"…"}`, compact. As for
+    /// ``V1/Message``, it makes the same reads as the general loop up to the first key that differs, and then
+    /// returns `nil` for the caller to rewind; a frame with optional members takes the general loop.
+    /// - Returns: The frame, or `nil` if the members are not in that form.
+    private init?(inBrowserOrder scanner: inout JSONScanner) throws(WireError) {
+        guard scanner.consumeKey("event") else { return nil }
+        let event = V1.Event(rawValue: try scanner.readInt64())
+        guard scanner.consumeKey("user_id") else { return nil }
+        let userID = UserID(rawValue: try scanner.readQuotedUInt64())
+        guard scanner.consumeKey("payload") else { return nil }
+        let payload = try scanner.readString()
+        guard scanner.consumeObjectEnd() else { return nil }
+        self.init(event: event, userID: userID, payload: payload)
     }
 
     /// Writes `{"event":…,"user_id":"…","payload":"…"}` (the browser's frame), with the optional members in

@@ -203,14 +203,32 @@ package struct ProtobufReader {
         return Array(self.bytes[range])
     }
 
+    /// Reads a nested message field into a new message.
+    /// - Throws: `.depthLimit` (at the length prefix) when nesting would exceed ``DecodingOptions/maxDepth``,
+    ///   and whatever the nested message's fields throw.
+    package mutating func readMessage<M: ProtobufMessage>(_ tag: FieldTag) throws(WireError) -> M {
+        // No `M?` on this path: destroying even a `nil` optional of a large message type went through the
+        // runtime's generic value witnesses (about 300 instructions per chat frame).
+        var message = M()
+        try self.readMessage(tag, into: &message)
+        return message
+    }
+
     /// Reads a nested message field, merging it into `existing` when the field was already seen (proto3 merges
     /// repeated occurrences of a singular message field).
     /// - Throws: `.depthLimit` (at the length prefix) when nesting would exceed ``DecodingOptions/maxDepth``,
     ///   and whatever the nested message's fields throw.
     package mutating func readMessage<M: ProtobufMessage>(
         _ tag: FieldTag,
-        merging existing: M? = nil
+        merging existing: M?
     ) throws(WireError) -> M {
+        var message = existing ?? M()
+        try self.readMessage(tag, into: &message)
+        return message
+    }
+
+    /// Reads a nested message field's bytes into `message`.
+    private mutating func readMessage<M: ProtobufMessage>(_ tag: FieldTag, into message: inout M) throws(WireError) {
         try self.expect(tag, .lengthDelimited)
         let start = self.offset
         let range = try self.readLengthPrefix()
@@ -218,11 +236,9 @@ package struct ProtobufReader {
         let outerEnd = self.end
         self.end = range.upperBound
         self.depth += 1
-        var message = existing ?? M()
         try message.merge(from: &self)
         self.depth -= 1
         self.end = outerEnd
-        return message
     }
 
     /// Reads one element, or a packed run of elements, of a `repeated` scalar field and appends them.

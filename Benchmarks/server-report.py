@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""BENCHMARKS.md's server section (B5, B6, B7, B9) from results/latest/server-*.json, written by server.sh.
+"""BENCHMARKS.md's server section (B3, B4, B5, B6, B7, B8, B9) from results/latest/server-*.json, written by server.sh.
 
-    server-report.py RESULTS BENCHMARKS.md   patches the file in place: the B5/B6/B7/B9 rows of the summary table
+    server-report.py RESULTS BENCHMARKS.md   patches the file in place: the B3-B9 rows of the summary table
                                              and the part between the server-benchmarks markers (appended if absent)
 
 report.py imports rows() and section() so that run.sh keeps the server figures.
@@ -26,6 +26,179 @@ def _text(results, name):
 
 def _verdict(ok):
     return "meets" if ok else "**misses**"
+
+
+def _b4_rows(results):
+    b4 = _load(results, "server-b4.json")
+    if not b4:
+        return []
+    c = b4["c_floor"]
+    out = []
+    for p in ("v1", "v2"):
+        r = b4.get(p)
+        if not r:
+            continue
+        cpu, ratio = r["median_cpu_us_per_message"], r["median_cpu_ratio_to_c"]
+        sat, sat_ratio = r["median_saturation_rate"], r["median_saturation_ratio_to_c"]
+        rate = r["runs"][0]["fixed"]["steps"][0]["rate"]
+        conns = r["runs"][0]["fixed"]["connections"]
+        ok_cpu = cpu <= 30 and ratio <= 3
+        ok_sat = sat_ratio >= 0.5
+        name = "v1 JSON" if p == "v1" else "v2 protobuf"
+        out.append(f"| B4 | {name}: server CPU per chat message (1 in, 2 out, persisted) at {rate:,.0f} msg/s, "
+                   f"{conns:,} connections (C load generator), median of {b4['rounds']} rounds | ≤ 30 µs and ≤ 3× "
+                   f"the C fan-out's CPU/msg | {cpu:.1f} µs = {ratio:.1f}× C ({c['median_server_cpu_us_per_message']:.1f} µs) "
+                   f"| – | {_verdict(ok_cpu)} |")
+        out.append(f"| B4 | {name}: saturation (last open-loop step with p99 ≤ 10 ms and zero loss) | ≥ 0.5× the C "
+                   f"fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.2f}× C ({c['median_chat_messages_per_second']:,.0f} "
+                   f"msg/s, closed loop) | – | {_verdict(ok_sat)} |")
+    return out
+
+
+def _b8_runs(results):
+    if not os.path.isdir(results):
+        return []
+    runs = [_load(results, f) for f in sorted(os.listdir(results))
+            if f.startswith("server-b8-") and f.endswith(".json")]
+    return sorted((r for r in runs if r), key=lambda r: (r["protocol"], r["ping_interval_seconds"]))
+
+
+def _b8_rows(results):
+    runs = _b8_runs(results)
+    if not runs:
+        return []
+    out = []
+    for r in runs:
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
+        how = ("measured at 54 s" if r["ping_interval_seconds"] == 54
+               else f"measured at {r['ping_interval_seconds']:g} s, scaled to 54 s")
+        out.append(f"| B8 | server CPU, {r['connections']:,} idle {r['protocol']} chat connections, server ping every "
+                   f"{r['ping_interval_seconds']:g} s, {r['measured_seconds']:.0f} s | ≤ 0.5 % of one core per 10k "
+                   f"connections at 54 s | {r['server_cpu_percent_of_one_core']:.2f} % of a core; per 10k at 54 s: "
+                   f"{v:.2f} % ({how}; {v / 0.5:.1f}×) | – | {_verdict(v <= 0.5)} |")
+    return out
+
+
+def _b4_section(results):
+    b4 = _load(results, "server-b4.json")
+    if not b4:
+        return []
+    lines = []
+    add = lines.append
+    c = b4["c_floor"]
+    add("### B4 CPU per chat message and saturation (targets ≤ 30 µs and ≤ 3× C; saturation ≥ 0.5× C)")
+    add("")
+    add("Same job, interleaved rounds (C, v1, v2, C, v1, v2, …), each chat-server run on a fresh server:")
+    add("")
+    add("* **C floor** (`Benchmarks/c/fanout.c`, performance-notes Appendix A, built by server.sh with `cc -O2`): a")
+    add("  single-thread epoll server writes each 128-byte frame read from connection *i* to *i* and *i*^1 (one")
+    add("  `write()` each); a single-thread epoll C client runs 100 channels closed loop (the even member sends a")
+    add("  stamped frame, the odd member records the latency and triggers the next send), 5 s after 0.5 s of")
+    add("  warm-up. Server CPU = `/proc/<pid>/stat` fields 14 + 15 over the measured window ÷ chat messages.")
+    add("* **chat-server**: `server-bench tokens` signs up and matches the guests through the SDK; then")
+    add("  `Benchmarks/c/wsload.c`, a single-thread epoll C client, opens the chat websockets itself (v1: `uid` and")
+    add("  `access_token` in the query, JSON text frames; v2: `rc.v2.proto`, `Authorization: Bearer`, protobuf")
+    add("  `send` commands with command id 0, so no ack: 1 frame in, 2 out as in v1). Open loop: message *k* of a")
+    add("  step is scheduled at t0 + *k*/rate and sent by connection *k* mod N, so every connection sends")
+    add("  rate/N per second, evenly staggered; latency runs from the *scheduled* time to the peer's receipt")
+    add("  (31-byte text carrying sender and time). Each message is stored (SQLite) before fan-out, as in")
+    add("  production. The server's per-channel message cap and v2 send rate limit are lifted for the sweep.")
+    add("  CPU per message: server CPU between the end of the warm-up and the end of the sending ÷ messages")
+    add("  scheduled in between. Saturation: steps of increasing rate (6 s each, 1 s warm-up, up to 3 s drain);")
+    add("  the last step with p99 ≤ 10 ms, every message delivered to both members and no connection closed.")
+    add("")
+    add("| round | C: msgs/s (p99) | C: CPU/msg | protocol | CPU/msg at fixed rate (÷ C) | p50 / p99 at fixed rate "
+        "| saturation (÷ C) | load average before |")
+    add("|---|---|---|---|---|---|---|---|")
+    for k, cr in enumerate(c["rounds"]):
+        for p in ("v1", "v2"):
+            r = b4.get(p)
+            if not r:
+                continue
+            x = r["per_round"][k]
+            lat = x["fixed_rate_latency_ms"]
+            add(f"| {k + 1} | {cr['chat_messages_per_second']:,.0f} ({cr['latency_us']['p99'] / 1000:.1f} ms) | "
+                f"{cr['server_cpu_us_per_message']:.1f} µs | {p} | {x['cpu_us_per_message']:.1f} µs "
+                f"({x['cpu_ratio_to_c']:.1f}×) | {lat['p50']:.2f} / {lat['p99']:.2f} ms | {x['saturation_rate']:,.0f} "
+                f"({x['saturation_ratio_to_c']:.2f}×) | {x['load_average_before']} |")
+    add("")
+    for p in ("v1", "v2"):
+        r = b4.get(p)
+        if not r:
+            continue
+        add(f"Sweep, {p}, round 1 (rate → p50 / p99, lost, server CPU/msg, server CPU %):")
+        add("")
+        add("| rate | p50 | p99 | p99.9 | lost (peer / echo) | closed | server CPU/msg | server CPU | generator CPU/msg "
+            "| pass |")
+        add("|---|---|---|---|---|---|---|---|---|---|")
+        for s in r["runs"][0]["sweep"]["steps"]:
+            lat = s["latency_ms"]
+            add(f"| {s['rate']:,.0f} | {lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['p99.9']:.2f} ms | "
+                f"{s['lost']} / {s['lost_echoes']} | {s['closed_connections']} | {s['server_cpu_us_per_message']:.1f} µs "
+                f"| {s['server_cpu_percent']:.0f} % | {s['client_cpu_us_per_message']:.1f} µs | "
+                f"{'yes' if s['pass'] else 'no'} |")
+        add("")
+    add("Medians over the rounds: " + "; ".join(
+        f"{p}: {b4[p]['median_cpu_us_per_message']:.1f} µs/msg ({b4[p]['median_cpu_ratio_to_c']:.1f}× C), "
+        f"saturation {b4[p]['median_saturation_rate']:,.0f} msg/s ({b4[p]['median_saturation_ratio_to_c']:.2f}× C)"
+        for p in ("v1", "v2") if p in b4) + f"; C floor {c['median_server_cpu_us_per_message']:.1f} µs/msg, "
+        f"{c['median_chat_messages_per_second']:,.0f} msg/s.")
+    add("")
+    for line in B4_ANALYSIS:
+        add(line)
+    for p in ("v1", "v2"):
+        text = _text(results, f"server-b4-profile-{p}.txt")
+        if text:
+            add("")
+            add(f"Profile, {p} (first lines of `server-b4-profile-{p}.txt`):")
+            add("")
+            add("```")
+            lines.extend(text.split("\n")[:40])
+            add("```")
+    add("")
+    lines.extend(_machine(results, "server-b4.txt"))
+    add("")
+    return lines
+
+
+def _b8_section(results):
+    runs = _b8_runs(results)
+    if not runs:
+        return []
+    lines = []
+    add = lines.append
+    add("### B8 idle CPU (target ≤ 0.5 % of one core per 10,000 idle connections at upstream's 54 s ping period)")
+    add("")
+    add("`server-bench idle --conns K`: K SDK clients sign up and match (K/2 channels, match sockets closed), then")
+    add("hold K authenticated chat sessions that send nothing (client pings off; they answer the server's pings:")
+    add("websocket pings on v1, `ping` pushes on v2). The server's CPU (`/proc/<pid>/stat` 14 + 15) is read for 20 s")
+    add("before the chat sessions connect (the floor: timers and housekeeping with no chat connection) and, 10 s after")
+    add("all are connected, over the measured window. The server pings every `--ping-interval` seconds (default 30;")
+    add("upstream 54). Per 10k at 54 s = ((CPU − floor) × interval / 54 + floor) × 10,000 / K; a run at 54 s needs")
+    add("no scaling. A perf profile (30 s, after the window) is in `server-b8-profile-*.txt`.")
+    add("")
+    add("| protocol | connections | ping interval | window | server CPU | floor (no connections) | per 10k at 54 s | "
+        "CPU per ping | every 10 s | load average |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        series = ", ".join(f"{x:.2f}" for x in r["cpu_percent_every_10s"])
+        add(f"| {r['protocol']} | {r['connections']:,} | {r['ping_interval_seconds']:g} s | {r['measured_seconds']:.0f} s"
+            f" | {r['server_cpu_percent_of_one_core']:.2f} % | {r['server_cpu_percent_before_connections']:.2f} % | "
+            f"{r['server_cpu_percent_per_10k_connections_at_54s']:.2f} % | {r['cpu_us_per_ping']:.0f} µs | "
+            f"{series} % | {r['load_average_before']} |")
+    add("")
+    for line in B8_ANALYSIS:
+        add(line)
+    add("")
+    lines.extend(_machine(results, f"server-b8-{runs[0]['protocol']}-ping{runs[0]['ping_interval_seconds']:g}.txt"))
+    add("")
+    return lines
+
+
+# Reading of the committed run; figures quoted here come from its profiles (server-b4-profile-*.txt,
+# server-b8-profile-*.txt). Update with the run.
+B4_ANALYSIS = []
+B8_ANALYSIS = []
 
 
 def rows(results):
@@ -82,6 +255,10 @@ def rows(results):
                      f"≤ 16 MB | {put['mb_per_second']:,.0f} MB/s, growth {put['growth_kb'] / 1024:.1f} MB "
                      f"(GET {get['mb_per_second']:,.0f} MB/s, growth {get['growth_kb'] / 1024:.1f} MB) | – | "
                      f"{_verdict(ok)} |"]
+    if _b4_rows(results):
+        out["B4"] = _b4_rows(results)
+    if _b8_rows(results):
+        out["B8"] = _b8_rows(results)
     return out
 
 
@@ -94,7 +271,7 @@ def section(results):
     """The server section's lines (without the markers)."""
     lines = []
     add = lines.append
-    add("## Server benchmarks (B5, B6, B7, B9)")
+    add("## Server benchmarks (B3, B4, B5, B6, B7, B8, B9)")
     add("")
     add("Written by `Benchmarks/server.sh` (then `server-report.py`), run by hand: each target starts a fresh release")
     add("`chat-server` (temporary data folder, free port, `--log-level error`) and drives it from a second process,")
@@ -290,7 +467,12 @@ def section(results):
         add("")
         lines.extend(_machine(results, "server-b3-1000.txt"))
         add("")
-    add("Not measured by server.sh: B4 (CPU per message against a C fan-out) and B8 (idle CPU).")
+    lines.extend(_b4_section(results))
+    lines.extend(_b8_section(results))
+    if not _load(results, "server-b4.json") or not _b8_runs(results):
+        add("Not measured in these results: " + ", ".join(
+            x for x, ok in (("B4 (CPU per message against a C fan-out)", _load(results, "server-b4.json")),
+                            ("B8 (idle CPU)", _b8_runs(results))) if not ok) + ".")
     return lines
 
 
@@ -302,9 +484,16 @@ def patch(results, path):
     lines = [line for line in text.split("\n") if "open loop (BotFleet" not in line]
     last_b3 = max((i for i, line in enumerate(lines) if line.startswith("| B3 |")), default=None)
     out = []
+    replaced = set()
     for index, line in enumerate(lines):
         ident = line.split("|")[1].strip() if line.startswith("| B") else None
-        out.extend(new_rows.pop(ident) if ident in new_rows else [line])
+        if ident in replaced:
+            continue  # a target with several rows: all of them were written with its first row
+        if ident in new_rows:
+            out.extend(new_rows.pop(ident))
+            replaced.add(ident)
+        else:
+            out.append(line)
         if index == last_b3:
             out.extend(server_b3)
     text = "\n".join(out)

@@ -23,7 +23,7 @@ protocols="v1 v2"
 b4_rounds=3
 b4_conns=1000
 b4_rate=500
-b4_steps="500 1000 2000 3000 4000 6000 8000 12000 16000 24000 32000"
+b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
 b8_runs="v1:30 v1:54 v2:30"  # protocol:ping interval in seconds (30 = the server's default, 54 = upstream's)
 b8_conns=9000
 b8_seconds=150
@@ -376,20 +376,20 @@ profile_server() {
         echo
         echo "== by thread"
         perf report -i "$work/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | head -12
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
         echo
         echo "== by shared object"
         perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | head -12
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
         echo
         echo "== self (no children), top 50"
         perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.4 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | head -50 | swift demangle --simplified | cut -c1-220
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
         echo
         echo "== inclusive (children), top 50"
         perf report -i "$work/perf.data" --children --sort symbol --stdio -g none --percent-limit 3 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | head -50 | swift demangle --simplified | cut -c1-220
-    } >"$out"
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
+    } >"$out" || true  # a profile is best effort (and SIGPIPE or an empty grep must not end the run)
     rm -f "$work/perf.data"
 }
 
@@ -423,7 +423,7 @@ if wants b4; then
                 --seconds 12 --warmup 2 --drain 5 --server-pid "$server_pid" --all-steps >"$work/b4-fixed.json"
             cat "$work/b4-fixed.json" >&2
             "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_steps" \
-                --seconds 6 --warmup 1 --drain 3 --server-pid "$server_pid" >"$work/b4-sweep.json"
+                --seconds 6 --warmup 1 --drain 3 --stop-p99-ms 50 --server-pid "$server_pid" >"$work/b4-sweep.json"
             cat "$work/b4-sweep.json" >&2
             if [ "$round" = 1 ]; then
                 say "B4 profile: $protocol at $b4_rate msg/s (perf, not measured)"

@@ -4,7 +4,7 @@
 // costs more than the server at these rates).
 //
 //   wsload --port P --conns FILE --protocol v1|v2 --rates "500 1000 …" [--seconds 6] [--warmup 1] [--drain 3]
-//          [--server-pid PID] [--max-p99-ms 10] [--all-steps]
+//          [--server-pid PID] [--max-p99-ms 10] [--stop-p99-ms 0] [--all-steps]
 //
 // FILE has one line per connection, "<user id> <channel token>"; lines 2k and 2k+1 are the two members of one
 // channel (server-bench tokens writes it). Each rate step sends `rate` chat messages per second in total: message k
@@ -14,7 +14,9 @@
 // its echo. A chat message is 1 frame in and 2 frames out (v2 sends use command id 0: no ack, as a v1 send).
 // Server CPU (/proc/<pid>/stat fields 14 + 15) is read at the end of the warm-up and at the end of the sending, and
 // divided by the messages scheduled in between. A step passes when every message reached both members (after the
-// drain), no connection closed and p99 <= --max-p99-ms; the steps stop after the first failure unless --all-steps.
+// drain), no connection closed and p99 <= --max-p99-ms. saturation_rate is the last passing step before the first
+// failing one; after a failure the steps go on (to show the curve, and highest_passing_rate) only while nothing is
+// lost and p99 <= --stop-p99-ms (default 0: stop at the first failure); --all-steps runs every step.
 // Prints one JSON object with every step. Built by Benchmarks/server.sh with `cc -O2`.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -353,7 +355,7 @@ static double pct_ms(double p) {
 int main(int argc, char **argv) {
     int port = 0, server_pid = 0, all_steps = 0;
     const char *file = NULL, *rates = "500";
-    double seconds = 6, warmup = 1, drain = 3, max_p99_ms = 10;
+    double seconds = 6, warmup = 1, drain = 3, max_p99_ms = 10, stop_p99_ms = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
         if (!strcmp(a, "--all-steps")) {
@@ -369,6 +371,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--drain")) drain = atof(v);
         else if (!strcmp(a, "--server-pid")) server_pid = atoi(v);
         else if (!strcmp(a, "--max-p99-ms")) max_p99_ms = atof(v);
+        else if (!strcmp(a, "--stop-p99-ms")) stop_p99_ms = atof(v);
         else {
             fprintf(stderr, "wsload: unknown option %s\n", a);
             return 64;
@@ -377,7 +380,8 @@ int main(int argc, char **argv) {
     }
     if (!port || !file) {
         fprintf(stderr, "usage: wsload --port P --conns FILE --protocol v1|v2 --rates \"R …\" [--seconds S] "
-                        "[--warmup W] [--drain D] [--server-pid PID] [--max-p99-ms 10] [--all-steps]\n");
+                        "[--warmup W] [--drain D] [--server-pid PID] [--max-p99-ms 10] [--stop-p99-ms 0] "
+                        "[--all-steps]\n");
         return 64;
     }
     FILE *f = fopen(file, "r");
@@ -411,7 +415,8 @@ int main(int argc, char **argv) {
            v2 ? "v2" : "v1", nconn, nconn / 2, connect_seconds, seconds, warmup, drain, max_p99_ms);
     const char *r = rates;
     int first = 1;
-    double last_pass = 0;
+    double last_pass = 0, highest_pass = 0;
+    int failed = 0;
     while (*r) {
         char *next;
         double rate = strtod(r, &next);
@@ -485,11 +490,15 @@ int main(int argc, char **argv) {
                pass ? "true" : "false");
         fflush(stdout);
         first = 0;
-        if (pass) last_pass = rate;
-        if (!pass && !all_steps) break;
+        if (pass && !failed) last_pass = rate;
+        if (pass) highest_pass = rate;
+        if (!pass) failed = 1;
+        // Past the first failure, go on only while nothing is lost and p99 stays under --stop-p99-ms.
+        if (!pass && !all_steps && (lost || lost_echoes || closed || p99 > stop_p99_ms)) break;
         poll_until(now_ns() + 500000000);
     }
-    printf("\n], \"pings_answered\": %lld, \"foreign_frames\": %lld, \"saturation_rate\": %.0f}\n", pings_answered,
-           foreign_frames, last_pass);
+    printf("\n], \"pings_answered\": %lld, \"foreign_frames\": %lld, \"saturation_rate\": %.0f, "
+           "\"highest_passing_rate\": %.0f, \"stop_p99_ms\": %.1f}\n",
+           pings_answered, foreign_frames, last_pass, highest_pass, stop_p99_ms);
     return 0;
 }

@@ -58,6 +58,7 @@ static int64_t *lat;
 static size_t nlat, latcap;
 static int64_t step_t0, step_warm_end;
 static long long foreign_frames, pings_answered, closes;
+static unsigned run_id;  // in v2 client_msg_ids, so that a second run on the same channels is not de-duplicated
 
 static void die(const char *what) {
     perror(what);
@@ -168,7 +169,7 @@ static void send_chat(struct conn *c, int64_t scheduled) {
     int len;
     if (v2) {
         char id[32];
-        int idlen = snprintf(id, sizeof id, "%d-%lld", c->index, c->seq);
+        int idlen = snprintf(id, sizeof id, "%x-%d-%lld", run_id, c->index, c->seq);
         int tlen = (int)strlen(text);
         int cmdlen = 2 + idlen + 2 + tlen;  // SendCommand{client_msg_id = 1, text = 2}
         len = 0;
@@ -404,6 +405,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     ep = epoll_create1(0);
+    run_id = (unsigned)(now_ns() ^ getpid());
     int64_t c0 = now_ns();
     for (int i = 0; i < nconn; i++)
         if (connect_one(&conns[i], port) < 0) return 1;

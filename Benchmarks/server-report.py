@@ -50,7 +50,7 @@ def _b4_rows(results):
                    f"the C fan-out's CPU/msg | {cpu:.1f} µs = {ratio:.1f}× C ({c['median_server_cpu_us_per_message']:.1f} µs) "
                    f"| – | {_verdict(ok_cpu)} |")
         out.append(f"| B4 | {name}: saturation (last open-loop step with p99 ≤ 10 ms and zero loss) | ≥ 0.5× the C "
-                   f"fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.2f}× C ({c['median_chat_messages_per_second']:,.0f} "
+                   f"fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.3f}× C ({c['median_chat_messages_per_second']:,.0f} "
                    f"msg/s, closed loop) | – | {_verdict(ok_sat)} |")
     return out
 
@@ -120,7 +120,7 @@ def _b4_section(results):
             add(f"| {k + 1} | {cr['chat_messages_per_second']:,.0f} ({cr['latency_us']['p99'] / 1000:.1f} ms) | "
                 f"{cr['server_cpu_us_per_message']:.1f} µs | {p} | {x['cpu_us_per_message']:.1f} µs "
                 f"({x['cpu_ratio_to_c']:.1f}×) | {lat['p50']:.2f} / {lat['p99']:.2f} ms | {x['saturation_rate']:,.0f} "
-                f"({x['saturation_ratio_to_c']:.2f}×) | {x['load_average_before']} |")
+                f"({x['saturation_ratio_to_c']:.3f}×) | {x['load_average_before']} |")
     add("")
     for p in ("v1", "v2"):
         r = b4.get(p)
@@ -140,12 +140,11 @@ def _b4_section(results):
         add("")
     add("Medians over the rounds: " + "; ".join(
         f"{p}: {b4[p]['median_cpu_us_per_message']:.1f} µs/msg ({b4[p]['median_cpu_ratio_to_c']:.1f}× C), "
-        f"saturation {b4[p]['median_saturation_rate']:,.0f} msg/s ({b4[p]['median_saturation_ratio_to_c']:.2f}× C)"
+        f"saturation {b4[p]['median_saturation_rate']:,.0f} msg/s ({b4[p]['median_saturation_ratio_to_c']:.3f}× C)"
         for p in ("v1", "v2") if p in b4) + f"; C floor {c['median_server_cpu_us_per_message']:.1f} µs/msg, "
         f"{c['median_chat_messages_per_second']:,.0f} msg/s.")
     add("")
-    for line in B4_ANALYSIS:
-        add(line)
+    lines.extend(_b4_analysis(b4))
     for p in ("v1", "v2"):
         text = _text(results, f"server-b4-profile-{p}.txt")
         if text:
@@ -186,19 +185,100 @@ def _b8_section(results):
             f" | {r['server_cpu_percent_of_one_core']:.2f} % | {r['server_cpu_percent_before_connections']:.2f} % | "
             f"{r['server_cpu_percent_per_10k_connections_at_54s']:.2f} % | {r['cpu_us_per_ping']:.0f} µs | "
             f"{series} % | {r['load_average_before']} |")
-    add("")
-    for line in B8_ANALYSIS:
-        add(line)
+    lines.extend(_b8_analysis(runs))
     add("")
     lines.extend(_machine(results, f"server-b8-{runs[0]['protocol']}-ping{runs[0]['ping_interval_seconds']:g}.txt"))
     add("")
     return lines
 
 
-# Reading of the committed run; figures quoted here come from its profiles (server-b4-profile-*.txt,
-# server-b8-profile-*.txt). Update with the run.
-B4_ANALYSIS = []
-B8_ANALYSIS = []
+def _b4_analysis(b4):
+    """The reading of B4. Figures come from server-b4.json; the profile shares quoted in the prose are those of the
+    committed run's server-b4-profile-*.txt (perf, round 1) and must be re-read when the run is repeated."""
+    c = b4["c_floor"]
+    v1, v2 = b4.get("v1"), b4.get("v2")
+    if not v1 or not v2:
+        return []
+    out = []
+    add = out.append
+    steps = v1["runs"][0]["sweep"]["steps"]
+    low, high = steps[0], steps[-1]
+    c_p99 = [x["latency_us"]["p99"] / 1000 for x in c["rounds"]]
+    fixed = [r["fixed"]["steps"][0] for r in v1["runs"]]
+    add(f"**Both B4 targets missed, by far.** v1 costs {v1['median_cpu_us_per_message']:.0f} µs of server CPU per chat "
+        f"message at the fixed rate ({v1['median_cpu_ratio_to_c']:.0f}× the C floor's "
+        f"{c['median_server_cpu_us_per_message']:.1f} µs; target ≤ 3× and ≤ 30 µs), v2 "
+        f"{v2['median_cpu_us_per_message']:.0f} µs ({v2['median_cpu_ratio_to_c']:.0f}×). Saturation (p99 ≤ 10 ms, zero "
+        f"loss) is {v1['median_saturation_rate']:,.0f} msg/s for v1 ({v1['median_saturation_ratio_to_c']:.3f}× C) and "
+        f"{v2['median_saturation_rate']:,.0f} msg/s for v2 ({v2['median_saturation_ratio_to_c']:.3f}× C) against "
+        f"{c['median_chat_messages_per_second']:,.0f} msg/s for C (target ≥ 0.5×).")
+    add("")
+    add(f"* **The tail, not the CPU, ends the sweep.** At {fixed[0]['rate']:,.0f} msg/s the v1 server uses "
+        f"{min(f['server_cpu_percent'] for f in fixed):.0f}–{max(f['server_cpu_percent'] for f in fixed):.0f} % of a "
+        f"core, p50 is {min(f['latency_ms']['p50'] for f in fixed):.2f}–{max(f['latency_ms']['p50'] for f in fixed):.2f}"
+        f" ms but p99 already {min(f['latency_ms']['p99'] for f in fixed):.1f}–"
+        f"{max(f['latency_ms']['p99'] for f in fixed):.1f} ms; p99 crosses 10 ms at 1,000–2,000 msg/s while the "
+        "server still has CPU to spare, and steps near the bound pass or fail from round to round (hence a median"
+        " of rounds). The CPU ceiling is higher: in round 1 the v1 server reached "
+        f"{high['server_cpu_percent']:.0f} % of a core at {high['rate']:,.0f} msg/s with p50 "
+        f"{high['latency_ms']['p50']:.1f} ms and nothing lost. The C floor's own p99 at its closed-loop rate is "
+        f"{min(c_p99):.0f}–{max(c_p99):.0f} ms (100 frames always in flight), so its rate is a throughput, not a "
+        "p99 ≤ 10 ms figure; the ratio follows the notes' definition, and at these ratios the verdict does not "
+        "depend on it. Caveat: the load average was ≈ 5 during the run (other engineers' builds on the same two "
+        "vCPUs), and a runnable server thread queued behind a compiler for a scheduler slice produces tails of this "
+        "size; the tail's cause was not isolated (no quiet-machine run).")
+    add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
+        f"{low['rate']:,.0f} msg/s, {high['server_cpu_us_per_message']:.0f} µs at {high['rate']:,.0f}): most of it is "
+        "paid per wake-up, not per byte. The v1 profile (perf cpu-clock, user + kernel, 500 msg/s) has 40 % of its "
+        "samples in the kernel; the largest symbol is the scheduler's `finish_task_switch` (15 % self) and futex "
+        "wait/wake is 13 % inclusive. A message crosses threads several times: the NIO event loop reads the frame "
+        "(NIO threads: 28 % of samples), the connection's Swift task runs on the global concurrency pool "
+        "(`default-qos`, 24 %), the store append runs on GRDB's serial writer `DispatchQueue` (`overcommit` threads, "
+        "48 %: one write transaction per message — SQLite 14 % of samples, GRDB's `inTransaction` 9 % inclusive — "
+        "plus `sem_post` wake-ups, 8 %), then back to the pool and into two outboxes, whose `NIOAsyncChannelHandler` "
+        "writes and flushes run on the event loops again (10 % inclusive). At 500 msg/s nearly every hop finds its "
+        "thread asleep and pays a futex wake plus two context switches. retain/release and malloc/free are ≈ 8 %.")
+    add("* **v2 pays a timer per connection.** `ChatSocketV2.runTimers` wakes every 100 ms per connection to check "
+        "its ping, liveness, token and typing deadlines: 1,000 connections make 10,000 task wake-ups per second "
+        "whatever the traffic (`_dispatch_timer_heap_resift`, `Task.sleep`, `runTimers` in the v2 profile, kernel "
+        "48 % of samples, the Swift pool 36 %). That is why v2's CPU per message at 500 msg/s is about twice v1's; "
+        "B8 measures the same cost with no traffic at all.")
+    add("* **What would move it:** (1) v2 deadlines on one timer per event loop (or one NIO scheduled task per "
+        "connection at the next deadline) instead of a 100 ms poll; (2) group commit — append all messages that "
+        "reach the writer in one wake-up in one transaction, with cached statements; (3) the chat socket at the NIO "
+        "channel-handler level (or NIO's event loop installed as the global executor, performance-notes §2.3), so "
+        "that read → persist → fan-out hops threads at most once and flushes once per read batch. The syscall floor "
+        "per message is ≈ 4.4 µs (notes §4 B4); the C floor measured here is "
+        f"{c['median_server_cpu_us_per_message']:.1f} µs.")
+    return out
+
+
+def _b8_analysis(runs):
+    """The reading of B8, from the server-b8-*.json results and the committed server-b8-profile-*.txt."""
+    out = []
+    add = out.append
+    by = {(r["protocol"], r["ping_interval_seconds"]): r for r in runs}
+    v1 = [r for r in runs if r["protocol"] == "v1"]
+    v2 = [r for r in runs if r["protocol"] == "v2"]
+    for r in v1:
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
+        add(f"v1, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.2f} % of a core "
+            f"for {r['connections']:,} connections ({r['ping_rate_per_second']:.0f} pings/s, "
+            f"{r['cpu_us_per_ping']:.0f} µs of server CPU per ping and pong including everything else the idle "
+            f"server does) → {v:.2f} % per 10k at 54 s: {_verdict(v <= 0.5)}.")
+    for r in v2:
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
+        add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.1f} % of a core "
+            f"for {r['connections']:,} connections → {v:.1f} % per 10k at 54 s: {_verdict(v <= 0.5)}. The cost does not "
+            "come from pings: each v2 connection's `runTimers` task sleeps 100 ms and wakes to check its deadlines, "
+            f"{r['connections'] * 10:,} wake-ups per second in all ({r['server_cpu_seconds'] / r['measured_seconds'] / r['connections'] / 10 * 1e6:.0f} "
+            "µs of CPU each, timer heap and task switch included); scaling to a 54 s ping period changes nothing. "
+            "Profile: `server-b8-profile-v2-ping*.txt`. One deadline timer per event loop (or a NIO scheduled task "
+            "per connection set to its next deadline) removes it.")
+    if not out:
+        return []
+    out.insert(0, "")
+    return out
 
 
 def rows(results):

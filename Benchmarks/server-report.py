@@ -49,10 +49,17 @@ def _b4_rows(results):
                    f"{conns:,} connections (C load generator), median of {b4['rounds']} rounds | ≤ 30 µs and ≤ 3× "
                    f"the C fan-out's CPU/msg | {cpu:.1f} µs = {ratio:.1f}× C ({c['median_server_cpu_us_per_message']:.1f} µs) "
                    f"| – | {_verdict(ok_cpu)} |")
-        out.append(f"| B4 | {name}: saturation (last open-loop step with p99 ≤ 10 ms and zero loss) | ≥ 0.5× the C "
-                   f"fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.3f}× C ({c['median_chat_messages_per_second']:,.0f} "
-                   f"msg/s, closed loop) | – | {_verdict(ok_sat)} |")
+        best = _median([run["sweep"].get("highest_passing_rate", 0) for run in r["runs"]])
+        out.append(f"| B4 | {name}: saturation (last open-loop step with p99 ≤ 10 ms and zero loss before the first "
+                   f"failing step), median of rounds | ≥ 0.5× the C fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.3f}× C "
+                   f"({c['median_chat_messages_per_second']:,.0f} msg/s, closed loop); highest passing step, median: "
+                   f"{best:,.0f} msg/s = {best / c['median_chat_messages_per_second']:.3f}× | – | {_verdict(ok_sat)} |")
     return out
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
 
 
 def _b8_runs(results):
@@ -120,8 +127,8 @@ def _b4_section(results):
     add("  the last step with p99 ≤ 10 ms, every message delivered to both members and no connection closed.")
     add("")
     add("| round | C: msgs/s (p99) | C: CPU/msg | protocol | CPU/msg at fixed rate (÷ C) | p50 / p99 at fixed rate "
-        "| saturation (÷ C) | load average before |")
-    add("|---|---|---|---|---|---|---|---|")
+        "| saturation (÷ C) | highest passing step | load average before |")
+    add("|---|---|---|---|---|---|---|---|---|")
     for k, cr in enumerate(c["rounds"]):
         for p in ("v1", "v2"):
             r = b4.get(p)
@@ -132,7 +139,8 @@ def _b4_section(results):
             add(f"| {k + 1} | {cr['chat_messages_per_second']:,.0f} ({cr['latency_us']['p99'] / 1000:.1f} ms) | "
                 f"{cr['server_cpu_us_per_message']:.1f} µs | {p} | {x['cpu_us_per_message']:.1f} µs "
                 f"({x['cpu_ratio_to_c']:.1f}×) | {lat['p50']:.2f} / {lat['p99']:.2f} ms | {x['saturation_rate']:,.0f} "
-                f"({x['saturation_ratio_to_c']:.3f}×) | {x['load_average_before']} |")
+                f"({x['saturation_ratio_to_c']:.3f}×) | {r['runs'][k]['sweep'].get('highest_passing_rate', 0):,.0f} | "
+                f"{x['load_average_before']} |")
     add("")
     for p in ("v1", "v2"):
         r = b4.get(p)
@@ -160,8 +168,8 @@ def _b4_section(results):
     tail = _load(results, "server-b4-tail.json")
     if tail:
         add("")
-        add("**Tail probe** (`probe-b4-tail.sh`, v1 at the fixed load, interleaved rounds on fresh servers): the data "
-            "folder on the disk (as above) vs on tmpfs, where SQLite's fsyncs cost nothing; *run delay* is the time "
+        add("**Tail probe** (`probe-b4-tail.sh`, v1 at the fixed load, interleaved rounds on fresh servers, a separate "
+            "run from the rounds above): the data folder on the disk (as above) vs on tmpfs, where fsync costs nothing; *run delay* is the time "
             "the server's threads were runnable but waiting for a CPU (`/proc/<pid>/task/*/schedstat`), summed over "
             "threads, per second of wall time.")
         add("")
@@ -174,8 +182,9 @@ def _b4_section(results):
                 f"{r['server_cpu_us_per_message']:.0f} µs | {r['server_on_cpu_ms_per_second']:.0f} ms/s | "
                 f"{r['server_run_delay_ms_per_second']:.0f} ms/s | {r['load_average']} |")
         add("")
-        for line in TAIL_READING:
-            add(line)
+        lines.extend(_tail_reading(tail, b4))
+    add("")
+    add(EARLIER_B4_RUN)
     for p in ("v1", "v2"):
         text = _text(results, f"server-b4-profile-{p}.txt")
         if text:
@@ -244,36 +253,51 @@ def _b4_analysis(b4):
         f"{v2['median_saturation_rate']:,.0f} msg/s for v2 ({v2['median_saturation_ratio_to_c']:.3f}× C) against "
         f"{c['median_chat_messages_per_second']:,.0f} msg/s for C (target ≥ 0.5×).")
     add("")
-    add(f"* **The tail, not the CPU, ends the sweep.** At {fixed[0]['rate']:,.0f} msg/s the v1 server uses "
-        f"{min(f['server_cpu_percent'] for f in fixed):.0f}–{max(f['server_cpu_percent'] for f in fixed):.0f} % of a "
-        f"core, p50 is {min(f['latency_ms']['p50'] for f in fixed):.2f}–{max(f['latency_ms']['p50'] for f in fixed):.2f}"
-        f" ms but p99 already {min(f['latency_ms']['p99'] for f in fixed):.1f}–"
-        f"{max(f['latency_ms']['p99'] for f in fixed):.1f} ms; p99 crosses 10 ms at 1,000–2,000 msg/s while the "
-        "server still has CPU to spare, and steps near the bound pass or fail from round to round (hence a median"
-        " of rounds). The CPU ceiling is higher: in round 1 the v1 server reached "
-        f"{high['server_cpu_percent']:.0f} % of a core at {high['rate']:,.0f} msg/s with p50 "
-        f"{high['latency_ms']['p50']:.1f} ms and nothing lost. The C floor's own p99 at its closed-loop rate is "
-        f"{min(c_p99):.0f}–{max(c_p99):.0f} ms (100 frames always in flight), so its rate is a throughput, not a "
-        "p99 ≤ 10 ms figure; the ratio follows the notes' definition, and at these ratios the verdict does not "
-        "depend on it. Caveat: the load average was ≈ 5 during the run (other engineers' builds on the same two "
-        "vCPUs), and a runnable server thread queued behind a compiler for a scheduler slice produces tails of this "
-        "size; the tail's cause was not isolated (no quiet-machine run).")
+    def first_fail(run):
+        return next((st for st in run["sweep"]["steps"] if not st["pass"]), None)
+
+    def best(run):
+        passing = [st for st in run["sweep"]["steps"] if st["pass"]]
+        return max(passing, key=lambda st: st["rate"]) if passing else None
+
+    parts = []
+    for p, r in (("v1", v1), ("v2", v2)):
+        for k, run in enumerate(r["runs"]):
+            f, b = first_fail(run), best(run)
+            text = f"{p} round {k + 1}: "
+            text += (f"first failure at {f['rate']:,.0f} msg/s (p99 {f['latency_ms']['p99']:.1f} ms, server at "
+                     f"{f['server_cpu_percent']:.0f} % of a core)") if f else "no failure"
+            if b:
+                text += f", highest passing {b['rate']:,.0f} msg/s ({b['server_cpu_percent']:.0f} %)"
+            parts.append(text)
+    add("* **Saturation is set by the p99 bound, and the bound is noisy.** " + "; ".join(parts) + ". A single p99 "
+        "blip above 10 ms at a low step ends the sweep under the notes' rule (the last passing step before the first "
+        f"failure), so the figure swings between rounds (v1: {min(x['saturation_rate'] for x in v1['per_round']):,.0f}"
+        f"–{max(x['saturation_rate'] for x in v1['per_round']):,.0f} msg/s in this run); steps "
+        "that pass after a failure show the server has CPU left (100 % = one core; both vCPUs are usable). The C "
+        f"floor's own p99 at its closed-loop rate is {min(c_p99):.0f}–{max(c_p99):.0f} ms (100 frames always in "
+        "flight), so its rate is a throughput, not a p99 ≤ 10 ms figure; the ratio follows the notes' definition, "
+        "and at these ratios the verdict does not depend on it. The other engineers' builds share the two vCPUs "
+        "(load average in the table); see the tail probe below.")
+    top = best(v1["runs"][0]) or high
     add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
-        f"{low['rate']:,.0f} msg/s, {high['server_cpu_us_per_message']:.0f} µs at {high['rate']:,.0f}): most of it is "
-        "paid per wake-up, not per byte. The v1 profile (perf cpu-clock, user + kernel, 500 msg/s) has 40 % of its "
-        "samples in the kernel; the largest symbol is the scheduler's `finish_task_switch` (15 % self) and futex "
-        "wait/wake is 13 % inclusive. A message crosses threads several times: the NIO event loop reads the frame "
-        "(NIO threads: 28 % of samples), the connection's Swift task runs on the global concurrency pool "
-        "(`default-qos`, 24 %), the store append runs on GRDB's serial writer `DispatchQueue` (`overcommit` threads, "
-        "48 %: one write transaction per message — SQLite 14 % of samples, GRDB's `inTransaction` 9 % inclusive — "
-        "plus `sem_post` wake-ups, 8 %), then back to the pool and into two outboxes, whose `NIOAsyncChannelHandler` "
-        "writes and flushes run on the event loops again (10 % inclusive). At 500 msg/s nearly every hop finds its "
-        "thread asleep and pays a futex wake plus two context switches. retain/release and malloc/free are ≈ 8 %.")
+        f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
+        "paid per wake-up, not per byte. The v1 profile (`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, "
+        "500 msg/s, round 1) has 49 % of its samples in the kernel; the largest symbol is the scheduler's "
+        "`finish_task_switch` (18 % self) and futex wait/wake is 15 % inclusive. A message crosses threads several "
+        "times: the NIO event loop reads the frame (NIO threads: 29 % of samples), the connection's Swift task runs "
+        "on the global concurrency pool (`default-qos`, 30 %), the store append runs on GRDB's serial writer "
+        "`DispatchQueue` (`overcommit` threads, 41 %: one write transaction per message — SQLite 13 % of samples, "
+        "GRDB's `SerializedDatabase.execute` 9 % inclusive — and `sem_post` wake-ups of sleeping workers, 9 %), "
+        "then back to the pool and into two outboxes, whose `NIOAsyncChannelHandler` writes and flushes run on the "
+        "event loops again (13 % inclusive). At 500 msg/s nearly every hop finds its thread asleep and pays a futex "
+        "wake plus two context switches. retain/release are ≈ 6 %, malloc/free ≈ 4 %.")
     add("* **v2 pays a timer per connection.** `ChatSocketV2.runTimers` wakes every 100 ms per connection to check "
         "its ping, liveness, token and typing deadlines: 1,000 connections make 10,000 task wake-ups per second "
-        "whatever the traffic (`_dispatch_timer_heap_resift`, `Task.sleep`, `runTimers` in the v2 profile, kernel "
-        "48 % of samples, the Swift pool 36 %). That is why v2's CPU per message at 500 msg/s is about twice v1's; "
-        "B8 measures the same cost with no traffic at all.")
+        "whatever the traffic (`_dispatch_timer_heap_resift`, `Task.sleep`, `runTimers` in the v2 profile; kernel "
+        "54 % of samples, `finish_task_switch` 27 % self, the Swift pool 36 %). That is why v2's CPU per message at "
+        f"500 msg/s is {v2['median_cpu_us_per_message'] / v1['median_cpu_us_per_message']:.1f}× v1's; B8 measures "
+        "the same cost with no traffic at all.")
     add("* **What would move it:** (1) v2 deadlines on one timer per event loop (or one NIO scheduled task per "
         "connection at the next deadline) instead of a 100 ms poll; (2) group commit — append all messages that "
         "reach the writer in one wake-up in one transaction, with cached statements; (3) the chat socket at the NIO "
@@ -284,8 +308,39 @@ def _b4_analysis(b4):
     return out
 
 
-# The reading of probe-b4-tail.sh's committed result (server-b4-tail.json); re-read it when the probe is re-run.
-TAIL_READING = []
+# The same server.sh --only b4 earlier in the same session, on a busier machine; its results are in git history.
+EARLIER_B4_RUN = (
+    "An earlier run of the same script in the same session (results in git history at commit bdedbcf; load "
+    "average ≈ 5 against ≈ 2–4 here) measured: C floor 40,485 msg/s, 8.3 µs/msg; v1 328 µs/msg (39.7×), "
+    "saturation 1,500 msg/s (0.037×); v2 742 µs/msg (88×), saturation 500 msg/s (0.014×); fixed-rate p99 "
+    "6.5–9.1 ms. CPU per message moved by ≈ 15 %, the C floor's rate by 1.7× and the saturation figures by up to "
+    "4×: on this VM the ratios of CPU per message are the robust figures."
+)
+
+
+def _tail_reading(tail, b4):
+    runs = tail["runs"]
+    disk = [r for r in runs if r["data"] == "disk"]
+    tmpfs = [r for r in runs if r["data"] == "tmpfs"]
+    if not disk or not tmpfs:
+        return []
+
+    def span(rs, f):
+        values = [f(r) for r in rs]
+        return f"{min(values):.1f}–{max(values):.1f}"
+
+    delay = [r["server_run_delay_ms_per_second"] / r["server_on_cpu_ms_per_second"] for r in runs]
+    return [
+        f"Reading: p99 was {span(disk, lambda r: r['latency_ms']['p99'])} ms with the data on disk and "
+        f"{span(tmpfs, lambda r: r['latency_ms']['p99'])} ms on tmpfs, so the disk is part of the tail but not all of "
+        "it (GRDB runs SQLite's WAL with `synchronous = NORMAL`: no fsync per commit, but each automatic checkpoint, "
+        "every ≈ 1,000 WAL pages, writes the pages back and fsyncs on the writer's thread while the next appends "
+        "wait). The server's threads spent "
+        f"{min(delay) * 100:.0f}–{max(delay) * 100:.0f} % as much time waiting in the run queue as running, on a "
+        "machine shared with other engineers' builds — CPU contention is the other part, which is why the "
+        "saturation figure, set by a p99 bound, moves with the machine's load (compare the earlier run below). "
+        "The CPU per message does not depend on where the data lives."
+    ]
 
 
 def _b8_analysis(runs):

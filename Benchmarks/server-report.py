@@ -678,6 +678,8 @@ def patch(results, path):
     # Earlier server B3 rows go; the new ones follow the last remaining B3 row (the run.sh smoke).
     lines = [line for line in text.split("\n") if "open loop (BotFleet" not in line]
     last_b3 = max((i for i, line in enumerate(lines) if line.startswith("| B3 |")), default=None)
+    if last_b3 is None:  # the server row was the only B3 row: it goes where B3 belongs, after the B2 rows
+        last_b3 = max((i for i, line in enumerate(lines) if line.startswith(("| B1", "| B2 |"))), default=None)
     out = []
     replaced = set()
     for index, line in enumerate(lines):

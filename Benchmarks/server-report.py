@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""BENCHMARKS.md's server section (B5, B6, B7, B9) from results/latest/server-*.json, written by server.sh.
+"""BENCHMARKS.md's server section (B3, B4, B5, B6, B7, B8, B9) from results/latest/server-*.json, written by server.sh.
 
-    server-report.py RESULTS BENCHMARKS.md   patches the file in place: the B5/B6/B7/B9 rows of the summary table
+    server-report.py RESULTS BENCHMARKS.md   patches the file in place: the B3-B9 rows of the summary table
                                              and the part between the server-benchmarks markers (appended if absent)
 
 report.py imports rows() and section() so that run.sh keeps the server figures.
@@ -26,6 +26,374 @@ def _text(results, name):
 
 def _verdict(ok):
     return "meets" if ok else "**misses**"
+
+
+def _b4_rows(results):
+    b4 = _load(results, "server-b4.json")
+    if not b4:
+        return []
+    c = b4["c_floor"]
+    out = []
+    for p in ("v1", "v2"):
+        r = b4.get(p)
+        if not r:
+            continue
+        cpu, ratio = r["median_cpu_us_per_message"], r["median_cpu_ratio_to_c"]
+        sat, sat_ratio = r["median_saturation_rate"], r["median_saturation_ratio_to_c"]
+        rate = r["runs"][0]["fixed"]["steps"][0]["rate"]
+        conns = r["runs"][0]["fixed"]["connections"]
+        ok_cpu = cpu <= 30 and ratio <= 3
+        ok_sat = sat_ratio >= 0.5
+        name = "v1 JSON" if p == "v1" else "v2 protobuf"
+        out.append(f"| B4 | {name}: server CPU per chat message (1 in, 2 out, persisted) at {rate:,.0f} msg/s, "
+                   f"{conns:,} connections (C load generator), median of {b4['rounds']} rounds | ≤ 30 µs and ≤ 3× "
+                   f"the C fan-out's CPU/msg | {cpu:.1f} µs = {ratio:.1f}× C ({c['median_server_cpu_us_per_message']:.1f} µs) "
+                   f"| – | {_verdict(ok_cpu)} |")
+        best = _median([run["sweep"].get("highest_passing_rate", 0) for run in r["runs"]])
+        out.append(f"| B4 | {name}: saturation (last open-loop step with p99 ≤ 10 ms and zero loss before the first "
+                   f"failing step), median of rounds | ≥ 0.5× the C fan-out's rate | {sat:,.0f} msg/s = {sat_ratio:.3f}× C "
+                   f"({c['median_chat_messages_per_second']:,.0f} msg/s, closed loop); highest passing step, median: "
+                   f"{best:,.0f} msg/s = {best / c['median_chat_messages_per_second']:.3f}× | – | {_verdict(ok_sat)} |")
+    return out
+
+
+def _median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
+def _b8_runs(results):
+    if not os.path.isdir(results):
+        return []
+    runs = [_load(results, f) for f in sorted(os.listdir(results))
+            if f.startswith("server-b8-") and f.endswith(".json")]
+    return sorted((r for r in runs if r), key=lambda r: (r["protocol"], r["ping_interval_seconds"]))
+
+
+def _b8_rows(results):
+    runs = _b8_runs(results)
+    if not runs:
+        return []
+    out = []
+    for r in runs:
+        if r["protocol"] == "v2":
+            # v2's idle cost is a 100 ms timer poll per connection, not its pings: scaling by the ping period would
+            # understate it, so the row gives the measured CPU per 10k as is.
+            v = r["server_cpu_percent_per_10k_connections"]
+            how = "not scaled: the cost is a 100 ms timer per connection, independent of the ping period"
+        else:
+            v = r["server_cpu_percent_per_10k_connections_at_54s"]
+            how = ("measured at 54 s" if r["ping_interval_seconds"] == 54
+                   else f"measured at {r['ping_interval_seconds']:g} s, scaled to 54 s")
+        out.append(f"| B8 | server CPU, {r['connections']:,} idle {r['protocol']} chat connections, server ping every "
+                   f"{r['ping_interval_seconds']:g} s, {r['measured_seconds']:.0f} s | ≤ 0.5 % of one core per 10k "
+                   f"connections at 54 s | {r['server_cpu_percent_of_one_core']:.2f} % of a core; per 10k: "
+                   f"{v:.2f} % ({how}; {v / 0.5:.1f}×) | – | {_verdict(v <= 0.5)} |")
+    return out
+
+
+def _b8_per10k_cell(r):
+    if r["protocol"] == "v2":
+        return f"{r['server_cpu_percent_per_10k_connections']:.2f} % (not scaled, see below)"
+    return f"{r['server_cpu_percent_per_10k_connections_at_54s']:.2f} %"
+
+
+def _b4_section(results):
+    b4 = _load(results, "server-b4.json")
+    if not b4:
+        return []
+    lines = []
+    add = lines.append
+    c = b4["c_floor"]
+    add("### B4 CPU per chat message and saturation (targets ≤ 30 µs and ≤ 3× C; saturation ≥ 0.5× C)")
+    add("")
+    add("Same job, interleaved rounds (C, v1, v2, C, v1, v2, …), each chat-server run on a fresh server:")
+    add("")
+    add("* **C floor** (`Benchmarks/c/fanout.c`, performance-notes Appendix A, built by server.sh with `cc -O2`): a")
+    add("  single-thread epoll server writes each 128-byte frame read from connection *i* to *i* and *i*^1 (one")
+    add("  `write()` each); a single-thread epoll C client runs 100 channels closed loop (the even member sends a")
+    add("  stamped frame, the odd member records the latency and triggers the next send), 5 s after 0.5 s of")
+    add("  warm-up. Server CPU = `/proc/<pid>/stat` fields 14 + 15 over the measured window ÷ chat messages.")
+    add("* **chat-server**: `server-bench tokens` signs up and matches the guests through the SDK; then")
+    add("  `Benchmarks/c/wsload.c`, a single-thread epoll C client, opens the chat websockets itself (v1: `uid` and")
+    add("  `access_token` in the query, JSON text frames; v2: `rc.v2.proto`, `Authorization: Bearer`, protobuf")
+    add("  `send` commands with command id 0, so no ack: 1 frame in, 2 out as in v1). Open loop: message *k* of a")
+    add("  step is scheduled at t0 + *k*/rate and sent by connection *k* mod N, so every connection sends")
+    add("  rate/N per second, evenly staggered; latency runs from the *scheduled* time to the peer's receipt")
+    add("  (31-byte text carrying sender and time). Each message is stored (SQLite) before fan-out, as in")
+    add("  production. The server's per-channel message cap and v2 send rate limit are lifted for the sweep.")
+    add("  CPU per message: server CPU between the end of the warm-up and the end of the sending ÷ messages")
+    add("  scheduled in between. Saturation: steps of increasing rate (6 s each, 1 s warm-up, up to 3 s drain);")
+    add("  the last step with p99 ≤ 10 ms, every message delivered to both members and no connection closed.")
+    add("")
+    add("| round | C: msgs/s (p99) | C: CPU/msg | protocol | CPU/msg at fixed rate (÷ C) | p50 / p99 at fixed rate "
+        "| saturation (÷ C) | highest passing step | load average before |")
+    add("|---|---|---|---|---|---|---|---|---|")
+    for k, cr in enumerate(c["rounds"]):
+        for p in ("v1", "v2"):
+            r = b4.get(p)
+            if not r:
+                continue
+            x = r["per_round"][k]
+            lat = x["fixed_rate_latency_ms"]
+            add(f"| {k + 1} | {cr['chat_messages_per_second']:,.0f} ({cr['latency_us']['p99'] / 1000:.1f} ms) | "
+                f"{cr['server_cpu_us_per_message']:.1f} µs | {p} | {x['cpu_us_per_message']:.1f} µs "
+                f"({x['cpu_ratio_to_c']:.1f}×) | {lat['p50']:.2f} / {lat['p99']:.2f} ms | {x['saturation_rate']:,.0f} "
+                f"({x['saturation_ratio_to_c']:.3f}×) | {r['runs'][k]['sweep'].get('highest_passing_rate', 0):,.0f} | "
+                f"{x['load_average_before']} |")
+    add("")
+    for p in ("v1", "v2"):
+        r = b4.get(p)
+        if not r:
+            continue
+        add(f"Sweep, {p}, round 1 (rate → p50 / p99, lost, server CPU/msg, server CPU %):")
+        add("")
+        add("| rate | p50 | p99 | p99.9 | lost (peer / echo) | closed | server CPU/msg | server CPU | generator CPU/msg "
+            "| pass |")
+        add("|---|---|---|---|---|---|---|---|---|---|")
+        for s in r["runs"][0]["sweep"]["steps"]:
+            lat = s["latency_ms"]
+            add(f"| {s['rate']:,.0f} | {lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['p99.9']:.2f} ms | "
+                f"{s['lost']} / {s['lost_echoes']} | {s['closed_connections']} | {s['server_cpu_us_per_message']:.1f} µs "
+                f"| {s['server_cpu_percent']:.0f} % | {s['client_cpu_us_per_message']:.1f} µs | "
+                f"{'yes' if s['pass'] else 'no'} |")
+        add("")
+    add("Medians over the rounds: " + "; ".join(
+        f"{p}: {b4[p]['median_cpu_us_per_message']:.1f} µs/msg ({b4[p]['median_cpu_ratio_to_c']:.1f}× C), "
+        f"saturation {b4[p]['median_saturation_rate']:,.0f} msg/s ({b4[p]['median_saturation_ratio_to_c']:.3f}× C)"
+        for p in ("v1", "v2") if p in b4) + f"; C floor {c['median_server_cpu_us_per_message']:.1f} µs/msg, "
+        f"{c['median_chat_messages_per_second']:,.0f} msg/s.")
+    add("")
+    lines.extend(_b4_analysis(b4))
+    tail = _load(results, "server-b4-tail.json")
+    if tail:
+        add("")
+        add("**Tail probe** (`probe-b4-tail.sh`, v1 at the fixed load, interleaved rounds on fresh servers, a separate "
+            "run from the rounds above): the data folder on the disk (as above) vs on tmpfs, where fsync costs nothing; *run delay* is the time "
+            "the server's threads were runnable but waiting for a CPU (`/proc/<pid>/task/*/schedstat`), summed over "
+            "threads, per second of wall time.")
+        add("")
+        add("| round | data folder | p50 | p99 | p99.9 | server CPU/msg | server on CPU | server run delay | load "
+            "average |")
+        add("|---|---|---|---|---|---|---|---|---|")
+        for r in tail["runs"]:
+            lat = r["latency_ms"]
+            add(f"| {r['round']} | {r['data']} | {lat['p50']:.2f} ms | {lat['p99']:.2f} ms | {lat['p99.9']:.2f} ms | "
+                f"{r['server_cpu_us_per_message']:.0f} µs | {r['server_on_cpu_ms_per_second']:.0f} ms/s | "
+                f"{r['server_run_delay_ms_per_second']:.0f} ms/s | {r['load_average']} |")
+        add("")
+        lines.extend(_tail_reading(tail, b4))
+    add("")
+    add(EARLIER_B4_RUN)
+    for p in ("v1", "v2"):
+        text = _text(results, f"server-b4-profile-{p}.txt")
+        if text:
+            add("")
+            add(f"Profile, {p} (first lines of `server-b4-profile-{p}.txt`):")
+            add("")
+            add("```")
+            lines.extend(text.split("\n")[:40])
+            add("```")
+    add("")
+    lines.extend(_machine(results, "server-b4.txt"))
+    add("")
+    return lines
+
+
+def _b8_section(results):
+    runs = _b8_runs(results)
+    if not runs:
+        return []
+    lines = []
+    add = lines.append
+    add("### B8 idle CPU (target ≤ 0.5 % of one core per 10,000 idle connections at upstream's 54 s ping period)")
+    add("")
+    add("`server-bench idle --conns K`: K SDK clients sign up and match (K/2 channels, match sockets closed), then")
+    add("hold K authenticated chat sessions that send nothing (client pings off; they answer the server's pings:")
+    add("websocket pings on v1, `ping` pushes on v2). The server's CPU (`/proc/<pid>/stat` 14 + 15) is read for 20 s")
+    add("before the chat sessions connect (the floor: timers and housekeeping with no chat connection) and, 10 s after")
+    add("all are connected, over the measured window. The server pings every `--ping-interval` seconds (default 30;")
+    add("upstream 54). Per 10k at 54 s = ((CPU − floor) × interval / 54 + floor) × 10,000 / K; a run at 54 s needs")
+    add("no scaling. A perf profile (30 s, after the window) is in `server-b8-profile-*.txt`.")
+    add("")
+    add("| protocol | connections | ping interval | window | server CPU | floor (no connections) | per 10k at 54 s | "
+        "CPU per ping (all server CPU ÷ pings) | every 10 s | load average |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
+    for r in runs:
+        series = ", ".join(f"{x:.2f}" for x in r["cpu_percent_every_10s"])
+        add(f"| {r['protocol']} | {r['connections']:,} | {r['ping_interval_seconds']:g} s | {r['measured_seconds']:.0f} s"
+            f" | {r['server_cpu_percent_of_one_core']:.2f} % | {r['server_cpu_percent_before_connections']:.2f} % | "
+            f"{_b8_per10k_cell(r)} | {r['cpu_us_per_ping']:.0f} µs | "
+            f"{series} % | {r['load_average_before']} |")
+    lines.extend(_b8_analysis(runs))
+    add("")
+    lines.extend(_machine(results, f"server-b8-{runs[0]['protocol']}-ping{runs[0]['ping_interval_seconds']:g}.txt"))
+    add("")
+    return lines
+
+
+def _b4_analysis(b4):
+    """The reading of B4. Figures come from server-b4.json; the profile shares quoted in the prose are those of the
+    committed run's server-b4-profile-*.txt (perf, round 1) and must be re-read when the run is repeated."""
+    c = b4["c_floor"]
+    v1, v2 = b4.get("v1"), b4.get("v2")
+    if not v1 or not v2:
+        return []
+    out = []
+    add = out.append
+    steps = v1["runs"][0]["sweep"]["steps"]
+    low, high = steps[0], steps[-1]
+    c_p99 = [x["latency_us"]["p99"] / 1000 for x in c["rounds"]]
+    fixed = [r["fixed"]["steps"][0] for r in v1["runs"]]
+    add(f"**Both B4 targets missed, by far.** v1 costs {v1['median_cpu_us_per_message']:.0f} µs of server CPU per chat "
+        f"message at the fixed rate ({v1['median_cpu_ratio_to_c']:.0f}× the C floor's "
+        f"{c['median_server_cpu_us_per_message']:.1f} µs; target ≤ 3× and ≤ 30 µs), v2 "
+        f"{v2['median_cpu_us_per_message']:.0f} µs ({v2['median_cpu_ratio_to_c']:.0f}×). Saturation (p99 ≤ 10 ms, zero "
+        f"loss) is {v1['median_saturation_rate']:,.0f} msg/s for v1 ({v1['median_saturation_ratio_to_c']:.3f}× C) and "
+        f"{v2['median_saturation_rate']:,.0f} msg/s for v2 ({v2['median_saturation_ratio_to_c']:.3f}× C) against "
+        f"{c['median_chat_messages_per_second']:,.0f} msg/s for C (target ≥ 0.5×).")
+    add("")
+    def first_fail(run):
+        return next((st for st in run["sweep"]["steps"] if not st["pass"]), None)
+
+    def best(run):
+        passing = [st for st in run["sweep"]["steps"] if st["pass"]]
+        return max(passing, key=lambda st: st["rate"]) if passing else None
+
+    parts = []
+    for p, r in (("v1", v1), ("v2", v2)):
+        for k, run in enumerate(r["runs"]):
+            f, b = first_fail(run), best(run)
+            text = f"{p} round {k + 1}: "
+            text += (f"first failure at {f['rate']:,.0f} msg/s (p99 {f['latency_ms']['p99']:.1f} ms, server at "
+                     f"{f['server_cpu_percent']:.0f} % of a core)") if f else "no failure"
+            if b:
+                text += f", highest passing {b['rate']:,.0f} msg/s ({b['server_cpu_percent']:.0f} %)"
+            parts.append(text)
+    add("* **Saturation is set by the p99 bound, and the bound is noisy.** " + "; ".join(parts) + ". A single p99 "
+        "blip above 10 ms at a low step ends the sweep under the notes' rule (the last passing step before the first "
+        f"failure), so the figure swings between rounds (v1: {min(x['saturation_rate'] for x in v1['per_round']):,.0f}"
+        f"–{max(x['saturation_rate'] for x in v1['per_round']):,.0f} msg/s in this run); steps "
+        "that pass after a failure show the server has CPU left (100 % = one core; both vCPUs are usable). The C "
+        f"floor's own p99 at its closed-loop rate is {min(c_p99):.0f}–{max(c_p99):.0f} ms (100 frames always in "
+        "flight), so its rate is a throughput, not a p99 ≤ 10 ms figure; the ratio follows the notes' definition, "
+        "and at these ratios the verdict does not depend on it. The other engineers' builds share the two vCPUs "
+        "(load average in the table); see the tail probe below.")
+    top = best(v1["runs"][0]) or high
+    add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
+        f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
+        "paid per wake-up, not per byte. The v1 profile (`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, "
+        "500 msg/s, round 1) has 49 % of its samples in the kernel; the largest symbol is the scheduler's "
+        "`finish_task_switch` (18 % self) and futex wait/wake is 15 % inclusive. A message crosses threads several "
+        "times: the NIO event loop reads the frame (NIO threads: 29 % of samples), the connection's Swift task runs "
+        "on the global concurrency pool (`default-qos`, 30 %), the store append runs on GRDB's serial writer "
+        "`DispatchQueue` (`overcommit` threads, 41 %: one write transaction per message — SQLite 13 % of samples, "
+        "GRDB's `SerializedDatabase.execute` 9 % inclusive — and `sem_post` wake-ups of sleeping workers, 9 %), "
+        "then back to the pool and into two outboxes, whose `NIOAsyncChannelHandler` writes and flushes run on the "
+        "event loops again (13 % inclusive). At 500 msg/s nearly every hop finds its thread asleep and pays a futex "
+        "wake plus two context switches. retain/release are ≈ 6 %, malloc/free ≈ 4 %.")
+    add("* **v2 pays a timer per connection.** `ChatSocketV2.runTimers` wakes every 100 ms per connection to check "
+        "its ping, liveness, token and typing deadlines: 1,000 connections make 10,000 task wake-ups per second "
+        "whatever the traffic (`_dispatch_timer_heap_resift`, `Task.sleep`, `runTimers` in the v2 profile; kernel "
+        "54 % of samples, `finish_task_switch` 27 % self, the Swift pool 36 %). That is why v2's CPU per message at "
+        f"500 msg/s is {v2['median_cpu_us_per_message'] / v1['median_cpu_us_per_message']:.1f}× v1's; B8 measures "
+        "the same cost with no traffic at all.")
+    add("* **What would move it:** (1) v2 deadlines on one timer per event loop (or one NIO scheduled task per "
+        "connection at the next deadline) instead of a 100 ms poll; (2) group commit — append all messages that "
+        "reach the writer in one wake-up in one transaction, with cached statements; (3) the chat socket at the NIO "
+        "channel-handler level (or NIO's event loop installed as the global executor, performance-notes §2.3), so "
+        "that read → persist → fan-out hops threads at most once and flushes once per read batch. The syscall floor "
+        "per message is ≈ 4.4 µs (notes §4 B4); the C floor measured here is "
+        f"{c['median_server_cpu_us_per_message']:.1f} µs.")
+    return out
+
+
+# The same server.sh --only b4 earlier in the same session, on a busier machine; its results are in git history.
+EARLIER_B4_RUN = (
+    "An earlier run of the same script in the same session (results in git history at commit bdedbcf; load "
+    "average ≈ 5 against ≈ 2–4 here) measured: C floor 40,485 msg/s, 8.3 µs/msg; v1 328 µs/msg (39.7×), "
+    "saturation 1,500 msg/s (0.037×); v2 742 µs/msg (88×), saturation 500 msg/s (0.014×); fixed-rate p99 "
+    "6.5–9.1 ms. CPU per message moved by ≈ 15 %, the C floor's rate by 1.7× and the saturation figures by up to "
+    "4×: on this VM the ratios of CPU per message are the robust figures."
+)
+
+
+def _tail_reading(tail, b4):
+    runs = tail["runs"]
+    disk = [r for r in runs if r["data"] == "disk"]
+    tmpfs = [r for r in runs if r["data"] == "tmpfs"]
+    if not disk or not tmpfs:
+        return []
+
+    def span(rs, f):
+        values = [f(r) for r in rs]
+        return f"{min(values):.1f}–{max(values):.1f}"
+
+    delay = [r["server_run_delay_ms_per_second"] / r["server_on_cpu_ms_per_second"] for r in runs]
+    return [
+        f"Reading: p99 was {span(disk, lambda r: r['latency_ms']['p99'])} ms with the data on disk and "
+        f"{span(tmpfs, lambda r: r['latency_ms']['p99'])} ms on tmpfs, so the disk is part of the tail but not all of "
+        "it (GRDB runs SQLite's WAL with `synchronous = NORMAL`: no fsync per commit, but each automatic checkpoint, "
+        "every ≈ 1,000 WAL pages, writes the pages back and fsyncs on the writer's thread while the next appends "
+        "wait). The server's threads spent "
+        f"{min(delay) * 100:.0f}–{max(delay) * 100:.0f} % as much time waiting in the run queue as running, on a "
+        "machine shared with other engineers' builds — CPU contention is the other part, which is why the "
+        "saturation figure, set by a p99 bound, moves with the machine's load (compare the earlier run below). "
+        "The CPU per message does not depend on where the data lives."
+    ]
+
+
+def _b8_analysis(runs):
+    """The reading of B8, from the server-b8-*.json results and the committed server-b8-profile-*.txt."""
+    out = []
+    add = out.append
+    by = {(r["protocol"], r["ping_interval_seconds"]): r for r in runs}
+    v1 = [r for r in runs if r["protocol"] == "v1"]
+    v2 = [r for r in runs if r["protocol"] == "v2"]
+    for r in v1:
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
+        add(f"* v1, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.2f} % of a core "
+            f"for {r['connections']:,} connections ({r['ping_rate_per_second']:.0f} pings/s, "
+            f"{r['cpu_us_per_ping']:.0f} µs of server CPU per ping and pong including everything else the idle "
+            f"server does) → {v:.2f} % per 10k at 54 s: {_verdict(v <= 0.5)}.")
+    if v1:
+        add("")
+        add("Where the v1 idle CPU goes (`server-b8-profile-v1-ping30.txt`, perf over 30 s after the window; few "
+            "samples, so shares are rough): the pings come from swift-websocket's `WebSocketHandler` auto-ping, a Swift "
+            "task per connection that sleeps one period. Each ping is a libdispatch timer firing (9,000 timers in "
+            "one heap: the `_dispatch_mgr_thread` has ≈ 20 % of the samples, `_dispatch_timer_heap_resift` ≈ 4 % "
+            "self), a task resumed on the concurrency pool (`default-qos` threads ≈ 42 %), 16 bytes of ping data "
+            "drawn with one `getrandom` syscall per byte (`UInt8.random` in `RandomBytes`: `crng_make_state`, "
+            "`get_random_bytes_user`, `swift_stdlib_random` ≈ 5 %), and a hop to the event loop through the "
+            "`NIOAsyncChannel` writer (`NIOAsyncChannelHandler._didYield` ≈ 15 % inclusive); the pong comes back "
+            "through the inbound async sequence, another hop. The scheduler's `finish_task_switch` is ≈ 21 % self "
+            "and the kernel ≈ 59 % of all samples. The notes estimated ≈ 3 µs for a ping write plus a pong read; "
+            f"the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping (floor included) is "
+            f"{v1[0]['cpu_us_per_ping'] / 3:.0f}× that, and most of it is thread hand-offs. Aligned pings make "
+            "the bursts in the 10 s series (every connection connected within a few seconds, so each period's "
+            "9,000 pings fire together). Fix: send pings from the channel pipeline (one NIO scheduled task per "
+            "connection, or one timer per event loop walking its connections), with constant or cheaply generated "
+            "ping data, and answer/observe pongs in a channel handler without waking a Swift task.")
+    for r in v2:
+        v = r["server_cpu_percent_per_10k_connections"]
+        wake = r["server_cpu_seconds"] / r["measured_seconds"] / r["connections"] / 10 * 1e6
+        add("")
+        add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.1f} % of a core "
+            f"for {r['connections']:,} idle connections, {v:.1f} % per 10k ({v / 0.5:.0f}× the target): "
+            f"{_verdict(v <= 0.5)}. The cost is not the pings: each v2 connection's `ChatSocketV2.runTimers` task "
+            "sleeps 100 ms and wakes to check its ping, liveness, token and typing deadlines, "
+            f"{r['connections'] * 10:,} wake-ups per second in all, ≈ {wake:.0f} µs of CPU each (timer heap, task "
+            "resume, switch). The profile (`server-b8-profile-v2-ping30.txt`) is that loop: the Swift pool's "
+            "`default-qos` threads ≈ 67 % of the samples and libdispatch's timer threads ≈ 30 %; "
+            "`_dispatch_timer_heap_resift` ≈ 8 % self, `swift_continuation_throwingResume` ≈ 7 %, `runTimers` "
+            "≈ 7 %, the `Task.sleep` machinery ≈ 11 % inclusive; the event loops ≈ 3 %. The ping-period scaling "
+            "of the v1 rows does not apply, so the row gives the measured figure. The same loop is why v2's B4 CPU "
+            "per message is about twice v1's. Fix: one deadline timer per event loop walking its connections (or "
+            "one NIO scheduled task per connection, re-armed to its next deadline), no per-connection poll.")
+    if not out:
+        return []
+    out.insert(0, "")
+    return out
 
 
 def rows(results):
@@ -82,6 +450,10 @@ def rows(results):
                      f"≤ 16 MB | {put['mb_per_second']:,.0f} MB/s, growth {put['growth_kb'] / 1024:.1f} MB "
                      f"(GET {get['mb_per_second']:,.0f} MB/s, growth {get['growth_kb'] / 1024:.1f} MB) | – | "
                      f"{_verdict(ok)} |"]
+    if _b4_rows(results):
+        out["B4"] = _b4_rows(results)
+    if _b8_rows(results):
+        out["B8"] = _b8_rows(results)
     return out
 
 
@@ -94,7 +466,7 @@ def section(results):
     """The server section's lines (without the markers)."""
     lines = []
     add = lines.append
-    add("## Server benchmarks (B5, B6, B7, B9)")
+    add("## Server benchmarks (B3, B4, B5, B6, B7, B8, B9)")
     add("")
     add("Written by `Benchmarks/server.sh` (then `server-report.py`), run by hand: each target starts a fresh release")
     add("`chat-server` (temporary data folder, free port, `--log-level error`) and drives it from a second process,")
@@ -290,7 +662,12 @@ def section(results):
         add("")
         lines.extend(_machine(results, "server-b3-1000.txt"))
         add("")
-    add("Not measured by server.sh: B4 (CPU per message against a C fan-out) and B8 (idle CPU).")
+    lines.extend(_b4_section(results))
+    lines.extend(_b8_section(results))
+    if not _load(results, "server-b4.json") or not _b8_runs(results):
+        add("Not measured in these results: " + ", ".join(
+            x for x, ok in (("B4 (CPU per message against a C fan-out)", _load(results, "server-b4.json")),
+                            ("B8 (idle CPU)", _b8_runs(results))) if not ok) + ".")
     return lines
 
 
@@ -301,10 +678,19 @@ def patch(results, path):
     # Earlier server B3 rows go; the new ones follow the last remaining B3 row (the run.sh smoke).
     lines = [line for line in text.split("\n") if "open loop (BotFleet" not in line]
     last_b3 = max((i for i, line in enumerate(lines) if line.startswith("| B3 |")), default=None)
+    if last_b3 is None:  # the server row was the only B3 row: it goes where B3 belongs, after the B2 rows
+        last_b3 = max((i for i, line in enumerate(lines) if line.startswith(("| B1", "| B2 |"))), default=None)
     out = []
+    replaced = set()
     for index, line in enumerate(lines):
         ident = line.split("|")[1].strip() if line.startswith("| B") else None
-        out.extend(new_rows.pop(ident) if ident in new_rows else [line])
+        if ident in replaced:
+            continue  # a target with several rows: all of them were written with its first row
+        if ident in new_rows:
+            out.extend(new_rows.pop(ident))
+            replaced.add(ident)
+        else:
+            out.append(line)
         if index == last_b3:
             out.extend(server_b3)
     text = "\n".join(out)

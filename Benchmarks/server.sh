@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
 # Server-level benchmarks of issue 9, run by hand (too slow and noisy for CI): B6 matching, B9 upload, B5 idle
-# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a
-# fresh release chat-server (temporary data folder, free port) and writes results/latest/server-<id>*.json and .txt;
-# at the end server-report.py rewrites BENCHMARKS.md's server section and its B3/B5/B6/B7/B9 summary rows.
+# memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered), B4 CPU per chat
+# message and saturation against a C epoll fan-out built from Benchmarks/c (cc -O2), B8 idle CPU with 9,000
+# connections. Each starts a fresh release chat-server (temporary data folder, free port) and writes
+# results/latest/server-<id>*.json and .txt; at the end server-report.py rewrites BENCHMARKS.md's server section and
+# its summary rows (--no-report skips that, for a run whose BENCHMARKS.md is written elsewhere).
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
-#                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"]
+#                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
+#                        [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500] [--b4-steps "500 1000 …"]
+#                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-only="b6,b9,b5,b7,b3"
+only="b6,b9,b5,b7,b3,b4,b8"
 pairs=1000
 idle="1000 9000"
 restart_conns=1000
 b6_rounds=3
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
+b4_rounds=3
+b4_conns=1000
+b4_rate=500
+b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
+b8_runs="v1:30 v1:54 v2:30"  # protocol:ping interval in seconds (30 = the server's default, 54 = upstream's)
+b8_conns=9000
+b8_seconds=150
+report=true
 while [ $# -gt 0 ]; do
     case "$1" in
     --only) only="$2"; shift ;;
@@ -25,7 +37,15 @@ while [ $# -gt 0 ]; do
     --restart-conns) restart_conns="$2"; shift ;;
     --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
+    --b4-rounds) b4_rounds="$2"; shift ;;
+    --b4-conns) b4_conns="$2"; shift ;;
+    --b4-rate) b4_rate="$2"; shift ;;
+    --b4-steps) b4_steps="$2"; shift ;;
+    --b8-runs) b8_runs="$2"; shift ;;
+    --b8-conns) b8_conns="$2"; shift ;;
+    --b8-seconds) b8_seconds="$2"; shift ;;
+    --no-report) report=false; shift 0 ;;
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b4-rounds R] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
        exit 64 ;;
     esac
     shift
@@ -341,6 +361,213 @@ PY
     stop_server
 fi
 
-say "write the server section of BENCHMARKS.md"
-python3 "$here/server-report.py" "$results" "$root/BENCHMARKS.md"
+# perf (software cpu-clock event, user and kernel, call graphs) on the running server for $2 seconds; writes a text
+# profile to $1: the server's threads, shared objects and top symbols by self samples (demangled).
+profile_server() {
+    local out="$1" secs="$2" title="$3"
+    if ! command -v perf >/dev/null; then
+        echo "perf not installed: no profile" >"$out"
+        return 0
+    fi
+    perf record -q -e cpu-clock -F 999 -g -p "$server_pid" -o "$work/perf.data" -- sleep "$secs" 2>/dev/null || true
+    {
+        echo "$title"
+        echo "perf record -e cpu-clock -F 999 -g -p <chat-server> -- sleep $secs (user + kernel samples)"
+        echo
+        echo "== by thread"
+        perf report -i "$work/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
+        echo
+        echo "== by shared object"
+        perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
+        echo
+        echo "== self (no children), top 50"
+        perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.4 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
+        echo
+        echo "== inclusive (children), top 50"
+        perf report -i "$work/perf.data" --children --sort symbol --stdio -g none --percent-limit 3 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
+    } >"$out" || true  # a profile is best effort (and SIGPIPE or an empty grep must not end the run)
+    rm -f "$work/perf.data"
+}
+
+if wants b4; then
+    # Rounds interleave the C floor, v1 and v2 (C, v1, v2, C, v1, v2, …); ratios are taken within each round against
+    # that round's C figures, and the report takes the median round. The first round also profiles the server at the
+    # fixed rate (a separate, unmeasured pass: perf's sampling would bias the CPU figure).
+    say "B4: build the C fan-out floor and the websocket load generator (cc -O2, Benchmarks/c)"
+    cc -O2 -o "$work/fanout" "$here/c/fanout.c"
+    cc -O2 -o "$work/wsload" "$here/c/wsload.c"
+    for round in $(seq "$b4_rounds"); do
+        say "B4 round $round of $b4_rounds: C epoll fan-out floor, 100 channels, closed loop, 5 s"
+        machine >"$results/server-b4.txt"
+        "$work/fanout" server >"$work/fanout.port" &
+        fanout_pid=$!
+        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
+        "$work/fanout" client "$(cat "$work/fanout.port")" 100 5 "$fanout_pid" >"$work/b4-c-$round.json"
+        kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
+        rm -f "$work/fanout.port"
+        cat "$work/b4-c-$round.json" >&2
+        for protocol in $protocols; do
+            say "B4 round $round: $protocol, $b4_conns connections, $b4_rate msg/s for CPU per message, then steps $b4_steps"
+            # The server's default per-channel message cap (5,000) and v2 send rate limit (20/s per connection) would
+            # refuse the sweep's messages; both are lifted.
+            server_flags="--max-messages-per-channel 100000000 --max-sends-per-second 1000000"
+            start_server
+            server_flags=""
+            "$bench_bin" tokens --server "$(url)" --protocol "$protocol" --conns "$b4_conns" --out "$work/tokens.txt"
+            load_avg="$(cut -d' ' -f1-3 /proc/loadavg)"
+            "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_rate" \
+                --seconds 12 --warmup 2 --drain 5 --server-pid "$server_pid" --all-steps >"$work/b4-fixed.json"
+            cat "$work/b4-fixed.json" >&2
+            "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_steps" \
+                --seconds 6 --warmup 1 --drain 3 --stop-p99-ms 50 --server-pid "$server_pid" >"$work/b4-sweep.json"
+            cat "$work/b4-sweep.json" >&2
+            if [ "$round" = 1 ]; then
+                say "B4 profile: $protocol at $b4_rate msg/s (perf, not measured)"
+                "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_rate" \
+                    --seconds 14 --warmup 1 --drain 3 --all-steps >"$work/b4-profile-load.json" &
+                load_pid=$!
+                sleep 3
+                profile_server "$results/server-b4-profile-$protocol.txt" 8 \
+                    "chat-server, B4 $protocol: $b4_conns connections, $b4_rate chat msg/s (wsload), round 1"
+                wait "$load_pid" || true
+            fi
+            python3 - "$work/b4-$protocol-$round.json" "$work/b4-fixed.json" "$work/b4-sweep.json" "$load_avg" \
+                "$(kb VmRSS)" <<'PY'
+import json, sys
+dst, fixed, sweep, load, rss = sys.argv[1:]
+json.dump({"fixed": json.load(open(fixed)), "sweep": json.load(open(sweep)), "load_average_before": load,
+           "server_rss_kb_end": int(rss)}, open(dst, "w"), indent=2, sort_keys=True)
+PY
+            stop_server
+        done
+    done
+    python3 - "$results/server-b4.json" "$work" "$b4_rounds" "$protocols" <<'PY'
+import json, statistics, sys
+dst, work, rounds, protocols = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
+c = [json.load(open(f"{work}/b4-c-{k}.json")) for k in range(1, rounds + 1)]
+r = {
+    "benchmark": "B4 server CPU per chat message (1 in, 2 out, persisted) and saturation rate, vs a C epoll fan-out "
+                 "measured in the same rounds",
+    "rounds": rounds,
+    "c_floor": {"rounds": c,
+                "median_chat_messages_per_second": statistics.median(x["chat_messages_per_second"] for x in c),
+                "median_server_cpu_us_per_message": statistics.median(x["server_cpu_us_per_message"] for x in c)},
+}
+for p in protocols:
+    runs = [json.load(open(f"{work}/b4-{p}-{k}.json")) for k in range(1, rounds + 1)]
+    per_round = []
+    for k, run in enumerate(runs):
+        step = run["fixed"]["steps"][0]
+        per_round.append({
+            "cpu_us_per_message": step["server_cpu_us_per_message"],
+            "cpu_ratio_to_c": step["server_cpu_us_per_message"] / c[k]["server_cpu_us_per_message"],
+            "saturation_rate": run["sweep"]["saturation_rate"],
+            "saturation_ratio_to_c": run["sweep"]["saturation_rate"] / c[k]["chat_messages_per_second"],
+            "fixed_rate_pass": step["pass"],
+            "fixed_rate_latency_ms": step["latency_ms"],
+            "load_average_before": run["load_average_before"],
+        })
+    r[p] = {
+        "runs": runs,
+        "per_round": per_round,
+        "median_cpu_us_per_message": statistics.median(x["cpu_us_per_message"] for x in per_round),
+        "median_cpu_ratio_to_c": statistics.median(x["cpu_ratio_to_c"] for x in per_round),
+        "median_saturation_rate": statistics.median(x["saturation_rate"] for x in per_round),
+        "median_saturation_ratio_to_c": statistics.median(x["saturation_ratio_to_c"] for x in per_round),
+    }
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps({k: v for k, v in r.items() if k not in protocols} | {
+    p: {k: v for k, v in r[p].items() if k != "runs"} for p in protocols}, indent=2, sort_keys=True))
+PY
+fi
+
+if wants b8; then
+    # Idle CPU: K authenticated chat connections held by server-bench idle (SDK clients, no client pings; the
+    # clients answer the server's pings). The server's CPU is read over --b8-seconds once every connection is up,
+    # and for 20 s before they connect (matched guests, no chat sockets: the floor of timers and housekeeping).
+    for run in $b8_runs; do
+        protocol="${run%%:*}"
+        interval="${run##*:}"
+        say "B8 idle CPU: $b8_conns $protocol chat connections, ping interval $interval s, $b8_seconds s"
+        server_flags="--ping-interval $interval"
+        start_server
+        server_flags=""
+        machine >"$results/server-b8-$protocol-ping$interval.txt"
+        control="$work/b8-$protocol-$interval"
+        mkdir -p "$control"
+        "$bench_bin" idle --server "$(url)" --protocol "$protocol" --conns "$b8_conns" --control "$control" &
+        bench_pid=$!
+        wait_file "$control/matched"
+        sleep 2
+        t0=$(date +%s.%N); c0=$(cpu_ticks)
+        sleep 20
+        t1=$(date +%s.%N); c1=$(cpu_ticks)
+        touch "$control/go"
+        wait_file "$control/connected"
+        sleep 10  # connection set-up settles
+        load_avg="$(cut -d' ' -f1-3 /proc/loadavg)"
+        t2=$(date +%s.%N); c2=$(cpu_ticks)
+        : >"$work/b8-samples.txt"
+        for _ in $(seq $((b8_seconds / 10))); do
+            sleep 10
+            echo "$(date +%s.%N) $(cpu_ticks)" >>"$work/b8-samples.txt"
+        done
+        t3=$(date +%s.%N); c3=$(cpu_ticks)
+        open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
+        threads=$(kb Threads)
+        profile_server "$results/server-b8-profile-$protocol-ping$interval.txt" 30 \
+            "chat-server, B8: $b8_conns idle $protocol chat connections, ping interval $interval s"
+        touch "$control/done"
+        wait "$bench_pid" || true
+        python3 - "$results/server-b8-$protocol-ping$interval.json" "$control/connected" "$work/b8-samples.txt" \
+            "$protocol" "$interval" "$b8_conns" "$(getconf CLK_TCK)" "$t0 $c0 $t1 $c1 $t2 $c2 $t3 $c3" \
+            "$open_fds" "$threads" "$load_avg" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+import json, sys
+dst, connected, samples, protocol, interval, conns, tck, marks, fds, threads, load0, load1 = sys.argv[1:]
+tck = int(tck)
+t0, c0, t1, c1, t2, c2, t3, c3 = (float(x) for x in marks.split())
+c = json.load(open(connected))
+n = c["connected"]
+base = (c1 - c0) / tck / (t1 - t0)  # cores, no chat connections
+busy = (c3 - c2) / tck / (t3 - t2)  # cores, n idle chat connections
+interval = float(interval)
+series, prev = [], (t2, c2)
+for line in open(samples):
+    t, ticks = (float(x) for x in line.split())
+    series.append(round((ticks - prev[1]) / tck / (t - prev[0]) * 100, 3))
+    prev = (t, ticks)
+per10k = busy * 100 * 10000 / n if n else None
+# At upstream's 54 s period: the connection-driven part scales with the ping rate (interval / 54); the floor does not.
+per10k_54 = ((busy - base) * interval / 54 + base) * 100 * 10000 / n if n else None
+r = {
+    "benchmark": "B8 server CPU with idle authenticated chat connections (pings only)",
+    "protocol": protocol, "ping_interval_seconds": interval, "connections_requested": int(conns),
+    "connections": n, "failed": c["failed"], "connect_seconds": c["connect_seconds"],
+    "measured_seconds": t3 - t2, "server_cpu_seconds": (c3 - c2) / tck,
+    "server_cpu_percent_of_one_core": busy * 100,
+    "server_cpu_percent_before_connections": base * 100, "before_connections_seconds": t1 - t0,
+    "server_cpu_percent_per_10k_connections": per10k,
+    "server_cpu_percent_per_10k_connections_at_54s": per10k_54,
+    "cpu_percent_every_10s": series, "server_open_fds": int(fds), "server_threads": int(threads),
+    "ping_rate_per_second": n / interval if n else 0,
+    "cpu_us_per_ping": (c3 - c2) / tck * 1e6 / (n * (t3 - t2) / interval) if n else None,
+    "load_average_before": load0, "load_average_after": load1,
+    "note": "percent of one core = server user+system CPU seconds / wall seconds x 100 (/proc/<pid>/stat 14+15); "
+            "per-10k-at-54 s scales the part above the no-connection floor by interval/54",
+}
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+        stop_server
+    done
+fi
+
+if $report; then
+    say "write the server section of BENCHMARKS.md"
+    python3 "$here/server-report.py" "$results" "$root/BENCHMARKS.md"
+fi
 say "done; results in $results"

@@ -1,12 +1,13 @@
 import Foundation
 
-// server-bench <match|idle|restart> [--name value …]: drives a running chat-server through ChatClientSDK.
+// server-bench <match|idle|restart|token|tokens> [--name value …]: drives a running chat-server through the SDK.
 // See ../../server.sh, which starts the server, runs these and writes results/latest/server-*.json.
 let usage = """
     usage: server-bench match   --server URL [--protocol v1|v2] --pairs N
            server-bench idle    --server URL [--protocol v1|v2] --conns K --control DIR
            server-bench restart --server URL [--protocol v1|v2] --conns K --control DIR [--before 3] [--during 1]
            server-bench token   --server URL [--protocol v1|v2]
+           server-bench tokens  --server URL [--protocol v1|v2] --conns K --out FILE
     """
 
 do {
@@ -17,6 +18,7 @@ do {
     case "idle": try await IdleBench.run(arguments)
     case "restart": try await RestartBench.run(arguments)
     case "token": try await TokenCommand.run(arguments)
+    case "tokens": try await TokensCommand.run(arguments)
     default:
         FileHandle.standardError.write(Data((usage + "\n").utf8))
         exit(64)

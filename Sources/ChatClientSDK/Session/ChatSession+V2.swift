@@ -232,6 +232,54 @@ extension ChatSession {
             throw V2ConnectionReset(reason: reason)
         }
         try await self.deliver(outcome.events)
+        if let afterSeq = outcome.backfillAfterSeq {
+            try await self.backfill(after: afterSeq)
+            if self.state.withLock({ $0.v2.backfillFinished() }) { self.wakeWriter() }
+        }
+    }
+
+    /// RC-CLIENT-RESUME-2: after `resumed:false`, pages `GET /api/v2/chat/channel/messages` forward from `afterSeq`
+    /// until the channel's `last_seq`, delivering each message once and in order (the ledger de-duplicates by `seq`
+    /// and message id). Live pushes wait meanwhile (this runs on the connection's reader), and the ledger holds back
+    /// any above the back-filled range, so nothing is lost between the history and the live stream.
+    private func backfill(after afterSeq: UInt64) async throws {
+        let limits = self.state.withLock { $0.v2.limits }
+        let pageSize = max(1, Int(limits.historyPageMax))
+        // Bounded: the channel stores at most max_messages_per_channel messages; a history reset restarts once more.
+        let maxPages = 2 * (Int(limits.maxMessagesPerChannel) / pageSize + 2)
+        var after: UInt64? = afterSeq
+        var pages = 0
+        while let cursor = after {
+            guard pages < maxPages else {
+                throw V2ConnectionReset(reason: "the history back-fill did not reach the channel's last seq")
+            }
+            pages += 1
+            let page: V2.HistoryPage
+            do {
+                page = try await self.historyPageV2(afterSeq: cursor, limit: pageSize)
+            } catch let error as ChatError where !error.isTemporary && error.code != .connectionClosed {
+                throw error
+            } catch {
+                self.logger.debug("the history back-fill failed; reconnecting", metadata: ["error": "\(error)"])
+                throw V2ConnectionReset(reason: "the history back-fill failed: \(error)")
+            }
+            let (events, next) = self.state.withLock { $0.v2.ledger.backfill(page) }
+            try await self.deliver(events)
+            after = next
+        }
+        self.logger.trace("back-filled from history", metadata: ["chat.session.pages": "\(pages)"])
+    }
+
+    /// One page of v2 history (§4.3), oldest first, with `seq > afterSeq`.
+    func historyPageV2(afterSeq: UInt64, limit: Int) async throws -> V2.HistoryPage {
+        try self.checkTokenNotExpired()
+        let response = try await self.client.send(
+            "GET",
+            "/api/v2/chat/channel/messages",
+            query: [("after_seq", String(afterSeq)), ("limit", String(limit))],
+            auth: .bearer(self.token)
+        )
+        return try V2.HistoryPage(jsonBytes: response.body)
     }
 
     private func adoptRefreshedToken(_ token: String, expiresAt: Date) async {

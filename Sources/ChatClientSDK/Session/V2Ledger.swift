@@ -26,9 +26,9 @@ struct V2Ledger: Sendable {
     enum ResumeOutcome: Hashable, Sendable {
         /// The replay follows; nothing to do.
         case replaying
-        /// The server cannot replay from our position: resume again from the start of the channel's current epoch
-        /// (a full replay, de-duplicated by message id), which back-fills without a gap.
-        case resumeFromStart(epoch: String)
+        /// The server cannot replay from our position (`resumed:false`): back-fill from the history endpoint, paging
+        /// forward after `afterSeq` in the server's epoch (RC-CLIENT-RESUME-2).
+        case backfill(afterSeq: UInt64)
     }
 
     let selfID: UserID
@@ -136,13 +136,41 @@ struct V2Ledger: Sendable {
             self.epoch = reply.epoch
             return .replaying
         }
-        // epoch_changed, ahead_of_server, too_old, or a reason this version does not know: our position is void.
-        // Start over in the server's epoch; message ids keep already-delivered messages from repeating.
-        self.epoch = reply.epoch
+        // too_old (or a reason this version does not know) in our epoch, below the server's last seq: our position
+        // still holds; fetch what we missed after it.
+        if reply.epoch == self.epoch, !self.epoch.isEmpty, reply.reason != "ahead_of_server",
+            self.lastSeq <= reply.lastSeq
+        {
+            return .backfill(afterSeq: self.lastSeq)
+        }
+        // epoch_changed or ahead_of_server: our position is void. Start over in the server's epoch; message ids keep
+        // already-delivered messages from repeating.
+        self.restart(epoch: reply.epoch)
+        return .backfill(afterSeq: 0)
+    }
+
+    /// Drops the position: `seq`s of another epoch mean nothing (message ids still de-duplicate).
+    private mutating func restart(epoch: String) {
+        self.epoch = epoch
         self.lastSeq = 0
         self.heldBack.removeAll()
         self.ownUnseen.removeAll()
-        return .resumeFromStart(epoch: reply.epoch)
+    }
+
+    /// One page of a back-fill (history paged forward with `after_seq`). Returns the events to deliver, in order,
+    /// and the `after_seq` of the next page, or `nil` when the back-fill reached the channel's `last_seq`.
+    ///
+    /// A page from another epoch (the history was reset while paging) restarts the back-fill from the start of that
+    /// epoch.
+    mutating func backfill(_ page: V2.HistoryPage) -> (events: [ChatEvent], nextAfterSeq: UInt64?) {
+        if page.epoch != self.epoch {
+            self.restart(epoch: page.epoch)
+            return ([], 0)
+        }
+        var events: [ChatEvent] = []
+        for message in page.messages { events += self.receive(message).events }
+        guard let last = page.messages.last, last.seq < page.lastSeq else { return (events, nil) }
+        return (events, max(last.seq, self.lastSeq))
     }
 
     /// A `message` push (live or replayed). Returns the events to deliver, in order, and whether a gap is pending.

@@ -28,6 +28,8 @@ struct V2SessionState: Sendable {
         var leaveReply: ChatError??
         /// The connection cannot go on (for example a failed `resume`); the session reconnects.
         var reconnect: String?
+        /// `resumed:false`: back-fill from history after this `seq` before the connection becomes active.
+        var backfillAfterSeq: UInt64?
     }
 
     var ledger: V2Ledger
@@ -250,6 +252,18 @@ struct V2SessionState: Sendable {
         self.resumesThisConnection += 1
     }
 
+    /// The back-fill after `resumed:false` delivered everything up to the channel's `last_seq`: the connection is
+    /// synced. A hole still open (a live message above the back-filled range) is asked for with a new `resume`.
+    mutating func backfillFinished() -> Bool {
+        guard self.connection != 0 else { return false }
+        self.replayTarget = max(self.replayTarget, self.ledger.lastSeq)
+        if !self.ledger.heldBack.isEmpty, self.resumesThisConnection < 3 {
+            self.queueResume(self.ledger.resumeCommand())
+        }
+        self.isActive = true
+        return true
+    }
+
     // MARK: Reading
 
     /// Interprets one server frame.
@@ -278,13 +292,10 @@ struct V2SessionState: Sendable {
                     self.isActive = true
                     outcome.wake = true
                 }
-            case .resumeFromStart(let epoch):
-                guard self.resumesThisConnection < 3 else {
-                    outcome.reconnect = "the server refused to resume three times"
-                    break
-                }
-                self.queueResume(V2.ResumeCommand(afterSeq: 0, epoch: epoch))
-                outcome.wake = true
+            case .backfill(let afterSeq):
+                // RC-CLIENT-RESUME-2: no replay follows; the session pages history, then calls `backfillFinished`.
+                self.replayTarget = resumed.lastSeq
+                outcome.backfillAfterSeq = afterSeq
             }
         case .message(let message):
             let (events, hasGap) = self.ledger.receive(message)

@@ -66,4 +66,35 @@ struct V2RecoveryTests {
             }
         }
     }
+
+    @Test(
+        "cancelling match() over v2 sends cancel: the server voids the pending proposal as peer_cancelled",
+        arguments: v2Encodings
+    )
+    func cancelledMatchSendsCancel(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let ghost = ChatClient(configuration: testConfiguration(server.baseURL))
+            let aliceUser = try await alice.signUp(name: "alice")
+            let ghostUser = try await ghost.signUp(name: "ghost")
+            let ghostCookie = try #require(ghost.sessionCookie)
+            let (proposals, proposed) = AsyncStream.makeStream(of: V2.MatchProposed.self)
+            // The ghost waits first and never confirms, so alice's match stays PROPOSED until she cancels.
+            async let voided = RawMatchSocket.enqueueUntilVoided(baseURL: server.baseURL, cookie: ghostCookie) {
+                proposed.yield($0)
+            }
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [ghostUser.id] })
+            let waiting = Task { try await alice.match() }
+            let proposal = try await first("proposal to the ghost", of: proposals)
+            #expect(proposal.peerID == aliceUser.id)
+            waiting.cancel()
+            let error = await #expect(throws: ChatError.self) { try await waiting.value }
+            #expect(error?.code == .cancelled)
+            // A dropped socket would be `peer_disconnected`; only the cancel command makes it `peer_cancelled`.
+            let void = try await voided
+            #expect(void.reason == "peer_cancelled")
+            #expect(void.requeued)
+            #expect(try await eventually { await !server.state.matchmaker.waitingUsers.contains(aliceUser.id) })
+        }
+    }
 }

@@ -40,6 +40,13 @@ public struct ChatWebSocketContext: WebSocketContext {
     /// The headers of the `101` answer.
     public let headers: [(String, String)]
     let farewellHandler: NIOLoopBound<WebSocketFarewellHandler>
+    let channel: any Channel
+
+    /// Drops the connection at once, without a close handshake (a dead link: the peer would never answer it). The
+    /// handler's inbound stream ends.
+    public func abort() {
+        self.channel.close(promise: nil)
+    }
 
     /// Sets the message to write should the task running this connection be cancelled (see
     /// ``WebSocketFarewell``); `nil` withdraws it.
@@ -154,7 +161,8 @@ public enum ChatWebSocketClient {
                 logger: logger,
                 subprotocol: upgraded.subprotocol,
                 headers: upgraded.headers,
-                farewellHandler: upgraded.farewell
+                farewellHandler: upgraded.farewell,
+                channel: upgraded.channel.channel
             ),
             handler: handler
         )

@@ -97,4 +97,54 @@ struct V2RecoveryTests {
             #expect(try await eventually { await !server.state.matchmaker.waitingUsers.contains(aliceUser.id) })
         }
     }
+
+    @Test("a silent v2 link is abandoned by the dead-link timer (ping interval + 10 s) and recovers with no loss")
+    func deadLinkTimer() async throws {
+        let serverPing = Duration.seconds(1)
+        try await InProcessServer.with { configuration in
+            configuration.limits.pingInterval = serverPing
+        } _: { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                var configuration = testConfiguration("http://127.0.0.1:\(proxy.port)")
+                configuration.pingInterval = nil  // no websocket pings: only the v2 timer can notice the silence
+                let alice = ChatClient(configuration: configuration)
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    #expect(aliceSession.wireProtocol?.version == .v2)
+                    try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                        try await bobLog.expect("connected") { $0.isConnected }
+                        try await bobSession.send(text: "before")
+                        try await aliceLog.expectText("before")
+                        // A server ping arrives every second, so the last inbound frame is at most 1 s old here.
+                        let frozenAt = ContinuousClock.now
+                        proxy.setFrozen(true)
+                        let lost = ["while frozen 1", "while frozen 2", "while frozen 3"]
+                        for text in lost { try await bobSession.send(text: text) }
+                        let timeout = serverPing + .seconds(10)
+                        try await aliceLog.expect("dead link noticed", timeout: timeout + .seconds(5)) {
+                            $0.isReconnecting
+                        }
+                        let noticedAfter = ContinuousClock.now - frozenAt
+                        #expect(noticedAfter >= timeout - serverPing - .milliseconds(500), "not before the timer")
+                        #expect(noticedAfter <= timeout + .seconds(2), "within ping interval + 10 s")
+                        #expect(
+                            !aliceLog.messages.contains { $0.text == "while frozen 1" },
+                            "the link was really silent"
+                        )
+                        proxy.setFrozen(false)
+                        proxy.dropAll()  // an attempt started while frozen would wait for its handshake timeout
+                        try await aliceLog.expect("reconnected") { $0.isConnected }
+                        try await aliceLog.expectTexts(Set(lost))
+                        try await aliceSession.send(text: "after")
+                        try await bobLog.expectText("after")
+                        try await aliceLog.expectText("after")
+                        #expect(aliceLog.messages.compactMap(\.text) == ["before"] + lost + ["after"])
+                        #expect(aliceLog.messages.compactMap(\.seq) == Array(1...5))
+                    }
+                }
+            }
+        }
+    }
 }

@@ -57,6 +57,8 @@ struct WebSocketIO {
     var send: @Sendable (WebSocketMessage) async throws -> Void
     /// Closes with a code (1000 for an ordinary close) and an optional reason.
     var close: @Sendable (UInt16, String?) async throws -> Void
+    /// Drops the connection at once, without waiting for a close handshake (a dead link); `receive` then ends.
+    var abort: @Sendable () -> Void = {}
     /// Sets the message written if the connection's task is cancelled, and how its reply is recognised (`nil`
     /// withdraws it): the socket closes once the reply arrived or `timeout` passed (``WebSocketFarewell``).
     var setFarewell:
@@ -146,6 +148,7 @@ struct NIOWebSocketTransport: WebSocketTransport {
                     close: { code, reason in
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
                     },
+                    abort: { context.abort() },
                     setFarewell: { message, timeout, isReply in
                         context.setFarewell(
                             message.map { message in

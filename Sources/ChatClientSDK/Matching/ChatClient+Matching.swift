@@ -294,15 +294,16 @@ struct MatchConversation {
     ) async throws {
         let lastInbound = LockedBox(ContinuousClock.now)
         let interval = LockedBox<Duration>(.seconds(25))
-        let close = io.close
+        let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link.
+            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link, dropped
+            // without a close handshake.
             group.addTask {
                 while true {
                     let deadline = lastInbound.value + interval.value + .seconds(10)
                     if ContinuousClock.now >= deadline {
                         logger.debug("the match socket is silent; abandoning it")
-                        try? await close(1001, nil)
+                        abort()
                         return
                     }
                     try await Task.sleep(until: deadline)

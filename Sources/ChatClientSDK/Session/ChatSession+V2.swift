@@ -178,12 +178,12 @@ extension ChatSession {
             }
         }
         let send = io.send
-        let close = io.close
+        let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await self.writeLoopV2(send: send, codec: codec, connection: connection, wake: wakeStream)
             }
-            group.addTask { try await self.watchLiveness(close: close) }
+            group.addTask { try await self.watchLiveness(abort: abort) }
             group.addTask { try await self.refreshTokenInTime() }
             group.addTask {
                 // Wakes the writer for sends waiting on retry advice or on the per-second budget, and ends typing
@@ -313,8 +313,9 @@ extension ChatSession {
     }
 
     /// Closes a connection that stays silent: before `hello` for ``ChatClient/Configuration/firstFrameTimeout``,
-    /// afterwards for the server's ping interval + 10 s (RC-CLIENT-DEAD-1).
-    private func watchLiveness(close: @escaping @Sendable (UInt16, String?) async throws -> Void) async throws {
+    /// afterwards for the server's ping interval + 10 s (RC-CLIENT-DEAD-1). The connection is dropped without a close
+    /// handshake: a dead link would never complete one.
+    private func watchLiveness(abort: @escaping @Sendable () -> Void) async throws {
         let firstFrameTimeout = self.configuration.firstFrameTimeout
         while true {
             let (last, hasHello, interval) = self.state.withLock {
@@ -323,7 +324,7 @@ extension ChatSession {
             let deadline = last + (hasHello ? interval + .seconds(10) : firstFrameTimeout)
             if ContinuousClock.now >= deadline {
                 self.logger.debug("the link is silent; abandoning the connection")
-                try? await close(1001, nil)
+                abort()
                 return
             }
             try await Task.sleep(until: deadline)

@@ -90,17 +90,25 @@ final class TCPProxy: Sendable {
             self.channels.withLock { $0 += [client.channel, upstream.channel] }
             try await client.executeThenClose { clientIn, clientOut in
                 try await upstream.executeThenClose { upstreamIn, upstreamOut in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
+                    try await withThrowingTaskGroup(of: Bool.self) { group in
                         group.addTask {
                             for try await bytes in clientIn where !self.isFrozen {
                                 self.record(bytes)
                                 try await upstreamOut.write(bytes)
                             }
+                            return false
                         }
                         group.addTask {
-                            for try await bytes in upstreamIn where !self.isFrozen { try await clientOut.write(bytes) }
+                            do {
+                                for try await bytes in upstreamIn where !self.isFrozen {
+                                    try await clientOut.write(bytes)
+                                }
+                            } catch {}
+                            return self.isFrozen
                         }
-                        try await group.next()
+                        // The server ended the connection while frozen: hide that from the client too, as a half-open
+                        // link does, until the client gives up on it or the test drops it.
+                        if try await group.next() == true { _ = try await group.next() }
                         group.cancelAll()
                     }
                 }

@@ -131,6 +131,35 @@ struct V2LedgerTests {
         #expect(send.clientMessageID == "k1")
     }
 
+    @Test("a stored position is where the first resume starts; settled sends are reported once for the store")
+    func storedPositionAndSettledSends() {
+        var ledger = V2Ledger(selfID: self.me)
+        ledger.restore(ChatChannelPosition(epoch: "e1", lastSeq: 7))
+        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 7, epoch: "e1"))
+        #expect(ledger.receive(self.message(7, from: self.peer)).events.isEmpty, "at or below the position: not again")
+        for index in 1...3 {
+            ledger.enqueue(
+                .init(
+                    localID: ChatLocalMessageID(rawValue: UInt64(index)),
+                    clientMessageID: "k\(index)",
+                    content: .text("t")
+                )
+            )
+        }
+        _ = ledger.acknowledge(V2.Ack(clientMessageID: "k1", seq: 8))
+        _ = ledger.refuse(
+            clientMessageID: "k2",
+            error: ChatError(code: .invalidParameter),
+            temporary: false,
+            retryAt: 0
+        )
+        #expect(ledger.takeSettled() == ["k1", "k2"])
+        #expect(ledger.takeSettled().isEmpty)
+        _ = ledger.failAll(ChatError(code: .cancelled))
+        #expect(ledger.takeSettled().isEmpty, "sends failed because the session closed stay in the store")
+        #expect(ledger.position == ChatChannelPosition(epoch: "e1", lastSeq: 7))
+    }
+
     @Test("sends stay queued until acknowledged, are re-sent per connection, and keep their order")
     func sendQueue() {
         var ledger = V2Ledger(selfID: self.me)

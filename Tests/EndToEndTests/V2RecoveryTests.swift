@@ -147,4 +147,110 @@ struct V2RecoveryTests {
             }
         }
     }
+
+    @Test(
+        "a reopened v2 session resumes from the stored position instead of replaying the channel",
+        arguments: v2Encodings
+    )
+    func storedPositionResumes(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            let store = PositionOnlyStore()
+            var configuration = testConfiguration(server.baseURL, speaking: wire)
+            configuration.store = store
+            let alice = ChatClient(configuration: configuration)
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                try await bobLog.expect("connected") { $0.isConnected }
+                try await alice.withRecordedSession(aliceMatch) { _, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    try await bobSession.send(text: "one")
+                    try await bobSession.send(text: "two")
+                    try await aliceLog.expectTexts(["one", "two"])
+                }
+                #expect(await store.position(in: aliceMatch.channelID)?.lastSeq == 2)
+                try await bobSession.send(text: "while away")
+                try await bobLog.expectText("while away")
+
+                // "Relaunch": a new client with the same store. It kept no transcript, so only the position can
+                // keep "one" and "two" from being delivered again.
+                var restarted = testConfiguration(server.baseURL, speaking: wire)
+                restarted.store = store
+                let again = ChatClient(configuration: restarted)
+                let saved = try #require(await store.matches().first)
+                try await again.withRecordedSession(saved) { _, log in
+                    try await log.expectText("while away")
+                    try await bobSession.send(text: "live")
+                    try await log.expectText("live")
+                    #expect(log.messages.compactMap(\.text) == ["while away", "live"])
+                    #expect(log.messages.compactMap(\.seq) == [3, 4])
+                }
+                let position = await store.position(in: aliceMatch.channelID)
+                #expect(position?.lastSeq == 4)
+                #expect(position?.epoch.isEmpty == false)
+            }
+        }
+    }
+
+    @Test(
+        "a send whose ack was lost before the app was killed is retried after relaunch with the same client_msg_id",
+        arguments: v2Encodings
+    )
+    func pendingSendSurvivesRestart(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                let store = ChatMemoryStore()
+                var configuration = testConfiguration("http://127.0.0.1:\(proxy.port)", speaking: wire)
+                configuration.store = store
+                let alice = ChatClient(configuration: configuration)
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                let channel = aliceMatch.channelID
+                try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                    try await bobLog.expect("connected") { $0.isConnected }
+                    let pending: ChatPendingSend = try await alice.withRecordedSession(aliceMatch) { session, log in
+                        try await log.expect("connected") { $0.isConnected }
+                        try await session.send(text: "hello")
+                        try await log.expectText("hello")
+                        // The server stores the next send and pushes it to bob, but alice never hears back.
+                        proxy.setDeaf(true)
+                        let localID = try await session.send(text: "kept across a restart")
+                        try await bobLog.expectText("kept across a restart")
+                        #expect(!log.events.contains { $0.acknowledgedSeq?.0 == localID }, "the ack was lost")
+                        let stored = await store.pendingSends(in: channel)
+                        #expect(stored.map(\.content) == [.text("kept across a restart")])
+                        return try #require(stored.first)
+                    }
+                    // The app was killed; the send is still in the store.
+                    #expect(await store.pendingSends(in: channel) == [pending])
+                    proxy.setDeaf(false)
+                    proxy.dropAll()
+
+                    var restarted = testConfiguration("http://127.0.0.1:\(proxy.port)", speaking: wire)
+                    restarted.store = store
+                    let again = ChatClient(configuration: restarted)
+                    let saved = try #require(await store.matches().first)
+                    try await again.withRecordedSession(saved) { session, log in
+                        let echo = try await log.expectText("kept across a restart")
+                        let localID = try #require(echo.localID, "the echo is matched to the restored send")
+                        #expect(
+                            log.events.contains { $0.acknowledgedSeq?.0 == localID },
+                            "acknowledged before its echo"
+                        )
+                        try await session.send(text: "after the restart")
+                        try await bobLog.expectText("after the restart")
+                        try await log.expectText("after the restart")
+                        #expect(log.messages.compactMap(\.text) == ["kept across a restart", "after the restart"])
+                    }
+                    #expect(
+                        bobLog.messages.compactMap(\.text) == ["hello", "kept across a restart", "after the restart"]
+                    )
+                    let history = try await server.state.storage.messages(of: channel, afterSeq: 0, limit: 100)
+                    #expect(history.map(\.payload) == ["hello", "kept across a restart", "after the restart"])
+                    #expect(history[1].clientMessageID == pending.clientMessageID, "stored under the original id")
+                    #expect(await store.pendingSends(in: channel).isEmpty, "acknowledged sends leave the store")
+                }
+            }
+        }
+    }
 }

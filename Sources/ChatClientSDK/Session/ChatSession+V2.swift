@@ -15,21 +15,53 @@ extension ChatSession {
 
     // MARK: App commands
 
-    func enqueueV2(_ content: V2.ChatMessage.Content) throws -> ChatLocalMessageID {
+    func enqueueV2(_ content: V2.ChatMessage.Content) async throws -> ChatLocalMessageID {
         try self.checkOpen()
         let localID = self.client.nextLocalID()
+        let clientMessageID = UUID().uuidString.lowercased()
         let codec = V2FrameCodec(self.wireProtocol ?? self.client.preferredV2)
-        try self.state.withLock { state in
-            try state.v2.enqueue(
-                content,
-                localID: localID,
-                clientMessageID: UUID().uuidString.lowercased(),
-                maxQueued: self.configuration.maxQueuedMessages,
-                codec: codec
-            )
+        let maxQueued = self.configuration.maxQueuedMessages
+        if let store = self.configuration.store {
+            // Stored before it can be written: a send the server may have seen is always in the store, so a
+            // restart retries it with the same client_msg_id (and the server de-duplicates it).
+            try self.state.withLock {
+                try $0.v2.check(content, clientMessageID: clientMessageID, maxQueued: maxQueued, codec: codec)
+            }
+            do {
+                let send = ChatPendingSend(clientMessageID: clientMessageID, content: content)
+                try await store.addPendingSend(send, to: self.match.channelID)
+            } catch {
+                self.logger.warning("the session store failed to keep a send", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            try self.state.withLock { state in
+                try state.v2.enqueue(
+                    content,
+                    localID: localID,
+                    clientMessageID: clientMessageID,
+                    maxQueued: maxQueued,
+                    codec: codec
+                )
+            }
+        } catch {
+            try? await self.configuration.store?.removePendingSends([clientMessageID], from: self.match.channelID)
+            throw error
         }
         self.wakeWriter()
         return localID
+    }
+
+    /// Removes the sends that left the queue for good from the store.
+    func forgetSettledSends() async {
+        guard let store = self.configuration.store else { return }
+        let settled = self.state.withLock { $0.v2.ledger.takeSettled() }
+        guard !settled.isEmpty else { return }
+        do {
+            try await store.removePendingSends(settled, from: self.match.channelID)
+        } catch {
+            self.logger.warning("the session store failed to forget sends", metadata: ["error": "\(error)"])
+        }
     }
 
     func markSeenV2(upTo seq: UInt64) {
@@ -194,6 +226,7 @@ extension ChatSession {
                     let now = self.nowMs
                     let expired = self.state.withLock { $0.v2.expireTyping(now: now) }
                     for user in expired { _ = try await self.buffer.yield(.typingStopped(user)) }
+                    await self.forgetSettledSends()  // withdrawn sends (cancelSend) leave the store here
                 }
             }
             while let message = try await io.receive() {
@@ -232,6 +265,7 @@ extension ChatSession {
             throw V2ConnectionReset(reason: reason)
         }
         try await self.deliver(outcome.events)
+        await self.forgetSettledSends()
         if let afterSeq = outcome.backfillAfterSeq {
             try await self.backfill(after: afterSeq)
             if self.state.withLock({ $0.v2.backfillFinished() }) { self.wakeWriter() }

@@ -45,10 +45,29 @@ struct V2Ledger: Sendable {
     private var acknowledged: [String: ChatLocalMessageID] = [:]
     /// Own delivered messages the peer has not been reported to have seen, by `seq`.
     private var ownUnseen: [(seq: UInt64, id: MessageID)] = []
+    /// `client_msg_id`s of sends that left the queue for good (acknowledged, refused, withdrawn) since the last
+    /// ``takeSettled()``: the session removes them from its store.
+    private var settled: [String] = []
 
     init(selfID: UserID, knownIDs: Set<MessageID> = []) {
         self.selfID = selfID
         self.knownIDs = knownIDs
+    }
+
+    /// The position a store keeps across restarts.
+    var position: ChatChannelPosition { ChatChannelPosition(epoch: self.epoch, lastSeq: self.lastSeq) }
+
+    /// Continues from a position saved by an earlier session of this channel (a store), so the first `resume`
+    /// asks only for what came after it.
+    mutating func restore(_ position: ChatChannelPosition) {
+        self.epoch = position.epoch
+        self.lastSeq = position.lastSeq
+    }
+
+    /// The `client_msg_id`s settled since the last call.
+    mutating func takeSettled() -> [String] {
+        defer { self.settled.removeAll() }
+        return self.settled
     }
 
     // MARK: Sending
@@ -63,7 +82,7 @@ struct V2Ledger: Sendable {
     mutating func cancel(_ localID: ChatLocalMessageID) -> Bool {
         guard let index = self.queue.firstIndex(where: { $0.localID == localID }), !self.queue[index].everWritten
         else { return false }
-        self.queue.remove(at: index)
+        self.settled.append(self.queue.remove(at: index).clientMessageID)
         return true
     }
 
@@ -100,6 +119,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
+        self.settled.append(send.clientMessageID)
         if ack.seq > self.lastSeq { self.acknowledged[send.clientMessageID] = send.localID }
         return .sendAcknowledged(send.localID, seq: ack.seq)
     }
@@ -113,6 +133,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
+        self.settled.append(send.clientMessageID)
         return .sendFailed(send.localID, error)
     }
 
@@ -197,6 +218,7 @@ struct V2Ledger: Sendable {
             } else if let index = self.queue.firstIndex(where: { $0.clientMessageID == message.clientMessageID }) {
                 // Stored before a crash or a drop swallowed the ack: the replayed message is the confirmation.
                 let send = self.queue.remove(at: index)
+                self.settled.append(send.clientMessageID)
                 chat.localID = send.localID
                 events.append(.sendAcknowledged(send.localID, seq: message.seq))
             }

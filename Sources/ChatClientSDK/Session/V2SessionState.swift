@@ -115,6 +115,17 @@ struct V2SessionState: Sendable {
         maxQueued: Int,
         codec: V2FrameCodec
     ) throws {
+        try self.check(content, clientMessageID: clientMessageID, maxQueued: maxQueued, codec: codec)
+        self.ledger.enqueue(.init(localID: localID, clientMessageID: clientMessageID, content: content))
+    }
+
+    /// Checks a send against the limits in force (§10.3) without queueing it.
+    func check(
+        _ content: V2.ChatMessage.Content,
+        clientMessageID: String,
+        maxQueued: Int,
+        codec: V2FrameCodec
+    ) throws {
         if case .text(let text) = content, text.utf8.count > Int(self.limits.maxTextBytes) {
             throw ChatError(
                 code: .messageTooLarge,
@@ -143,7 +154,17 @@ struct V2SessionState: Sendable {
                     + "for sendAcknowledged events before sending more"
             )
         }
-        self.ledger.enqueue(.init(localID: localID, clientMessageID: clientMessageID, content: content))
+    }
+
+    /// Queues sends kept by a store from an earlier session, ahead of any new one, with their original
+    /// `client_msg_id`s (RC-CLIENT-SEND-1), so the server de-duplicates those it already stored.
+    mutating func restore(_ sends: [ChatPendingSend], localIDs: () -> ChatLocalMessageID) {
+        let queued = Set(self.ledger.queue.map(\.clientMessageID))
+        for send in sends where !queued.contains(send.clientMessageID) {
+            self.ledger.enqueue(
+                .init(localID: localIDs(), clientMessageID: send.clientMessageID, content: send.content)
+            )
+        }
     }
 
     /// Queues a read receipt up to `seq` (only ever moving forward).

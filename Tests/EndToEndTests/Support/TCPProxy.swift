@@ -9,6 +9,7 @@ final class TCPProxy: Sendable {
     private let channels = Mutex<[any Channel]>([])
     private let refusing = Mutex(false)
     private let frozen = Mutex(false)
+    private let deaf = Mutex(false)
     private let requestHeads = Mutex<[String]>([])
 
     private init(port: Int) { self.port = port }
@@ -64,6 +65,13 @@ final class TCPProxy: Sendable {
 
     private var isFrozen: Bool { self.frozen.withLock { $0 } }
 
+    /// While deaf, the client's bytes still reach the server but nothing comes back (lost acks and pushes).
+    func setDeaf(_ deaf: Bool) {
+        self.deaf.withLock { $0 = deaf }
+    }
+
+    private var isDeaf: Bool { self.deaf.withLock { $0 } }
+
     /// The first line of every HTTP request (or websocket upgrade) that went through the proxy, in order; a request
     /// line is recorded when it starts a chunk, which is how clients write them.
     var requestLines: [String] { self.requestHeads.withLock { $0 } }
@@ -100,7 +108,7 @@ final class TCPProxy: Sendable {
                         }
                         group.addTask {
                             do {
-                                for try await bytes in upstreamIn where !self.isFrozen {
+                                for try await bytes in upstreamIn where !self.isFrozen && !self.isDeaf {
                                     try await clientOut.write(bytes)
                                 }
                             } catch {}

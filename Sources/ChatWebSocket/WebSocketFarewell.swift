@@ -104,7 +104,14 @@ final class WebSocketFarewellHandler: ChannelDuplexHandler {
             for close in held { close.promise?.succeed() }
             return
         }
-        for close in held { context.close(mode: close.mode, promise: close.promise) }
+        // A full close covers the input close that cancellation started; forwarding both would fail the second.
+        guard held.contains(where: { $0.mode == .all }) else {
+            for close in held { context.close(mode: close.mode, promise: close.promise) }
+            return
+        }
+        let closed = context.eventLoop.makePromise(of: Void.self)
+        for close in held { close.promise.map { closed.futureResult.cascade(to: $0) } }
+        context.close(mode: .all, promise: closed)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

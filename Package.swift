@@ -107,6 +107,7 @@ var targets: [Target] = [
         dependencies: [
             "ChatWebSocket",
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ],

@@ -235,7 +235,9 @@ public final class ChatClient: Sendable {
         if let store = self.configuration.store {
             do {
                 let known = try await store.messages(in: match.channelID)
-                session.seed(knownMessages: known)
+                let position = try await store.position(in: match.channelID)
+                let pending = try await store.pendingSends(in: match.channelID)
+                session.seed(knownMessages: known, position: position, pendingSends: pending)
                 try await store.saveMatch(match)
             } catch {
                 throw chatError(error, while: "loading the session store")

@@ -118,6 +118,10 @@ public struct ServerConfiguration: Sendable {
         /// How long resume is guaranteed to work after a disconnect (`resume_window_ms`; default 120 s; in practice
         /// the channel's lifetime).
         public var resumeWindow: Duration = .seconds(120)
+        /// Refuse a `resume` (`resumed:false`, reason `too_old`) when the first message the client missed was stored
+        /// more than ``resumeWindow`` ago, as a server that trims its replay buffer would (RC-CHAT-RESUME-2). Off by
+        /// default (resume then works for the channel's lifetime); tests turn it on to exercise a client's back-fill.
+        public var refusesResumeBeyondWindow: Bool = false
         /// How long a v2 match ticket may wait unmatched; `.zero` means forever (default 300 s).
         public var matchWaitTimeout: Duration = .seconds(300)
         /// How long both peers of a v2 proposal have to confirm (default 10 s).

@@ -39,6 +39,22 @@ public struct ChatWebSocketContext: WebSocketContext {
     public let subprotocol: String?
     /// The headers of the `101` answer.
     public let headers: [(String, String)]
+    let farewellHandler: NIOLoopBound<WebSocketFarewellHandler>
+    let channel: any Channel
+
+    /// Drops the connection at once, without a close handshake (a dead link: the peer would never answer it). The
+    /// handler's inbound stream ends.
+    public func abort() {
+        self.channel.close(promise: nil)
+    }
+
+    /// Sets the message to write should the task running this connection be cancelled (see
+    /// ``WebSocketFarewell``); `nil` withdraws it.
+    /// - Parameter farewell: The farewell, or `nil`.
+    public func setFarewell(_ farewell: WebSocketFarewell?) {
+        let handler = self.farewellHandler
+        handler.eventLoop.execute { handler.value.set(farewell) }
+    }
 }
 
 /// Options for one websocket connection.
@@ -117,7 +133,21 @@ public enum ChatWebSocketClient {
         } onCancel: {
             answer.whenSuccess { $0.channel.channel.close(promise: nil) }
         }
-        return try await WebSocketHandler.handle(
+        let farewell = upgraded.farewell
+        return try await withTaskCancellationHandler {
+            try await Self.handle(upgraded, options: options, logger: logger, handler: handler)
+        } onCancel: {
+            farewell.eventLoop.execute { farewell.value.cancelled() }
+        }
+    }
+
+    private static func handle(
+        _ upgraded: UpgradeAnswer,
+        options: ChatWebSocketOptions,
+        logger: Logger,
+        handler: @escaping WebSocketDataHandler<ChatWebSocketContext>
+    ) async throws -> WebSocketCloseFrame? {
+        try await WebSocketHandler.handle(
             type: .client,
             configuration: .init(
                 extensions: [],
@@ -130,7 +160,9 @@ public enum ChatWebSocketClient {
             context: ChatWebSocketContext(
                 logger: logger,
                 subprotocol: upgraded.subprotocol,
-                headers: upgraded.headers
+                headers: upgraded.headers,
+                farewellHandler: upgraded.farewell,
+                channel: upgraded.channel.channel
             ),
             handler: handler
         )

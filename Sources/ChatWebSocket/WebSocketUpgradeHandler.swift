@@ -8,6 +8,7 @@ struct UpgradeAnswer: Sendable {
     var channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
     var subprotocol: String?
     var headers: [(String, String)]
+    var farewell: NIOLoopBound<WebSocketFarewellHandler>
 }
 
 /// Sends the HTTP/1.1 upgrade request, reads the answer, and on `101` turns the pipeline into a websocket pipeline.
@@ -192,11 +193,13 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.done = true
         self.timeoutTask?.cancel()
         let pipeline = context.pipeline.syncOperations
+        let farewell = WebSocketFarewellHandler()
         try pipeline.addHandlers(
             [
                 WebSocketFrameEncoder(),
                 ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)),
                 WebSocketProtocolErrorHandler(),
+                farewell,
             ],
             position: .after(self)
         )
@@ -204,7 +207,14 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         var rest = self.buffer ?? ByteBuffer()
         rest.moveReaderIndex(forwardBy: min(bodyStart, rest.readableBytes))
         self.buffer = nil
-        self.promise.succeed(UpgradeAnswer(channel: channel, subprotocol: chosen, headers: head.headers))
+        self.promise.succeed(
+            UpgradeAnswer(
+                channel: channel,
+                subprotocol: chosen,
+                headers: head.headers,
+                farewell: NIOLoopBound(farewell, eventLoop: context.eventLoop)
+            )
+        )
         if rest.readableBytes > 0 {
             context.fireChannelRead(Self.wrapInboundOut(rest))
             context.fireChannelReadComplete()

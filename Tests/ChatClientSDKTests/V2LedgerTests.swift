@@ -34,16 +34,130 @@ struct V2LedgerTests {
         #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 3, epoch: ""))
     }
 
-    @Test("resumed:false starts over in the server's epoch without repeating delivered message ids")
-    func resumeFromStart() {
+    @Test("resumed:false in the same epoch back-fills after our position; pages continue up to last_seq")
+    func backfillSameEpoch() {
+        var ledger = V2Ledger(selfID: self.me)
+        _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
+        _ = ledger.receive(self.message(1, from: self.peer))
+        _ = ledger.receive(self.message(2, from: self.peer))
+        let outcome = ledger.resumed(V2.Resumed(resumed: false, reason: "too_old", epoch: "e1", lastSeq: 5))
+        #expect(outcome == .backfill(afterSeq: 2))
+        let first = ledger.backfill(
+            V2.HistoryPage(
+                messages: [self.message(3, from: self.peer), self.message(4, from: self.peer)],
+                epoch: "e1",
+                lastSeq: 5
+            )
+        )
+        #expect(self.seqs(first.events) == [3, 4] && first.nextAfterSeq == 4)
+        let overlap = ledger.backfill(
+            V2.HistoryPage(
+                messages: [self.message(4, from: self.peer), self.message(5, from: self.peer)],
+                epoch: "e1",
+                lastSeq: 5
+            )
+        )
+        #expect(self.seqs(overlap.events) == [5], "an overlapping page delivers nothing twice")
+        #expect(overlap.nextAfterSeq == nil, "the last page reached last_seq")
+    }
+
+    @Test("epoch_changed and ahead_of_server start over in the server's epoch without repeating message ids")
+    func backfillFromStart() {
+        for reason in ["epoch_changed", "ahead_of_server"] {
+            var ledger = V2Ledger(selfID: self.me)
+            _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
+            _ = ledger.receive(self.message(1, from: self.peer, id: 7))
+            let epoch = reason == "epoch_changed" ? "e2" : "e1"
+            let outcome = ledger.resumed(V2.Resumed(resumed: false, reason: reason, epoch: epoch, lastSeq: 0))
+            #expect(outcome == .backfill(afterSeq: 0), "\(reason)")
+            #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 0, epoch: epoch))
+            let page = ledger.backfill(
+                V2.HistoryPage(
+                    messages: [self.message(1, from: self.peer, id: 7), self.message(2, from: self.peer, id: 8)],
+                    epoch: epoch,
+                    lastSeq: 2
+                )
+            )
+            #expect(self.seqs(page.events) == [2], "\(reason): the same id is not delivered again")
+            #expect(page.nextAfterSeq == nil)
+        }
+    }
+
+    @Test("a history page of another epoch (reset while paging) restarts the back-fill from that epoch's start")
+    func backfillEpochChangesWhilePaging() {
         var ledger = V2Ledger(selfID: self.me)
         _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
         _ = ledger.receive(self.message(1, from: self.peer, id: 7))
-        let outcome = ledger.resumed(V2.Resumed(resumed: false, reason: "epoch_changed", epoch: "e2", lastSeq: 5))
-        #expect(outcome == .resumeFromStart(epoch: "e2"))
-        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 0, epoch: "e2"))
-        #expect(ledger.receive(self.message(1, from: self.peer, id: 7)).events.isEmpty, "same id, not again")
-        #expect(self.seqs(ledger.receive(self.message(2, from: self.peer, id: 8)).events) == [2])
+        #expect(
+            ledger.resumed(V2.Resumed(resumed: false, reason: "too_old", epoch: "e1", lastSeq: 3))
+                == .backfill(afterSeq: 1)
+        )
+        let reset = ledger.backfill(
+            V2.HistoryPage(messages: [self.message(1, from: self.peer, id: 9)], epoch: "e2", lastSeq: 1)
+        )
+        #expect(reset.events.isEmpty && reset.nextAfterSeq == 0)
+        let page = ledger.backfill(
+            V2.HistoryPage(messages: [self.message(1, from: self.peer, id: 9)], epoch: "e2", lastSeq: 1)
+        )
+        #expect(self.seqs(page.events) == [1] && page.nextAfterSeq == nil)
+    }
+
+    @Test("after resumed:false the connection stays inactive until the back-fill finished")
+    func backfillGatesSends() throws {
+        var state = V2SessionState(selfID: self.me)
+        let codec = V2FrameCodec(.v2JSON)
+        let connection = state.beginConnection()
+        try state.enqueue(
+            .text("queued"),
+            localID: ChatLocalMessageID(rawValue: 1),
+            clientMessageID: "k1",
+            maxQueued: 10,
+            codec: codec
+        )
+        _ = state.handle(V2.ChatServerFrame(body: .hello(V2.Hello(version: 2, epoch: "e1"))), now: 0)
+        let resumeFrame = state.nextFrame(connection: connection, now: 0)
+        let resume = try #require(resumeFrame)
+        let refused = V2.Resumed(resumed: false, reason: "too_old", epoch: "e1", lastSeq: 4)
+        let outcome = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(refused)), now: 0)
+        #expect(outcome.backfillAfterSeq == 0)
+        let whileBackfilling = state.nextFrame(connection: connection, now: 0)
+        #expect(whileBackfilling == nil, "no send while back-filling")
+        let finished = state.backfillFinished()
+        #expect(finished)
+        guard case .send(let send) = state.nextFrame(connection: connection, now: 0)?.command else {
+            Issue.record("expected the queued send once the back-fill finished")
+            return
+        }
+        #expect(send.clientMessageID == "k1")
+    }
+
+    @Test("a stored position is where the first resume starts; settled sends are reported once for the store")
+    func storedPositionAndSettledSends() {
+        var ledger = V2Ledger(selfID: self.me)
+        ledger.restore(ChatChannelPosition(epoch: "e1", lastSeq: 7))
+        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 7, epoch: "e1"))
+        #expect(ledger.receive(self.message(7, from: self.peer)).events.isEmpty, "at or below the position: not again")
+        for index in 1...3 {
+            ledger.enqueue(
+                .init(
+                    localID: ChatLocalMessageID(rawValue: UInt64(index)),
+                    clientMessageID: "k\(index)",
+                    content: .text("t")
+                )
+            )
+        }
+        _ = ledger.acknowledge(V2.Ack(clientMessageID: "k1", seq: 8))
+        _ = ledger.refuse(
+            clientMessageID: "k2",
+            error: ChatError(code: .invalidParameter),
+            temporary: false,
+            retryAt: 0
+        )
+        #expect(ledger.takeSettled() == ["k1", "k2"])
+        #expect(ledger.takeSettled().isEmpty)
+        _ = ledger.failAll(ChatError(code: .cancelled))
+        #expect(ledger.takeSettled().isEmpty, "sends failed because the session closed stay in the store")
+        #expect(ledger.position == ChatChannelPosition(epoch: "e1", lastSeq: 7))
     }
 
     @Test("sends stay queued until acknowledged, are re-sent per connection, and keep their order")

@@ -57,6 +57,31 @@ struct WebSocketIO {
     var send: @Sendable (WebSocketMessage) async throws -> Void
     /// Closes with a code (1000 for an ordinary close) and an optional reason.
     var close: @Sendable (UInt16, String?) async throws -> Void
+    /// Drops the connection at once, without waiting for a close handshake (a dead link); `receive` then ends.
+    var abort: @Sendable () -> Void = {}
+    /// Sets the message written if the connection's task is cancelled, and how its reply is recognised (`nil`
+    /// withdraws it): the socket closes once the reply arrived or `timeout` passed (``WebSocketFarewell``).
+    var setFarewell:
+        @Sendable (
+            _ farewell: WebSocketMessage?, _ timeout: Duration,
+            _ isReply: @escaping @Sendable (WebSocketMessage) -> Bool
+        ) -> Void = { _, _, _ in }
+}
+
+extension WebSocketMessage {
+    init(_ message: WebSocketFarewell.Message) {
+        switch message {
+        case .text(let text): self = .text(text)
+        case .binary(let bytes): self = .binary(bytes)
+        }
+    }
+
+    var farewell: WebSocketFarewell.Message {
+        switch self {
+        case .text(let text): .text(text)
+        case .binary(let bytes): .binary(bytes)
+        }
+    }
 }
 
 /// Options for one websocket connection.
@@ -122,6 +147,16 @@ struct NIOWebSocketTransport: WebSocketTransport {
                     },
                     close: { code, reason in
                         try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
+                    },
+                    abort: { context.abort() },
+                    setFarewell: { message, timeout, isReply in
+                        context.setFarewell(
+                            message.map { message in
+                                WebSocketFarewell(message: message.farewell, timeout: timeout) { reply in
+                                    isReply(WebSocketMessage(reply))
+                                }
+                            }
+                        )
                     }
                 )
                 try await handler(io)

@@ -8,8 +8,10 @@ extension ChatClient {
     /// both sides confirmed; a pairing that falls through because the other person left is handled for you (you keep
     /// your place at the head of the list). Over v1 the server sends the token as soon as it pairs you.
     ///
-    /// Cancelling the calling task closes the match socket, which takes you off the wait list, and throws
-    /// `ChatError.Code.cancelled`. A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
+    /// Cancelling the calling task takes you off the wait list and throws `ChatError.Code.cancelled`: over v2 the
+    /// client sends `cancel` and waits briefly (at most ``ChatClient/Configuration/requestTimeout``, 2 s at most) for
+    /// its reply before closing the match socket, so the server drops your ticket deliberately; over v1 it closes
+    /// the match socket. A match socket that drops before a match is reopened with the ``ReconnectPolicy``.
     /// - Returns: The match: channel, token, your id and the peer's id.
     /// - Throws: `ChatError` with `ChatError.Code.unauthorized` when signed out, `ChatError.Code.matchTimeout` when
     ///   the server's wait timeout passed without a match (v2, close 4408; match again to keep waiting),
@@ -213,7 +215,10 @@ extension ChatClient {
                     try? await io.close(4503, #"{"code":"unsupported_version"}"#)
                     return
                 }
-                var conversation = MatchConversation(leaving: leaving?.token)
+                var conversation = MatchConversation(
+                    leaving: leaving?.token,
+                    farewellTimeout: min(self.configuration.requestTimeout, .seconds(2))
+                )
                 try await conversation.run(io: io, codec: V2FrameCodec(chosen), outcome: outcome, logger: logger)
             }
             try Task.checkCancellation()
@@ -263,12 +268,17 @@ enum MatchSocketOutcome: Sendable {
 /// The client side of the v2 match state machine (§5.4) on one connection.
 struct MatchConversation {
     let leaving: String?
+    /// How long a cancelled `match()` waits for the reply to its `cancel` before closing.
+    let farewellTimeout: Duration
     private var lastID: UInt32 = 0
     private var ticketCommand: UInt32 = 0
     private var confirmed: UInt64?
     private var pingInterval: Duration = .seconds(25)
 
-    init(leaving: String?) { self.leaving = leaving }
+    init(leaving: String?, farewellTimeout: Duration) {
+        self.leaving = leaving
+        self.farewellTimeout = farewellTimeout
+    }
 
     private mutating func nextID() -> UInt32 {
         self.lastID &+= 1
@@ -284,15 +294,16 @@ struct MatchConversation {
     ) async throws {
         let lastInbound = LockedBox(ContinuousClock.now)
         let interval = LockedBox<Duration>(.seconds(25))
-        let close = io.close
+        let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link.
+            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link, dropped
+            // without a close handshake.
             group.addTask {
                 while true {
                     let deadline = lastInbound.value + interval.value + .seconds(10)
                     if ContinuousClock.now >= deadline {
                         logger.debug("the match socket is silent; abandoning it")
-                        try? await close(1001, nil)
+                        abort()
                         return
                     }
                     try await Task.sleep(until: deadline)
@@ -340,6 +351,7 @@ struct MatchConversation {
             )
             try await io.send(codec.message(command))
         case .matched(let matched):
+            io.setFarewell(nil, .zero) { _ in false }  // the ticket is consumed: nothing to cancel any more
             outcome.value = .matched(matched)
             return nil
         case .voided(let voided):
@@ -380,5 +392,12 @@ struct MatchConversation {
                 .enqueue(V2.EnqueueCommand())
             }
         try await io.send(codec.message(V2.MatchClientFrame(id: self.ticketCommand, command: command)))
+        // Cancelling the task from now on sends `cancel` and waits briefly for its `ok`, so the server drops the
+        // ticket deliberately (a pending proposal is voided for the peer as `peer_cancelled`, RC-MATCH-CANCEL-1).
+        let cancelID = self.nextID()
+        let cancel = codec.message(V2.MatchClientFrame(id: cancelID, command: .cancel(V2.CancelCommand())))
+        io.setFarewell(cancel, self.farewellTimeout) { message in
+            (try? codec.matchFrame(message))?.id == cancelID
+        }
     }
 }

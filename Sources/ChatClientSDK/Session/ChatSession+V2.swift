@@ -15,21 +15,53 @@ extension ChatSession {
 
     // MARK: App commands
 
-    func enqueueV2(_ content: V2.ChatMessage.Content) throws -> ChatLocalMessageID {
+    func enqueueV2(_ content: V2.ChatMessage.Content) async throws -> ChatLocalMessageID {
         try self.checkOpen()
         let localID = self.client.nextLocalID()
+        let clientMessageID = UUID().uuidString.lowercased()
         let codec = V2FrameCodec(self.wireProtocol ?? self.client.preferredV2)
-        try self.state.withLock { state in
-            try state.v2.enqueue(
-                content,
-                localID: localID,
-                clientMessageID: UUID().uuidString.lowercased(),
-                maxQueued: self.configuration.maxQueuedMessages,
-                codec: codec
-            )
+        let maxQueued = self.configuration.maxQueuedMessages
+        if let store = self.configuration.store {
+            // Stored before it can be written: a send the server may have seen is always in the store, so a
+            // restart retries it with the same client_msg_id (and the server de-duplicates it).
+            try self.state.withLock {
+                try $0.v2.check(content, clientMessageID: clientMessageID, maxQueued: maxQueued, codec: codec)
+            }
+            do {
+                let send = ChatPendingSend(clientMessageID: clientMessageID, content: content)
+                try await store.addPendingSend(send, to: self.match.channelID)
+            } catch {
+                self.logger.warning("the session store failed to keep a send", metadata: ["error": "\(error)"])
+            }
+        }
+        do {
+            try self.state.withLock { state in
+                try state.v2.enqueue(
+                    content,
+                    localID: localID,
+                    clientMessageID: clientMessageID,
+                    maxQueued: maxQueued,
+                    codec: codec
+                )
+            }
+        } catch {
+            try? await self.configuration.store?.removePendingSends([clientMessageID], from: self.match.channelID)
+            throw error
         }
         self.wakeWriter()
         return localID
+    }
+
+    /// Removes the sends that left the queue for good from the store.
+    func forgetSettledSends() async {
+        guard let store = self.configuration.store else { return }
+        let settled = self.state.withLock { $0.v2.ledger.takeSettled() }
+        guard !settled.isEmpty else { return }
+        do {
+            try await store.removePendingSends(settled, from: self.match.channelID)
+        } catch {
+            self.logger.warning("the session store failed to forget sends", metadata: ["error": "\(error)"])
+        }
     }
 
     func markSeenV2(upTo seq: UInt64) {
@@ -178,12 +210,12 @@ extension ChatSession {
             }
         }
         let send = io.send
-        let close = io.close
+        let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await self.writeLoopV2(send: send, codec: codec, connection: connection, wake: wakeStream)
             }
-            group.addTask { try await self.watchLiveness(close: close) }
+            group.addTask { try await self.watchLiveness(abort: abort) }
             group.addTask { try await self.refreshTokenInTime() }
             group.addTask {
                 // Wakes the writer for sends waiting on retry advice or on the per-second budget, and ends typing
@@ -194,6 +226,7 @@ extension ChatSession {
                     let now = self.nowMs
                     let expired = self.state.withLock { $0.v2.expireTyping(now: now) }
                     for user in expired { _ = try await self.buffer.yield(.typingStopped(user)) }
+                    await self.forgetSettledSends()  // withdrawn sends (cancelSend) leave the store here
                 }
             }
             while let message = try await io.receive() {
@@ -232,6 +265,55 @@ extension ChatSession {
             throw V2ConnectionReset(reason: reason)
         }
         try await self.deliver(outcome.events)
+        await self.forgetSettledSends()
+        if let afterSeq = outcome.backfillAfterSeq {
+            try await self.backfill(after: afterSeq)
+            if self.state.withLock({ $0.v2.backfillFinished() }) { self.wakeWriter() }
+        }
+    }
+
+    /// RC-CLIENT-RESUME-2: after `resumed:false`, pages `GET /api/v2/chat/channel/messages` forward from `afterSeq`
+    /// until the channel's `last_seq`, delivering each message once and in order (the ledger de-duplicates by `seq`
+    /// and message id). Live pushes wait meanwhile (this runs on the connection's reader), and the ledger holds back
+    /// any above the back-filled range, so nothing is lost between the history and the live stream.
+    private func backfill(after afterSeq: UInt64) async throws {
+        let limits = self.state.withLock { $0.v2.limits }
+        let pageSize = max(1, Int(limits.historyPageMax))
+        // Bounded: the channel stores at most max_messages_per_channel messages; a history reset restarts once more.
+        let maxPages = 2 * (Int(limits.maxMessagesPerChannel) / pageSize + 2)
+        var after: UInt64? = afterSeq
+        var pages = 0
+        while let cursor = after {
+            guard pages < maxPages else {
+                throw V2ConnectionReset(reason: "the history back-fill did not reach the channel's last seq")
+            }
+            pages += 1
+            let page: V2.HistoryPage
+            do {
+                page = try await self.historyPageV2(afterSeq: cursor, limit: pageSize)
+            } catch let error as ChatError where !error.isTemporary && error.code != .connectionClosed {
+                throw error
+            } catch {
+                self.logger.debug("the history back-fill failed; reconnecting", metadata: ["error": "\(error)"])
+                throw V2ConnectionReset(reason: "the history back-fill failed: \(error)")
+            }
+            let (events, next) = self.state.withLock { $0.v2.ledger.backfill(page) }
+            try await self.deliver(events)
+            after = next
+        }
+        self.logger.trace("back-filled from history", metadata: ["chat.session.pages": "\(pages)"])
+    }
+
+    /// One page of v2 history (§4.3), oldest first, with `seq > afterSeq`.
+    func historyPageV2(afterSeq: UInt64, limit: Int) async throws -> V2.HistoryPage {
+        try self.checkTokenNotExpired()
+        let response = try await self.client.send(
+            "GET",
+            "/api/v2/chat/channel/messages",
+            query: [("after_seq", String(afterSeq)), ("limit", String(limit))],
+            auth: .bearer(self.token)
+        )
+        return try V2.HistoryPage(jsonBytes: response.body)
     }
 
     private func adoptRefreshedToken(_ token: String, expiresAt: Date) async {
@@ -265,8 +347,9 @@ extension ChatSession {
     }
 
     /// Closes a connection that stays silent: before `hello` for ``ChatClient/Configuration/firstFrameTimeout``,
-    /// afterwards for the server's ping interval + 10 s (RC-CLIENT-DEAD-1).
-    private func watchLiveness(close: @escaping @Sendable (UInt16, String?) async throws -> Void) async throws {
+    /// afterwards for the server's ping interval + 10 s (RC-CLIENT-DEAD-1). The connection is dropped without a close
+    /// handshake: a dead link would never complete one.
+    private func watchLiveness(abort: @escaping @Sendable () -> Void) async throws {
         let firstFrameTimeout = self.configuration.firstFrameTimeout
         while true {
             let (last, hasHello, interval) = self.state.withLock {
@@ -275,7 +358,7 @@ extension ChatSession {
             let deadline = last + (hasHello ? interval + .seconds(10) : firstFrameTimeout)
             if ContinuousClock.now >= deadline {
                 self.logger.debug("the link is silent; abandoning the connection")
-                try? await close(1001, nil)
+                abort()
                 return
             }
             try await Task.sleep(until: deadline)

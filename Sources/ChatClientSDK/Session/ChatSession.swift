@@ -89,10 +89,15 @@ public final class ChatSession: Sendable {
         return logger
     }
 
-    func seed(knownMessages: [ChatMessage]) {
+    /// Starts from what a store kept: the transcript's ids (de-duplication), and over v2 the position to resume
+    /// from and the sends still waiting for the server's acknowledgement.
+    func seed(knownMessages: [ChatMessage], position: ChatChannelPosition? = nil, pendingSends: [ChatPendingSend] = [])
+    {
         self.state.withLock { state in
             state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
             state.v2.ledger = V2Ledger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
+            if let position { state.v2.ledger.restore(position) }
+            state.v2.restore(pendingSends, localIDs: self.client.nextLocalID)
         }
     }
 
@@ -114,7 +119,7 @@ public final class ChatSession: Sendable {
             guard !text.isEmpty else {
                 throw ChatError(code: .invalidParameter, message: "cannot send an empty message")
             }
-            if self.state.withLock({ $0.usesV2 }) { return try self.enqueueV2(.text(text)) }
+            if self.state.withLock({ $0.usesV2 }) { return try await self.enqueueV2(.text(text)) }
             return try self.enqueue(event: .text, payload: text)
         }
     }
@@ -395,6 +400,9 @@ public final class ChatSession: Sendable {
         for event in failed { self.buffer.append(event) }
         if channelEnded, let store = self.configuration.store {
             try? await store.removeChannel(self.match.channelID)
+        } else {
+            // Sends still queued stay in the store: the next session of this channel retries them.
+            await self.forgetSettledSends()
         }
         self.buffer.append(.connection(.disconnected(reason)))
         self.buffer.finish(throwing: error)
@@ -685,6 +693,10 @@ public final class ChatSession: Sendable {
         if !messages.isEmpty, let store = self.configuration.store {
             do {
                 try await store.append(messages, to: self.match.channelID)
+                // After the transcript, so the position never runs ahead of what the store holds.
+                if let position = self.state.withLock({ $0.usesV2 ? $0.v2.ledger.position : nil }) {
+                    try await store.savePosition(position, in: self.match.channelID)
+                }
             } catch {
                 self.logger.warning("the session store failed to append", metadata: ["error": "\(error)"])
             }

@@ -26,9 +26,9 @@ struct V2Ledger: Sendable {
     enum ResumeOutcome: Hashable, Sendable {
         /// The replay follows; nothing to do.
         case replaying
-        /// The server cannot replay from our position: resume again from the start of the channel's current epoch
-        /// (a full replay, de-duplicated by message id), which back-fills without a gap.
-        case resumeFromStart(epoch: String)
+        /// The server cannot replay from our position (`resumed:false`): back-fill from the history endpoint, paging
+        /// forward after `afterSeq` in the server's epoch (RC-CLIENT-RESUME-2).
+        case backfill(afterSeq: UInt64)
     }
 
     let selfID: UserID
@@ -45,10 +45,29 @@ struct V2Ledger: Sendable {
     private var acknowledged: [String: ChatLocalMessageID] = [:]
     /// Own delivered messages the peer has not been reported to have seen, by `seq`.
     private var ownUnseen: [(seq: UInt64, id: MessageID)] = []
+    /// `client_msg_id`s of sends that left the queue for good (acknowledged, refused, withdrawn) since the last
+    /// ``takeSettled()``: the session removes them from its store.
+    private var settled: [String] = []
 
     init(selfID: UserID, knownIDs: Set<MessageID> = []) {
         self.selfID = selfID
         self.knownIDs = knownIDs
+    }
+
+    /// The position a store keeps across restarts.
+    var position: ChatChannelPosition { ChatChannelPosition(epoch: self.epoch, lastSeq: self.lastSeq) }
+
+    /// Continues from a position saved by an earlier session of this channel (a store), so the first `resume`
+    /// asks only for what came after it.
+    mutating func restore(_ position: ChatChannelPosition) {
+        self.epoch = position.epoch
+        self.lastSeq = position.lastSeq
+    }
+
+    /// The `client_msg_id`s settled since the last call.
+    mutating func takeSettled() -> [String] {
+        defer { self.settled.removeAll() }
+        return self.settled
     }
 
     // MARK: Sending
@@ -63,7 +82,7 @@ struct V2Ledger: Sendable {
     mutating func cancel(_ localID: ChatLocalMessageID) -> Bool {
         guard let index = self.queue.firstIndex(where: { $0.localID == localID }), !self.queue[index].everWritten
         else { return false }
-        self.queue.remove(at: index)
+        self.settled.append(self.queue.remove(at: index).clientMessageID)
         return true
     }
 
@@ -100,6 +119,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
+        self.settled.append(send.clientMessageID)
         if ack.seq > self.lastSeq { self.acknowledged[send.clientMessageID] = send.localID }
         return .sendAcknowledged(send.localID, seq: ack.seq)
     }
@@ -113,6 +133,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
+        self.settled.append(send.clientMessageID)
         return .sendFailed(send.localID, error)
     }
 
@@ -136,13 +157,41 @@ struct V2Ledger: Sendable {
             self.epoch = reply.epoch
             return .replaying
         }
-        // epoch_changed, ahead_of_server, too_old, or a reason this version does not know: our position is void.
-        // Start over in the server's epoch; message ids keep already-delivered messages from repeating.
-        self.epoch = reply.epoch
+        // too_old (or a reason this version does not know) in our epoch, below the server's last seq: our position
+        // still holds; fetch what we missed after it.
+        if reply.epoch == self.epoch, !self.epoch.isEmpty, reply.reason != "ahead_of_server",
+            self.lastSeq <= reply.lastSeq
+        {
+            return .backfill(afterSeq: self.lastSeq)
+        }
+        // epoch_changed or ahead_of_server: our position is void. Start over in the server's epoch; message ids keep
+        // already-delivered messages from repeating.
+        self.restart(epoch: reply.epoch)
+        return .backfill(afterSeq: 0)
+    }
+
+    /// Drops the position: `seq`s of another epoch mean nothing (message ids still de-duplicate).
+    private mutating func restart(epoch: String) {
+        self.epoch = epoch
         self.lastSeq = 0
         self.heldBack.removeAll()
         self.ownUnseen.removeAll()
-        return .resumeFromStart(epoch: reply.epoch)
+    }
+
+    /// One page of a back-fill (history paged forward with `after_seq`). Returns the events to deliver, in order,
+    /// and the `after_seq` of the next page, or `nil` when the back-fill reached the channel's `last_seq`.
+    ///
+    /// A page from another epoch (the history was reset while paging) restarts the back-fill from the start of that
+    /// epoch.
+    mutating func backfill(_ page: V2.HistoryPage) -> (events: [ChatEvent], nextAfterSeq: UInt64?) {
+        if page.epoch != self.epoch {
+            self.restart(epoch: page.epoch)
+            return ([], 0)
+        }
+        var events: [ChatEvent] = []
+        for message in page.messages { events += self.receive(message).events }
+        guard let last = page.messages.last, last.seq < page.lastSeq else { return (events, nil) }
+        return (events, max(last.seq, self.lastSeq))
     }
 
     /// A `message` push (live or replayed). Returns the events to deliver, in order, and whether a gap is pending.
@@ -169,6 +218,7 @@ struct V2Ledger: Sendable {
             } else if let index = self.queue.firstIndex(where: { $0.clientMessageID == message.clientMessageID }) {
                 // Stored before a crash or a drop swallowed the ack: the replayed message is the confirmation.
                 let send = self.queue.remove(at: index)
+                self.settled.append(send.clientMessageID)
                 chat.localID = send.localID
                 events.append(.sendAcknowledged(send.localID, seq: message.seq))
             }

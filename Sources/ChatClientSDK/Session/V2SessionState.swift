@@ -28,6 +28,8 @@ struct V2SessionState: Sendable {
         var leaveReply: ChatError??
         /// The connection cannot go on (for example a failed `resume`); the session reconnects.
         var reconnect: String?
+        /// `resumed:false`: back-fill from history after this `seq` before the connection becomes active.
+        var backfillAfterSeq: UInt64?
     }
 
     var ledger: V2Ledger
@@ -113,6 +115,17 @@ struct V2SessionState: Sendable {
         maxQueued: Int,
         codec: V2FrameCodec
     ) throws {
+        try self.check(content, clientMessageID: clientMessageID, maxQueued: maxQueued, codec: codec)
+        self.ledger.enqueue(.init(localID: localID, clientMessageID: clientMessageID, content: content))
+    }
+
+    /// Checks a send against the limits in force (§10.3) without queueing it.
+    func check(
+        _ content: V2.ChatMessage.Content,
+        clientMessageID: String,
+        maxQueued: Int,
+        codec: V2FrameCodec
+    ) throws {
         if case .text(let text) = content, text.utf8.count > Int(self.limits.maxTextBytes) {
             throw ChatError(
                 code: .messageTooLarge,
@@ -141,7 +154,17 @@ struct V2SessionState: Sendable {
                     + "for sendAcknowledged events before sending more"
             )
         }
-        self.ledger.enqueue(.init(localID: localID, clientMessageID: clientMessageID, content: content))
+    }
+
+    /// Queues sends kept by a store from an earlier session, ahead of any new one, with their original
+    /// `client_msg_id`s (RC-CLIENT-SEND-1), so the server de-duplicates those it already stored.
+    mutating func restore(_ sends: [ChatPendingSend], localIDs: () -> ChatLocalMessageID) {
+        let queued = Set(self.ledger.queue.map(\.clientMessageID))
+        for send in sends where !queued.contains(send.clientMessageID) {
+            self.ledger.enqueue(
+                .init(localID: localIDs(), clientMessageID: send.clientMessageID, content: send.content)
+            )
+        }
     }
 
     /// Queues a read receipt up to `seq` (only ever moving forward).
@@ -250,6 +273,18 @@ struct V2SessionState: Sendable {
         self.resumesThisConnection += 1
     }
 
+    /// The back-fill after `resumed:false` delivered everything up to the channel's `last_seq`: the connection is
+    /// synced. A hole still open (a live message above the back-filled range) is asked for with a new `resume`.
+    mutating func backfillFinished() -> Bool {
+        guard self.connection != 0 else { return false }
+        self.replayTarget = max(self.replayTarget, self.ledger.lastSeq)
+        if !self.ledger.heldBack.isEmpty, self.resumesThisConnection < 3 {
+            self.queueResume(self.ledger.resumeCommand())
+        }
+        self.isActive = true
+        return true
+    }
+
     // MARK: Reading
 
     /// Interprets one server frame.
@@ -278,13 +313,10 @@ struct V2SessionState: Sendable {
                     self.isActive = true
                     outcome.wake = true
                 }
-            case .resumeFromStart(let epoch):
-                guard self.resumesThisConnection < 3 else {
-                    outcome.reconnect = "the server refused to resume three times"
-                    break
-                }
-                self.queueResume(V2.ResumeCommand(afterSeq: 0, epoch: epoch))
-                outcome.wake = true
+            case .backfill(let afterSeq):
+                // RC-CLIENT-RESUME-2: no replay follows; the session pages history, then calls `backfillFinished`.
+                self.replayTarget = resumed.lastSeq
+                outcome.backfillAfterSeq = afterSeq
             }
         case .message(let message):
             let (events, hasGap) = self.ledger.receive(message)

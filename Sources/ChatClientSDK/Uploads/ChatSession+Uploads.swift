@@ -97,7 +97,7 @@ extension ChatSession {
             try Task.checkCancellation()
             if usesV2 {
                 let file = V2.FileRef(fileName: fileName, objectKey: upload.objectKey, size: UInt64(bytes.count))
-                return try self.enqueueV2(.file(file))
+                return try await self.enqueueV2(.file(file))
             }
             return try self.enqueue(event: .file, payload: payload)
         }

@@ -354,6 +354,9 @@ struct ChatSocketV2 {
                 } else if command.afterSeq > position.lastSeq {
                     resumed.resumed = false
                     resumed.reason = "ahead_of_server"
+                } else if try await self.missedTooLongAgo(after: command.afterSeq, lastSeq: position.lastSeq) {
+                    resumed.resumed = false
+                    resumed.reason = "too_old"
                 }
                 self.reply(id, .resumed(resumed), on: live)
                 guard resumed.resumed, command.afterSeq < position.lastSeq else { return }
@@ -368,6 +371,15 @@ struct ChatSocketV2 {
             self.state.logger.error("resume failed", metadata: ["error": "\(error)"])
             self.fail(id, .serverError, on: live)
         }
+    }
+
+    /// `Limits.refusesResumeBeyondWindow`: whether the first message after `after` is older than the resume window.
+    private func missedTooLongAgo(after: UInt64, lastSeq: UInt64) async throws -> Bool {
+        guard self.limits.refusesResumeBeyondWindow, after < lastSeq else { return false }
+        let first = try await self.state.storage.messages(of: self.channel, afterSeq: after, limit: 1).first
+        guard let first else { return false }
+        let windowMs = self.limits.resumeWindow.milliseconds
+        return Int64(Date().timeIntervalSince1970 * 1000) - first.time > windowMs
     }
 
     /// RC-CHAT-TYPING-1..3.

@@ -140,3 +140,30 @@ extension ChatEvent {
         return false
     }
 }
+
+/// The first element of `stream`, or a recorded issue and an error when none arrives within `timeout`.
+func first<Element: Sendable>(
+    _ what: String,
+    of stream: AsyncStream<Element>,
+    timeout: Duration = .seconds(10),
+    sourceLocation: SourceLocation = #_sourceLocation
+) async throws -> Element {
+    let found: Element? = try await withThrowingTaskGroup(of: Element?.self) { group in
+        group.addTask {
+            for await element in stream { return element }
+            return nil
+        }
+        group.addTask {
+            try await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+    guard let found else {
+        Issue.record("no \(what) within \(timeout)", sourceLocation: sourceLocation)
+        throw E2EFailure("missing: \(what)")
+    }
+    return found
+}

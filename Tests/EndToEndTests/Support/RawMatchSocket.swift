@@ -60,6 +60,46 @@ enum RawMatchSocket {
     }
 }
 
+extension RawMatchSocket {
+    /// Enqueues over v2 JSON with `cookie`, never confirms a proposal, calls `proposed` when one arrives, and returns
+    /// the `voided` push that ends it (the peer cancelled, dropped or timed out).
+    static func enqueueUntilVoided(
+        baseURL: String,
+        cookie: String,
+        proposed: @escaping @Sendable (V2.MatchProposed) -> Void
+    ) async throws -> V2.MatchVoided {
+        var options = ChatWebSocketOptions()
+        options.headers = [("Cookie", "sid=\(cookie)")]
+        options.subprotocols = [WebSocketSubprotocol.v2JSON]
+        let wsURL = baseURL.replacingOccurrences(of: "http://", with: "ws://") + "/api/match"
+        let voided = LockedValue<V2.MatchVoided?>(nil)
+        _ = try await ChatWebSocketClient.connect(
+            url: wsURL,
+            options: options,
+            logger: Logger(label: "raw", factory: { _ in SwiftLogNoOpLogHandler() })
+        ) { inbound, outbound, _ in
+            for try await message in inbound.messages(maxSize: 1 << 16) {
+                guard case .text(let text) = message else { continue }
+                let frame = try V2.MatchServerFrame(jsonBytes: Array(text.utf8))
+                switch frame.body {
+                case .hello:
+                    let enqueue = V2.MatchClientFrame(id: 1, command: .enqueue(V2.EnqueueCommand()))
+                    try await outbound.write(.text(String(decoding: enqueue.jsonBytes(), as: UTF8.self)))
+                case .proposed(let proposal):
+                    proposed(proposal)
+                case .voided(let void):
+                    voided.value = void
+                    return
+                default:
+                    break
+                }
+            }
+        }
+        guard let void = voided.value else { throw E2EFailure("the raw match socket closed without a voided push") }
+        return void
+    }
+}
+
 /// A mutex-protected value for test helpers.
 final class LockedValue<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()

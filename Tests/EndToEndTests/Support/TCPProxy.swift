@@ -9,6 +9,8 @@ final class TCPProxy: Sendable {
     private let channels = Mutex<[any Channel]>([])
     private let refusing = Mutex(false)
     private let frozen = Mutex(false)
+    private let deaf = Mutex(false)
+    private let requestHeads = Mutex<[String]>([])
 
     private init(port: Int) { self.port = port }
 
@@ -63,6 +65,24 @@ final class TCPProxy: Sendable {
 
     private var isFrozen: Bool { self.frozen.withLock { $0 } }
 
+    /// While deaf, the client's bytes still reach the server but nothing comes back (lost acks and pushes).
+    func setDeaf(_ deaf: Bool) {
+        self.deaf.withLock { $0 = deaf }
+    }
+
+    private var isDeaf: Bool { self.deaf.withLock { $0 } }
+
+    /// The first line of every HTTP request (or websocket upgrade) that went through the proxy, in order; a request
+    /// line is recorded when it starts a chunk, which is how clients write them.
+    var requestLines: [String] { self.requestHeads.withLock { $0 } }
+
+    private func record(_ bytes: ByteBuffer) {
+        let head = bytes.getString(at: bytes.readerIndex, length: min(bytes.readableBytes, 200)) ?? ""
+        let methods = ["GET ", "POST ", "PUT ", "DELETE ", "HEAD "]
+        guard methods.contains(where: head.hasPrefix), let line = head.split(separator: "\r\n").first else { return }
+        self.requestHeads.withLock { $0.append(String(line)) }
+    }
+
     private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, targetPort: Int) async {
         if self.refusing.withLock({ $0 }) {
             try? await client.channel.close()
@@ -78,14 +98,25 @@ final class TCPProxy: Sendable {
             self.channels.withLock { $0 += [client.channel, upstream.channel] }
             try await client.executeThenClose { clientIn, clientOut in
                 try await upstream.executeThenClose { upstreamIn, upstreamOut in
-                    try await withThrowingTaskGroup(of: Void.self) { group in
+                    try await withThrowingTaskGroup(of: Bool.self) { group in
                         group.addTask {
-                            for try await bytes in clientIn where !self.isFrozen { try await upstreamOut.write(bytes) }
+                            for try await bytes in clientIn where !self.isFrozen {
+                                self.record(bytes)
+                                try await upstreamOut.write(bytes)
+                            }
+                            return false
                         }
                         group.addTask {
-                            for try await bytes in upstreamIn where !self.isFrozen { try await clientOut.write(bytes) }
+                            do {
+                                for try await bytes in upstreamIn where !self.isFrozen && !self.isDeaf {
+                                    try await clientOut.write(bytes)
+                                }
+                            } catch {}
+                            return self.isFrozen
                         }
-                        try await group.next()
+                        // The server ended the connection while frozen: hide that from the client too, as a half-open
+                        // link does, until the client gives up on it or the test drops it.
+                        if try await group.next() == true { _ = try await group.next() }
                         group.cancelAll()
                     }
                 }

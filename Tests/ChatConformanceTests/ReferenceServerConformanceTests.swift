@@ -32,6 +32,8 @@ struct ReferenceServerConformanceTests {
         configuration.limits.historyPageSize = 4
         configuration.limits.maxUploadSize = 4096
         configuration.limits.uploadBurst = 5
+        // A slow refill, so RC-UPL-RATE-1 sees its 429 however slowly a loaded machine answers the presigns.
+        configuration.limits.uploadRate = 5
         configuration.limits.pingInterval = .seconds(2)
         configuration.limits.matchConfirmTimeout = .seconds(3)
         configuration.limits.matchWaitTimeout = .seconds(8)

@@ -19,7 +19,8 @@ bin="$(swift build --show-bin-path)"
 data="$(mktemp -d)"
 secret="conformance-secret-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-limits=(--max-messages-per-channel 20 --history-page-size 4 --max-upload-size 4096 --upload-burst 5 --ping-interval 2
+limits=(--max-messages-per-channel 20 --history-page-size 4 --max-upload-size 4096 --upload-burst 5 --upload-rate 5
+    --ping-interval 2
     --match-confirm-timeout 3 --match-wait-timeout 8 --max-sends-per-second 10)
 "$bin/chat-server" --port "$port" --data-dir "$data" --jwt-secret "$secret" --log-level error "${limits[@]}" &
 server=$!

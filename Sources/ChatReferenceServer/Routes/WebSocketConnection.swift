@@ -81,6 +81,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         case open
         case message(InboundMessage)
         case oversize
+        /// Close with this code once the output of the jobs before it is written (peer's close, protocol error).
+        case close(WebSocketErrorCode, reason: String?)
         case closed
     }
 
@@ -115,6 +117,9 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private var fragment: ByteBuffer?
     private var fragmentIsText = false
     private var discardingData = false
+    /// A close frame or a protocol error arrived: later frames are ignored while the answer waits for the jobs
+    /// queued before it.
+    private var inputDone = false
     private var pingPayload: UInt64?
     private var nextPing: NIODeadline = .now()
     private var lastMessage: NIODeadline = .now()
@@ -189,7 +194,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
-        guard self.closeState != .closed else { return }
+        guard self.closeState != .closed, !self.inputDone else { return }
         // RFC 6455 §5.1: a server must close the connection on an unmasked client frame (NIO's decoder accepts them).
         guard frame.maskKey != nil else { return self.fail(.protocolError, reason: "unmasked frame") }
         guard frame.reservedBits.isEmpty else { return self.fail(.protocolError) }
@@ -288,21 +293,36 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
             {
                 reply = .protocolError
             }
-            self.closeState = .closing
-            self.writeClose(reply, reason: nil, thenCloseChannel: true)
+            // Answered after the messages that came before it were handled and their output written.
+            self.inputDone = true
+            self.enqueue(.close(reply, reason: nil))
         }
     }
 
-    /// Closes the websocket at once with `code` (a protocol error): close frame, then the TCP connection.
+    /// Fails the websocket with `code` (a protocol error): once the messages before the bad frame are handled, a
+    /// close frame, then the TCP connection.
     private func fail(_ code: WebSocketErrorCode, reason: String? = nil) {
         self.discardingData = true
         self.fragment = nil
-        guard self.closeState == .open else {
+        guard self.closeState == .open, !self.inputDone else {
             self.context?.close(promise: nil)
             return
         }
-        self.closeState = .closing
-        self.writeClose(code, reason: reason, thenCloseChannel: true)
+        self.inputDone = true
+        self.enqueue(.close(code, reason: reason))
+    }
+
+    /// Sends the close frame of a ``Job/close(_:reason:)`` and closes the TCP connection after it.
+    private func closeNow(_ code: WebSocketErrorCode, reason: String?) {
+        switch self.closeState {
+        case .closed:
+            return
+        case .closing:
+            self.context?.close(promise: nil)
+        case .open:
+            self.closeState = .closing
+            self.writeClose(code, reason: reason, thenCloseChannel: true)
+        }
     }
 
     private func writeClose(_ code: WebSocketErrorCode, reason: String?, thenCloseChannel: Bool) {
@@ -510,6 +530,9 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
             case .oversize:
                 await self.session.receivedOversize(on: self)
                 self.outbox.close(.messageTooBig, reason: self.session.limits.oversizeReason)
+            case .close(let code, let reason):
+                // Queued on the loop behind the writes of the jobs before it.
+                self.eventLoop.execute { [self] in self.closeNow(code, reason: reason) }
             case .closed:
                 await self.session.closed(on: self)
                 self.outbox.finish()

@@ -3,8 +3,10 @@
 # memory per connection, B7 restart recovery, B3 latency at 1,000 connections (BotFleet, staggered). Each starts a
 # fresh release chat-server (temporary data folder, free port) and writes results/latest/server-<id>*.json and .txt;
 # at the end server-report.py rewrites BENCHMARKS.md's server section and its B3/B5/B6/B7/B9 summary rows.
+# B8 (server CPU with idle connections, pings only) runs only when asked for: --only b8 [--b8-conns 9000]
+# [--b8-seconds 300] [--b8-ping-interval 54] (upstream's ping period).
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--restart-conns N]
 #                        [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -16,6 +18,9 @@ restart_conns=1000
 b6_rounds=3
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
+b8_conns=9000
+b8_seconds=300
+b8_ping=54
 while [ $# -gt 0 ]; do
     case "$1" in
     --only) only="$2"; shift ;;
@@ -25,6 +30,9 @@ while [ $# -gt 0 ]; do
     --restart-conns) restart_conns="$2"; shift ;;
     --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
+    --b8-conns) b8_conns="$2"; shift ;;
+    --b8-seconds) b8_seconds="$2"; shift ;;
+    --b8-ping-interval) b8_ping="$2"; shift ;;
     *) echo "usage: $0 [--only b6,b9,b5,b7,b3] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"]" >&2
        exit 64 ;;
     esac
@@ -335,6 +343,47 @@ except ValueError:
 r["botfleet_exit_status"] = int(rc)
 r["server_cpu_seconds_whole_run"] = (int(after) - int(before)) / int(tck)
 r["server_rss_kb_end"], r["server_rss_kb_peak"] = int(rss), int(hwm)
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+print(json.dumps(r, indent=2, sort_keys=True))
+PY
+    stop_server
+fi
+
+if wants b8; then
+    say "B8 idle CPU: $b8_conns authenticated chat connections (v1), pings every $b8_ping s, ${b8_seconds} s"
+    server_flags="--ping-interval $b8_ping"
+    start_server
+    server_flags=""
+    machine >"$results/server-b8-$b8_conns.txt"
+    control="$work/b8"
+    mkdir -p "$control"
+    "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$b8_conns" --control "$control" &
+    bench_pid=$!
+    wait_file "$control/matched"
+    touch "$control/go"
+    wait_file "$control/connected"
+    sleep 5
+    before=$(cpu_ticks)
+    sleep "$b8_seconds"
+    after=$(cpu_ticks)
+    threads=$(kb Threads)
+    touch "$control/done"
+    wait "$bench_pid" || true
+    python3 - "$results/server-b8-$b8_conns.json" "$before" "$after" "$(getconf CLK_TCK)" "$b8_seconds" "$b8_ping" \
+        "$threads" "$control/connected" <<'PY'
+import json, sys
+dst, before, after, tck, seconds, ping, threads, connected = sys.argv[1:]
+n = json.load(open(connected))["connected"]
+cpu = (int(after) - int(before)) / int(tck)
+percent = 100 * cpu / int(seconds)
+r = {
+    "benchmark": "B8 server CPU with idle authenticated chat connections (v1, pings only)",
+    "connections": n, "seconds": int(seconds), "ping_interval_seconds": int(ping),
+    "server_cpu_seconds": cpu, "server_cpu_percent_of_one_core": percent,
+    "server_cpu_percent_per_10k_connections": percent * 10000 / n if n else None,
+    "server_threads": int(threads),
+    "target_percent_per_10k_connections": 0.5,
+}
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))
 PY

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
-import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 
@@ -39,7 +38,9 @@ private struct WebSocketDrain: Service {
         self.state.silentConnections.closeAll()
         // Give writers a moment to put the close frames on the wire before the server tears connections down.
         let deadline = ContinuousClock.now + .seconds(2)
-        while self.state.hub.connectionCount > 0, ContinuousClock.now < deadline {
+        while self.state.hub.connectionCount > 0 || self.state.webSockets.openConnections > 0,
+            ContinuousClock.now < deadline
+        {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -136,9 +137,10 @@ public func buildApplication(
 
     let webSocketResponder = router.buildResponder()
     let silentConnections = state.silentConnections
-    // The websocket library closes with a bare 1009 at its own frame limit, before a route sees the frame; with
-    // twice the largest per-endpoint limit, a message just over an endpoint's limit reaches the route, which sends
-    // v2 clients the `MESSAGE_TOO_LARGE` error push before its 1009 (RC-CHAT-CLOSE-2).
+    let webSocketStats = state.webSockets
+    // NIO's frame decoder closes with a bare 1009 at this limit, before the connection sees the frame; with twice
+    // the largest per-endpoint limit, a message just over an endpoint's limit reaches the connection, which sends v2
+    // clients the `MESSAGE_TOO_LARGE` error push before its 1009 (RC-CHAT-CLOSE-2).
     let maxFrameSize =
         configuration.conformanceEcho
         ? ConformanceEchoRoute.maxMessageSize
@@ -148,25 +150,16 @@ public func buildApplication(
                 configuration.limits.maxMatchFrameSize,
                 configuration.limits.maxV2FrameSize
             )
-    let pingInterval = configuration.limits.pingInterval
     let application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            RefusingWebSocketChannel(
+            ChatServerChannel(
+                responder: responder,
+                webSocketResponder: webSocketResponder,
+                http1: .init(additionalChannelHandlers: [ExpectContinueHandler()]),
+                maxFrameSize: maxFrameSize,
                 silentConnections: silentConnections,
-                inner: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    webSocketResponder: webSocketResponder,
-                    configuration: .init(
-                        http1: .init(additionalChannelHandlers: [ExpectContinueHandler()]),
-                        ws: .init(
-                            maxFrameSize: maxFrameSize,
-                            autoPing: .enabled(timePeriod: pingInterval),
-                            closeTimeout: .seconds(5),
-                            validateUTF8: true
-                        )
-                    )
-                )
+                stats: webSocketStats
             )
         },
         configuration: .init(address: .hostname(configuration.host, port: configuration.port)),

@@ -232,14 +232,15 @@ struct ChatFlowTests {
         } _: { server in
             let alice = try await server.signUp("alice")
             let (channel, _) = try await server.makeChannel([alice.id])
-            let outbox = Outbox(capacity: 4)
+            let sink = StreamOutboxSink()
+            let outbox = Outbox(capacity: 4, sink: sink)
             let connection = try #require(server.state.hub.join(channel, user: alice.id, kind: .v1, outbox: outbox))
             for _ in 0..<5 {
                 let typing = ChannelEvent.typing(alice.id, true, time: 0, except: nil)
                 server.state.hub.broadcast(typing, to: channel)
             }
             var items: [Outbox.Item] = []
-            for await item in outbox.items { items.append(item) }
+            for await item in sink.items { items.append(item) }
             #expect(items.count == 5)
             guard case .close(let code, _) = items.last else { throw TestFailure("no close item") }
             #expect(code == .slowConsumer)

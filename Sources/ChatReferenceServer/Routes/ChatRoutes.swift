@@ -2,7 +2,6 @@ import ChatProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
 import Prometheus
 
 /// `/api/chat`: the chat websocket and the channel REST endpoints (upstream §3.4, §4.3).
@@ -10,29 +9,24 @@ struct ChatRoutes {
     let state: ServerState
 
     func register(on router: Router<ChatRequestContext>) {
-        router.ws("api/chat") { request, _ in
+        router.webSocket("api/chat") { request, _ in
             let handshake = try await self.handshake(request)
             try request.requireWebSocketUpgrade()
-            return .upgrade(handshake.responseHeaders)
-        } onUpgrade: { inbound, outbound, context in
-            guard let handshake = try? await self.handshake(context.request) else { return }
-            switch handshake {
-            case .v1(let user, let channel):
-                try await ChatSocket(state: self.state, user: user, channel: channel).run(
-                    inbound: inbound,
-                    outbound: outbound,
-                    connection: context.requestContext.channel
-                )
-            case .v2(let user, let channel, let encoding, let expiresAt, let revoked):
-                try await ChatSocketV2(
-                    state: self.state,
-                    user: user,
-                    channel: channel,
-                    encoding: encoding,
-                    tokenExpiresAt: expiresAt,
-                    revoked: revoked
-                ).run(inbound: inbound, outbound: outbound, connection: context.requestContext.channel)
-            }
+            let session: any WebSocketSession =
+                switch handshake {
+                case .v1(let user, let channel):
+                    ChatSocket(state: self.state, user: user, channel: channel)
+                case .v2(let user, let channel, let encoding, let expiresAt, let revoked):
+                    ChatSocketV2(
+                        state: self.state,
+                        user: user,
+                        channel: channel,
+                        encoding: encoding,
+                        tokenExpiresAt: expiresAt,
+                        revoked: revoked
+                    )
+                }
+            return (handshake.responseHeaders, session)
         }
         let group = router.group("api/chat")
         for method in [HTTPRequest.Method.get, .post, .put, .patch, .delete, .head, .options] {

@@ -1,48 +1,49 @@
 import ChatProtocol
 import Foundation
-import Hummingbird
-import HummingbirdWebSocket
 import Logging
-import NIOCore
-import NIOWebSocket
 import Prometheus
+import Synchronization
 
 /// One v1 chat websocket: connect event, inbound frames, and the `offline` event on every disconnect path.
-struct ChatSocket {
+final class ChatSocket: WebSocketSession {
     let state: ServerState
     let user: UserID
     let channel: ChannelID
+    let outbox: Outbox
+    let limits: WebSocketLimits
+    /// The hub's id of this socket, once joined.
+    private let socketID = Mutex<Int?>(nil)
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
-        let outbox = Outbox(capacity: self.state.configuration.limits.maxQueuedFrames)
-        guard let socketID = self.state.hub.join(self.channel, user: self.user, kind: .v1, outbox: outbox) else {
-            try await outbound.close(.init(codeNumber: Int(WebSocketCloseCode.goingAway.rawValue)), reason: nil)
+    init(state: ServerState, user: UserID, channel: ChannelID) {
+        self.state = state
+        self.user = user
+        self.channel = channel
+        let limits = state.configuration.limits
+        self.outbox = Outbox(capacity: limits.maxQueuedFrames)
+        self.limits = WebSocketLimits(maxMessageSize: limits.maxChatFrameSize, pingInterval: limits.pingInterval)
+    }
+
+    func opened(on connection: WebSocketConnection) async {
+        guard let socketID = self.state.hub.join(self.channel, user: self.user, kind: .v1, outbox: self.outbox) else {
+            self.outbox.close(.goingAway, reason: "server shutting down")
             return
         }
+        self.socketID.withLock { $0 = socketID }
         self.state.metrics.chatConnections.increment()
         // `waiting` when this user is alone online, `joined` otherwise; counted in users, not sockets (D14).
         self.state.broadcastArrival(of: self.user, in: self.channel)
+    }
 
-        var failure: (any Error)?
-        do {
-            try await driveWebSocket(
-                inbound: inbound,
-                outbound: outbound,
-                outbox: outbox,
-                channel: connection,
-                maxMessageSize: self.state.configuration.limits.maxChatFrameSize,
-                metrics: self.state.metrics
-            ) { message in
-                // Binary frames are ignored, as upstream does.
-                if case .text(let bytes) = message { await self.handle(bytes) }
-            }
-        } catch {
-            failure = error
-        }
+    func received(_ message: InboundMessage, on connection: WebSocketConnection) async {
+        // Binary frames are ignored, as upstream does.
+        if case .text(let bytes) = message { await self.handle(bytes) }
+    }
+
+    func closed(on connection: WebSocketConnection) async {
+        guard let socketID = self.socketID.withLock({ $0 }) else { return }
         self.state.metrics.chatConnections.decrement()
         let stillOnline = self.state.hub.leave(self.channel, connection: socketID)
         if !stillOnline { self.state.broadcastDeparture(of: self.user, in: self.channel) }
-        if let failure { throw failure }
     }
 
     /// Handles one inbound frame. Frames that are malformed or claim another identity are dropped and counted,

@@ -1,28 +1,25 @@
 import ChatProtocol
 import Foundation
-import HummingbirdWebSocket
 import Logging
-import NIOCore
 import Prometheus
 import Synchronization
 
 /// One v2 chat websocket (PROTOCOL.md §6.6–§6.17): `hello`, presence, commands with replies in order, server pings,
 /// token expiry, and the `offline` event on every disconnect path.
-struct ChatSocketV2 {
+final class ChatSocketV2: WebSocketSession {
     let state: ServerState
     let user: UserID
     let channel: ChannelID
     let encoding: FrameEncoding
-    /// The connection token's `exp` in Unix seconds.
-    let tokenExpiresAt: Int64
     /// The token's channel was deleted: report 4501 after the upgrade (RC-CHAT-CONNECT-1).
     let revoked: Bool
+    let outbox: Outbox
+    let limits: WebSocketLimits
 
-    /// The mutable state of one connection; touched by the reading task and the timer task.
+    /// The mutable state of one connection; touched by the session's calls and the event-loop timers.
     private struct Session {
-        var socketID = 0
-        var lastInbound = ContinuousClock.now
-        var lastPing = ContinuousClock.now
+        var socketID: Int?
+        /// The connection token's `exp` in Unix seconds.
         var tokenExpiresAt: Int64
         var typingSince: ContinuousClock.Instant?
         var lastTypingAccepted: ContinuousClock.Instant?
@@ -32,74 +29,72 @@ struct ChatSocketV2 {
         var closing = false
     }
 
-    /// Shared handles of one connection.
-    private final class Connection: Sendable {
-        let outbox: Outbox
-        let session: Mutex<Session>
+    private let session: Mutex<Session>
 
-        init(outbox: Outbox, tokenExpiresAt: Int64) {
-            self.outbox = outbox
-            self.session = Mutex(Session(tokenExpiresAt: tokenExpiresAt))
-        }
+    init(
+        state: ServerState,
+        user: UserID,
+        channel: ChannelID,
+        encoding: FrameEncoding,
+        tokenExpiresAt: Int64,
+        revoked: Bool
+    ) {
+        self.state = state
+        self.user = user
+        self.channel = channel
+        self.encoding = encoding
+        self.revoked = revoked
+        let limits = state.configuration.limits
+        self.outbox = Outbox(capacity: limits.maxQueuedFrames)
+        self.limits = WebSocketLimits(
+            maxMessageSize: limits.maxV2FrameSize,
+            oversizeReason: V2Wire.closeReason(.messageTooLarge),
+            pingInterval: limits.pingInterval,
+            livenessDeadline: limits.pingInterval + .seconds(10)
+        )
+        self.session = Mutex(Session(tokenExpiresAt: tokenExpiresAt))
     }
 
-    private var limits: ServerConfiguration.Limits { self.state.configuration.limits }
+    private var configuredLimits: ServerConfiguration.Limits { self.state.configuration.limits }
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, connection: any Channel) async throws {
-        let outbox = Outbox(capacity: self.limits.maxQueuedFrames)
-        let live = Connection(outbox: outbox, tokenExpiresAt: self.tokenExpiresAt)
+    func opened(on live: WebSocketConnection) async {
         if self.revoked {
-            self.closeWithError(.channelClosed, on: live)
-            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
-            return
+            return self.closeWithError(.channelClosed, on: live)
         }
-        let position = try await self.state.storage.position(of: self.channel)
+        let position: ChannelPosition
+        do {
+            position = try await self.state.storage.position(of: self.channel)
+        } catch {
+            self.state.logger.error("reading the channel position failed", metadata: ["error": "\(error)"])
+            return self.closeWithError(.serverError, on: live)
+        }
         self.push(.hello(self.hello(position)), on: live)
         guard
-            let socketID = self.state.hub.join(self.channel, user: self.user, kind: .v2(self.encoding), outbox: outbox)
+            let socketID = self.state.hub.join(
+                self.channel,
+                user: self.user,
+                kind: .v2(self.encoding),
+                outbox: self.outbox
+            )
         else {
-            self.closeWithError(.serverShuttingDown, on: live, retryAfterMs: 1000)
-            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
-            return
+            return self.closeWithError(.serverShuttingDown, on: live, retryAfterMs: 1000)
         }
-        live.session.withLock { $0.socketID = socketID }
+        self.session.withLock { $0.socketID = socketID }
         self.state.metrics.chatConnections.increment()
         self.state.broadcastArrival(of: self.user, in: self.channel)
+        self.scheduleTokenExpiry(on: live)
+    }
 
-        var failure: (any Error)?
-        do {
-            try await self.drive(live, inbound: inbound, outbound: outbound, connection: connection)
-        } catch {
-            failure = error
-        }
+    func receivedOversize(on live: WebSocketConnection) async {
+        self.push(.error(V2Wire.error(.messageTooLarge)), on: live)
+    }
+
+    func closed(on live: WebSocketConnection) async {
+        guard let socketID = self.session.withLock({ $0.socketID }) else { return }
         self.state.metrics.chatConnections.decrement()
         self.endTyping(live)
         let stillOnline = self.state.hub.leave(self.channel, connection: socketID)
         if !stillOnline { self.state.broadcastDeparture(of: self.user, in: self.channel) }
-        if let failure { throw failure }
-    }
-
-    private func drive(
-        _ live: Connection,
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        connection: any Channel
-    ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.runTimers(live) }
-            try await driveWebSocket(
-                inbound: inbound,
-                outbound: outbound,
-                outbox: live.outbox,
-                channel: connection,
-                maxMessageSize: self.limits.maxV2FrameSize,
-                metrics: self.state.metrics,
-                oversizeReason: V2Wire.closeReason(.messageTooLarge),
-                onClosing: { self.push(.error(V2Wire.error(.messageTooLarge)), on: live) },
-                onMessage: { message in await self.receive(message, on: live) }
-            )
-            group.cancelAll()
-        }
     }
 
     private func hello(_ position: ChannelPosition) -> V2.Hello {
@@ -107,79 +102,94 @@ struct ChatSocketV2 {
             version: 2,
             server: ServerState.serverName,
             limits: self.state.v2Limits,
-            pingIntervalMs: UInt32(clamping: self.limits.pingInterval.milliseconds),
-            resumeWindowMs: UInt32(clamping: self.limits.resumeWindow.milliseconds),
+            pingIntervalMs: UInt32(clamping: self.configuredLimits.pingInterval.milliseconds),
+            resumeWindowMs: UInt32(clamping: self.configuredLimits.resumeWindow.milliseconds),
             userID: self.user,
             channelID: self.channel,
             epoch: position.epoch,
             lastSeq: position.lastSeq,
-            tokenExpiresAt: self.tokenExpiresAt * 1000
+            tokenExpiresAt: self.session.withLock { $0.tokenExpiresAt } * 1000
         )
     }
 
-    // MARK: Timers
+    // MARK: Timers (on the event loop)
 
-    /// Server pings every `ping_interval_ms`, the liveness deadline (4002), token expiry (4003) and typing expiry.
-    private func runTimers(_ live: Connection) async throws {
-        let interval = self.limits.pingInterval
-        let deadline = interval + .seconds(10)
-        let typingTimeout = self.limits.typingTimeout
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(100))
-            let now = ContinuousClock.now
-            let nowMs = ServerState.nowMilliseconds()
-            enum Due { case none, ping, pingTimeout, tokenExpired, typingExpired }
-            let due: [Due] = live.session.withLock { session in
-                guard !session.closing else { return [] }
-                var due: [Due] = []
-                if now - session.lastInbound > deadline {
-                    due.append(.pingTimeout)
-                } else if nowMs >= session.tokenExpiresAt * 1000 {
-                    due.append(.tokenExpired)
-                } else if now - session.lastPing >= interval {
-                    session.lastPing = now
-                    due.append(.ping)
-                }
-                if let since = session.typingSince, now - since >= typingTimeout { due.append(.typingExpired) }
-                return due
+    /// Server pings every `ping_interval_ms`.
+    func heartbeat(on live: WebSocketConnection) {
+        guard !self.session.withLock({ $0.closing }) else { return }
+        self.push(.ping(V2.Ping()), on: live)
+    }
+
+    /// Nothing received for `ping_interval_ms` + 10 s: 4002.
+    func livenessExpired(on live: WebSocketConnection) {
+        guard !self.session.withLock({ $0.closing }) else { return }
+        self.closeWithError(.pingTimeout, on: live)
+    }
+
+    /// Closes with 4003 when the token expires (re-armed by a refresh).
+    private func scheduleTokenExpiry(on live: WebSocketConnection) {
+        let expiresAt = self.session.withLock { $0.tokenExpiresAt } * 1000
+        let delay = Duration.milliseconds(max(0, expiresAt - ServerState.nowMilliseconds()))
+        live.schedule(.tokenExpiry, in: delay) { [self] in
+            let expired = self.session.withLock {
+                !$0.closing && ServerState.nowMilliseconds() >= $0.tokenExpiresAt * 1000
             }
-            for item in due {
-                switch item {
-                case .none: break
-                case .ping: self.push(.ping(V2.Ping()), on: live)
-                case .pingTimeout: self.closeWithError(.pingTimeout, on: live)
-                case .tokenExpired: self.closeWithError(.tokenExpired, on: live)
-                case .typingExpired: self.endTyping(live)
-                }
+            if expired {
+                self.closeWithError(.tokenExpired, on: live)
+            } else {
+                self.scheduleTokenExpiry(on: live)
+            }
+        }
+    }
+
+    /// Ends the typing indicator `typing_timeout_ms` after it started (re-armed when typing starts again).
+    private func scheduleTypingExpiry(on live: WebSocketConnection, after delay: Duration) {
+        let timeout = self.configuredLimits.typingTimeout
+        live.schedule(.typing, in: delay) { [self] in
+            let remaining: Duration? = self.session.withLock { session in
+                guard let since = session.typingSince else { return nil }
+                let elapsed = ContinuousClock.now - since
+                return elapsed >= timeout ? .zero : timeout - elapsed
+            }
+            guard let remaining else { return }
+            if remaining == .zero {
+                self.endTyping(live)
+            } else {
+                self.scheduleTypingExpiry(on: live, after: remaining)
             }
         }
     }
 
     // MARK: Frames
 
-    private func push(_ body: V2.ChatServerFrame.Body, on live: Connection, id: UInt32 = 0, counted: Bool = true) {
+    private func push(
+        _ body: V2.ChatServerFrame.Body,
+        on live: WebSocketConnection,
+        id: UInt32 = 0,
+        counted: Bool = true
+    ) {
         let frame = V2.ChatServerFrame(id: id, body: body)
         live.outbox.send(V2Wire.encode(frame, self.encoding), binary: self.encoding == .protobuf, counted: counted)
     }
 
     /// Sends the reply of command `id`; nothing for `id` = 0 (RC-CHAT-ENV-1).
-    private func reply(_ id: UInt32, _ body: V2.ChatServerFrame.Body, on live: Connection) {
+    private func reply(_ id: UInt32, _ body: V2.ChatServerFrame.Body, on live: WebSocketConnection) {
         guard id != 0 else { return }
         self.push(body, on: live, id: id)
     }
 
-    private func fail(_ id: UInt32, _ code: ChatError.Code, on live: Connection, retryAfterMs: UInt32 = 0) {
+    private func fail(_ id: UInt32, _ code: ChatError.Code, on live: WebSocketConnection, retryAfterMs: UInt32 = 0) {
         self.reply(id, .error(V2Wire.error(code, retryAfterMs: retryAfterMs)), on: live)
     }
 
     /// An `error` push, then a close with the code's close code and the JSON reason (RC-CHAT-CLOSE-1).
     private func closeWithError(
         _ code: ChatError.Code,
-        on live: Connection,
+        on live: WebSocketConnection,
         retryAfterMs: UInt32 = 0,
         closeCode: WebSocketCloseCode? = nil
     ) {
-        live.session.withLock { $0.closing = true }
+        self.session.withLock { $0.closing = true }
         self.push(.error(V2Wire.error(code, retryAfterMs: retryAfterMs)), on: live, counted: false)
         live.outbox.close(
             closeCode ?? V2Wire.closeCode(code),
@@ -187,8 +197,7 @@ struct ChatSocketV2 {
         )
     }
 
-    private func receive(_ message: InboundMessage, on live: Connection) async {
-        live.session.withLock { $0.lastInbound = .now }
+    func received(_ message: InboundMessage, on live: WebSocketConnection) async {
         let frame: V2.ChatClientFrame
         do {
             switch (message, self.encoding) {
@@ -204,11 +213,11 @@ struct ChatSocketV2 {
             // RC-CHAT-ENV-5: undecodable.
             return self.closeWithError(.protocolViolation, on: live)
         }
-        if live.session.withLock({ $0.closing }) { return }
+        if self.session.withLock({ $0.closing }) { return }
         await self.handle(frame, on: live)
     }
 
-    private func handle(_ frame: V2.ChatClientFrame, on live: Connection) async {
+    private func handle(_ frame: V2.ChatClientFrame, on live: WebSocketConnection) async {
         let id = frame.id
         switch frame.command {
         case nil:
@@ -239,7 +248,7 @@ struct ChatSocketV2 {
 
     // MARK: Commands
 
-    private func send(_ command: V2.SendCommand, id: UInt32, on live: Connection) async {
+    private func send(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) async {
         let key = command.clientMessageID
         guard (1...64).contains(key.utf8.count) else { return self.fail(id, .invalidParameter, on: live) }
         var message = StoredMessage(
@@ -257,7 +266,7 @@ struct ChatSocketV2 {
             return self.fail(id, .invalidParameter, on: live)
         case .text(let text):
             guard !text.isEmpty else { return self.fail(id, .invalidParameter, on: live) }
-            guard text.utf8.count <= self.limits.maxTextBytes else {
+            guard text.utf8.count <= self.configuredLimits.maxTextBytes else {
                 return self.fail(id, .messageTooLarge, on: live)
             }
             message.payload = text
@@ -311,10 +320,10 @@ struct ChatSocketV2 {
     }
 
     /// Counts a send against `max_sends_per_second`; returns the wait when over it.
-    private func admitSend(_ live: Connection) -> Duration? {
+    private func admitSend(_ live: WebSocketConnection) -> Duration? {
         let now = ContinuousClock.now
-        let limit = max(1, self.limits.maxSendsPerSecond)
-        return live.session.withLock { session in
+        let limit = max(1, self.configuredLimits.maxSendsPerSecond)
+        return self.session.withLock { session in
             session.sends.removeAll { now - $0 >= .seconds(1) }
             guard session.sends.count < limit else {
                 return .seconds(1) - (now - session.sends[0])
@@ -325,10 +334,10 @@ struct ChatSocketV2 {
     }
 
     /// `error RATE_LIMITED` with `retry_after_ms`; after 100 of them within 10 s the connection is closed with 4029.
-    private func rateLimited(_ id: UInt32, wait: Duration, on live: Connection) {
+    private func rateLimited(_ id: UInt32, wait: Duration, on live: WebSocketConnection) {
         let retry = UInt32(clamping: max(1, wait.milliseconds))
         let now = ContinuousClock.now
-        let abusive = live.session.withLock { session in
+        let abusive = self.session.withLock { session in
             session.rateLimited.removeAll { now - $0 >= .seconds(10) }
             session.rateLimited.append(now)
             return session.rateLimited.count > 100
@@ -342,7 +351,7 @@ struct ChatSocketV2 {
 
     /// RC-CHAT-RESUME-1..3: under the channel's lock, so the replay and live pushes neither overlap wrongly nor
     /// leave a gap; the replay is not counted against the outbound queue bound (it never causes 4001).
-    private func resume(_ command: V2.ResumeCommand, id: UInt32, on live: Connection) async {
+    private func resume(_ command: V2.ResumeCommand, id: UInt32, on live: WebSocketConnection) async {
         do {
             try await self.state.channelLocks.withLock(self.channel) {
                 let position = try await self.state.storage.position(of: self.channel)
@@ -383,14 +392,14 @@ struct ChatSocketV2 {
     }
 
     /// RC-CHAT-TYPING-1..3.
-    private func typing(_ command: V2.TypingCommand, id: UInt32, on live: Connection) {
+    private func typing(_ command: V2.TypingCommand, id: UInt32, on live: WebSocketConnection) {
         guard command.typing else {
             self.endTyping(live)
             return self.reply(id, .ok(V2.Ok()), on: live)
         }
         let now = ContinuousClock.now
-        let minimum = self.limits.typingMinInterval
-        let wait: Duration? = live.session.withLock { session in
+        let minimum = self.configuredLimits.typingMinInterval
+        let wait: Duration? = self.session.withLock { session in
             if let last = session.lastTypingAccepted, now - last < minimum { return minimum - (now - last) }
             session.lastTypingAccepted = now
             session.typingSince = now
@@ -399,15 +408,16 @@ struct ChatSocketV2 {
         if let wait {
             return self.fail(id, .rateLimited, on: live, retryAfterMs: UInt32(clamping: max(1, wait.milliseconds)))
         }
-        let socketID = live.session.withLock { $0.socketID }
+        let socketID = self.session.withLock { $0.socketID }
         let event = ChannelEvent.typing(self.user, true, time: ServerState.nowMilliseconds(), except: socketID)
         self.state.hub.broadcast(event, to: self.channel)
         self.reply(id, .ok(V2.Ok()), on: live)
+        self.scheduleTypingExpiry(on: live, after: self.configuredLimits.typingTimeout)
     }
 
     /// Ends this connection's typing indicator, broadcasting `typing:false` if it was on.
-    private func endTyping(_ live: Connection) {
-        let (wasOn, socketID) = live.session.withLock { session in
+    private func endTyping(_ live: WebSocketConnection) {
+        let (wasOn, socketID) = self.session.withLock { session in
             defer { session.typingSince = nil }
             return (session.typingSince != nil, session.socketID)
         }
@@ -417,7 +427,7 @@ struct ChatSocketV2 {
     }
 
     /// RC-CHAT-SEEN-1..3.
-    private func seen(_ command: V2.SeenCommand, id: UInt32, on live: Connection) async {
+    private func seen(_ command: V2.SeenCommand, id: UInt32, on live: WebSocketConnection) async {
         do {
             try await self.state.channelLocks.withLock(self.channel) {
                 let position = try await self.state.storage.position(of: self.channel)
@@ -452,9 +462,9 @@ struct ChatSocketV2 {
 
     /// RC-CHAT-REFRESH-1: a new token for the same `sub` and channel; the connection is re-bound to its expiry.
     /// At most one refresh per second per connection.
-    private func refreshToken(id: UInt32, on live: Connection) async {
+    private func refreshToken(id: UInt32, on live: WebSocketConnection) async {
         let now = ContinuousClock.now
-        let wait: Duration? = live.session.withLock { session in
+        let wait: Duration? = self.session.withLock { session in
             if let last = session.lastRefresh, now - last < .seconds(1) { return .seconds(1) - (now - last) }
             session.lastRefresh = now
             return nil
@@ -470,7 +480,7 @@ struct ChatSocketV2 {
             return self.fail(id, .serverError, on: live)
         }
         let (token, expiresAt) = self.state.tokens.issueV2(for: self.channel, user: self.user)
-        live.session.withLock { $0.tokenExpiresAt = expiresAt }
+        self.session.withLock { $0.tokenExpiresAt = expiresAt }
         self.reply(id, .tokenRefreshed(V2.TokenRefreshed(accessToken: token, expiresAt: expiresAt * 1000)), on: live)
     }
 }

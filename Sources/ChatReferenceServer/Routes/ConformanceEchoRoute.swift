@@ -1,5 +1,4 @@
 import Hummingbird
-import HummingbirdWebSocket
 
 /// `GET /conformance/echo` (and `GET /`): a websocket echo on the chat socket's stack and limits, for Autobahn (kosoku) runs.
 /// Registered only with `--conformance-echo` on a loopback listener.
@@ -15,18 +14,32 @@ struct ConformanceEchoRoute {
     func register(on router: Router<ChatRequestContext>) {
         // kosoku connects to `/`; `/conformance/echo` is the documented name.
         for path in ["", "conformance/echo"] {
-            self.register(path, on: router)
-        }
-    }
-
-    private func register(_ path: String, on router: Router<ChatRequestContext>) {
-        router.ws(RouterPath(path)) { inbound, outbound, _ in
-            for try await message in inbound.messages(maxSize: Self.maxMessageSize) {
-                switch message {
-                case .text(let text): try await outbound.write(.text(text))
-                case .binary(let buffer): try await outbound.write(.binary(buffer))
-                }
+            router.webSocket(RouterPath(path)) { request, _ in
+                try request.requireWebSocketUpgrade()
+                return ([:], EchoSocket(pingInterval: self.state.configuration.limits.pingInterval))
             }
         }
     }
+}
+
+/// Sends every message back as it came. Its queue has no practical bound: Autobahn's performance cases send
+/// thousands of messages without reading in between.
+final class EchoSocket: WebSocketSession {
+    let outbox = Outbox(capacity: .max)
+    let limits: WebSocketLimits
+
+    init(pingInterval: Duration) {
+        self.limits = WebSocketLimits(maxMessageSize: ConformanceEchoRoute.maxMessageSize, pingInterval: pingInterval)
+    }
+
+    func opened(on connection: WebSocketConnection) async {}
+
+    func received(_ message: InboundMessage, on connection: WebSocketConnection) async {
+        switch message {
+        case .text(let bytes): self.outbox.send(bytes)
+        case .binary(let bytes): self.outbox.send(bytes, binary: true)
+        }
+    }
+
+    func closed(on connection: WebSocketConnection) async {}
 }

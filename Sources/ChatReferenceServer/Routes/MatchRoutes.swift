@@ -1,9 +1,8 @@
 import ChatProtocol
 import Foundation
+import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
-import NIOCore
 import Prometheus
 import Synchronization
 
@@ -12,138 +11,119 @@ struct MatchRoutes {
     let state: ServerState
 
     func register(on router: Router<ChatRequestContext>) {
-        router.ws("api/match") { request, _ in
+        router.webSocket("api/match") { request, _ in
             let offer = try request.subprotocolOffer(self.state.configuration.protocols)
             let user = try await self.state.sessionUser(request)
             guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
             try request.requireWebSocketUpgrade()
-            guard let chosen = offer.negotiated.subprotocol else { return .upgrade([:]) }
-            return .upgrade([.secWebSocketProtocol: chosen])
-        } onUpgrade: { inbound, outbound, context in
-            // Checked again: the handshake's result is not passed along by the router.
-            guard let user = try? await self.state.sessionUser(context.request),
-                let offer = try? context.request.subprotocolOffer(self.state.configuration.protocols)
-            else { return }
+            var headers = HTTPFields()
+            if let chosen = offer.negotiated.subprotocol { headers[.secWebSocketProtocol] = chosen }
             if offer.negotiated.version == .v2 {
-                try await self.runV2(
-                    user: user,
-                    encoding: offer.negotiated.encoding,
-                    inbound: inbound,
-                    outbound: outbound,
-                    connection: context.requestContext.channel
-                )
-            } else {
-                try await self.run(
-                    user: user,
-                    inbound: inbound,
-                    outbound: outbound,
-                    connection: context.requestContext.channel
-                )
+                return (headers, V2MatchSocket(state: self.state, user: user, encoding: offer.negotiated.encoding))
             }
+            return (headers, MatchSocket(state: self.state, user: user))
         }
     }
+}
 
-    private func run(
-        user: UserID,
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        connection: any Channel
-    ) async throws {
-        let outbox = Outbox(capacity: 4)
-        self.state.metrics.matchConnections.increment()
-        defer { self.state.metrics.matchConnections.decrement() }
-        let socketID = await self.state.matchmaker.connectV1(user, outbox: outbox)
-        if socketID == nil { outbox.close(.goingAway, reason: "server shutting down") }
-        let disconnect = {
-            if let socketID { await self.state.matchmaker.disconnectV1(user, connection: socketID) }
-        }
-        do {
-            try await driveWebSocket(
-                inbound: inbound,
-                outbound: outbound,
-                outbox: outbox,
-                channel: connection,
-                maxMessageSize: self.state.configuration.limits.maxMatchFrameSize,
-                metrics: self.state.metrics,
-                onClosing: disconnect,
-                onMessage: { _ in }  // clients send nothing meaningful; frames only count against the size limit
-            )
-        } catch {
-            await disconnect()
-            throw error
-        }
-        await disconnect()
+/// One v1 match connection: waits in the matchmaker's queue until matched; clients send nothing meaningful, their
+/// frames only count against the size limit.
+private final class MatchSocket: WebSocketSession {
+    let state: ServerState
+    let user: UserID
+    let outbox = Outbox(capacity: 4)
+    let limits: WebSocketLimits
+    private let socketID = Mutex<Int?>(nil)
+
+    init(state: ServerState, user: UserID) {
+        self.state = state
+        self.user = user
+        let limits = state.configuration.limits
+        self.limits = WebSocketLimits(maxMessageSize: limits.maxMatchFrameSize, pingInterval: limits.pingInterval)
     }
 
-    // MARK: v2
-
-    private func runV2(
-        user: UserID,
-        encoding: FrameEncoding,
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        connection: any Channel
-    ) async throws {
-        let limits = self.state.configuration.limits
-        let outbox = Outbox(capacity: limits.maxQueuedFrames)
-        let socket = V2MatchSocket(state: self.state, user: user, encoding: encoding, outbox: outbox)
-        socket.push(.hello(socket.hello))
+    func opened(on connection: WebSocketConnection) async {
         self.state.metrics.matchConnections.increment()
-        defer { self.state.metrics.matchConnections.decrement() }
-        guard let socketID = await self.state.matchmaker.connectV2(user, outbox: outbox, encoding: encoding) else {
-            socket.closeWithError(.serverShuttingDown, retryAfterMs: 1000)
-            try await driveWebSocket(
-                inbound: inbound,
-                outbound: outbound,
-                outbox: outbox,
-                channel: connection,
-                maxMessageSize: limits.maxV2FrameSize,
-                metrics: self.state.metrics,
-                onMessage: { _ in }
-            )
-            return
-        }
-        let disconnect = { await self.state.matchmaker.disconnectV2(socketID) }
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await socket.runTimers() }
-                try await driveWebSocket(
-                    inbound: inbound,
-                    outbound: outbound,
-                    outbox: outbox,
-                    channel: connection,
-                    maxMessageSize: limits.maxV2FrameSize,
-                    metrics: self.state.metrics,
-                    oversizeReason: V2Wire.closeReason(.messageTooLarge),
-                    onClosing: {
-                        socket.push(.error(V2Wire.error(.messageTooLarge)))
-                        await disconnect()
-                    },
-                    onMessage: { message in await socket.receive(message, socketID: socketID) }
-                )
-                group.cancelAll()
-            }
-        } catch {
-            await disconnect()
-            throw error
-        }
-        await disconnect()
+        let socketID = await self.state.matchmaker.connectV1(self.user, outbox: self.outbox)
+        guard let socketID else { return self.outbox.close(.goingAway, reason: "server shutting down") }
+        self.socketID.withLock { $0 = socketID }
+    }
+
+    func received(_ message: InboundMessage, on connection: WebSocketConnection) async {}
+
+    func receivedOversize(on connection: WebSocketConnection) async {
+        await self.disconnect()
+    }
+
+    func closed(on connection: WebSocketConnection) async {
+        await self.disconnect()
+        self.state.metrics.matchConnections.decrement()
+    }
+
+    private func disconnect() async {
+        guard let socketID = self.socketID.withLock({ $0.take() }) else { return }
+        await self.state.matchmaker.disconnectV1(self.user, connection: socketID)
     }
 }
 
 /// One v2 match connection: decoding, `next`'s token checks, server pings and the liveness deadline.
-private final class V2MatchSocket: Sendable {
+private final class V2MatchSocket: WebSocketSession {
     let state: ServerState
     let user: UserID
     let encoding: FrameEncoding
     let outbox: Outbox
-    private let clock = Mutex((lastInbound: ContinuousClock.now, lastPing: ContinuousClock.now, closing: false))
+    let limits: WebSocketLimits
+    private let clock = Mutex((closing: false, socketID: Int?.none))
 
-    init(state: ServerState, user: UserID, encoding: FrameEncoding, outbox: Outbox) {
+    init(state: ServerState, user: UserID, encoding: FrameEncoding) {
         self.state = state
         self.user = user
         self.encoding = encoding
-        self.outbox = outbox
+        let limits = state.configuration.limits
+        self.outbox = Outbox(capacity: limits.maxQueuedFrames)
+        self.limits = WebSocketLimits(
+            maxMessageSize: limits.maxV2FrameSize,
+            oversizeReason: V2Wire.closeReason(.messageTooLarge),
+            pingInterval: limits.pingInterval,
+            livenessDeadline: limits.pingInterval + .seconds(10)
+        )
+    }
+
+    func opened(on connection: WebSocketConnection) async {
+        self.push(.hello(self.hello))
+        self.state.metrics.matchConnections.increment()
+        let matchmaker = self.state.matchmaker
+        guard let socketID = await matchmaker.connectV2(self.user, outbox: self.outbox, encoding: self.encoding) else {
+            return self.closeWithError(.serverShuttingDown, retryAfterMs: 1000)
+        }
+        self.clock.withLock { $0.socketID = socketID }
+    }
+
+    func receivedOversize(on connection: WebSocketConnection) async {
+        self.push(.error(V2Wire.error(.messageTooLarge)))
+        await self.disconnect()
+    }
+
+    func closed(on connection: WebSocketConnection) async {
+        await self.disconnect()
+        self.state.metrics.matchConnections.decrement()
+    }
+
+    private func disconnect() async {
+        guard let socketID = self.clock.withLock({ $0.socketID.take() }) else { return }
+        await self.state.matchmaker.disconnectV2(socketID)
+    }
+
+    /// Pings every `ping_interval_ms` (on the event loop).
+    func heartbeat(on connection: WebSocketConnection) {
+        guard !self.clock.withLock({ $0.closing }) else { return }
+        self.push(.ping(V2.Ping()))
+    }
+
+    /// Nothing received for interval + 10 s → `error PING_TIMEOUT`, close 4002.
+    func livenessExpired(on connection: WebSocketConnection) {
+        guard !self.clock.withLock({ $0.closing }) else { return }
+        self.closeWithError(.pingTimeout)
     }
 
     /// RC-MATCH-HELLO-1.
@@ -178,26 +158,8 @@ private final class V2MatchSocket: Sendable {
         )
     }
 
-    /// Pings every `ping_interval_ms`; nothing received for interval + 10 s → `error PING_TIMEOUT`, close 4002.
-    func runTimers() async throws {
-        let interval = self.state.configuration.limits.pingInterval
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(100))
-            let now = ContinuousClock.now
-            let (ping, dead) = self.clock.withLock { clock -> (Bool, Bool) in
-                guard !clock.closing else { return (false, false) }
-                if now - clock.lastInbound > interval + .seconds(10) { return (false, true) }
-                guard now - clock.lastPing >= interval else { return (false, false) }
-                clock.lastPing = now
-                return (true, false)
-            }
-            if dead { self.closeWithError(.pingTimeout) }
-            if ping { self.push(.ping(V2.Ping())) }
-        }
-    }
-
-    func receive(_ message: InboundMessage, socketID: Int) async {
-        self.clock.withLock { $0.lastInbound = .now }
+    func received(_ message: InboundMessage, on connection: WebSocketConnection) async {
+        guard let socketID = self.clock.withLock({ $0.socketID }) else { return }
         let frame: V2.MatchClientFrame
         do {
             switch (message, self.encoding) {

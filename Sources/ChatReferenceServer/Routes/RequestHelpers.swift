@@ -2,19 +2,18 @@ import ChatProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
-import HummingbirdWebSocket
 import NIOCore
 
-/// The request context of every route, HTTP and websocket alike. It keeps the connection's channel so that a
-/// websocket whose peer stopped reading can still be torn down (see ``driveWebSocket``).
-struct ChatRequestContext: RequestContext, WebSocketRequestContext {
+/// The request context of every route, HTTP and websocket alike. It keeps the connection's channel (the refusal
+/// middleware finds the connection's ``RefusalRewriter`` there) and, for an accepted websocket upgrade, the session
+/// (see ``ChatServerChannel``).
+struct ChatRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
-    let webSocket: WebSocketHandlerReference<Self>
     let channel: any Channel
+    let acceptedWebSocket = AcceptedWebSocket()
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.webSocket = .init()
         self.channel = source.channel
     }
 }

@@ -1,12 +1,25 @@
 import ChatProtocol
 import Synchronization
 
+/// Where an ``Outbox`` hands its items: a websocket connection (``WebSocketConnection``, which writes them on its
+/// event loop) or a stream (tests).
+protocol OutboxSink: Sendable {
+    /// Takes the next item, in order. Called at most once with a close item, which is the last item.
+    func deliver(_ item: Outbox.Item)
+    /// A close was requested (overflow, shutdown, deletion): the sink enforces a deadline, because a peer that stopped
+    /// reading takes neither the queued frames nor the close frame.
+    func closeRequested(overflowed: Bool)
+    /// The queue ended without a close item (the connection is gone).
+    func finish()
+}
+
 /// The bounded send queue of one websocket.
 ///
-/// Producers (fan-out, the matchmaker, shutdown) call ``send(_:)`` and ``close(_:reason:)`` without waiting; the
-/// connection's writer drains ``items``. When more than `capacity` frames are waiting, the queue stops accepting
-/// frames and asks the writer to close with ``WebSocketCloseCode/slowConsumer`` (4001): a frame is never dropped
-/// silently.
+/// Producers (fan-out, the matchmaker, shutdown) call ``send(_:binary:counted:)`` and ``close(_:reason:)`` without
+/// waiting; the connection writes the frames on its event loop and reports each written frame with
+/// ``didWriteFrames(_:)``. When more than `capacity` frames are waiting (accepted and not yet written to the socket),
+/// the queue stops accepting frames and asks the connection to close with ``WebSocketCloseCode/slowConsumer`` (4001):
+/// a frame is never dropped silently.
 final class Outbox: Sendable {
     /// One thing for the writer to do.
     enum Item: Sendable {
@@ -20,79 +33,105 @@ final class Outbox: Sendable {
         var queued = 0
         var isClosed = false
         var hasOverflowed = false
+        /// Set once by ``attach(_:)``; cleared by ``finish()``, which breaks the connection ↔ outbox cycle.
+        var sink: (any OutboxSink)?
     }
 
-    /// The items, in order; ends after a close item.
-    let items: AsyncStream<Item>
-    private let continuation: AsyncStream<Item>.Continuation
-    /// Yields once when a close is requested (overflow, shutdown, deletion), so the driver can enforce a deadline
-    /// even while the writer is stuck behind a peer that stopped reading.
-    let closeRequests: AsyncStream<Void>
-    private let closeContinuation: AsyncStream<Void>.Continuation
     private let capacity: Int
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    init(capacity: Int) {
-        (self.items, self.continuation) = AsyncStream.makeStream(of: Item.self)
-        (self.closeRequests, self.closeContinuation) = AsyncStream.makeStream(of: Void.self)
+    /// A queue; its items go to the sink given to ``attach(_:)`` (the connection, once upgraded).
+    init(capacity: Int, sink: (any OutboxSink)? = nil) {
         self.capacity = capacity
+        self.state = Mutex(State(sink: sink))
+    }
+
+    /// Sets where items go; called before the first item is queued.
+    func attach(_ sink: any OutboxSink) {
+        self.state.withLock { $0.sink = sink }
     }
 
     /// Queues a frame; returns `false` when the queue is closed or has just overflowed.
     @discardableResult
     func send(_ frame: [UInt8], binary: Bool = false, counted: Bool = true) -> Bool {
-        let overflowed: Bool? = self.state.withLock { state in
-            guard !state.isClosed else { return nil }
-            guard counted else { return false }
+        let (overflowed, sink): (Bool?, (any OutboxSink)?) = self.state.withLock { state in
+            guard !state.isClosed else { return (nil, nil) }
+            guard counted else { return (false, state.sink) }
             if state.queued >= self.capacity {
                 state.isClosed = true
                 state.hasOverflowed = true
-                return true
+                return (true, state.sink)
             }
             state.queued += 1
-            return false
+            return (false, state.sink)
         }
         switch overflowed {
         case nil:
             return false
         case true?:
-            self.continuation.yield(.close(.slowConsumer, reason: "send queue overflow"))
-            self.continuation.finish()
-            self.closeContinuation.yield()
+            sink?.deliver(.close(.slowConsumer, reason: "send queue overflow"))
+            sink?.closeRequested(overflowed: true)
             return false
         case false?:
-            self.continuation.yield(.frame(frame, binary: binary, counted: counted))
+            sink?.deliver(.frame(frame, binary: binary, counted: counted))
             return true
         }
     }
 
     /// Asks the writer to close the websocket after the frames already queued.
     func close(_ code: WebSocketCloseCode, reason: String) {
-        let wasOpen = self.state.withLock { state in
+        let sink: (any OutboxSink)? = self.state.withLock { state in
             defer { state.isClosed = true }
-            return !state.isClosed
+            return state.isClosed ? nil : state.sink
         }
-        guard wasOpen else { return }
-        self.continuation.yield(.close(code, reason: reason))
-        self.continuation.finish()
-        self.closeContinuation.yield()
+        sink?.deliver(.close(code, reason: reason))
+        sink?.closeRequested(overflowed: false)
     }
 
-    /// Ends the queue without a close item (the connection is gone).
+    /// Ends the queue without a close item (the connection is gone) and lets go of the sink.
     func finish() {
-        self.state.withLock { $0.isClosed = true }
-        self.continuation.finish()
-        self.closeContinuation.finish()
+        let sink: (any OutboxSink)? = self.state.withLock { state in
+            defer {
+                state.isClosed = true
+                state.sink = nil
+            }
+            return state.sink
+        }
+        sink?.finish()
     }
 
     /// Whether the queue was closed because it overflowed.
     var hasOverflowed: Bool { self.state.withLock { $0.hasOverflowed } }
 
-    /// Called by the writer after it has written one counted frame.
-    func didWriteFrame() {
-        self.state.withLock { $0.queued -= 1 }
+    /// Called by the writer once `count` counted frames were written to the socket.
+    func didWriteFrames(_ count: Int) {
+        self.state.withLock { $0.queued -= count }
     }
+
+    /// The counted frames accepted and not yet written.
+    var queuedFrames: Int { self.state.withLock { $0.queued } }
 
     /// Whether the queue still accepts frames.
     var isOpen: Bool { self.state.withLock { !$0.isClosed } }
+}
+
+/// An ``OutboxSink`` that yields the items to an `AsyncStream`.
+final class StreamOutboxSink: OutboxSink {
+    let items: AsyncStream<Outbox.Item>
+    private let continuation: AsyncStream<Outbox.Item>.Continuation
+
+    init() {
+        (self.items, self.continuation) = AsyncStream.makeStream(of: Outbox.Item.self)
+    }
+
+    func deliver(_ item: Outbox.Item) {
+        self.continuation.yield(item)
+        if case .close = item { self.continuation.finish() }
+    }
+
+    func closeRequested(overflowed: Bool) {}
+
+    func finish() {
+        self.continuation.finish()
+    }
 }

@@ -18,6 +18,8 @@ final class ServerState: Sendable {
     let limiter: RateLimiter
     let objects: ObjectStore
     let metrics: ServerMetrics
+    /// Open websockets and running session tasks.
+    let webSockets: WebSocketStats
     let logger: Logger
 
     init(
@@ -35,6 +37,7 @@ final class ServerState: Sendable {
         self.tokens = tokens
         let metrics = ServerMetrics()
         self.metrics = metrics
+        self.webSockets = WebSocketStats(slowConsumerCloses: metrics.slowConsumerCloses)
         self.matchmaker = Matchmaker(
             services: .init(
                 newID: { ids.next() },

@@ -1,0 +1,572 @@
+import ChatProtocol
+import NIOCore
+import NIOWebSocket
+import Prometheus
+import Synchronization
+
+/// One inbound websocket message.
+enum InboundMessage: Sendable {
+    case text([UInt8])
+    case binary([UInt8])
+}
+
+/// The limits and timers of one websocket connection.
+struct WebSocketLimits: Sendable {
+    /// The largest message accepted; a larger one closes the connection with 1009 after
+    /// ``WebSocketSession/receivedOversize(on:)``.
+    var maxMessageSize: Int
+    /// The close reason sent with that 1009.
+    var oversizeReason = "message too big"
+    /// The period of the server's websocket pings (and of ``WebSocketSession/heartbeat(on:)``). A ping still unanswered
+    /// at the next one closes the connection with 1001 `Ping timeout`.
+    var pingInterval: Duration
+    /// When set, ``WebSocketSession/livenessExpired(on:)`` runs once no message arrived for this long (v2: 4002).
+    var livenessDeadline: Duration?
+    /// How long to wait for the peer's close frame after sending ours before the TCP connection is closed.
+    var closeTimeout: Duration = .seconds(5)
+    /// How long after a requested close (overflow, shutdown, deletion) the TCP connection is closed if the peer has
+    /// not completed the close handshake (it stopped reading, so the close frame cannot be written).
+    var closeGrace: Duration = .seconds(2)
+}
+
+/// The endpoint logic of one websocket (chat v1 and v2, match v1 and v2, the conformance echo).
+///
+/// The async calls run one after another, in order, on a task that exists only while calls are pending: an idle
+/// connection costs no task. ``opened(on:)`` comes first and ``closed(on:)`` last, on every disconnect path.
+/// ``heartbeat(on:)`` and ``livenessExpired(on:)`` run on the connection's event loop and must not block.
+protocol WebSocketSession: AnyObject, Sendable {
+    /// The connection's send queue.
+    var outbox: Outbox { get }
+    /// The connection's limits.
+    var limits: WebSocketLimits { get }
+    /// After the upgrade, before any message.
+    func opened(on connection: WebSocketConnection) async
+    /// One complete message within the limit (text messages are valid UTF-8).
+    func received(_ message: InboundMessage, on connection: WebSocketConnection) async
+    /// A message over the limit arrived; the connection closes with 1009 after this returns.
+    func receivedOversize(on connection: WebSocketConnection) async
+    /// After the TCP connection closed; the last call.
+    func closed(on connection: WebSocketConnection) async
+    /// Every ping interval, on the event loop.
+    func heartbeat(on connection: WebSocketConnection)
+    /// No message for ``WebSocketLimits/livenessDeadline``, on the event loop.
+    func livenessExpired(on connection: WebSocketConnection)
+}
+
+extension WebSocketSession {
+    func receivedOversize(on connection: WebSocketConnection) async {}
+    func heartbeat(on connection: WebSocketConnection) {}
+    func livenessExpired(on connection: WebSocketConnection) {}
+}
+
+/// One upgraded websocket, as a channel handler after NIO's frame decoder and encoder: message aggregation within
+/// the endpoint's limit, UTF-8 validation, ping/pong, the close handshake and its timeout, server pings on
+/// event-loop timers, and the ``Outbox``'s frames written in batches with one flush.
+///
+/// Inbound messages go to the ``WebSocketSession`` through a job queue drained by a task that runs only while jobs
+/// are pending. Reading pauses while too many messages wait (back-pressure on the peer).
+///
+/// State marked "loop" is touched on the channel's event loop only; `shared` is guarded by its mutex.
+final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, @unchecked Sendable {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// Which one-shot timer a session sets (a new one replaces the old one of the same slot).
+    enum TimerSlot {
+        case tokenExpiry
+        case typing
+    }
+
+    private enum Job {
+        case open
+        case message(InboundMessage)
+        case oversize
+        /// Close with this code once the output of the jobs before it is written (peer's close, protocol error).
+        case close(WebSocketErrorCode, reason: String?)
+        case closed
+    }
+
+    private enum CloseState {
+        case open
+        /// Our close frame is out (or the connection is failing); inbound data is ignored.
+        case closing
+        case closed
+    }
+
+    private struct Shared {
+        var outgoing: [Outbox.Item] = []
+        var flushScheduled = false
+        var jobs: [Job] = []
+        var jobIndex = 0
+        var draining = false
+        var readingPaused = false
+    }
+
+    /// More jobs than this waiting stops reading from the socket until the queue is down to `resumeReadingAt`.
+    private static let pauseReadingAt = 32
+    private static let resumeReadingAt = 8
+
+    let session: any WebSocketSession
+    let eventLoop: any EventLoop
+    private let stats: WebSocketStats
+    private let shared = Mutex(Shared())
+
+    // loop
+    private var context: ChannelHandlerContext?
+    private var closeState = CloseState.open
+    private var fragment: ByteBuffer?
+    private var fragmentIsText = false
+    private var discardingData = false
+    /// A close frame or a protocol error arrived: later frames are ignored while the answer waits for the jobs
+    /// queued before it.
+    private var inputDone = false
+    private var pingPayload: UInt64?
+    private var nextPing: NIODeadline = .now()
+    private var lastMessage: NIODeadline = .now()
+    private var heartbeatTask: Scheduled<Void>?
+    private var closeTimer: Scheduled<Void>?
+    private var graceTimer: Scheduled<Void>?
+    private var tokenTimer: Scheduled<Void>?
+    private var typingTimer: Scheduled<Void>?
+
+    init(session: any WebSocketSession, eventLoop: any EventLoop, stats: WebSocketStats) {
+        self.session = session
+        self.eventLoop = eventLoop
+        self.stats = stats
+    }
+
+    /// The session's send queue.
+    var outbox: Outbox { self.session.outbox }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.stats.connectionOpened()
+        self.outbox.attach(self)
+        let now = NIODeadline.now()
+        self.lastMessage = now
+        self.nextPing = now + TimeAmount(self.session.limits.pingInterval)
+        self.scheduleHeartbeat()
+        self.enqueue(.open)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.tearDown()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.tearDown()
+        self.context = nil
+    }
+
+    private func tearDown() {
+        guard self.closeState != .closed else { return }
+        self.closeState = .closed
+        for timer in [self.heartbeatTask, self.closeTimer, self.graceTimer, self.tokenTimer, self.typingTimer] {
+            timer?.cancel()
+        }
+        self.heartbeatTask = nil
+        self.closeTimer = nil
+        self.graceTimer = nil
+        self.tokenTimer = nil
+        self.typingTimer = nil
+        self.fragment = nil
+        self.stats.connectionClosed()
+        self.enqueue(.closed)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // The HTTP server shuts down: a websocket still open is closed like on shutdown.
+            self.sendClose(code: .goingAway, reason: "server shutting down")
+        } else if let event = event as? NIOCore.ChannelEvent, event == .inputClosed {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        guard self.closeState != .closed, !self.inputDone else { return }
+        // RFC 6455 §5.1: a server must close the connection on an unmasked client frame (NIO's decoder accepts them).
+        guard frame.maskKey != nil else { return self.fail(.protocolError, reason: "unmasked frame") }
+        guard frame.reservedBits.isEmpty else { return self.fail(.protocolError) }
+        switch frame.opcode {
+        case .connectionClose:
+            self.receivedClose(frame)
+        case .ping:
+            guard frame.fin else { return self.fail(.protocolError) }
+            guard self.closeState == .open else { return }
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.write(Self.wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            guard frame.fin else { return self.fail(.protocolError) }
+            var data = frame.unmaskedData
+            if let expected = self.pingPayload, data.readableBytes == 8, data.readInteger(as: UInt64.self) == expected {
+                self.pingPayload = nil
+            }
+        case .text, .binary:
+            guard self.closeState == .open, !self.discardingData else { return }
+            guard self.fragment == nil else { return self.fail(.protocolError) }
+            self.fragmentIsText = frame.opcode == .text
+            self.append(frame)
+        case .continuation:
+            guard self.closeState == .open, !self.discardingData else { return }
+            guard self.fragment != nil else { return self.fail(.protocolError) }
+            self.append(frame)
+        default:
+            self.fail(.protocolError)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        context.fireChannelReadComplete()
+    }
+
+    // MARK: Inbound messages
+
+    private func append(_ frame: WebSocketFrame) {
+        let data = frame.unmaskedData
+        let size = (self.fragment?.readableBytes ?? 0) + data.readableBytes
+        guard size <= self.session.limits.maxMessageSize else {
+            // Clean up before the close handshake, which can take until the peer answers: a user who sent an
+            // oversize message must not stay matchable meanwhile (D4). The session closes with 1009 afterwards.
+            self.fragment = nil
+            self.discardingData = true
+            self.enqueue(.oversize)
+            return
+        }
+        if self.fragment == nil, frame.fin {
+            return self.deliver(data)
+        }
+        if self.fragment == nil {
+            self.fragment = data
+        } else {
+            var data = data
+            self.fragment?.writeBuffer(&data)
+        }
+        if frame.fin, let message = self.fragment {
+            self.fragment = nil
+            self.deliver(message)
+        }
+    }
+
+    private func deliver(_ buffer: ByteBuffer) {
+        let bytes = Array(buffer.readableBytesView)
+        self.lastMessage = .now()
+        if self.fragmentIsText {
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                return self.fail(.dataInconsistentWithMessage)
+            }
+            self.enqueue(.message(.text(bytes)))
+        } else {
+            self.enqueue(.message(.binary(bytes)))
+        }
+    }
+
+    private func receivedClose(_ frame: WebSocketFrame) {
+        switch self.closeState {
+        case .closed:
+            return
+        case .closing:
+            // The answer to our close: the handshake is complete.
+            self.context?.close(promise: nil)
+        case .open:
+            var data = frame.unmaskedData
+            let size = data.readableBytes
+            let code = data.readWebSocketErrorCode()
+            var reply = WebSocketErrorCode.normalClosure
+            if size == 1 {
+                reply = .protocolError
+            } else if case .unknown(let number) = code, number < 3000 || number > 4999 {
+                reply = .protocolError
+            } else if data.readableBytes > 0,
+                String(validating: data.readableBytesView, as: UTF8.self) == nil
+            {
+                reply = .protocolError
+            }
+            // Answered after the messages that came before it were handled and their output written.
+            self.inputDone = true
+            self.enqueue(.close(reply, reason: nil))
+        }
+    }
+
+    /// Fails the websocket with `code` (a protocol error): once the messages before the bad frame are handled, a
+    /// close frame, then the TCP connection.
+    private func fail(_ code: WebSocketErrorCode, reason: String? = nil) {
+        self.discardingData = true
+        self.fragment = nil
+        guard self.closeState == .open, !self.inputDone else {
+            self.context?.close(promise: nil)
+            return
+        }
+        self.inputDone = true
+        self.enqueue(.close(code, reason: reason))
+    }
+
+    /// Sends the close frame of a ``Job/close(_:reason:)`` and closes the TCP connection after it.
+    private func closeNow(_ code: WebSocketErrorCode, reason: String?) {
+        switch self.closeState {
+        case .closed:
+            return
+        case .closing:
+            self.context?.close(promise: nil)
+        case .open:
+            self.closeState = .closing
+            self.writeClose(code, reason: reason, thenCloseChannel: true)
+        }
+    }
+
+    private func writeClose(_ code: WebSocketErrorCode, reason: String?, thenCloseChannel: Bool) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        buffer.write(webSocketErrorCode: code)
+        if let reason { buffer.writeString(reason) }
+        let written = context.writeAndFlush(
+            Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer))
+        )
+        if thenCloseChannel {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    /// Starts the close handshake: our close frame, then up to `closeTimeout` for the peer's.
+    private func sendClose(code: WebSocketErrorCode, reason: String?) {
+        guard self.closeState == .open, let context else { return }
+        self.closeState = .closing
+        self.discardingData = true
+        self.writeClose(code, reason: reason, thenCloseChannel: false)
+        let channel = context.channel
+        self.closeTimer = context.eventLoop.scheduleTask(in: TimeAmount(self.session.limits.closeTimeout)) {
+            channel.close(promise: nil)
+        }
+    }
+
+    // MARK: Timers
+
+    private func scheduleHeartbeat() {
+        guard let context else { return }
+        var next = self.nextPing
+        if let deadline = self.session.limits.livenessDeadline {
+            next = min(next, self.lastMessage + TimeAmount(deadline) + .milliseconds(1))
+        }
+        self.heartbeatTask = context.eventLoop.scheduleTask(deadline: next) { [self] in self.heartbeat() }
+    }
+
+    private func heartbeat() {
+        guard self.closeState == .open, let context else { return }
+        let now = NIODeadline.now()
+        if let deadline = self.session.limits.livenessDeadline, now - self.lastMessage > TimeAmount(deadline) {
+            self.lastMessage = now  // once per deadline
+            self.session.livenessExpired(on: self)
+        }
+        if now >= self.nextPing {
+            self.nextPing = now + TimeAmount(self.session.limits.pingInterval)
+            if self.pingPayload != nil {
+                // The previous ping is still unanswered.
+                self.writeClose(.goingAway, reason: "Ping timeout", thenCloseChannel: true)
+                self.closeState = .closing
+                return
+            }
+            let payload = UInt64.random(in: .min ... .max)
+            self.pingPayload = payload
+            var buffer = context.channel.allocator.buffer(capacity: 8)
+            buffer.writeInteger(payload)
+            context.writeAndFlush(
+                Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)),
+                promise: nil
+            )
+            self.session.heartbeat(on: self)
+        }
+        self.scheduleHeartbeat()
+    }
+
+    /// Runs `body` on the event loop after `delay`, replacing the timer of the same slot; cancelled when the
+    /// connection closes.
+    func schedule(_ slot: TimerSlot, in delay: Duration, _ body: @escaping @Sendable () -> Void) {
+        self.eventLoop.execute { [self] in
+            guard self.closeState != .closed else { return }
+            let task = self.eventLoop.scheduleTask(in: TimeAmount(delay)) { body() }
+            switch slot {
+            case .tokenExpiry:
+                self.tokenTimer?.cancel()
+                self.tokenTimer = task
+            case .typing:
+                self.typingTimer?.cancel()
+                self.typingTimer = task
+            }
+        }
+    }
+
+    // MARK: Outbound
+
+    func deliver(_ item: Outbox.Item) {
+        let schedule = self.shared.withLock { shared in
+            shared.outgoing.append(item)
+            defer { shared.flushScheduled = true }
+            return !shared.flushScheduled
+        }
+        if schedule {
+            self.eventLoop.execute { [self] in self.writeOutgoing() }
+        }
+    }
+
+    func closeRequested(overflowed: Bool) {
+        if overflowed { self.stats.slowConsumerCloses.increment() }
+        self.eventLoop.execute { [self] in
+            guard self.closeState != .closed, self.graceTimer == nil, let context = self.context else { return }
+            let channel = context.channel
+            self.graceTimer = context.eventLoop.scheduleTask(in: TimeAmount(self.session.limits.closeGrace)) {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    func finish() {}
+
+    /// Writes every queued item with one flush; counted frames are reported to the outbox once written.
+    private func writeOutgoing() {
+        let items = self.shared.withLock { shared in
+            shared.flushScheduled = false
+            defer { shared.outgoing = [] }
+            return shared.outgoing
+        }
+        var unwritten = 0
+        var written = 0
+        var lastCounted = -1
+        if self.closeState == .open {
+            for (index, item) in items.enumerated() {
+                if case .frame(_, _, true) = item { lastCounted = index }
+            }
+        }
+        guard let context else {
+            for case .frame(_, _, true) in items { unwritten += 1 }
+            if unwritten > 0 { self.outbox.didWriteFrames(unwritten) }
+            return
+        }
+        for (index, item) in items.enumerated() {
+            switch item {
+            case .frame(let bytes, let binary, let counted):
+                guard self.closeState == .open else {
+                    if counted { unwritten += 1 }
+                    continue
+                }
+                let frame = WebSocketFrame(
+                    fin: true,
+                    opcode: binary ? .binary : .text,
+                    data: context.channel.allocator.buffer(bytes: bytes)
+                )
+                if counted { written += 1 }
+                if index == lastCounted {
+                    let outbox = self.outbox
+                    let count = written
+                    context.write(Self.wrapOutboundOut(frame)).whenComplete { _ in outbox.didWriteFrames(count) }
+                } else {
+                    context.write(Self.wrapOutboundOut(frame), promise: nil)
+                }
+            case .close(let code, let reason):
+                self.sendClose(code: WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+            }
+        }
+        if unwritten > 0 { self.outbox.didWriteFrames(unwritten) }
+        context.flush()
+    }
+
+    // MARK: Jobs
+
+    private func enqueue(_ job: Job) {
+        let (start, pause) = self.shared.withLock { shared -> (Bool, Bool) in
+            shared.jobs.append(job)
+            let pause = !shared.readingPaused && shared.jobs.count - shared.jobIndex > Self.pauseReadingAt
+            if pause { shared.readingPaused = true }
+            defer { shared.draining = true }
+            return (!shared.draining, pause)
+        }
+        if pause, let context {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+        if start {
+            self.stats.drainStarted()
+            Task { await self.drain() }
+        }
+    }
+
+    /// Runs the queued jobs in order; ends (and the task with it) when the queue is empty.
+    private func drain() async {
+        while true {
+            let (job, resume) = self.shared.withLock { shared -> (Job?, Bool) in
+                guard shared.jobIndex < shared.jobs.count else {
+                    shared.jobs = []
+                    shared.jobIndex = 0
+                    shared.draining = false
+                    return (nil, false)
+                }
+                let job = shared.jobs[shared.jobIndex]
+                shared.jobIndex += 1
+                if shared.jobIndex > 64 {
+                    shared.jobs.removeFirst(shared.jobIndex)
+                    shared.jobIndex = 0
+                }
+                let resume = shared.readingPaused && shared.jobs.count - shared.jobIndex <= Self.resumeReadingAt
+                if resume { shared.readingPaused = false }
+                return (job, resume)
+            }
+            if resume { self.resumeReading() }
+            guard let job else { return self.stats.drainEnded() }
+            switch job {
+            case .open:
+                await self.session.opened(on: self)
+            case .message(let message):
+                await self.session.received(message, on: self)
+            case .oversize:
+                await self.session.receivedOversize(on: self)
+                self.outbox.close(.messageTooBig, reason: self.session.limits.oversizeReason)
+            case .close(let code, let reason):
+                // Queued on the loop behind the writes of the jobs before it.
+                self.eventLoop.execute { [self] in self.closeNow(code, reason: reason) }
+            case .closed:
+                await self.session.closed(on: self)
+                self.outbox.finish()
+            }
+        }
+    }
+
+    private func resumeReading() {
+        self.eventLoop.execute { [self] in
+            guard self.closeState != .closed, let context = self.context else { return }
+            context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            context.read()
+        }
+    }
+}
+
+/// Server-wide websocket counters: what the connections cost right now (tests, leak checks) and the slow-consumer
+/// metric.
+final class WebSocketStats: Sendable {
+    let slowConsumerCloses: Counter
+    private let connections = Atomic<Int>(0)
+    private let drains = Atomic<Int>(0)
+
+    init(slowConsumerCloses: Counter) {
+        self.slowConsumerCloses = slowConsumerCloses
+    }
+
+    /// Upgraded websockets whose TCP connection is open.
+    var openConnections: Int { self.connections.load(ordering: .relaxed) }
+    /// Tasks running session calls right now; 0 when every connection is idle.
+    var drainTasks: Int { self.drains.load(ordering: .relaxed) }
+
+    func connectionOpened() { self.connections.add(1, ordering: .relaxed) }
+    func connectionClosed() { self.connections.subtract(1, ordering: .relaxed) }
+    func drainStarted() { self.drains.add(1, ordering: .relaxed) }
+    func drainEnded() { self.drains.subtract(1, ordering: .relaxed) }
+}

@@ -1,0 +1,91 @@
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+@Suite("Websockets as channel handlers", .serialized, .timeLimit(.minutes(1)))
+struct WebSocketConnectionTests {
+    @Test("An idle connection holds no task; a closed one is gone")
+    func idleHoldsNoTask() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id, bob.id])
+            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
+                try await a.expectAction("waiting", by: alice.id)
+                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+                    try await b.expectAction("joined", by: bob.id)
+                    try await a.expectAction("joined", by: bob.id)
+                    try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"hi"}"#)
+                    #expect(try await a.next()?["payload"] as? String == "hi")
+                    #expect(try await b.next()?["payload"] as? String == "hi")
+                    // Both connections are open and idle: no session task is left running.
+                    #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
+                    #expect(server.state.webSockets.openConnections == 2)
+                    try await b.close()
+                }
+            }
+            #expect(try await server.eventually { server.state.webSockets.openConnections == 0 })
+            #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
+            #expect(server.state.hub.connectionCount == 0)
+        }
+    }
+
+    @Test("Written frames release the send-queue bound: a reading peer never hits 4001")
+    func boundCountsUnwrittenFrames() async throws {
+        try await TestServer.with { configuration in
+            configuration.limits.maxQueuedFrames = 2
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id, bob.id])
+            let (_, closeCode) = try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
+                try await a.expectAction("waiting", by: alice.id)
+                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+                    try await b.expectAction("joined", by: bob.id)
+                    try await a.expectAction("joined", by: bob.id)
+                    for index in 0..<40 {
+                        try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"m\#(index)"}"#)
+                        #expect(try await b.next()?["payload"] as? String == "m\(index)")
+                        #expect(try await a.next()?["payload"] as? String == "m\(index)")
+                    }
+                }
+                try await a.expectAction("offline", by: bob.id)
+                try await a.close()
+            }
+            #expect(closeCode != 4001)
+            let metrics = try await server.request("GET", "/metrics")
+            #expect(metrics.text.contains("chat_slow_consumer_closes_total 0"))
+        }
+    }
+
+    @Test("An unmasked client frame closes the connection with 1002")
+    func unmaskedFrame() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let socket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/chat?uid=\(alice.id)&access_token=\(token)")
+            )
+            socket.write([0x81, 0x02, UInt8(ascii: "h"), UInt8(ascii: "i")])
+            #expect(await socket.readCloseCode() == 1002)
+            socket.drop()
+            #expect(try await server.eventually { server.state.webSockets.openConnections == 0 })
+        }
+    }
+
+    @Test("A text message that is not UTF-8 closes the connection with 1007")
+    func invalidUTF8() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let socket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/chat?uid=\(alice.id)&access_token=\(token)")
+            )
+            socket.write([0x81, 0x82, 0, 0, 0, 0, 0xC3, 0x28])
+            #expect(await socket.readCloseCode() == 1007)
+            socket.drop()
+        }
+    }
+}

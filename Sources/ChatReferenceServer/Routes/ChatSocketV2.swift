@@ -384,10 +384,11 @@ final class ChatSocketV2: WebSocketSession {
 
     /// `Limits.refusesResumeBeyondWindow`: whether the first message after `after` is older than the resume window.
     private func missedTooLongAgo(after: UInt64, lastSeq: UInt64) async throws -> Bool {
-        guard self.limits.refusesResumeBeyondWindow, after < lastSeq else { return false }
+        let configured = self.state.configuration.limits
+        guard configured.refusesResumeBeyondWindow, after < lastSeq else { return false }
         let first = try await self.state.storage.messages(of: self.channel, afterSeq: after, limit: 1).first
         guard let first else { return false }
-        let windowMs = self.limits.resumeWindow.milliseconds
+        let windowMs = configured.resumeWindow.milliseconds
         return Int64(Date().timeIntervalSince1970 * 1000) - first.time > windowMs
     }
 

@@ -53,6 +53,8 @@ checks = [
     ("B1a pb-hand-encode-new-array mallocs/op", mallocs["pb-hand-encode-new-array"], "<=", 1, "the result array"),
     ("B1a pb-hand-decode mallocs/op", mallocs["pb-hand-decode"], "<=", 2,
      "target 1; one per string > 15 bytes: text and client_msg_id"),
+    ("B1a pb-hand-decode of the peer's push (no client_msg_id) mallocs/op",
+     load("mallocs.json")["pb-hand-decode-peer-push"]["mallocs_per_op"], "<=", 1, "issue target (the text)"),
     ("B1a json-hand-encode mallocs/op", mallocs["json-hand-encode"], "<=", 1, "the result array"),
     ("B1a json-hand-decode mallocs/op", mallocs["json-hand-decode"], "<=", 1, "issue target (the payload)"),
     ("B1 instructions swift-protobuf / hand, encode", instruction_ratio("pb-swift-protobuf-encode", "pb-hand-encode"),

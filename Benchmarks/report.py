@@ -78,7 +78,12 @@ for ident, what, target, baseline, hand in b1:
         f"wall {v_wall}, instructions {v_ir} |")
 add(f"| B1a | protobuf encode into a reused buffer | 0 mallocs | {mallocs['pb-hand-encode']:g} | – | "
     f"{verdict(mallocs['pb-hand-encode'], 0, False)} |")
-add(f"| B1a | protobuf decode | ≤ 1 malloc | {mallocs['pb-hand-decode']:g} | – | "
+peer_push = load("mallocs.json").get("pb-hand-decode-peer-push", {}).get("mallocs_per_op")
+if peer_push is not None:
+    add(f"| B1a | protobuf decode of the chat push as the peer receives it (no client_msg_id) | ≤ 1 malloc | "
+        f"{peer_push:g} | – | {verdict(peer_push, 1, False)} (the text) |")
+add(f"| B1a | protobuf decode of the author's own echo (with its client_msg_id) | ≤ 1 malloc | "
+    f"{mallocs['pb-hand-decode']:g} | – | "
     f"{verdict(mallocs['pb-hand-decode'], 1, False)} (one per string longer than 15 bytes: text and client_msg_id) |")
 add(f"| B1a | JSON decode (v1) | ≤ 1 malloc | {mallocs['json-hand-decode']:g} | – | "
     f"{verdict(mallocs['json-hand-decode'], 1, False)} |")
@@ -151,7 +156,8 @@ add("`codec-bench mallocs` under `LD_PRELOAD=libMallocInterposerSwift.so` (ordo-
 add("counter behind ordo-one/benchmark's malloc metrics): mallocs over 2,000 calls minus mallocs over 1,000 calls,")
 add("÷ 1,000, after a warm-up. Figures are in the table above. A Swift `String` longer than 15 UTF-8 bytes needs a")
 add("heap buffer, so decoding a frame with a 31-byte text and a 36-byte client_msg_id costs 2 mallocs in either")
-add("protobuf decoder; the target's \"≤ 1\" holds for a frame with one such string.")
+add("protobuf decoder; the target's \"≤ 1\" holds for a frame with one such string — which is the push the peer")
+add("receives, since the server sends `client_msg_id` only to the author's connections (PROTOCOL.md RC-CHAT-SEND-3).")
 add("")
 add("## B2 bytes per chat frame")
 add("")

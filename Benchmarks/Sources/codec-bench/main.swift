@@ -4,6 +4,7 @@
 //   codec-bench mallocs [payload]           needs LD_PRELOAD=<build>/libMallocInterposerSwift.so
 //   codec-bench sizes [payload]             deterministic byte counts
 // payload: 31B-ascii (the default, the one the targets are stated for), 1KB-utf8 or 4000B-ascii.
+import ChatProtocol
 import CodecSamples
 import Foundation
 import MallocInterposerSwift
@@ -110,7 +111,27 @@ func countMallocs(_ bench: CodecBench) throws -> [String: Any] {
             "frees_per_op": Double(high.frees - low.frees) / Double(second - first),
         ]
     }
-    return ["iterations": [first, second], "operations": result]
+    // B1a as the peer receives a chat push: since the server sends `client_msg_id` to the author's connections only
+    // (PROTOCOL.md RC-CHAT-SEND-3), the peer's frame has one string longer than 15 bytes, the text.
+    let peerBytes = Samples.handFrame(withClientMessageID: false).protobufBytes()
+    func decodePeerPush(_ iterations: Int) throws -> Int {
+        var sum = 0
+        for _ in 0..<iterations {
+            let frame = try V2.ChatServerFrame(protobufBytes: peerBytes)
+            if case .message(let message)? = frame.body, case .text(let text)? = message.content {
+                sum &+= Int(truncatingIfNeeded: message.messageID.rawValue) &+ text.utf8.count
+            }
+        }
+        return sum
+    }
+    _ = try decodePeerPush(100)
+    let low = try mallocs { _ = try decodePeerPush(first) }
+    let high = try mallocs { _ = try decodePeerPush(second) }
+    let peerPush: [String: Any] = [
+        "mallocs_per_op": Double(high.mallocs - low.mallocs) / Double(second - first),
+        "frees_per_op": Double(high.frees - low.frees) / Double(second - first),
+    ]
+    return ["iterations": [first, second], "operations": result, "pb-hand-decode-peer-push": peerPush]
 }
 
 func frameSizes(_ payload: Samples.Payload) -> [String: Any] {

@@ -76,15 +76,10 @@ def _b8_rows(results):
         return []
     out = []
     for r in runs:
-        if r["protocol"] == "v2":
-            # v2's idle cost is a 100 ms timer poll per connection, not its pings: scaling by the ping period would
-            # understate it, so the row gives the measured CPU per 10k as is.
-            v = r["server_cpu_percent_per_10k_connections"]
-            how = "not scaled: the cost is a 100 ms timer per connection, independent of the ping period"
-        else:
-            v = r["server_cpu_percent_per_10k_connections_at_54s"]
-            how = ("measured at 54 s" if r["ping_interval_seconds"] == 54
-                   else f"measured at {r['ping_interval_seconds']:g} s, scaled to 54 s")
+        # Since the NIO hot path every idle cost is per ping period (event-loop timers), so both protocols scale.
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
+        how = ("measured at 54 s" if r["ping_interval_seconds"] == 54
+               else f"measured at {r['ping_interval_seconds']:g} s, scaled to 54 s")
         out.append(f"| B8 | server CPU, {r['connections']:,} idle {r['protocol']} chat connections, server ping every "
                    f"{r['ping_interval_seconds']:g} s, {r['measured_seconds']:.0f} s | ≤ 0.5 % of one core per 10k "
                    f"connections at 54 s | {r['server_cpu_percent_of_one_core']:.2f} % of a core; per 10k: "
@@ -93,8 +88,6 @@ def _b8_rows(results):
 
 
 def _b8_per10k_cell(r):
-    if r["protocol"] == "v2":
-        return f"{r['server_cpu_percent_per_10k_connections']:.2f} % (not scaled, see below)"
     return f"{r['server_cpu_percent_per_10k_connections_at_54s']:.2f} %"
 
 
@@ -282,29 +275,20 @@ def _b4_analysis(b4):
     top = best(v1["runs"][0]) or high
     add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
         f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
-        "paid per wake-up, not per byte. The v1 profile (`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, "
-        "500 msg/s, round 1) has 49 % of its samples in the kernel; the largest symbol is the scheduler's "
-        "`finish_task_switch` (18 % self) and futex wait/wake is 15 % inclusive. A message crosses threads several "
-        "times: the NIO event loop reads the frame (NIO threads: 29 % of samples), the connection's Swift task runs "
-        "on the global concurrency pool (`default-qos`, 30 %), the store append runs on GRDB's serial writer "
-        "`DispatchQueue` (`overcommit` threads, 41 %: one write transaction per message — SQLite 13 % of samples, "
-        "GRDB's `SerializedDatabase.execute` 9 % inclusive — and `sem_post` wake-ups of sleeping workers, 9 %), "
-        "then back to the pool and into two outboxes, whose `NIOAsyncChannelHandler` writes and flushes run on the "
-        "event loops again (13 % inclusive). At 500 msg/s nearly every hop finds its thread asleep and pays a futex "
-        "wake plus two context switches. retain/release are ≈ 6 %, malloc/free ≈ 4 %.")
-    add("* **v2 pays a timer per connection.** `ChatSocketV2.runTimers` wakes every 100 ms per connection to check "
-        "its ping, liveness, token and typing deadlines: 1,000 connections make 10,000 task wake-ups per second "
-        "whatever the traffic (`_dispatch_timer_heap_resift`, `Task.sleep`, `runTimers` in the v2 profile; kernel "
-        "54 % of samples, `finish_task_switch` 27 % self, the Swift pool 36 %). That is why v2's CPU per message at "
-        f"500 msg/s is {v2['median_cpu_us_per_message'] / v1['median_cpu_us_per_message']:.1f}× v1's; B8 measures "
-        "the same cost with no traffic at all.")
-    add("* **What would move it:** (1) v2 deadlines on one timer per event loop (or one NIO scheduled task per "
-        "connection at the next deadline) instead of a 100 ms poll; (2) group commit — append all messages that "
-        "reach the writer in one wake-up in one transaction, with cached statements; (3) the chat socket at the NIO "
-        "channel-handler level (or NIO's event loop installed as the global executor, performance-notes §2.3), so "
-        "that read → persist → fan-out hops threads at most once and flushes once per read batch. The syscall floor "
-        "per message is ≈ 4.4 µs (notes §4 B4); the C floor measured here is "
-        f"{c['median_server_cpu_us_per_message']:.1f} µs.")
+        "paid per wake-up, not per byte. Since the NIO hot path (websockets as channel handlers, no task per "
+        "connection) the frame is read, decoded and fanned out on the event loops, but persisting still hops "
+        "threads: the v1 profile (`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, 500 msg/s, round 1) "
+        "has 57 % of its samples in the kernel (wake-ups, futexes, context switches) and splits them between GRDB's "
+        "serial writer `DispatchQueue` (`overcommit` threads ≈ 39 %: one write transaction per message, SQLite "
+        "≈ 8 % of samples), the connection's drain task on the Swift pool (`default-qos` ≈ 22 %) and the two event "
+        "loops (≈ 39 %: reads, encodes, batched writes). At 500 msg/s nearly every hop finds its thread asleep and "
+        "pays a futex wake plus two context switches. v2 is the same path plus its ack (v2 profile: writer threads "
+        "≈ 46 %, SQLite ≈ 13 %).")
+    add("* **What would move it:** (1) group commit — append all messages that reach the writer in one wake-up in one "
+        "transaction; (2) no hop to the Swift pool for a message: run the session's logic on the event loop and hand "
+        "only the append to the writer (or NIO's event loop installed as the global executor, performance-notes "
+        "§2.3); (3) flush once per read batch. The syscall floor per message is ≈ 4.4 µs (notes §4 B4); the C floor "
+        f"measured here is {c['median_server_cpu_us_per_message']:.1f} µs.")
     return out
 
 
@@ -358,38 +342,25 @@ def _b8_analysis(runs):
             f"server does) → {v:.2f} % per 10k at 54 s: {_verdict(v <= 0.5)}.")
     if v1:
         add("")
-        add("Where the v1 idle CPU goes (`server-b8-profile-v1-ping30.txt`, perf over 30 s after the window; few "
-            "samples, so shares are rough): the pings come from swift-websocket's `WebSocketHandler` auto-ping, a Swift "
-            "task per connection that sleeps one period. Each ping is a libdispatch timer firing (9,000 timers in "
-            "one heap: the `_dispatch_mgr_thread` has ≈ 20 % of the samples, `_dispatch_timer_heap_resift` ≈ 4 % "
-            "self), a task resumed on the concurrency pool (`default-qos` threads ≈ 42 %), 16 bytes of ping data "
-            "drawn with one `getrandom` syscall per byte (`UInt8.random` in `RandomBytes`: `crng_make_state`, "
-            "`get_random_bytes_user`, `swift_stdlib_random` ≈ 5 %), and a hop to the event loop through the "
-            "`NIOAsyncChannel` writer (`NIOAsyncChannelHandler._didYield` ≈ 15 % inclusive); the pong comes back "
-            "through the inbound async sequence, another hop. The scheduler's `finish_task_switch` is ≈ 21 % self "
-            "and the kernel ≈ 59 % of all samples. The notes estimated ≈ 3 µs for a ping write plus a pong read; "
-            f"the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping (floor included) is "
-            f"{v1[0]['cpu_us_per_ping'] / 3:.0f}× that, and most of it is thread hand-offs. Aligned pings make "
-            "the bursts in the 10 s series (every connection connected within a few seconds, so each period's "
-            "9,000 pings fire together). Fix: send pings from the channel pipeline (one NIO scheduled task per "
-            "connection, or one timer per event loop walking its connections), with constant or cheaply generated "
-            "ping data, and answer/observe pongs in a channel handler without waking a Swift task.")
+        add("Where the idle CPU goes (`server-b8-profile-*.txt`, perf over 30 s after the window; few samples, so "
+            "shares are rough): since the NIO hot path each connection's pings come from one NIO scheduled task on "
+            "its event loop (`WebSocketConnection.heartbeat`), the pong is read by the channel handler, and no Swift "
+            "task wakes; the event loops hold most of the samples, the kernel ≈ 35–45 % (`finish_task_switch`), and "
+            "the Swift pool's share is the server's fixed timers (the matchmaker's 100 ms tick), part of the floor "
+            "measured before connecting and subtracted. The notes estimated ≈ 3 µs for a ping write plus a pong "
+            f"read; the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping (floor included) is "
+            f"{v1[0]['cpu_us_per_ping'] / 3:.0f}× that: 9,000 separately scheduled tasks (`ScheduledTask` copies, "
+            "timer heap) that fire together because every connection connected within a few seconds, each a "
+            "wake-up, a write and a flush. What would close it: one timer per event loop walking its connections "
+            "(pings batched into one flush per loop tick), and constant ping data.")
     for r in v2:
-        v = r["server_cpu_percent_per_10k_connections"]
-        wake = r["server_cpu_seconds"] / r["measured_seconds"] / r["connections"] / 10 * 1e6
+        v = r["server_cpu_percent_per_10k_connections_at_54s"]
         add("")
-        add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.1f} % of a core "
-            f"for {r['connections']:,} idle connections, {v:.1f} % per 10k ({v / 0.5:.0f}× the target): "
-            f"{_verdict(v <= 0.5)}. The cost is not the pings: each v2 connection's `ChatSocketV2.runTimers` task "
-            "sleeps 100 ms and wakes to check its ping, liveness, token and typing deadlines, "
-            f"{r['connections'] * 10:,} wake-ups per second in all, ≈ {wake:.0f} µs of CPU each (timer heap, task "
-            "resume, switch). The profile (`server-b8-profile-v2-ping30.txt`) is that loop: the Swift pool's "
-            "`default-qos` threads ≈ 67 % of the samples and libdispatch's timer threads ≈ 30 %; "
-            "`_dispatch_timer_heap_resift` ≈ 8 % self, `swift_continuation_throwingResume` ≈ 7 %, `runTimers` "
-            "≈ 7 %, the `Task.sleep` machinery ≈ 11 % inclusive; the event loops ≈ 3 %. The ping-period scaling "
-            "of the v1 rows does not apply, so the row gives the measured figure. The same loop is why v2's B4 CPU "
-            "per message is about twice v1's. Fix: one deadline timer per event loop walking its connections (or "
-            "one NIO scheduled task per connection, re-armed to its next deadline), no per-connection poll.")
+        add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.2f} % of a core "
+            f"for {r['connections']:,} idle connections, {v:.2f} % per 10k at 54 s ({v / 0.5:.1f}× the target): "
+            f"{_verdict(v <= 0.5)}. Per period a v2 connection gets a websocket ping and the v2 `ping` push (two "
+            f"frames, two answers), {r['cpu_us_per_ping']:.0f} µs per period in all. Before the NIO hot path the "
+            "same run cost 58.9 % per 10k (a 100 ms poll task per connection; results at commit 40bf257).")
     if not out:
         return []
     out.insert(0, "")
@@ -511,15 +482,14 @@ def section(results):
         add("per pair (two websocket upgrades, session checks, channel creation, JWT signing, and in v1 the two")
         add(f"`GET /api/chat/users`), so even with a whole core to itself it would top out near {1000 / server_ms:,.0f}")
         add("pairs/s; 1,500 pairs/s needs that cost roughly halved *and* a client that")
-        add("costs less. `Benchmarks/profile-b6.sh` (perf, software cpu-clock, user space) shows no single hot spot:")
-        add("≈40 % of the samples run inside Swift concurrency jobs and ≈24 % on NIO event-loop threads; by self time")
-        add("retain/release take ≈13 % and malloc/free ≈9 %; HTTP parsing ≈4 %; GRDB/SQLite ≈12 % inclusive, of which")
-        add("≈4.5 % is GRDB's statement authorizer, which SQLite calls while compiling a statement — a sign that")
-        add("statements are compiled per query rather than cached. The match route resolves the")
-        add("session from SQLite twice per upgrade (in the handshake and again in `onUpgrade`) and then looks the user")
-        add("up. Next steps: cache sessions in memory (or carry the handshake's result to `onUpgrade`), use cached")
-        add("statements, and measure again; the WebSocket upgrade path itself is the rest (notes §3.3: 0.6k–2.9k")
-        add("upgrades/s for Hummingbird-WS here, and a pair needs two). Profile: `server-b6-profile-v1.txt`.")
+        add("costs less. Since the last profile (`server-b6-profile-v1.txt`, `Benchmarks/profile-b6.sh`, taken before")
+        add("these changes: ≈40 % of samples in Swift concurrency jobs, ≈24 % on the event loops, GRDB's statement")
+        add("authorizer ≈4.5 %, i.e. statements compiled per query) every query goes through GRDB's statement cache,")
+        add("a session lookup is a read (not a write transaction), and the websocket upgrade runs our own channel")
+        add("handlers with no second session lookup after the 101 — from 1.54 to about 1 ms of server CPU per pair.")
+        add("What is left is spread over the HTTP/upgrade path, JWT signing, channel creation (a write transaction")
+        add("per pair) and thread hops; the client (SDK `match()`, also on these two vCPUs) costs nearly as much.")
+        add("Not re-profiled in this run.")
         add("")
         for p, _ in b6[:1]:
             lines.extend(_machine(results, f"server-b6-{p}.txt"))
@@ -574,7 +544,7 @@ def section(results):
         add("then the script reads the server's `VmRSS` and `/proc/meminfo` Slab, the K v1 chat sessions connect")
         add("(each waits for `connected`), 10 s later the script reads them again. Per connection = RSS delta ÷ K.")
         add("Baseline in the same run: K bare websockets (RFC 6455 handshake only, `ws-holder.py`) to")
-        add("`/conformance/echo`, a Hummingbird websocket route with no authentication and no chat state.")
+        add("`/conformance/echo`, a websocket route with no authentication and no chat state (same NIO handlers).")
         add("`ulimit -n` is 20,000 (hard), so 9,000 is the largest count with the clients in one process.")
         add("")
         add("| connections | chat: RSS per connection | bare websocket: RSS per connection | kernel slab per "
@@ -593,13 +563,17 @@ def section(results):
         if echo:
             add(f"A bare websocket on the same stack already costs {echo['rss_kb_per_connection']:.1f} KB, so about "
                 f"{echo['rss_kb_per_connection'] / big['rss_kb_per_connection'] * 100:.0f} % of the per-connection")
-            add("memory is the Hummingbird websocket path itself (performance-notes §3.3 measured 24–27 KB for it; a raw")
-            add(f"NIO channel is 2.1 KB) and the rest (≈{big['rss_kb_per_connection'] - echo['rss_kb_per_connection']:.0f} KB) "
-                "the chat session (its outbox, the tasks of")
-            add("`driveWebSocket`, presence and channel registration — not attributed further: valgrind 3.19 cannot")
-            add("read the release binary's DWARF 5 debug info, and with the debug info stripped it crashes inside")
-            add("valgrind (SIGSEGV) at start-up, so there is no massif profile). Closing the gap needs what issue 9 anticipated: the chat socket at the NIO channel-handler")
-            add("level without a Swift task and async-sequence buffers per connection.")
+            add("memory is the websocket itself — since the NIO hot path a channel-handler websocket with no task (it was")
+            add("30.3 KB on hummingbird-websocket's async API; performance-notes §3.3: 24–27 KB; a raw NIO channel 2.1 KB)")
+            add(f"— and the rest (≈{big['rss_kb_per_connection'] - echo['rss_kb_per_connection']:.0f} KB) comes with an "
+                "authenticated chat session. A check with gdb calling")
+            add("`malloc_trim(0)` in a running server at 4,000 connections (nio-hotpath branch) dropped the chat figure")
+            add("from 18–21 KB to about 11 KB per connection: roughly 9 KB per connection is memory already freed (by the")
+            add("sign-up, match and handshake work) that glibc keeps resident. The rest (session state, outbox, hub entry,")
+            add("NIO channel and frame codec buffers) is not attributed further: valgrind 3.19 cannot read the release")
+            add("binary's DWARF 5 debug info, so there is no massif profile. What would close it: return freed memory")
+            add("(`malloc_trim` after connection bursts, or fewer short-lived allocations during the handshake), and")
+            add("smaller per-connection state (no per-connection `Mutex`-wrapped classes, shared read buffers).")
         add("")
         lines.extend(_machine(results, f"server-b5-{big['connections_requested']}.txt"))
         add("")
@@ -656,8 +630,10 @@ def section(results):
         add(f"**Missed**: p50 is {lat['p50_ms'] / 0.15:.1f}× and p99 {lat['p99_ms']:.1f}× the targets. The server CPU")
         add("covers sign-up, matching and connecting too, so it bounds B4's per-message figure from above only")
         add(f"({b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent). Same causes as B4/B5 in")
-        add("issue 9: a Swift task and async sequences per connection and message on the default Hummingbird path,")
-        add("sharing ≈1.1 cores with 1,000 SDK clients in the bot process. Not profiled in this run; 10,000 connections")
+        add("issue 9: each message still hops from the event loop to a drain task on the Swift pool and to GRDB's")
+        add("writer queue (one transaction per message) and back, and the 1,000 SDK clients in the bot process share")
+        add("the ≈1.1 cores with the server (their receive path is async sequences too). The NIO hot path moved p99")
+        add("from 8.3 ms (session 2) and 3.6 ms (same session, before) to this; see B4 for the hops. 10,000 connections")
         add("not run.")
         add("")
         lines.extend(_machine(results, "server-b3-1000.txt"))

@@ -46,12 +46,7 @@ final class ChatSocketV2: WebSocketSession {
         self.revoked = revoked
         let limits = state.configuration.limits
         self.outbox = Outbox(capacity: limits.maxQueuedFrames)
-        self.limits = WebSocketLimits(
-            maxMessageSize: limits.maxV2FrameSize,
-            oversizeReason: V2Wire.closeReason(.messageTooLarge),
-            pingInterval: limits.pingInterval,
-            livenessDeadline: limits.pingInterval + .seconds(10)
-        )
+        self.limits = WebSocketLimits.v2(limits)
         self.session = Mutex(Session(tokenExpiresAt: tokenExpiresAt))
     }
 

@@ -81,12 +81,7 @@ private final class V2MatchSocket: WebSocketSession {
         self.encoding = encoding
         let limits = state.configuration.limits
         self.outbox = Outbox(capacity: limits.maxQueuedFrames)
-        self.limits = WebSocketLimits(
-            maxMessageSize: limits.maxV2FrameSize,
-            oversizeReason: V2Wire.closeReason(.messageTooLarge),
-            pingInterval: limits.pingInterval,
-            livenessDeadline: limits.pingInterval + .seconds(10)
-        )
+        self.limits = WebSocketLimits.v2(limits)
     }
 
     func opened(on connection: WebSocketConnection) async {

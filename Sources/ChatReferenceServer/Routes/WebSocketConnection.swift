@@ -29,6 +29,19 @@ struct WebSocketLimits: Sendable {
     var closeGrace: Duration = .seconds(2)
 }
 
+extension WebSocketLimits {
+    /// The limits of a v2 websocket (chat or match): the v2 frame limit with the `MESSAGE_TOO_LARGE` close reason, and
+    /// the liveness deadline of `ping_interval_ms` + 10 s (PROTOCOL.md §6.16, close 4002).
+    static func v2(_ limits: ServerConfiguration.Limits) -> WebSocketLimits {
+        WebSocketLimits(
+            maxMessageSize: limits.maxV2FrameSize,
+            oversizeReason: V2Wire.closeReason(.messageTooLarge),
+            pingInterval: limits.pingInterval,
+            livenessDeadline: limits.pingInterval + .seconds(10)
+        )
+    }
+}
+
 /// The endpoint logic of one websocket (chat v1 and v2, match v1 and v2, the conformance echo).
 ///
 /// The async calls run one after another, in order, on a task that exists only while calls are pending: an idle

@@ -276,18 +276,18 @@ def _b4_analysis(b4):
     add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
         f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
         "paid per wake-up, not per byte. Since the NIO hot path (websockets as channel handlers, no task per "
-        "connection) the frame is read, decoded and fanned out on the event loops, but persisting still hops "
-        "threads: the v1 profile (`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, 500 msg/s, round 1) "
-        "has 57 % of its samples in the kernel (wake-ups, futexes, context switches) and splits them between GRDB's "
-        "serial writer `DispatchQueue` (`overcommit` threads ≈ 39 %: one write transaction per message, SQLite "
-        "≈ 8 % of samples), the connection's drain task on the Swift pool (`default-qos` ≈ 22 %) and the two event "
-        "loops (≈ 39 %: reads, encodes, batched writes). At 500 msg/s nearly every hop finds its thread asleep and "
-        "pays a futex wake plus two context switches. v2 is the same path plus its ack (v2 profile: writer threads "
-        "≈ 46 %, SQLite ≈ 13 %).")
-    add("* **What would move it:** (1) group commit — append all messages that reach the writer in one wake-up in one "
-        "transaction; (2) no hop to the Swift pool for a message: run the session's logic on the event loop and hand "
-        "only the append to the writer (or NIO's event loop installed as the global executor, performance-notes "
-        "§2.3); (3) flush once per read batch. The syscall floor per message is ≈ 4.4 µs (notes §4 B4); the C floor "
+        "connection) the frame is read, decoded and fanned out on the event loops, and since the message append "
+        "runs GRDB's synchronous write on the drain task's thread (no hop to GRDB's writer queue and back; the run "
+        "before that change, in git history at fe1a2ed, measured v1 270 µs = 28.8× and v2 174 µs = 18.6× its C "
+        "floor, saturation 1,500 / 4,000 msg/s) a message makes one hop: event loop → its connection's drain task "
+        "on the Swift pool (persist, fan out) → the event loops write. The v1 profile "
+        "(`server-b4-profile-v1.txt`: perf cpu-clock, user + kernel, 500 msg/s, round 1) has 55 % of its samples in "
+        "the kernel (wake-ups, futexes, context switches, the socket writes), the Swift pool ≈ 52 % (drain tasks, "
+        "SQLite ≈ 10 %) and the two event loops ≈ 48 %; GRDB's writer threads are gone from it (< 1 %). At 500 "
+        "msg/s nearly every message still wakes a sleeping pool thread and two event loops.")
+    add("* **What would move it:** (1) no hop to the Swift pool for a message: run the session's logic on the event "
+        "loop (or NIO's event loop installed as the global executor, performance-notes §2.3); (2) group commit — "
+        "append the messages that arrive in one loop tick in one transaction; (3) flush once per read batch. The syscall floor per message is ≈ 4.4 µs (notes §4 B4); the C floor "
         f"measured here is {c['median_server_cpu_us_per_message']:.1f} µs.")
     return out
 

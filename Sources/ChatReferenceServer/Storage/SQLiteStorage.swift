@@ -65,6 +65,11 @@ final class SQLiteStorage: ChatStorage {
         return migrator
     }
 
+    /// GRDB's synchronous `write` (a synchronous context selects it over the asynchronous overload).
+    private func writeOnThisThread<T>(_ updates: (Database) throws -> T) throws -> T {
+        try self.pool.write(updates)
+    }
+
     /// A fresh epoch: `e` and 16 hex digits.
     static func newEpoch() -> String {
         "e" + String(UInt64.random(in: 0 ... .max), radix: 16).leftPadded(to: 16)
@@ -223,8 +228,12 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
+    /// Runs on the calling thread (GRDB's synchronous `write`, which waits for the writer's serial queue), not as an
+    /// asynchronous job on the writer's queue: a chat message is persisted without the two thread hand-offs (there
+    /// and back) that made most of its CPU cost (BENCHMARKS.md, B4). The transaction is short — no fsync per commit
+    /// in WAL mode with `synchronous = NORMAL` — so the blocked cooperative thread is held for microseconds.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) async throws -> AppendResult {
-        try await self.pool.write { db in
+        try self.writeOnThisThread { db in
             let cid = Int64(bitPattern: channel.rawValue)
             guard
                 let row = try Row.fetchOne(

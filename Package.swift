@@ -57,7 +57,17 @@ var targets: [Target] = [
         dependencies: [
             "ChatProtocol",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            // Websockets are our own channel handlers on NIO's frame codec (Routes/WebSocketConnection.swift), behind
+            // our own upgrade channel (Routes/ChatServerChannel.swift) on Hummingbird's HTTP/1 pipeline.
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOWebSocket", package: "swift-nio"),
+            .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "JWTKit", package: "jwt-kit"),
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
@@ -236,7 +246,6 @@ let package = Package(
         ? []
         : [
             .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-            .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
             .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
             .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
             .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
@@ -252,6 +261,10 @@ let package = Package(
             // both are already in the graph through swift-websocket.
             .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
             .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+            // The server's upgrade channel converts between NIO's HTTP/1 parts and HTTPTypes, as Hummingbird does;
+            // both packages are already in the graph through Hummingbird.
+            .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+            .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
             // BotFleet's latency distribution (p50 … p99.9, max) without hand-rolled percentile code.
             .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", exact: "0.2.0"),
         ],

@@ -34,6 +34,22 @@ struct V2LedgerTests {
         #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 3, epoch: ""))
     }
 
+    @Test("a fresh ledger takes hello's epoch, so pushes that overtake the resumed reply save a usable position")
+    func freshLedgerAdoptsHelloEpoch() {
+        var ledger = V2Ledger(selfID: self.me)
+        ledger.adoptEpochIfUnknown("e1")
+        #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 0, epoch: "e1"))
+        // Live pushes before the `resumed` reply: the saved position names the epoch of their seqs.
+        _ = ledger.receive(self.message(1, from: self.peer))
+        _ = ledger.receive(self.message(2, from: self.peer))
+        #expect(ledger.position == ChatChannelPosition(epoch: "e1", lastSeq: 2))
+        // A restored position keeps its own epoch: the resume decides whether it still holds.
+        var restored = V2Ledger(selfID: self.me)
+        restored.restore(ChatChannelPosition(epoch: "e0", lastSeq: 5))
+        restored.adoptEpochIfUnknown("e1")
+        #expect(restored.resumeCommand() == V2.ResumeCommand(afterSeq: 5, epoch: "e0"))
+    }
+
     @Test("resumed:false in the same epoch back-fills after our position; pages continue up to last_seq")
     func backfillSameEpoch() {
         var ledger = V2Ledger(selfID: self.me)
@@ -243,7 +259,8 @@ struct V2SessionStateTests {
         _ = state.handle(V2.ChatServerFrame(body: .hello(hello)), now: 0)
         let resumeFrame = state.nextFrame(connection: connection, now: 0)
         let resume = try #require(resumeFrame)
-        #expect(resume.command == .resume(V2.ResumeCommand(afterSeq: 0, epoch: "")))
+        // A fresh session resumes in the epoch hello named (`adoptEpochIfUnknown`).
+        #expect(resume.command == .resume(V2.ResumeCommand(afterSeq: 0, epoch: "e1")))
         #expect(state.nextFrame(connection: connection, now: 0) == nil, "no send before resumed")
         let resumed = V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0)
         _ = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(resumed)), now: 0)

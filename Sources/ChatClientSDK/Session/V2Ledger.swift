@@ -145,6 +145,13 @@ struct V2Ledger: Sendable {
 
     // MARK: Receiving
 
+    /// A ledger without a position yet takes the channel's epoch from the connection's `hello`: live pushes can
+    /// overtake the `resumed` reply, and a position saved after them must name the epoch their `seq`s belong to
+    /// (a saved `{epoch: "", last_seq: 2}` would be refused as `epoch_changed` after a restart and replayed).
+    mutating func adoptEpochIfUnknown(_ epoch: String) {
+        if self.epoch.isEmpty, self.lastSeq == 0 { self.epoch = epoch }
+    }
+
     /// The connection's `hello` named the channel's epoch; a different one than ours means our `seq`s are void.
     /// Returns the `resume` to send first.
     func resumeCommand() -> V2.ResumeCommand {

@@ -301,6 +301,7 @@ struct V2SessionState: Sendable {
             if let limits = hello.limits { self.limits = limits.fillingDefaults() }
             self.helloLimits = hello.limits
             if hello.pingIntervalMs > 0 { self.pingInterval = .milliseconds(Int64(hello.pingIntervalMs)) }
+            self.ledger.adoptEpochIfUnknown(hello.epoch)
             self.queueResume(self.ledger.resumeCommand())  // RC-CLIENT-RESUME-1: the first command
             outcome.connected = true
             outcome.wake = true

@@ -1,6 +1,5 @@
 import ChatProtocol
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import Prometheus
 import Synchronization

@@ -47,7 +47,6 @@ let package = Package(
             name: "codec-bench",
             dependencies: [
                 "CodecSamples",
-                .product(name: "ChatProtocol", package: rootIdentity),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
             swiftSettings: swiftSettings

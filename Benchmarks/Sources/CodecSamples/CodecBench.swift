@@ -26,13 +26,16 @@ public final class CodecBench {
     public var jsonBytes: [UInt8] { self.v1Bytes }
 
     /// Prepares the inputs and checks that the codecs agree.
-    /// - Parameter payload: The message text to use.
+    /// - Parameters:
+    ///   - payload: The message text to use.
+    ///   - withClientMessageID: Whether the v2 frame carries the sender's `client_msg_id`, as the author's own echo
+    ///     does; the push a peer receives has none (PROTOCOL.md RC-CHAT-SEND-3).
     /// - Throws: ``CodecMismatch`` when two codecs disagree, or a codec's own error.
-    public init(payload: Samples.Payload = .ascii31) throws {
+    public init(payload: Samples.Payload = .ascii31, withClientMessageID: Bool = true) throws {
         let text = payload.text
-        self.handFrame = Samples.handFrame(text: text)
+        self.handFrame = Samples.handFrame(text: text, withClientMessageID: withClientMessageID)
         self.handBytes = self.handFrame.protobufBytes()
-        self.swiftProtobufFrame = Samples.swiftProtobufFrame(text: text)
+        self.swiftProtobufFrame = Samples.swiftProtobufFrame(text: text, withClientMessageID: withClientMessageID)
         self.v1Message = Samples.v1Message(text: text)
         self.v1Bytes = self.v1Message.jsonBytes()
         self.foundationMessage = Samples.foundationMessage(text: text)

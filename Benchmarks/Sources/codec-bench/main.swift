@@ -4,7 +4,6 @@
 //   codec-bench mallocs [payload]           needs LD_PRELOAD=<build>/libMallocInterposerSwift.so
 //   codec-bench sizes [payload]             deterministic byte counts
 // payload: 31B-ascii (the default, the one the targets are stated for), 1KB-utf8 or 4000B-ascii.
-import ChatProtocol
 import CodecSamples
 import Foundation
 import MallocInterposerSwift
@@ -84,7 +83,7 @@ func timeOperations(_ bench: CodecBench, rounds: Int, millisecondsPerSample: Dou
 
 /// Counts mallocs per operation: (count over N2 calls − count over N1 calls) / (N2 − N1), after a warm-up, so
 /// one-time work (lazy metadata, caches, the interposer's own bookkeeping) cancels out.
-func countMallocs(_ bench: CodecBench) throws -> [String: Any] {
+func countMallocs(_ bench: CodecBench, payload: Samples.Payload) throws -> [String: Any] {
     MallocInterposerSwift.initialize()
     func mallocs(_ body: () throws -> Void) rethrows -> (mallocs: Int, frees: Int) {
         MallocInterposerSwift.reset()
@@ -101,36 +100,22 @@ func countMallocs(_ bench: CodecBench) throws -> [String: Any] {
         fail("the malloc interposer is not active (set LD_PRELOAD to libMallocInterposerSwift.so)", code: 2)
     }
     let (first, second) = (1_000, 2_000)
-    var result: [String: Any] = [:]
-    for operation in CodecOperation.allCases {
+    func perOperation(_ bench: CodecBench, _ operation: CodecOperation) throws -> [String: Any] {
         _ = try bench.run(operation, iterations: 100)
         let low = try mallocs { _ = try bench.run(operation, iterations: first) }
         let high = try mallocs { _ = try bench.run(operation, iterations: second) }
-        result[operation.rawValue] = [
+        return [
             "mallocs_per_op": Double(high.mallocs - low.mallocs) / Double(second - first),
             "frees_per_op": Double(high.frees - low.frees) / Double(second - first),
         ]
     }
+    var result: [String: Any] = [:]
+    for operation in CodecOperation.allCases {
+        result[operation.rawValue] = try perOperation(bench, operation)
+    }
     // B1a as the peer receives a chat push: since the server sends `client_msg_id` to the author's connections only
     // (PROTOCOL.md RC-CHAT-SEND-3), the peer's frame has one string longer than 15 bytes, the text.
-    let peerBytes = Samples.handFrame(withClientMessageID: false).protobufBytes()
-    func decodePeerPush(_ iterations: Int) throws -> Int {
-        var sum = 0
-        for _ in 0..<iterations {
-            let frame = try V2.ChatServerFrame(protobufBytes: peerBytes)
-            if case .message(let message)? = frame.body, case .text(let text)? = message.content {
-                sum &+= Int(truncatingIfNeeded: message.messageID.rawValue) &+ text.utf8.count
-            }
-        }
-        return sum
-    }
-    _ = try decodePeerPush(100)
-    let low = try mallocs { _ = try decodePeerPush(first) }
-    let high = try mallocs { _ = try decodePeerPush(second) }
-    let peerPush: [String: Any] = [
-        "mallocs_per_op": Double(high.mallocs - low.mallocs) / Double(second - first),
-        "frees_per_op": Double(high.frees - low.frees) / Double(second - first),
-    ]
+    let peerPush = try perOperation(try CodecBench(payload: payload, withClientMessageID: false), .protobufHandDecode)
     return ["iterations": [first, second], "operations": result, "pb-hand-decode-peer-push": peerPush]
 }
 
@@ -160,7 +145,7 @@ do {
         result = try timeOperations(bench, rounds: rounds, millisecondsPerSample: milliseconds)
         result["payload"] = payload(at: 3).rawValue
     case "mallocs":
-        result = try countMallocs(try CodecBench(payload: payload(at: 1)))
+        result = try countMallocs(try CodecBench(payload: payload(at: 1)), payload: payload(at: 1))
         result["payload"] = payload(at: 1).rawValue
     case "sizes":
         result = frameSizes(payload(at: 1))

@@ -49,20 +49,11 @@ final class EventLog: Sendable {
         _ predicate: @escaping @Sendable (ChatEvent) -> Bool
     ) async throws -> ChatEvent {
         let box = self.iterator
-        let found: ChatEvent? = try await withThrowingTaskGroup(of: ChatEvent?.self) { group in
-            group.addTask {
-                while let event = await box.iterator.next() {
-                    if predicate(event) { return event }
-                }
-                return nil
+        let found = try await firstResult(within: timeout) {
+            while let event = await box.iterator.next() {
+                if predicate(event) { return event }
             }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
+            return nil
         }
         guard let found else {
             Issue.record("no event '\(what)' within \(timeout); saw \(self.events)", sourceLocation: sourceLocation)
@@ -148,11 +139,24 @@ func first<Element: Sendable>(
     timeout: Duration = .seconds(10),
     sourceLocation: SourceLocation = #_sourceLocation
 ) async throws -> Element {
-    let found: Element? = try await withThrowingTaskGroup(of: Element?.self) { group in
-        group.addTask {
-            for await element in stream { return element }
-            return nil
-        }
+    let found = try await firstResult(within: timeout) {
+        for await element in stream { return element }
+        return nil
+    }
+    guard let found else {
+        Issue.record("no \(what) within \(timeout)", sourceLocation: sourceLocation)
+        throw E2EFailure("missing: \(what)")
+    }
+    return found
+}
+
+/// What `body` returns, or `nil` when it has not returned within `timeout` (it is then cancelled).
+func firstResult<Value: Sendable>(
+    within timeout: Duration,
+    _ body: @escaping @Sendable () async -> Value?
+) async throws -> Value? {
+    try await withThrowingTaskGroup(of: Value?.self) { group in
+        group.addTask { await body() }
         group.addTask {
             try await Task.sleep(for: timeout)
             return nil
@@ -161,9 +165,4 @@ func first<Element: Sendable>(
         group.cancelAll()
         return first
     }
-    guard let found else {
-        Issue.record("no \(what) within \(timeout)", sourceLocation: sourceLocation)
-        throw E2EFailure("missing: \(what)")
-    }
-    return found
 }

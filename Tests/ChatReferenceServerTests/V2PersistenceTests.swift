@@ -75,16 +75,16 @@ struct V2PersistenceTests {
             time: 1,
             clientMessageID: "a"
         )
-        guard case .stored(let stored) = try await storage.appendMessage(message, channel: channel, cap: 10) else {
+        guard case .stored(let stored) = try storage.appendMessage(message, channel: channel, cap: 10) else {
             throw TestFailure("not stored")
         }
         #expect(stored.seq == 1)
         var again = message
         again.messageID = MessageID(8)
-        #expect(try await storage.appendMessage(again, channel: channel, cap: 10) == .duplicate(stored))
+        #expect(try storage.appendMessage(again, channel: channel, cap: 10) == .duplicate(stored))
         // Another author may use the same key (de-duplication is per author).
         again.userID = UserID(2)
-        guard case .stored(let other) = try await storage.appendMessage(again, channel: channel, cap: 10) else {
+        guard case .stored(let other) = try storage.appendMessage(again, channel: channel, cap: 10) else {
             throw TestFailure("another author's key was treated as a duplicate")
         }
         #expect(other.seq == 2)

@@ -36,7 +36,27 @@ final class ChatSocket: WebSocketSession {
 
     func received(_ message: InboundMessage, on connection: WebSocketConnection) async {
         // Binary frames are ignored, as upstream does.
-        if case .text(let bytes) = message { await self.handle(bytes) }
+        guard case .text(let bytes) = message else { return }
+        switch self.classify(bytes) {
+        case .done: return
+        case .store(let message): await self.publish(message)
+        case .seen(let frame): await self.markSeen(frame)
+        }
+    }
+
+    /// Text messages and typing on the event loop; a seen receipt (a storage read first), or a message whose
+    /// channel lock is busy, continues on the job task.
+    func receivedOnLoop(_ message: InboundMessage, on connection: WebSocketConnection) -> Bool {
+        guard case .text(let bytes) = message else { return true }
+        switch self.classify(bytes) {
+        case .done:
+            break
+        case .store(let message):
+            if !self.publishNow(message) { connection.enqueueWork { await self.publish(message) } }
+        case .seen(let frame):
+            connection.enqueueWork { await self.markSeen(frame) }
+        }
+        return true
     }
 
     func closed(on connection: WebSocketConnection) async {
@@ -46,19 +66,45 @@ final class ChatSocket: WebSocketSession {
         if !stillOnline { self.state.broadcastDeparture(of: self.user, in: self.channel) }
     }
 
-    /// Handles one inbound frame. Frames that are malformed or claim another identity are dropped and counted,
-    /// never relayed (D3, D12); v1 has no error frame an upstream client would understand.
-    private func handle(_ bytes: [UInt8]) async {
+    /// What an inbound frame asks for once its synchronous checks passed.
+    private enum Step {
+        /// Handled (typing relayed) or dropped.
+        case done
+        case store(StoredMessage)
+        case seen(V1.InboundFrame)
+    }
+
+    /// Checks one inbound frame and relays typing. Frames that are malformed or claim another identity are dropped
+    /// and counted, never relayed (D3, D12); v1 has no error frame an upstream client would understand.
+    private func classify(_ bytes: [UInt8]) -> Step {
         guard let frame = try? V1.InboundFrame(jsonBytes: bytes) else { return self.reject("malformed frame") }
         switch frame.event {
         case .text, .file:
             guard frame.userID == self.user else { return self.reject("user_id is not the connection's user") }
+            var fileSize: UInt64 = 0
             if frame.event == .file {
                 guard let file = try? V1.FilePayload(payloadString: frame.payload),
                     file.objectKey.map({ ObjectStore.channel(ofKey: $0) == self.channel }) ?? (file.fileURL != nil)
                 else { return self.reject("file payload does not reference this channel's object") }
+                if let key = file.objectKey {
+                    let path = self.state.objects.path(of: key).path
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+                    fileSize = UInt64(max(0, size ?? 0))
+                }
             }
-            await self.store(frame)
+            return .store(
+                StoredMessage(
+                    messageID: MessageID(self.state.ids.next()),
+                    seq: 0,
+                    event: frame.event,
+                    userID: self.user,
+                    payload: frame.payload,
+                    seen: false,
+                    time: ServerState.nowMilliseconds(),
+                    clientMessageID: nil,
+                    fileSize: fileSize
+                )
+            )
         case .action:
             guard frame.userID == self.user else { return self.reject("user_id is not the connection's user") }
             let action = V1.Action(rawValue: frame.payload)
@@ -70,42 +116,43 @@ final class ChatSocket: WebSocketSession {
                 except: nil
             )
             self.state.hub.broadcast(typing, to: self.channel)
+            return .done
         case .seen:
-            await self.markSeen(frame)
+            return .seen(frame)
         default:
-            self.reject("unknown event")
+            return self.reject("unknown event")
         }
     }
 
-    /// Persists a text or file message, then fans it out. Over the channel cap the message is refused: not stored,
-    /// not relayed, logged and counted (`chat_messages_rejected_total`) — see `docs/COMPATIBILITY.md` (D13).
-    private func store(_ frame: V1.InboundFrame) async {
-        var fileSize: UInt64 = 0
-        if frame.event == .file, let key = (try? V1.FilePayload(payloadString: frame.payload))?.objectKey {
-            let path = self.state.objects.path(of: key).path
-            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-            fileSize = UInt64(max(0, size ?? 0))
-        }
-        let message = StoredMessage(
-            messageID: MessageID(self.state.ids.next()),
-            seq: 0,
-            event: frame.event,
-            userID: self.user,
-            payload: frame.payload,
-            seen: false,
-            time: ServerState.nowMilliseconds(),
-            clientMessageID: nil,
-            fileSize: fileSize
-        )
+    /// Persists a text or file message, then fans it out.
+    private func publish(_ message: StoredMessage) async {
         do {
             _ = try await self.state.storeAndPublish(message, in: self.channel)
-        } catch AppendMessageError.capReached {
+        } catch {
+            self.report(error)
+        }
+    }
+
+    /// ``publish(_:)`` without waiting; `false` (nothing stored) when the channel's lock is busy.
+    private func publishNow(_ message: StoredMessage) -> Bool {
+        do {
+            return try self.state.storeAndPublishIfUncontended(message, in: self.channel) != nil
+        } catch {
+            self.report(error)
+            return true
+        }
+    }
+
+    /// Over the channel cap the message is refused: not stored, not relayed, logged and counted
+    /// (`chat_messages_rejected_total`) — see `docs/COMPATIBILITY.md` (D13).
+    private func report(_ error: any Error) {
+        if case AppendMessageError.capReached = error {
             self.state.metrics.messagesRejected.increment()
             self.state.logger.warning(
                 "error exceed max number of messages",
                 metadata: ["chat.channel.id": "\(self.channel)", "chat.user.id": "\(self.user)"]
             )
-        } catch {
+        } else {
             self.state.logger.error("storing a message failed", metadata: ["error": "\(error)"])
         }
     }
@@ -117,7 +164,10 @@ final class ChatSocket: WebSocketSession {
         guard let target = MessageID(decimal: frame.payload),
             let stored = try? await self.state.storage.message(target, in: self.channel),
             stored.userID == frame.userID, stored.userID != self.user
-        else { return self.reject("seen frame does not name a peer's message") }
+        else {
+            self.reject("seen frame does not name a peer's message")
+            return
+        }
         do {
             try await self.state.channelLocks.withLock(self.channel) {
                 try await self.state.storage.markSeen(target, in: self.channel)
@@ -139,11 +189,13 @@ final class ChatSocket: WebSocketSession {
         }
     }
 
-    private func reject(_ reason: String) {
+    @discardableResult
+    private func reject(_ reason: String) -> Step {
         self.state.metrics.framesRejected.increment()
         self.state.logger.debug(
             "chat frame dropped",
             metadata: ["reason": "\(reason)", "chat.channel.id": "\(self.channel)", "chat.user.id": "\(self.user)"]
         )
+        return .done
     }
 }

@@ -193,6 +193,31 @@ final class ChatSocketV2: WebSocketSession {
     }
 
     func received(_ message: InboundMessage, on live: WebSocketConnection) async {
+        guard let frame = self.decode(message, on: live) else { return }
+        await self.handle(frame, on: live)
+    }
+
+    /// `send`, `typing`, `ping` and `pong` on the event loop; the other commands (storage reads first) continue on
+    /// the job task, in order.
+    func receivedOnLoop(_ message: InboundMessage, on live: WebSocketConnection) -> Bool {
+        guard let frame = self.decode(message, on: live) else { return true }
+        switch frame.command {
+        case .send(let command):
+            self.sendOnLoop(command, id: frame.id, on: live)
+        case .typing(let command):
+            self.typing(command, id: frame.id, on: live)
+        case .ping:
+            self.push(.pong(V2.Pong()), on: live, id: frame.id)
+        case .pong:
+            break
+        default:
+            live.enqueueWork { [self] in await self.handle(frame, on: live) }
+        }
+        return true
+    }
+
+    /// The frame, or `nil` when it was undecodable (the connection closes) or the connection is closing.
+    private func decode(_ message: InboundMessage, on live: WebSocketConnection) -> V2.ChatClientFrame? {
         let frame: V2.ChatClientFrame
         do {
             switch (message, self.encoding) {
@@ -202,14 +227,15 @@ final class ChatSocketV2: WebSocketSession {
                 frame = try V2.ChatClientFrame(protobufBytes: bytes)
             default:
                 // RC-VER-FRAME-2: the wrong kind of websocket message.
-                return self.closeWithError(.protocolViolation, on: live, closeCode: .unsupportedData)
+                self.closeWithError(.protocolViolation, on: live, closeCode: .unsupportedData)
+                return nil
             }
         } catch {
             // RC-CHAT-ENV-5: undecodable.
-            return self.closeWithError(.protocolViolation, on: live)
+            self.closeWithError(.protocolViolation, on: live)
+            return nil
         }
-        if self.session.withLock({ $0.closing }) { return }
-        await self.handle(frame, on: live)
+        return self.session.withLock({ $0.closing }) ? nil : frame
     }
 
     private func handle(_ frame: V2.ChatClientFrame, on live: WebSocketConnection) async {
@@ -244,8 +270,46 @@ final class ChatSocketV2: WebSocketSession {
     // MARK: Commands
 
     private func send(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) async {
+        guard let message = self.prepare(command, id: id, on: live) else { return }
+        do {
+            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
+                self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
+            }
+        } catch {
+            self.failSend(error, id: id, on: live)
+        }
+    }
+
+    /// ``send(_:id:on:)`` on the event loop; continues on the job task when the channel's lock is busy.
+    private func sendOnLoop(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) {
+        guard let message = self.prepare(command, id: id, on: live) else { return }
+        do {
+            let result = try self.state.storeAndPublishIfUncontended(message, in: self.channel) { result in
+                self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
+            }
+            if result != nil { return }
+        } catch {
+            return self.failSend(error, id: id, on: live)
+        }
+        live.enqueueWork { [self] in
+            do {
+                _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
+                    self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
+                }
+            } catch {
+                self.failSend(error, id: id, on: live)
+            }
+        }
+    }
+
+    /// Validates a `send` and counts it against the rate limit; the message to store, or `nil` once the error
+    /// reply is queued.
+    private func prepare(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) -> StoredMessage? {
         let key = command.clientMessageID
-        guard (1...64).contains(key.utf8.count) else { return self.fail(id, .invalidParameter, on: live) }
+        guard (1...64).contains(key.utf8.count) else {
+            self.fail(id, .invalidParameter, on: live)
+            return nil
+        }
         var message = StoredMessage(
             messageID: MessageID(self.state.ids.next()),
             seq: 0,
@@ -256,47 +320,59 @@ final class ChatSocketV2: WebSocketSession {
             time: ServerState.nowMilliseconds(),
             clientMessageID: key
         )
+        var refusal: ChatError.Code?
         switch command.content {
         case nil:
-            return self.fail(id, .invalidParameter, on: live)
+            refusal = .invalidParameter
         case .text(let text):
-            guard !text.isEmpty else { return self.fail(id, .invalidParameter, on: live) }
-            guard text.utf8.count <= self.configuredLimits.maxTextBytes else {
-                return self.fail(id, .messageTooLarge, on: live)
+            if text.isEmpty {
+                refusal = .invalidParameter
+            } else if text.utf8.count > self.configuredLimits.maxTextBytes {
+                refusal = .messageTooLarge
             }
             message.payload = text
         case .file(let file):
-            if let code = self.validate(file) { return self.fail(id, code, on: live) }
+            refusal = self.validate(file)
             message.event = .file
             message.payload = V1.FilePayload(fileName: file.fileName, objectKey: file.objectKey).payloadString()
             message.fileSize = file.size
             message.contentType = file.contentType
         }
+        if let refusal {
+            self.fail(id, refusal, on: live)
+            return nil
+        }
         if let wait = self.admitSend(live) {
-            return self.rateLimited(id, wait: wait, on: live)
+            self.rateLimited(id, wait: wait, on: live)
+            return nil
         }
         self.endTyping(live)
-        do {
-            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
-                // RC-CHAT-SEND-3/4: the ack (the original one for a duplicate) precedes the message push.
-                let stored: StoredMessage
-                switch result {
-                case .stored(let message), .duplicate(let message): stored = message
-                }
-                let ack = V2.Ack(
-                    clientMessageID: key,
-                    seq: stored.seq,
-                    time: stored.time,
-                    messageID: stored.messageID
-                )
-                self.reply(id, .ack(ack), on: live)
-            }
-        } catch AppendMessageError.capReached {
+        return message
+    }
+
+    /// RC-CHAT-SEND-3/4: the ack (the original one for a duplicate) precedes the message push.
+    private func acknowledge(_ result: AppendResult, key: String, id: UInt32, on live: WebSocketConnection) {
+        let stored: StoredMessage
+        switch result {
+        case .stored(let message), .duplicate(let message): stored = message
+        }
+        let ack = V2.Ack(
+            clientMessageID: key,
+            seq: stored.seq,
+            time: stored.time,
+            messageID: stored.messageID
+        )
+        self.reply(id, .ack(ack), on: live)
+    }
+
+    private func failSend(_ error: any Error, id: UInt32, on live: WebSocketConnection) {
+        switch error {
+        case AppendMessageError.capReached:
             self.state.metrics.messagesRejected.increment()
             self.fail(id, .messageCapReached, on: live)
-        } catch AppendMessageError.channelGone {
+        case AppendMessageError.channelGone:
             self.fail(id, .channelClosed, on: live)
-        } catch {
+        default:
             self.state.logger.error("storing a message failed", metadata: ["error": "\(error)"])
             self.fail(id, .serverError, on: live)
         }

@@ -46,7 +46,8 @@ extension WebSocketLimits {
 ///
 /// The async calls run one after another, in order, on a task that exists only while calls are pending: an idle
 /// connection costs no task. ``opened(on:)`` comes first and ``closed(on:)`` last, on every disconnect path.
-/// ``heartbeat(on:)`` and ``livenessExpired(on:)`` run on the connection's event loop and must not block.
+/// ``receivedOnLoop(_:on:)``, ``heartbeat(on:)`` and ``livenessExpired(on:)`` run on the connection's event loop and
+/// must not block.
 protocol WebSocketSession: AnyObject, Sendable {
     /// The connection's send queue.
     var outbox: Outbox { get }
@@ -56,6 +57,11 @@ protocol WebSocketSession: AnyObject, Sendable {
     func opened(on connection: WebSocketConnection) async
     /// One complete message within the limit (text messages are valid UTF-8).
     func received(_ message: InboundMessage, on connection: WebSocketConnection) async
+    /// A message that arrived while no call is pending, on the event loop: the session handles it there when it can
+    /// without waiting (in-memory work, the storage's synchronous append) and returns `true` — work that must wait
+    /// goes to ``WebSocketConnection/enqueueWork(_:)``, which keeps the order — or returns `false` to have it given to
+    /// ``received(_:on:)`` instead. Saves the hop to a task for the common messages (issue 9, B3/B4).
+    func receivedOnLoop(_ message: InboundMessage, on connection: WebSocketConnection) -> Bool
     /// A message over the limit arrived; the connection closes with 1009 after this returns.
     func receivedOversize(on connection: WebSocketConnection) async
     /// After the TCP connection closed; the last call.
@@ -67,6 +73,7 @@ protocol WebSocketSession: AnyObject, Sendable {
 }
 
 extension WebSocketSession {
+    func receivedOnLoop(_ message: InboundMessage, on connection: WebSocketConnection) -> Bool { false }
     func receivedOversize(on connection: WebSocketConnection) async {}
     func heartbeat(on connection: WebSocketConnection) {}
     func livenessExpired(on connection: WebSocketConnection) {}
@@ -76,8 +83,10 @@ extension WebSocketSession {
 /// the endpoint's limit, UTF-8 validation, ping/pong, the close handshake and its timeout, server pings on
 /// event-loop timers, and the ``Outbox``'s frames written in batches with one flush.
 ///
-/// Inbound messages go to the ``WebSocketSession`` through a job queue drained by a task that runs only while jobs
-/// are pending. Reading pauses while too many messages wait (back-pressure on the peer).
+/// An inbound message that arrives while no job is pending is offered to the session on the event loop
+/// (``WebSocketSession/receivedOnLoop(_:on:)``); everything else goes to the ``WebSocketSession`` through a job queue
+/// drained by a task that runs only while jobs are pending. Reading pauses while too many messages wait
+/// (back-pressure on the peer).
 ///
 /// State marked "loop" is touched on the channel's event loop only; `shared` is guarded by its mutex.
 final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, @unchecked Sendable {
@@ -93,6 +102,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private enum Job {
         case open
         case message(InboundMessage)
+        /// Work a session deferred from the event loop (``enqueueWork(_:)``).
+        case work(@Sendable () async -> Void)
         case oversize
         /// Close with this code once the output of the jobs before it is written (peer's close, protocol error).
         case close(WebSocketErrorCode, reason: String?)
@@ -275,14 +286,21 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private func deliver(_ buffer: ByteBuffer) {
         let bytes = Array(buffer.readableBytesView)
         self.lastMessage = .now()
+        let message: InboundMessage
         if self.fragmentIsText {
             guard String(validating: bytes, as: UTF8.self) != nil else {
                 return self.fail(.dataInconsistentWithMessage)
             }
-            self.enqueue(.message(.text(bytes)))
+            message = .text(bytes)
         } else {
-            self.enqueue(.message(.binary(bytes)))
+            message = .binary(bytes)
         }
+        // With no job pending (so none running), handling it here keeps the connection's order.
+        if !self.shared.withLock({ $0.draining }), self.session.receivedOnLoop(message, on: self) {
+            self.stats.messageHandledOnLoop()
+            return
+        }
+        self.enqueue(.message(message))
     }
 
     private func receivedClose(_ frame: WebSocketFrame) {
@@ -496,6 +514,13 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     // MARK: Jobs
 
+    /// Runs `body` on the connection's job task after the calls already queued, before later messages; for a session
+    /// that started handling a message in ``WebSocketSession/receivedOnLoop(_:on:)`` and has to wait (a busy channel
+    /// lock, a storage read).
+    func enqueueWork(_ body: @escaping @Sendable () async -> Void) {
+        self.enqueue(.work(body))
+    }
+
     private func enqueue(_ job: Job) {
         let (start, pause) = self.shared.withLock { shared -> (Bool, Bool) in
             shared.jobs.append(job)
@@ -540,6 +565,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                 await self.session.opened(on: self)
             case .message(let message):
                 await self.session.received(message, on: self)
+            case .work(let body):
+                await body()
             case .oversize:
                 await self.session.receivedOversize(on: self)
                 self.outbox.close(.messageTooBig, reason: self.session.limits.oversizeReason)
@@ -568,6 +595,8 @@ final class WebSocketStats: Sendable {
     let slowConsumerCloses: Counter
     private let connections = Atomic<Int>(0)
     private let drains = Atomic<Int>(0)
+    private let drainsStarted = Atomic<Int>(0)
+    private let onLoop = Atomic<Int>(0)
 
     init(slowConsumerCloses: Counter) {
         self.slowConsumerCloses = slowConsumerCloses
@@ -577,9 +606,17 @@ final class WebSocketStats: Sendable {
     var openConnections: Int { self.connections.load(ordering: .relaxed) }
     /// Tasks running session calls right now; 0 when every connection is idle.
     var drainTasks: Int { self.drains.load(ordering: .relaxed) }
+    /// Tasks started to run session calls since the server started.
+    var drainTasksStarted: Int { self.drainsStarted.load(ordering: .relaxed) }
+    /// Messages the sessions handled on the event loop since the server started.
+    var messagesHandledOnLoop: Int { self.onLoop.load(ordering: .relaxed) }
 
     func connectionOpened() { self.connections.add(1, ordering: .relaxed) }
     func connectionClosed() { self.connections.subtract(1, ordering: .relaxed) }
-    func drainStarted() { self.drains.add(1, ordering: .relaxed) }
+    func drainStarted() {
+        self.drains.add(1, ordering: .relaxed)
+        self.drainsStarted.add(1, ordering: .relaxed)
+    }
+    func messageHandledOnLoop() { self.onLoop.add(1, ordering: .relaxed) }
     func drainEnded() { self.drains.subtract(1, ordering: .relaxed) }
 }

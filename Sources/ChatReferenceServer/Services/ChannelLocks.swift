@@ -21,15 +21,24 @@ final class ChannelLocks: Sendable {
         return try await body()
     }
 
-    private func acquire(_ channel: ChannelID) async {
-        let acquired = self.state.withLock { state in
-            if state[channel] == nil {
-                state[channel] = Entry()
-                return true
-            }
-            return false
+    /// Runs `body` while holding the lock of `channel` if nobody holds it; returns `nil` without running `body`
+    /// otherwise. For callers that must not wait: a message handled on its connection's event loop.
+    func withLockIfFree<T>(_ channel: ChannelID, _ body: () throws -> T) rethrows -> T? {
+        guard self.tryAcquire(channel) else { return nil }
+        defer { self.release(channel) }
+        return try body()
+    }
+
+    private func tryAcquire(_ channel: ChannelID) -> Bool {
+        self.state.withLock { state in
+            guard state[channel] == nil else { return false }
+            state[channel] = Entry()
+            return true
         }
-        if acquired { return }
+    }
+
+    private func acquire(_ channel: ChannelID) async {
+        if self.tryAcquire(channel) { return }
         await withCheckedContinuation { continuation in
             let handedOver = self.state.withLock { state -> Bool in
                 guard state[channel] != nil else {

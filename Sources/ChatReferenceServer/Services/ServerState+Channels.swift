@@ -29,18 +29,41 @@ extension ServerState {
         beforeFanOut: (AppendResult) -> Void = { _ in }
     ) async throws -> AppendResult {
         try await self.channelLocks.withLock(channel) {
-            let result = try await self.storage.appendMessage(
-                message,
-                channel: channel,
-                cap: self.configuration.limits.maxMessagesPerChannel
-            )
-            beforeFanOut(result)
-            if case .stored(let stored) = result {
-                self.metrics.messagesStored.increment()
-                self.hub.broadcast(.message(stored), to: channel)
-            }
-            return result
+            try self.appendAndFanOut(message, in: channel, beforeFanOut: beforeFanOut)
         }
+    }
+
+    /// ``storeAndPublish(_:in:beforeFanOut:)`` without waiting, for a message handled on its connection's event
+    /// loop: `nil` (nothing stored, `beforeFanOut` not called) when another command holds the channel's lock. The
+    /// append is SQLite's synchronous write (WAL, no fsync per commit), so the caller's thread waits only for it.
+    /// - Throws: ``AppendMessageError`` and storage errors.
+    func storeAndPublishIfUncontended(
+        _ message: StoredMessage,
+        in channel: ChannelID,
+        beforeFanOut: (AppendResult) -> Void = { _ in }
+    ) throws -> AppendResult? {
+        try self.channelLocks.withLockIfFree(channel) {
+            try self.appendAndFanOut(message, in: channel, beforeFanOut: beforeFanOut)
+        }
+    }
+
+    /// The body of both: append, `beforeFanOut`, broadcast; the caller holds the channel's lock.
+    private func appendAndFanOut(
+        _ message: StoredMessage,
+        in channel: ChannelID,
+        beforeFanOut: (AppendResult) -> Void
+    ) throws -> AppendResult {
+        let result = try self.storage.appendMessage(
+            message,
+            channel: channel,
+            cap: self.configuration.limits.maxMessagesPerChannel
+        )
+        beforeFanOut(result)
+        if case .stored(let stored) = result {
+            self.metrics.messagesStored.increment()
+            self.hub.broadcast(.message(stored), to: channel)
+        }
+        return result
     }
 
     /// Broadcasts WAITING (the user is the only one online) or JOINED, counted in users (D14, RC-CHAT-HELLO-2).

@@ -136,8 +136,10 @@ protocol ChatStorage: Sendable {
     /// Stores a text or file message with the next per-channel `seq` (the `seq` given is ignored), refusing it over
     /// `cap`. A message whose `clientMessageID` the same user already stored in the channel is not stored again: the
     /// original is returned as ``AppendResult/duplicate(_:)``.
+    /// Synchronous, on the caller's thread: the server calls it on a connection's event loop, so an implementation
+    /// must be quick (SQLite's WAL append is) and must not wait on the event loops.
     /// - Throws: ``AppendMessageError``.
-    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) async throws -> AppendResult
+    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult
     /// The channel's state, epoch and last `seq`.
     func position(of channel: ChannelID) async throws -> ChannelPosition
     /// Stored messages with `seq` > `afterSeq`, ascending, at most `limit`.

@@ -232,7 +232,7 @@ final class SQLiteStorage: ChatStorage {
     /// asynchronous job on the writer's queue: a chat message is persisted without the two thread hand-offs (there
     /// and back) that made most of its CPU cost (BENCHMARKS.md, B4). The transaction is short — no fsync per commit
     /// in WAL mode with `synchronous = NORMAL` — so the blocked cooperative thread is held for microseconds.
-    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) async throws -> AppendResult {
+    func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult {
         try self.writeOnThisThread { db in
             let cid = Int64(bitPattern: channel.rawValue)
             guard

@@ -19,7 +19,10 @@ public struct ChatServer: Service {
     public func run() async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state)],
+                services: [
+                    self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state),
+                    StorageCheckpoints(state: self.state),
+                ],
                 logger: self.state.logger
             )
         )
@@ -55,6 +58,25 @@ private struct MatchTimers: Service {
             while !Task.isCancelled {
                 try await Task.sleep(for: .milliseconds(100))
                 await self.state.matchmaker.tick()
+            }
+        }
+    }
+}
+
+/// Runs the storage's checkpoint every 250 ms until graceful shutdown, off the event loops (the message append on
+/// the event loops leaves checkpoints to it).
+private struct StorageCheckpoints: Service {
+    let state: ServerState
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .milliseconds(250))
+                do {
+                    try await self.state.storage.checkpoint()
+                } catch {
+                    self.state.logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

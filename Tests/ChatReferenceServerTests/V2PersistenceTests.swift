@@ -92,6 +92,35 @@ struct V2PersistenceTests {
         let position = try await reopened.position(of: channel)
         #expect(position.lastSeq == 2 && !position.epoch.isEmpty && position.state == .active)
     }
+
+    @Test(
+        "Storage: the writer leaves WAL checkpoints to checkpoint() (the WAL grows past SQLite's default 1,000 pages), which writes it all back"
+    )
+    func checkpointsOffTheWriter() async throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let storage = try SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path)
+        let channel = ChannelID(42)
+        try await storage.createChannel(channel, members: [UserID(1), UserID(2)], now: Date())
+        for index in 0..<600 {
+            let message = StoredMessage(
+                messageID: MessageID(UInt64(index + 1)),
+                seq: 0,
+                event: .text,
+                userID: UserID(1),
+                payload: String(repeating: "x", count: 3000),
+                seen: false,
+                time: 1,
+                clientMessageID: nil
+            )
+            _ = try storage.appendMessage(message, channel: channel, cap: 10_000)
+        }
+        let first = try await storage.checkpoint()
+        #expect(first.walFrames > 1000, "the writer checkpointed on its own")
+        #expect(first.checkpointed == first.walFrames)
+        #expect(try await storage.position(of: channel).lastSeq == 600)
+    }
 }
 
 // MARK: A v2 JSON/protobuf test socket

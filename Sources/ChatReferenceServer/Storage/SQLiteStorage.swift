@@ -8,15 +8,42 @@ import GRDB
 /// send is a valid key; ids the server mints are below 2^63 and look the same either way. Messages carry a dense
 /// per-channel `seq` (1, 2, 3, …) and every channel an `epoch` (§6.9); both survive restarts, which is what v2
 /// resumption and `client_msg_id` de-duplication rely on.
+///
+/// Checkpoints: the writer connection checkpoints only as a safety net (`wal_autocheckpoint` at
+/// ``automaticCheckpointPages``); the regular work is ``checkpoint()``, a `PASSIVE` checkpoint on a connection of its
+/// own that the server runs every 250 ms off the event loops. A message append runs on its connection's event loop,
+/// and a checkpoint there (writing pages back and an fsync) would stall every connection of that loop.
 final class SQLiteStorage: ChatStorage {
+    /// The WAL size, in pages, at which the writer connection checkpoints itself (≈ 40 MB at 4 KB pages): reached
+    /// only when ``checkpoint()`` is not run or falls behind.
+    static let automaticCheckpointPages = 10_000
+
     private let pool: DatabasePool
+    private let checkpointer: DatabaseQueue
 
     /// Opens (creating and migrating when needed) the database at `path`.
     init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.automaticCheckpointPages)")
+        }
         self.pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(self.pool)
+        var checkpointerConfiguration = Configuration()
+        checkpointerConfiguration.busyMode = .timeout(5)
+        checkpointerConfiguration.label = "checkpointer"
+        self.checkpointer = try DatabaseQueue(path: path, configuration: checkpointerConfiguration)
+    }
+
+    /// A `PASSIVE` checkpoint: copies the WAL's committed pages back into the database file without waiting for
+    /// readers or the writer (appends go on meanwhile); returns the WAL's frame count and how many are checkpointed.
+    @discardableResult
+    func checkpoint() async throws -> (walFrames: Int, checkpointed: Int) {
+        try await self.checkpointer.writeWithoutTransaction { db in
+            let result = try db.checkpoint(.passive)
+            return (result.walFrameCount, result.checkpointedFrameCount)
+        }
     }
 
     private static var migrator: DatabaseMigrator {

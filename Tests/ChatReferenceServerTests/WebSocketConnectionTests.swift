@@ -1,5 +1,6 @@
 import ChatProtocol
 import Foundation
+import NIOCore
 import Testing
 
 @testable import ChatReferenceServer
@@ -100,6 +101,22 @@ struct WebSocketConnectionTests {
                 }
             }
         }
+    }
+
+    @Test("Heartbeats fire on a grid (1/16 of the ping interval, ≤ 500 ms): never early, late by less than a slot")
+    func heartbeatGrid() {
+        let start: UInt64 = 1_000_000_000_000
+        var slots = Set<UInt64>()
+        for offset in stride(from: UInt64(0), to: 2_000_000_000, by: 7_000_001) {
+            let deadline = NIODeadline.uptimeNanoseconds(start + offset)
+            let fired = WebSocketConnection.onGrid(deadline, slack: .seconds(54)).uptimeNanoseconds
+            #expect(fired >= start + offset && fired - (start + offset) < 500_000_000)
+            #expect(fired % 500_000_000 == 0)
+            slots.insert(fired)
+        }
+        #expect(slots.count <= 5)  // 2 s of deadlines share at most 5 wake-ups
+        let short = WebSocketConnection.onGrid(.uptimeNanoseconds(start + 1), slack: .milliseconds(320))
+        #expect(short.uptimeNanoseconds == start + 20_000_000)
     }
 
     @Test("Written frames release the send-queue bound: a reading peer never hits 4001")

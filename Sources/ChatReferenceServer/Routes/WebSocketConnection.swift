@@ -390,7 +390,17 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         if let deadline = self.session.limits.livenessDeadline {
             next = min(next, self.lastMessage + TimeAmount(deadline) + .milliseconds(1))
         }
-        self.heartbeatTask = context.eventLoop.scheduleTask(deadline: next) { [self] in self.heartbeat() }
+        let deadline = Self.onGrid(next, slack: self.session.limits.pingInterval)
+        self.heartbeatTask = context.eventLoop.scheduleTask(deadline: deadline) { [self] in self.heartbeat() }
+    }
+
+    /// `deadline` rounded up to a grid of 1/16 of the ping interval, at most 500 ms: heartbeats due in the same slot
+    /// fire in one wake-up of the event loop, and their pongs come back together (B8: idle CPU).
+    static func onGrid(_ deadline: NIODeadline, slack pingInterval: Duration) -> NIODeadline {
+        let grid = max(1, min(500_000_000, TimeAmount(pingInterval).nanoseconds / 16))
+        let nanoseconds = Int64(clamping: deadline.uptimeNanoseconds)
+        let (slots, remainder) = nanoseconds.quotientAndRemainder(dividingBy: grid)
+        return .uptimeNanoseconds(UInt64(remainder == 0 ? nanoseconds : (slots + 1) * grid))
     }
 
     private func heartbeat() {
@@ -412,11 +422,10 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
             self.pingPayload = payload
             var buffer = context.channel.allocator.buffer(capacity: 8)
             buffer.writeInteger(payload)
-            context.writeAndFlush(
-                Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)),
-                promise: nil
-            )
+            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)), promise: nil)
             self.session.heartbeat(on: self)
+            // A frame the session queued (v2's ping push) is written with the ping in one flush.
+            if !self.shared.withLock({ $0.flushScheduled }) { context.flush() }
         }
         self.scheduleHeartbeat()
     }

@@ -62,6 +62,7 @@ var targets: [Target] = [
             // our own upgrade channel (Routes/ChatServerChannel.swift) on Hummingbird's HTTP/1 pipeline.
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOWebSocket", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),

@@ -9,6 +9,7 @@ report.py imports rows() and section() so that run.sh keeps the server figures.
 import json
 import os
 import sys
+from pathlib import Path
 
 BEGIN = "<!-- server-benchmarks:begin (Benchmarks/server.sh, server-report.py) -->"
 END = "<!-- server-benchmarks:end -->"
@@ -60,6 +61,19 @@ def _b4_rows(results):
 def _median(values):
     values = sorted(values)
     return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
+def _b3_runs(results):
+    """(bots, result) for each server-b3-<bots>.json with a latency histogram, by bot count."""
+    runs = []
+    for path in sorted(Path(results).glob("server-b3-*.json")):
+        suffix = path.stem.rsplit("-", 1)[-1]
+        if not suffix.isdigit():
+            continue
+        r = _load(results, path.name)
+        if r and "latency" in r:
+            runs.append((int(suffix), r))
+    return sorted(runs, key=lambda run: run[0])
 
 
 def _b8_runs(results):
@@ -405,14 +419,21 @@ def rows(results):
         out["B7"] = [f"| B7 | restart recovery after SIGKILL, {b7[0][1]['clients']:,} SDK clients, jitter window "
                      f"J = 1 s | all caught up ≤ J + 1 s = 2 s after the server listens, zero loss | "
                      f"{'; '.join(parts)} | – | {_verdict(all(ok for *_, ok in b7))} |"]
-    b3 = _load(results, "server-b3-1000.json")
-    if b3 and "latency" in b3:
+    b3_rows = []
+    for bots, b3 in _b3_runs(results):
         lat = b3["latency"]
-        out["B3+"] = [f"| B3 | one-way latency, {b3['bots']:,} connections, {b3['channels'] * b3['rate_per_channel']:g} "
-                      f"msg/s, staggered, open loop (BotFleet, {b3['duration_seconds']:g} s) | p50 ≤ 0.15 ms, p99 ≤ 1 ms | "
-                      f"p50 {lat['p50_ms']} ms ({lat['p50_ms'] / 0.15:.1f}×), p99 {lat['p99_ms']} ms "
-                      f"({lat['p99_ms']:.1f}×), p99.9 {lat['p99_9_ms']} ms, {b3['lost']} lost | – | "
-                      f"{_verdict(lat['p50_ms'] <= 0.15 and lat['p99_ms'] <= 1)} |"]
+        if bots >= 10_000:
+            target, ok = "p99 ≤ 5 ms", lat["p99_ms"] <= 5
+            figure = f"p50 {lat['p50_ms']} ms, p99 {lat['p99_ms']} ms ({lat['p99_ms'] / 5:.1f}×)"
+        else:
+            target, ok = "p50 ≤ 0.15 ms, p99 ≤ 1 ms", lat["p50_ms"] <= 0.15 and lat["p99_ms"] <= 1
+            figure = (f"p50 {lat['p50_ms']} ms ({lat['p50_ms'] / 0.15:.1f}×), p99 {lat['p99_ms']} ms "
+                      f"({lat['p99_ms']:.1f}×)")
+        b3_rows.append(f"| B3 | one-way latency, {b3['bots']:,} connections, {b3['channels'] * b3['rate_per_channel']:g} "
+                       f"msg/s, staggered, open loop (BotFleet, {b3['duration_seconds']:g} s) | {target} | "
+                       f"{figure}, p99.9 {lat['p99_9_ms']} ms, {b3['lost']} lost | – | {_verdict(ok)} |")
+    if b3_rows:
+        out["B3+"] = b3_rows
     b9 = _load(results, "server-b9.json")
     if b9 and "put-default" in b9:
         put, get = b9["put-default"], b9["get"]
@@ -611,32 +632,43 @@ def section(results):
         add("")
         lines.extend(_machine(results, f"server-b7-{b7[0][0]}.txt"))
         add("")
-    b3 = _load(results, "server-b3-1000.json")
-    if b3 and "latency" in b3:
-        lat = b3["latency"]
-        add("### B3 latency at 1,000 connections (targets p50 ≤ 150 µs, p99 ≤ 1 ms)")
+    b3_runs = _b3_runs(results)
+    if b3_runs:
+        add("### B3 latency (targets: 1,000 connections p50 ≤ 150 µs, p99 ≤ 1 ms; 10,000 connections p99 ≤ 5 ms)")
         add("")
-        add(f"`BotFleet --bots 1000 --rate 1 --duration {b3['duration_seconds']:g} --drain 10 --stagger` (v1 JSON): 500")
-        add("channels, one message per second per channel (500 msg/s in, 1,000 deliveries/s), every bot at its own")
-        add("random phase; one-way latency from the *scheduled* send time to the peer's SDK callback (HdrHistogram).")
-        add("No warm-up is excluded and server and bots are not pinned to separate vCPUs.")
+        add("`BotFleet --bots N --rate 1 --duration D --drain 10 --stagger` (v1 JSON): N/2 channels, one message per")
+        add("second per channel (N/2 msg/s in, N deliveries/s), every bot at its own random phase; one-way latency from")
+        add("the *scheduled* send time to the peer's SDK callback (HdrHistogram). No warm-up is excluded; server and")
+        add("bots share the two vCPUs (not pinned). The bots are SDK clients in one process.")
         add("")
-        add("| sent | delivered | lost | dup | p50 | p90 | p99 | p99.9 | max | server CPU, whole run | server RSS peak |")
-        add("|---|---|---|---|---|---|---|---|---|---|---|")
-        add(f"| {b3['sent']:,} | {b3['delivered']:,} | {b3['lost']} | {b3['duplicates']} | {lat['p50_ms']} ms | "
-            f"{lat['p90_ms']} ms | {lat['p99_ms']} ms | {lat['p99_9_ms']} ms | {lat['max_ms']} ms | "
-            f"{b3['server_cpu_seconds_whole_run']:.1f} s | {b3['server_rss_kb_peak'] / 1024:.0f} MB |")
+        add("| connections | msg/s | sent | delivered | lost | dup | p50 | p90 | p99 | p99.9 | max | server CPU, whole run | server RSS peak | bot process CPU |")
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for bots, b3 in b3_runs:
+            lat = b3["latency"]
+            client = b3.get("process_cpu_seconds")
+            add(f"| {bots:,} | {b3['channels'] * b3['rate_per_channel']:g} | {b3['sent']:,} | {b3['delivered']:,} | "
+                f"{b3['lost']} | {b3['duplicates']} | {lat['p50_ms']} ms | {lat['p90_ms']} ms | {lat['p99_ms']} ms | "
+                f"{lat['p99_9_ms']} ms | {lat['max_ms']} ms | {b3['server_cpu_seconds_whole_run']:.1f} s | "
+                f"{b3['server_rss_kb_peak'] / 1024:.0f} MB | {f'{client:.1f} s' if client is not None else '–'} |")
         add("")
-        add(f"**Missed**: p50 is {lat['p50_ms'] / 0.15:.1f}× and p99 {lat['p99_ms']:.1f}× the targets. The server CPU")
-        add("covers sign-up, matching and connecting too, so it bounds B4's per-message figure from above only")
-        add(f"({b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent). Same causes as B4/B5 in")
-        add("issue 9: each message still hops from the event loop to a drain task on the Swift pool and to GRDB's")
-        add("writer queue (one transaction per message) and back, and the 1,000 SDK clients in the bot process share")
-        add("the ≈1.1 cores with the server (their receive path is async sequences too). The NIO hot path moved p99")
-        add("from 8.3 ms (session 2) and 3.6 ms (same session, before) to this; see B4 for the hops. 10,000 connections")
-        add("not run.")
+        for bots, b3 in b3_runs:
+            lat = b3["latency"]
+            if bots >= 10_000:
+                verdict = "met" if lat["p99_ms"] <= 5 else f"missed: p99 is {lat['p99_ms'] / 5:.1f}× the target"
+            else:
+                verdict = ("met" if lat["p50_ms"] <= 0.15 and lat["p99_ms"] <= 1 else
+                           f"missed: p50 is {lat['p50_ms'] / 0.15:.1f}× and p99 {lat['p99_ms']:.1f}× the targets")
+            add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
+            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.")
         add("")
-        lines.extend(_machine(results, "server-b3-1000.txt"))
+        add("Where the time goes: a chat message is read, decoded, appended to SQLite and fanned out on its")
+        add("connection's event loop (no task, no thread hop but the write on the peer's event loop); see B4 for the")
+        add("server's CPU per message against the C floor. The bots are SDK clients (async sequences, one task per")
+        add("bot) in one process that shares the ≈1.1 cores of capacity with the server, so on this box the")
+        add("client side is a large part of the measured latency; B4's C load generator measures the server with")
+        add("a thin client (its fixed-rate p50/p99 are in the B4 table).")
+        add("")
+        lines.extend(_machine(results, f"server-b3-{b3_runs[0][0]}.txt"))
         add("")
     lines.extend(_b4_section(results))
     lines.extend(_b8_section(results))

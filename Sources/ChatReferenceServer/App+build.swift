@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 public import Logging
+import NIOPosix
 public import ServiceLifecycle
 
 /// A configured reference server: the Hummingbird application plus the service that closes websockets with 1001
@@ -13,6 +14,8 @@ public struct ChatServer: Service {
     let state: ServerState
     /// Every route of the router (HTTP and websocket handshakes), as `openapi/openapi.yaml` must list them.
     let routes: RouteTable
+    /// The event-loop group the server made for ``ServerConfiguration/eventLoopThreads``, shut down after it stops.
+    let ownedEventLoopGroup: MultiThreadedEventLoopGroup?
 
     /// Runs until graceful shutdown (or cancellation): first websockets are closed with 1001, then the HTTP server
     /// drains.
@@ -26,7 +29,13 @@ public struct ChatServer: Service {
                 logger: self.state.logger
             )
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            try? await self.ownedEventLoopGroup?.shutdownGracefully()
+            throw error
+        }
+        try? await self.ownedEventLoopGroup?.shutdownGracefully()
     }
 }
 
@@ -172,6 +181,7 @@ public func buildApplication(
                 configuration.limits.maxMatchFrameSize,
                 configuration.limits.maxV2FrameSize
             )
+    let ownedEventLoopGroup = configuration.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
     let application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -190,9 +200,16 @@ public func buildApplication(
             logger.info("chat-server listening on http://\(host):\(port)")
             await onServerRunning(port)
         },
+        eventLoopGroupProvider: ownedEventLoopGroup.map { .shared($0) } ?? .singleton,
         logger: logger
     )
-    return ChatServer(configuration: configuration, application: application, state: state, routes: routes)
+    return ChatServer(
+        configuration: configuration,
+        application: application,
+        state: state,
+        routes: routes,
+        ownedEventLoopGroup: ownedEventLoopGroup
+    )
 }
 
 /// Reads `<data>/jwt-secret`, or writes 32 random bytes (base64url) there, readable by the owner only.

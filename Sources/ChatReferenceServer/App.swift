@@ -74,6 +74,8 @@ public struct ChatServerCommand: AsyncParsableCommand {
     var conformanceEcho: Bool?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
+    @Option(help: "Event-loop threads for connections (default: one per core, shared with SwiftNIO's singleton).")
+    var eventLoopThreads: Int?
 
     /// Creates the command (ArgumentParser fills the options).
     public init() {}
@@ -178,6 +180,12 @@ public struct ChatServerCommand: AsyncParsableCommand {
             c.protocols = support
         }
         c.conformanceEcho = try value(self.conformanceEcho, "conformance-echo", bool) ?? c.conformanceEcho
+        if let threads = try value(self.eventLoopThreads, "event-loop-threads", int) {
+            guard (1...256).contains(threads) else {
+                throw ValidationError("invalid value '\(threads)' for event-loop-threads: use 1 to 256")
+            }
+            c.eventLoopThreads = threads
+        }
         if let level = try value(
             self.logLevel,
             "log-level",

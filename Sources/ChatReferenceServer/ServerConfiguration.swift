@@ -38,6 +38,10 @@ public struct ServerConfiguration: Sendable {
     public var conformanceEcho: Bool = false
     /// The log level.
     public var logLevel: Logger.Level = .info
+    /// Event-loop threads for connections (HTTP and websockets; chat messages are handled on them). `nil`, the
+    /// default, shares SwiftNIO's singleton group: one thread per core. One thread serves a small box best: no
+    /// message then crosses threads, so a message wakes one thread instead of two (BENCHMARKS.md, B4).
+    public var eventLoopThreads: Int?
 
     /// Creates the default configuration.
     public init() {}

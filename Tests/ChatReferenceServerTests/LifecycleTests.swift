@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatProtocol
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Testing
 
@@ -92,6 +93,34 @@ struct LifecycleTests {
             chat.drop()
             match.drop()
             try await tasks.waitForAll()
+        }
+    }
+
+    @Test("--event-loop-threads 1: the server runs every connection on a group of its own with one loop")
+    func oneEventLoop() async throws {
+        let command = try ChatServerCommand.parse(["--event-loop-threads", "1"])
+        #expect(try command.serverConfiguration(environment: [:]).eventLoopThreads == 1)
+        #expect(try ChatServerCommand.parse([]).serverConfiguration(environment: [:]).eventLoopThreads == nil)
+        #expect(throws: (any Error).self) {
+            try ChatServerCommand.parse(["--event-loop-threads", "0"]).serverConfiguration(environment: [:])
+        }
+        try await TestServer.with { configuration in
+            configuration.eventLoopThreads = 1
+        } _: { server in
+            let group = try #require(server.server.ownedEventLoopGroup)
+            #expect(Array(group.makeIterator()).count == 1)
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id, bob.id])
+            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
+                try await a.expectAction("waiting", by: alice.id)
+                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+                    try await b.expectAction("joined", by: bob.id)
+                    try await a.expectAction("joined", by: bob.id)
+                    try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"hi"}"#)
+                    #expect(try await a.next()?["payload"] as? String == "hi")
+                }
+            }
         }
     }
 

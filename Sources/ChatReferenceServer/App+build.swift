@@ -72,7 +72,7 @@ private struct MatchTimers: Service {
     }
 }
 
-/// Runs the storage's checkpoint every 250 ms until graceful shutdown, off the event loops (the message append on
+/// Runs the storage's checkpoint every 500 ms until graceful shutdown, off the event loops (the message append on
 /// the event loops leaves checkpoints to it).
 private struct StorageCheckpoints: Service {
     let state: ServerState
@@ -80,7 +80,7 @@ private struct StorageCheckpoints: Service {
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(250))
+                try await Task.sleep(for: .milliseconds(500))
                 do {
                     try await self.state.storage.checkpoint()
                 } catch {

@@ -140,10 +140,11 @@ protocol ChatStorage: Sendable {
     /// must be quick (SQLite's WAL append is) and must not wait on the event loops.
     /// - Throws: ``AppendMessageError``.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult
-    /// Background maintenance the server runs every 250 ms off the event loops (SQLite: a `PASSIVE` WAL checkpoint);
-    /// returns the write-ahead log's size and how much of it is written back, in frames.
+    /// Background maintenance the server runs every 500 ms off the event loops (SQLite: a `PASSIVE` WAL checkpoint);
+    /// returns the write-ahead log's size and how much of it is written back, in frames, or `nil` when there was
+    /// nothing to do (no write since the last call).
     @discardableResult
-    func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)
+    func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)?
     /// The channel's state, epoch and last `seq`.
     func position(of channel: ChannelID) async throws -> ChannelPosition
     /// Stored messages with `seq` > `afterSeq`, ascending, at most `limit`.

@@ -1,6 +1,7 @@
 import ChatProtocol
 import Foundation
 import GRDB
+import Synchronization
 
 /// ``ChatStorage`` on an embedded SQLite database (GRDB `DatabasePool`, WAL mode).
 ///
@@ -11,7 +12,7 @@ import GRDB
 ///
 /// Checkpoints: the writer connection checkpoints only as a safety net (`wal_autocheckpoint` at
 /// ``automaticCheckpointPages``); the regular work is ``checkpoint()``, a `PASSIVE` checkpoint on a connection of its
-/// own that the server runs every 250 ms off the event loops. A message append runs on its connection's event loop,
+/// own that the server runs every 500 ms off the event loops. A message append runs on its connection's event loop,
 /// and a checkpoint there (writing pages back and an fsync) would stall every connection of that loop.
 final class SQLiteStorage: ChatStorage {
     /// The WAL size, in pages, at which the writer connection checkpoints itself (≈ 40 MB at 4 KB pages): reached
@@ -20,6 +21,8 @@ final class SQLiteStorage: ChatStorage {
 
     private let pool: DatabasePool
     private let checkpointer: DatabaseQueue
+    /// Write transactions since the last ``checkpoint()``: an idle server's checkpoint does not touch the database.
+    private let writesSinceCheckpoint = Atomic<Int>(0)
 
     /// Opens (creating and migrating when needed) the database at `path`.
     init(path: String) throws {
@@ -37,10 +40,12 @@ final class SQLiteStorage: ChatStorage {
     }
 
     /// A `PASSIVE` checkpoint: copies the WAL's committed pages back into the database file without waiting for
-    /// readers or the writer (appends go on meanwhile); returns the WAL's frame count and how many are checkpointed.
+    /// readers or the writer (appends go on meanwhile); returns the WAL's frame count and how many are checkpointed,
+    /// or `nil` without touching the database when nothing was written since the last one.
     @discardableResult
-    func checkpoint() async throws -> (walFrames: Int, checkpointed: Int) {
-        try await self.checkpointer.writeWithoutTransaction { db in
+    func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)? {
+        guard self.writesSinceCheckpoint.exchange(0, ordering: .relaxed) > 0 else { return nil }
+        return try await self.checkpointer.writeWithoutTransaction { db in
             let result = try db.checkpoint(.passive)
             return (result.walFrameCount, result.checkpointedFrameCount)
         }
@@ -94,7 +99,14 @@ final class SQLiteStorage: ChatStorage {
 
     /// GRDB's synchronous `write` (a synchronous context selects it over the asynchronous overload).
     private func writeOnThisThread<T>(_ updates: (Database) throws -> T) throws -> T {
-        try self.pool.write(updates)
+        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return try self.pool.write(updates)
+    }
+
+    /// GRDB's asynchronous `write`, counted for ``checkpoint()``.
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return try await self.pool.write(updates)
     }
 
     /// A fresh epoch: `e` and 16 hex digits.
@@ -103,7 +115,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func createUser(name: String, picture: String, id: UserID) async throws -> StoredUser {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(
                 sql: "INSERT INTO users (id, name, picture, email, created_at) VALUES (?, ?, ?, NULL, ?)"
             ).execute(
@@ -124,7 +136,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func oauthUser(email: String, name: String, picture: String, id: UserID) async throws -> StoredUser {
-        try await self.pool.write { db in
+        try await self.write { db in
             if let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM users WHERE email = ?"),
                 arguments: [email]
@@ -150,7 +162,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func createSession(_ sessionID: String, user: UserID, now: Date) async throws {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(
                 sql: "INSERT INTO sessions (id, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)"
             ).execute(
@@ -177,7 +189,7 @@ final class SQLiteStorage: ChatStorage {
         if found.lastUsed >= oldest, nowSeconds - found.lastUsed < refreshAfter {
             return UserID(UInt64(bitPattern: found.user))
         }
-        return try await self.pool.write { db in
+        return try await self.write { db in
             try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ? AND last_used_at < ?").execute(
                 arguments: [sessionID, oldest]
             )
@@ -195,13 +207,13 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func deleteSession(_ sessionID: String) async throws {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [sessionID])
         }
     }
 
     func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)").execute(
                 arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch()]
             )
@@ -244,7 +256,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func deleteChannel(_ id: ChannelID, now: Date) async throws {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(sql: "UPDATE channels SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
                 .execute(
                     arguments: [now.timeIntervalSince1970, Int64(bitPattern: id.rawValue)]
@@ -356,7 +368,7 @@ final class SQLiteStorage: ChatStorage {
         reader: UserID,
         in channel: ChannelID
     ) async throws -> (newlySeen: [StoredMessage], advanced: Bool) {
-        try await self.pool.write { db in
+        try await self.write { db in
             let cid = Int64(bitPattern: channel.rawValue)
             let uid = Int64(bitPattern: reader.rawValue)
             let upTo = Int64(clamping: upToSeq)
@@ -394,7 +406,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func advanceReadMarker(reader: UserID, in channel: ChannelID) async throws -> UInt64? {
-        try await self.pool.write { db in
+        try await self.write { db in
             let cid = Int64(bitPattern: channel.rawValue)
             let uid = Int64(bitPattern: reader.rawValue)
             let firstUnseen = try Int64.fetchOne(
@@ -434,7 +446,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func markSeen(_ id: MessageID, in channel: ChannelID) async throws {
-        try await self.pool.write { db in
+        try await self.write { db in
             try db.cachedStatement(sql: "UPDATE messages SET seen = 1 WHERE id = ? AND channel_id = ?").execute(
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             )

@@ -152,6 +152,7 @@ var targets: [Target] = [
             "ChatReferenceServer",
             "ChatWebSocket",
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],

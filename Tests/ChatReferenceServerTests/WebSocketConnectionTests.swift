@@ -1,6 +1,7 @@
 import ChatProtocol
 import Foundation
 import NIOCore
+import NIOEmbedded
 import Testing
 
 @testable import ChatReferenceServer
@@ -117,6 +118,32 @@ struct WebSocketConnectionTests {
         #expect(slots.count <= 5)  // 2 s of deadlines share at most 5 wake-ups
         let short = WebSocketConnection.onGrid(.uptimeNanoseconds(start + 1), slack: .milliseconds(320))
         #expect(short.uptimeNanoseconds == start + 20_000_000)
+    }
+
+    @Test("Heartbeat wheel: targets due in one slot share one timer; a removed target is not called")
+    func heartbeatWheel() {
+        final class Target: HeartbeatTarget {
+            var calls = 0
+            func heartbeatDue() { self.calls += 1 }
+        }
+        let loop = EmbeddedEventLoop()
+        let wheel = HeartbeatWheel(eventLoop: loop)
+        let start = loop.now
+        let targets = (0..<5).map { _ in Target() }
+        let first = start + .milliseconds(500)
+        let slots = targets.prefix(4).map { wheel.add($0, at: first) }
+        let later = wheel.add(targets[4], at: start + .milliseconds(1000))
+        #expect(Set(slots).count == 1 && later != slots[0])
+        #expect(wheel.scheduledSlots == 2)
+        wheel.remove(targets[3], from: slots[3])
+        loop.advanceTime(by: .milliseconds(499))
+        #expect(targets.map(\.calls) == [0, 0, 0, 0, 0])
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(targets.map(\.calls) == [1, 1, 1, 0, 0])
+        #expect(wheel.scheduledSlots == 1)
+        loop.advanceTime(by: .milliseconds(500))
+        #expect(targets.map(\.calls) == [1, 1, 1, 0, 1])
+        #expect(wheel.scheduledSlots == 0)
     }
 
     @Test("Written frames release the send-queue bound: a reading peer never hits 4001")

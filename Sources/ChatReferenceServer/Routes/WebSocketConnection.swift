@@ -89,7 +89,9 @@ extension WebSocketSession {
 /// (back-pressure on the peer).
 ///
 /// State marked "loop" is touched on the channel's event loop only; `shared` is guarded by its mutex.
-final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, @unchecked Sendable {
+final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, HeartbeatTarget,
+    @unchecked Sendable
+{
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
@@ -147,16 +149,20 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private var pingPayload: UInt64?
     private var nextPing: NIODeadline = .now()
     private var lastMessage: NIODeadline = .now()
-    private var heartbeatTask: Scheduled<Void>?
+    /// The slot of the next heartbeat on the event loop's ``HeartbeatWheel``.
+    private var heartbeatSlot: UInt64?
     private var closeTimer: Scheduled<Void>?
     private var graceTimer: Scheduled<Void>?
     private var tokenTimer: Scheduled<Void>?
     private var typingTimer: Scheduled<Void>?
 
+    private let heartbeats: HeartbeatWheel
+
     init(session: any WebSocketSession, eventLoop: any EventLoop, stats: WebSocketStats) {
         self.session = session
         self.eventLoop = eventLoop
         self.stats = stats
+        self.heartbeats = HeartbeatWheel.of(eventLoop)
     }
 
     /// The session's send queue.
@@ -188,10 +194,11 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private func tearDown() {
         guard self.closeState != .closed else { return }
         self.closeState = .closed
-        for timer in [self.heartbeatTask, self.closeTimer, self.graceTimer, self.tokenTimer, self.typingTimer] {
+        for timer in [self.closeTimer, self.graceTimer, self.tokenTimer, self.typingTimer] {
             timer?.cancel()
         }
-        self.heartbeatTask = nil
+        if let slot = self.heartbeatSlot { self.heartbeats.remove(self, from: slot) }
+        self.heartbeatSlot = nil
         self.closeTimer = nil
         self.graceTimer = nil
         self.tokenTimer = nil
@@ -385,13 +392,18 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     // MARK: Timers
 
     private func scheduleHeartbeat() {
-        guard let context else { return }
+        guard self.context != nil else { return }
         var next = self.nextPing
         if let deadline = self.session.limits.livenessDeadline {
             next = min(next, self.lastMessage + TimeAmount(deadline) + .milliseconds(1))
         }
-        let deadline = Self.onGrid(next, slack: self.session.limits.pingInterval)
-        self.heartbeatTask = context.eventLoop.scheduleTask(deadline: deadline) { [self] in self.heartbeat() }
+        if let slot = self.heartbeatSlot { self.heartbeats.remove(self, from: slot) }
+        self.heartbeatSlot = self.heartbeats.add(self, at: Self.onGrid(next, slack: self.session.limits.pingInterval))
+    }
+
+    func heartbeatDue() {
+        self.heartbeatSlot = nil
+        self.heartbeat()
     }
 
     /// `deadline` rounded up to a grid of 1/16 of the ping interval, at most 500 ms: heartbeats due in the same slot

@@ -8,7 +8,8 @@
 #
 #   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"]
 #                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
-#                        [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500] [--b4-steps "500 1000 …"]
+#                        [--b3-bots "1000 10000"] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
+#                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@1 v2@1"]
 #                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -21,6 +22,8 @@ b6_rounds=3
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
 b4_rounds=3
+b4_variants="v1 v2 v1@1 v2@1"  # protocol, or protocol@N for a server with --event-loop-threads N
+b3_bots="1000 10000"
 b4_conns=1000
 b4_rate=500
 b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
@@ -38,6 +41,8 @@ while [ $# -gt 0 ]; do
     --b7-jitter) b7_policies="$2"; shift ;;
     --protocols) protocols="$2"; shift ;;
     --b4-rounds) b4_rounds="$2"; shift ;;
+    --b4-variants) b4_variants="$2"; shift ;;
+    --b3-bots) b3_bots="$2"; shift ;;
     --b4-conns) b4_conns="$2"; shift ;;
     --b4-rate) b4_rate="$2"; shift ;;
     --b4-steps) b4_steps="$2"; shift ;;
@@ -45,7 +50,7 @@ while [ $# -gt 0 ]; do
     --b8-conns) b8_conns="$2"; shift ;;
     --b8-seconds) b8_seconds="$2"; shift ;;
     --no-report) report=false; shift 0 ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b4-rounds R] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
        exit 64 ;;
     esac
     shift
@@ -335,19 +340,25 @@ PY
   done
 fi
 if wants b3; then
-    say "B3: BotFleet, 1,000 connections (500 channels), 1 msg/s per channel, staggered phases, 30 s"
     (cd "$root" && swift build -c release --product BotFleet >&2)
-    start_server
-    machine >"$results/server-b3-1000.txt"
-    before=$(cpu_ticks)
-    rc=0
-    timeout 300 "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots 1000 --rate 1 --duration 30 --drain 10 \
-        --setup-timeout 120 --stagger --json >"$work/b3.json" || rc=$?
-    after=$(cpu_ticks)
-    python3 - "$work/b3.json" "$results/server-b3-1000.json" "$before" "$after" "$(getconf CLK_TCK)" "$rc" \
-        "$(kb VmRSS)" "$(kb VmHWM)" <<'PY'
-import json, sys
-src, dst, before, after, tck, rc, rss, hwm = sys.argv[1:]
+    for bots in $b3_bots; do
+        say "B3: BotFleet, $bots connections ($((bots / 2)) channels), 1 msg/s per channel, staggered phases, 30 s"
+        start_server
+        machine >"$results/server-b3-$bots.txt"
+        before=$(cpu_ticks)
+        rc=0
+        # The bot process's CPU (user + system) comes from its rusage, read by the Python wrapper.
+        python3 -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(str(r.ru_utime + r.ru_stime))
+sys.exit(rc)' "$work/b3-client-cpu" timeout 600 "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots "$bots" \
+            --rate 1 --duration 30 --drain 10 --setup-timeout 300 --stagger --json >"$work/b3.json" || rc=$?
+        after=$(cpu_ticks)
+        python3 - "$work/b3.json" "$results/server-b3-$bots.json" "$before" "$after" "$(getconf CLK_TCK)" "$rc" \
+            "$(kb VmRSS)" "$(kb VmHWM)" "$work/b3-client-cpu" <<'PY'
+import json, os, sys
+src, dst, before, after, tck, rc, rss, hwm, client = sys.argv[1:]
 try:
     r = json.load(open(src))
 except ValueError:
@@ -355,10 +366,13 @@ except ValueError:
 r["botfleet_exit_status"] = int(rc)
 r["server_cpu_seconds_whole_run"] = (int(after) - int(before)) / int(tck)
 r["server_rss_kb_end"], r["server_rss_kb_peak"] = int(rss), int(hwm)
+if os.path.exists(client):
+    r["process_cpu_seconds"] = float(open(client).read())
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
-print(json.dumps(r, indent=2, sort_keys=True))
+print(json.dumps({k: v for k, v in r.items() if k != "histogram"}, indent=2, sort_keys=True))
 PY
-    stop_server
+        stop_server
+    done
 fi
 
 # perf (software cpu-clock event, user and kernel, call graphs) on the running server for $2 seconds; writes a text
@@ -410,11 +424,15 @@ if wants b4; then
         kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
         rm -f "$work/fanout.port"
         cat "$work/b4-c-$round.json" >&2
-        for protocol in $protocols; do
-            say "B4 round $round: $protocol, $b4_conns connections, $b4_rate msg/s for CPU per message, then steps $b4_steps"
+        for variant in $b4_variants; do
+            protocol="${variant%@*}"
+            threads=""
+            [ "$variant" != "$protocol" ] && threads="${variant#*@}"
+            say "B4 round $round: $variant, $b4_conns connections, $b4_rate msg/s for CPU per message, then steps $b4_steps"
             # The server's default per-channel message cap (5,000) and v2 send rate limit (20/s per connection) would
             # refuse the sweep's messages; both are lifted.
             server_flags="--max-messages-per-channel 100000000 --max-sends-per-second 1000000"
+            [ -n "$threads" ] && server_flags="$server_flags --event-loop-threads $threads"
             start_server
             server_flags=""
             "$bench_bin" tokens --server "$(url)" --protocol "$protocol" --conns "$b4_conns" --out "$work/tokens.txt"
@@ -425,7 +443,7 @@ if wants b4; then
             "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_steps" \
                 --seconds 6 --warmup 1 --drain 3 --stop-p99-ms 50 --server-pid "$server_pid" >"$work/b4-sweep.json"
             cat "$work/b4-sweep.json" >&2
-            if [ "$round" = 1 ]; then
+            if [ "$round" = 1 ] && [ -z "$threads" ]; then
                 say "B4 profile: $protocol at $b4_rate msg/s (perf, not measured)"
                 "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$b4_rate" \
                     --seconds 14 --warmup 1 --drain 3 --all-steps >"$work/b4-profile-load.json" &
@@ -435,17 +453,17 @@ if wants b4; then
                     "chat-server, B4 $protocol: $b4_conns connections, $b4_rate chat msg/s (wsload), round 1"
                 wait "$load_pid" || true
             fi
-            python3 - "$work/b4-$protocol-$round.json" "$work/b4-fixed.json" "$work/b4-sweep.json" "$load_avg" \
-                "$(kb VmRSS)" <<'PY'
+            python3 - "$work/b4-$variant-$round.json" "$work/b4-fixed.json" "$work/b4-sweep.json" "$load_avg" \
+                "$(kb VmRSS)" "${threads:-default}" <<'PY'
 import json, sys
-dst, fixed, sweep, load, rss = sys.argv[1:]
+dst, fixed, sweep, load, rss, threads = sys.argv[1:]
 json.dump({"fixed": json.load(open(fixed)), "sweep": json.load(open(sweep)), "load_average_before": load,
-           "server_rss_kb_end": int(rss)}, open(dst, "w"), indent=2, sort_keys=True)
+           "server_rss_kb_end": int(rss), "event_loop_threads": threads}, open(dst, "w"), indent=2, sort_keys=True)
 PY
             stop_server
         done
     done
-    python3 - "$results/server-b4.json" "$work" "$b4_rounds" "$protocols" <<'PY'
+    python3 - "$results/server-b4.json" "$work" "$b4_rounds" "$b4_variants" <<'PY'
 import json, statistics, sys
 dst, work, rounds, protocols = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
 c = [json.load(open(f"{work}/b4-c-{k}.json")) for k in range(1, rounds + 1)]
@@ -453,6 +471,7 @@ r = {
     "benchmark": "B4 server CPU per chat message (1 in, 2 out, persisted) and saturation rate, vs a C epoll fan-out "
                  "measured in the same rounds",
     "rounds": rounds,
+    "variants": protocols,
     "c_floor": {"rounds": c,
                 "median_chat_messages_per_second": statistics.median(x["chat_messages_per_second"] for x in c),
                 "median_server_cpu_us_per_message": statistics.median(x["server_cpu_us_per_message"] for x in c)},

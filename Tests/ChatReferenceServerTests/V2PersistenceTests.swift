@@ -103,7 +103,7 @@ struct V2PersistenceTests {
         let storage = try SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path)
         let channel = ChannelID(42)
         try await storage.createChannel(channel, members: [UserID(1), UserID(2)], now: Date())
-        for index in 0..<600 {
+        for index in 0..<800 {
             let message = StoredMessage(
                 messageID: MessageID(UInt64(index + 1)),
                 seq: 0,
@@ -121,7 +121,7 @@ struct V2PersistenceTests {
         #expect(first.checkpointed == first.walFrames)
         // Nothing written since: the next one does not touch the database.
         #expect(try await storage.checkpoint() == nil)
-        #expect(try await storage.position(of: channel).lastSeq == 600)
+        #expect(try await storage.position(of: channel).lastSeq == 800)
     }
 }
 

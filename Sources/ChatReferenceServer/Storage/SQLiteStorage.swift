@@ -270,13 +270,18 @@ final class SQLiteStorage: ChatStorage {
     /// Runs on the calling thread (GRDB's synchronous `write`, which waits for the writer's serial queue), not as an
     /// asynchronous job on the writer's queue: a chat message is persisted without the two thread hand-offs (there
     /// and back) that made most of its CPU cost (BENCHMARKS.md, B4). The transaction is short — no fsync per commit
-    /// in WAL mode with `synchronous = NORMAL` — so the blocked cooperative thread is held for microseconds.
+    /// in WAL mode with `synchronous = NORMAL` — so the blocked thread is held for microseconds. The next `seq` is the
+    /// channel's highest `seq` + 1, read from the `(channel_id, seq)` index (seq is dense, so it is also the count the
+    /// cap applies to); nothing else is written, so a commit writes the message's pages only (the
+    /// `channels.message_count` column of the first schema is no longer written).
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult {
         try self.writeOnThisThread { db in
             let cid = Int64(bitPattern: channel.rawValue)
             guard
                 let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT message_count, deleted_at FROM channels WHERE id = ?"),
+                    db.cachedStatement(
+                        sql: "SELECT \(Self.lastSeq) AS last_seq, deleted_at FROM channels WHERE id = ?"
+                    ),
                     arguments: [cid]
                 ), (row["deleted_at"] as Double?) == nil
             else { throw AppendMessageError.channelGone }
@@ -290,7 +295,7 @@ final class SQLiteStorage: ChatStorage {
             {
                 return .duplicate(Self.storedMessage(from: original))
             }
-            let count: Int64 = row["message_count"]
+            let count: Int64 = row["last_seq"]
             guard count < Int64(cap) else { throw AppendMessageError.capReached }
             var stored = message
             stored.seq = UInt64(count + 1)
@@ -309,25 +314,27 @@ final class SQLiteStorage: ChatStorage {
                     message.clientMessageID, Int64(clamping: message.fileSize), message.contentType,
                 ]
             )
-            try db.cachedStatement(sql: "UPDATE channels SET message_count = ? WHERE id = ?").execute(arguments: [
-                count + 1, cid,
-            ])
             return .stored(stored)
         }
     }
+
+    /// A channel's highest `seq` (0 when empty), as a subquery on a `channels` row.
+    private static let lastSeq = "(SELECT IFNULL(MAX(seq), 0) FROM messages WHERE channel_id = channels.id)"
 
     func position(of channel: ChannelID) async throws -> ChannelPosition {
         try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT deleted_at, epoch, message_count FROM channels WHERE id = ?"),
+                    db.cachedStatement(
+                        sql: "SELECT deleted_at, epoch, \(Self.lastSeq) AS last_seq FROM channels WHERE id = ?"
+                    ),
                     arguments: [Int64(bitPattern: channel.rawValue)]
                 )
             else { return ChannelPosition(state: .unknown, epoch: "", lastSeq: 0) }
             return ChannelPosition(
                 state: (row["deleted_at"] as Double?) == nil ? .active : .deleted,
                 epoch: row["epoch"],
-                lastSeq: UInt64(max(0, row["message_count"] as Int64))
+                lastSeq: UInt64(max(0, row["last_seq"] as Int64))
             )
         }
     }
@@ -417,7 +424,7 @@ final class SQLiteStorage: ChatStorage {
             )
             let last =
                 try Int64.fetchOne(
-                    db.cachedStatement(sql: "SELECT message_count FROM channels WHERE id = ?"),
+                    db.cachedStatement(sql: "SELECT IFNULL(MAX(seq), 0) FROM messages WHERE channel_id = ?"),
                     arguments: [cid]
                 ) ?? 0
             let candidate = firstUnseen.map { $0 - 1 } ?? last

@@ -395,24 +395,25 @@ def _b8_analysis(runs):
     if v1:
         add("")
         add("Where the idle CPU goes (`server-b8-profile-*.txt`, perf over 30 s after the window; few samples, so "
-            "shares are rough): since the NIO hot path each connection's pings come from one NIO scheduled task on "
-            "its event loop (`WebSocketConnection.heartbeat`), the pong is read by the channel handler, and no Swift "
-            "task wakes; the event loops hold most of the samples, the kernel ≈ 35–45 % (`finish_task_switch`), and "
-            "the Swift pool's share is the server's fixed timers (the matchmaker's 100 ms tick), part of the floor "
-            "measured before connecting and subtracted. The notes estimated ≈ 3 µs for a ping write plus a pong "
-            f"read; the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping (floor included) is "
-            f"{v1[0]['cpu_us_per_ping'] / 3:.0f}× that: 9,000 separately scheduled tasks (`ScheduledTask` copies, "
-            "timer heap) that fire together because every connection connected within a few seconds, each a "
-            "wake-up, a write and a flush. What would close it: one timer per event loop walking its connections "
-            "(pings batched into one flush per loop tick), and constant ping data.")
+            "shares are rough): heartbeats fire on a grid of 1/16 of the ping interval (≤ 500 ms) and each event "
+            "loop keeps one NIO timer per slot for all its connections (`HeartbeatWheel`; before, one timer per "
+            "connection, and NIO's timer heap with thousands of entries was ≈ 14 % of the samples); a pong is "
+            "read by the channel handler and no Swift task wakes. What is left per ping is a write and a flush "
+            "per connection (one `writev` each, the kernel's share) and the pong's read. The floor measured "
+            "before any chat connection (the matchmaker's 100 ms tick; the storage checkpoint runs only after a "
+            f"write) is subtracted before scaling. The notes estimated ≈ 3 µs for a ping write plus a pong read; "
+            f"the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping includes the floor, the event-loop work "
+            "per connection (frame encode, write promise, scheduling the next slot) and the wake-ups.")
     for r in v2:
         v = r["server_cpu_percent_per_10k_connections_at_54s"]
         add("")
         add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.2f} % of a core "
             f"for {r['connections']:,} idle connections, {v:.2f} % per 10k at 54 s ({v / 0.5:.1f}× the target): "
             f"{_verdict(v <= 0.5)}. Per period a v2 connection gets a websocket ping and the v2 `ping` push (two "
-            f"frames, two answers), {r['cpu_us_per_ping']:.0f} µs per period in all. Before the NIO hot path the "
-            "same run cost 58.9 % per 10k (a 100 ms poll task per connection; results at commit 40bf257).")
+            f"frames written in one flush, two answers; the `pong` command is handled on the event loop), "
+            f"{r['cpu_us_per_ping']:.0f} µs per period in all. Before the NIO hot path the same run cost 58.9 % "
+            "per 10k (a 100 ms poll task per connection; results at commit 40bf257), and 1.11 % at commit 9e60462 "
+            "(one timer per connection, the v2 `pong` handled on a task).")
     if not out:
         return []
     out.insert(0, "")
@@ -541,14 +542,16 @@ def section(results):
         add("per pair (two websocket upgrades, session checks, channel creation, JWT signing, and in v1 the two")
         add(f"`GET /api/chat/users`), so even with a whole core to itself it would top out near {1000 / server_ms:,.0f}")
         add("pairs/s; 1,500 pairs/s needs that cost roughly halved *and* a client that")
-        add("costs less. Since the last profile (`server-b6-profile-v1.txt`, `Benchmarks/profile-b6.sh`, taken before")
-        add("these changes: ≈40 % of samples in Swift concurrency jobs, ≈24 % on the event loops, GRDB's statement")
-        add("authorizer ≈4.5 %, i.e. statements compiled per query) every query goes through GRDB's statement cache,")
-        add("a session lookup is a read (not a write transaction), and the websocket upgrade runs our own channel")
-        add("handlers with no second session lookup after the 101 — from 1.54 to about 1 ms of server CPU per pair.")
-        add("What is left is spread over the HTTP/upgrade path, JWT signing, channel creation (a write transaction")
-        add("per pair) and thread hops; the client (SDK `match()`, also on these two vCPUs) costs nearly as much.")
-        add("Not re-profiled in this run.")
+        add("costs less. The profile (`server-b6-profile-v1.txt`, `Benchmarks/profile-b6.sh`, perf user-space samples")
+        add("while 1,000 pairs sign up and match, taken in this session on a busy machine): ≈ 43 % of the samples")
+        add("run Swift concurrency jobs on the dispatch pool (Hummingbird's request handling, the match socket's")
+        add("session calls, GRDB's async reads and writes: ≈ 15 % in GRDB), ≈ 31 % on the two event loops (HTTP")
+        add("parsing ≈ 6 %, the websocket upgrade and pipeline changes), retain/release ≈ 13 % self; a second perf")
+        add("run put jwt-kit (its Foundation `JSONDecoder`/`JSONEncoder` for every token signed or checked) at")
+        add("≈ 5 %. No single part dominates: closing the gap means fewer task hops per request and per match")
+        add("(the match logic on the event loop, as the chat messages now are), an in-memory session cache, the")
+        add("JWT on our own JSON codec, and a cheaper client. Earlier in the project the server cost 1.54 ms per")
+        add("pair (statements compiled per query, a session lookup as a write, hummingbird-websocket's upgrade).")
         add("")
         for p, _ in b6[:1]:
             lines.extend(_machine(results, f"server-b6-{p}.txt"))

@@ -103,6 +103,13 @@ final class SQLiteStorage: ChatStorage {
         return try self.pool.write(updates)
     }
 
+    /// GRDB's synchronous `read` on the calling thread: for point lookups on the request and upgrade paths (a
+    /// session, a user, a channel's state and members), which take microseconds — less than the two thread hand-offs
+    /// of the asynchronous `read` (to a reader's queue and back), which were most of their cost (BENCHMARKS.md, B6).
+    private func readOnThisThread<T>(_ value: (Database) throws -> T) throws -> T {
+        try self.pool.read(value)
+    }
+
     /// GRDB's asynchronous `write`, counted for ``checkpoint()``.
     private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
@@ -126,7 +133,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func user(_ id: UserID) async throws -> StoredUser? {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue)]
@@ -179,7 +186,7 @@ final class SQLiteStorage: ChatStorage {
         let nowSeconds = now.timeIntervalSince1970
         let oldest = nowSeconds - idleTimeout
         let refreshAfter = min(60, idleTimeout / 10)
-        let found = try await self.pool.read { db in
+        let found = try self.readOnThisThread { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT user_id, last_used_at FROM sessions WHERE id = ?"),
                 arguments: [sessionID]
@@ -226,7 +233,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func channelState(_ id: ChannelID) async throws -> ChannelState {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT deleted_at FROM channels WHERE id = ?"),
@@ -238,7 +245,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func members(of channel: ChannelID) async throws -> [UserID] {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             try Int64.fetchAll(
                 db.cachedStatement(sql: "SELECT user_id FROM members WHERE channel_id = ? ORDER BY rowid"),
                 arguments: [Int64(bitPattern: channel.rawValue)]
@@ -247,7 +254,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func isMember(_ user: UserID, of channel: ChannelID) async throws -> Bool {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?)"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(bitPattern: user.rawValue)]
@@ -322,7 +329,7 @@ final class SQLiteStorage: ChatStorage {
     private static let lastSeq = "(SELECT IFNULL(MAX(seq), 0) FROM messages WHERE channel_id = channels.id)"
 
     func position(of channel: ChannelID) async throws -> ChannelPosition {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
@@ -444,7 +451,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func message(_ id: MessageID, in channel: ChannelID) async throws -> V1.Message? {
-        try await self.pool.read { db in
+        try self.readOnThisThread { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]

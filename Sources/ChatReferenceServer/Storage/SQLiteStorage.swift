@@ -220,7 +220,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
-        try await self.write { db in
+        // A short transaction on the caller's thread (the matchmaker's), like a message append.
+        try self.writeOnThisThread { db in
             try db.cachedStatement(sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)").execute(
                 arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch()]
             )

@@ -111,10 +111,10 @@ start_server() {
 url() { echo "http://127.0.0.1:$port"; }
 kb() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/status"; }
 slab_kb() { awk '$1 == "Slab:" {print $2}' /proc/meminfo; }
-# glibc's heap from /metrics (malloc_in_use_bytes, malloc_free_bytes), in KB: "in_use free".
+# glibc's heap from /metrics, in KB, and the memory reclaimer's trims so far: "in_use free trims".
 heap_kb() {
     curl -fs "$(url)/metrics" | awk '$1 == "malloc_in_use_bytes" {u = $2} $1 == "malloc_free_bytes" {f = $2}
-        END {printf "%d %d\n", u / 1024, f / 1024}'
+        $1 == "malloc_trims_total" {t = $2} END {printf "%d %d %d\n", u / 1024, f / 1024, t}'
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
@@ -236,11 +236,13 @@ if wants b5; then
         "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$conns" --control "$control" &
         bench_pid=$!
         wait_file "$control/matched"
-        sleep 3
+        # Each sample waits longer than the memory reclaimer's 10 s interval after the last burst of work, so both
+        # are taken after a check (whether it trimmed is recorded: malloc_trims_*).
+        sleep 12
         rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads); heap0=$(heap_kb)
         touch "$control/go"  # an empty file: its existence is the signal
         wait_file "$control/connected"
-        sleep 10
+        sleep 12
         rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads); heap1=$(heap_kb)
         open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
         touch "$control/done"
@@ -250,7 +252,7 @@ if wants b5; then
 import json, sys
 dst, conns, mem, fds, connected, heap = sys.argv[1:]
 rss0, rss1, slab0, slab1, hwm1, t0, t1 = map(int, mem.split())
-used0, free0, used1, free1 = map(int, heap.split())
+used0, free0, trims0, used1, free1, trims1 = map(int, heap.split())
 c = json.load(open(connected))
 n = c["connected"]
 r = {
@@ -264,6 +266,7 @@ r = {
     "malloc_in_use_kb_before": used0, "malloc_in_use_kb_after": used1,
     "malloc_free_kb_before": free0, "malloc_free_kb_after": free1,
     "malloc_in_use_kb_per_connection": (used1 - used0) / n if n else None,
+    "malloc_trims_before": trims0, "malloc_trims_after": trims1,
     "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile; "
             "malloc_* is glibc's mallinfo2 from /metrics: live heap bytes (in use) and freed bytes it holds (free)",
 }
@@ -279,12 +282,12 @@ PY
         control="$work/b5-echo-$conns"
         mkdir -p "$control"
         curl -fs "$(url)/health" >/dev/null
-        sleep 2
+        sleep 12
         rss0=$(kb VmRSS); slab0=$(slab_kb); heap0=$(heap_kb)
         python3 "$here/ws-holder.py" "$port" /conformance/echo "$conns" "$control" &
         holder_pid=$!
         wait_file "$control/connected"
-        sleep 10
+        sleep 12
         rss1=$(kb VmRSS); slab1=$(slab_kb); heap1=$(heap_kb)
         touch "$control/done"
         wait "$holder_pid" || true
@@ -293,7 +296,7 @@ PY
 import json, sys
 dst, mem, connected, heap = sys.argv[1:]
 rss0, rss1, slab0, slab1 = map(int, mem.split())
-used0, free0, used1, free1 = map(int, heap.split())
+used0, free0, trims0, used1, free1, trims1 = map(int, heap.split())
 c = json.load(open(connected))
 n = c["connected"]
 r = {
@@ -305,6 +308,7 @@ r = {
     "malloc_in_use_kb_before": used0, "malloc_in_use_kb_after": used1,
     "malloc_free_kb_before": free0, "malloc_free_kb_after": free1,
     "malloc_in_use_kb_per_connection": (used1 - used0) / n if n else None,
+    "malloc_trims_before": trims0, "malloc_trims_after": trims1,
 }
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))

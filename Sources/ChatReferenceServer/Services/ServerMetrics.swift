@@ -15,6 +15,9 @@ struct ServerMetrics: Sendable {
     /// glibc's heap (``HeapStatistics``), read when the metrics are rendered.
     let mallocInUse: Gauge
     let mallocFree: Gauge
+    /// ``MemoryReclaimer``'s `malloc_trim` calls and the resident bytes they released.
+    let mallocTrims: Counter
+    let mallocTrimReleased: Counter
 
     init() {
         self.chatConnections = self.registry.makeGauge(
@@ -53,6 +56,15 @@ struct ServerMetrics: Sendable {
         )
         self.mallocFree = self.registry.makeGauge(
             descriptor: Self.name("malloc_free_bytes", "Freed bytes the C heap keeps for reuse (glibc mallinfo2)")
+        )
+        self.mallocTrims = self.registry.makeCounter(
+            descriptor: Self.name("malloc_trims_total", "malloc_trim calls by the memory reclaimer")
+        )
+        self.mallocTrimReleased = self.registry.makeCounter(
+            descriptor: Self.name(
+                "malloc_trim_released_bytes_total",
+                "Resident bytes the memory reclaimer's malloc_trim calls gave back to the kernel"
+            )
         )
     }
 

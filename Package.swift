@@ -52,10 +52,13 @@ var targets: [Target] = [
         ],
         swiftSettings: swiftSettings
     ),
+    // glibc's mallinfo2 and malloc_trim (not in Swift's Glibc module) for the server's MemoryReclaimer and metrics.
+    .target(name: "CGlibcMalloc"),
     .target(
         name: "ChatReferenceServer",
         dependencies: [
             "ChatProtocol",
+            "CGlibcMalloc",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             // Websockets are our own channel handlers on NIO's frame codec (Routes/WebSocketConnection.swift), behind

@@ -116,6 +116,11 @@ start_server() {
 url() { echo "http://127.0.0.1:$port"; }
 kb() { awk -v key="$1:" '$1 == key {print $2}' "/proc/$server_pid/status"; }
 slab_kb() { awk '$1 == "Slab:" {print $2}' /proc/meminfo; }
+# glibc's heap from /metrics, in KB, and the memory reclaimer's trims so far: "in_use free trims".
+heap_kb() {
+    curl -fs "$(url)/metrics" | awk '$1 == "malloc_in_use_bytes" {u = $2} $1 == "malloc_free_bytes" {f = $2}
+        $1 == "malloc_trims_total" {t = $2} END {printf "%d %d %d\n", u / 1024, f / 1024, t}'
+}
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
 
@@ -236,20 +241,23 @@ if wants b5; then
         "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$conns" --control "$control" &
         bench_pid=$!
         wait_file "$control/matched"
-        sleep 3
-        rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads)
+        # Each sample waits longer than the memory reclaimer's 10 s interval after the last burst of work, so both
+        # are taken after a check (whether it trimmed is recorded: malloc_trims_*).
+        sleep 12
+        rss0=$(kb VmRSS); slab0=$(slab_kb); threads0=$(kb Threads); heap0=$(heap_kb)
         touch "$control/go"  # an empty file: its existence is the signal
         wait_file "$control/connected"
-        sleep 10
-        rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads)
+        sleep 12
+        rss1=$(kb VmRSS); slab1=$(slab_kb); hwm1=$(kb VmHWM); threads1=$(kb Threads); heap1=$(heap_kb)
         open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
         touch "$control/done"
         wait "$bench_pid" || true
         python3 - "$results/server-b5-$conns.json" "$conns" "$rss0 $rss1 $slab0 $slab1 $hwm1 $threads0 $threads1" \
-            "$open_fds" "$control/connected" <<'PY'
+            "$open_fds" "$control/connected" "$heap0 $heap1" <<'PY'
 import json, sys
-dst, conns, mem, fds, connected = sys.argv[1:]
+dst, conns, mem, fds, connected, heap = sys.argv[1:]
 rss0, rss1, slab0, slab1, hwm1, t0, t1 = map(int, mem.split())
+used0, free0, trims0, used1, free1, trims1 = map(int, heap.split())
 c = json.load(open(connected))
 n = c["connected"]
 r = {
@@ -260,7 +268,12 @@ r = {
     "server_threads_before": t0, "server_threads_after": t1, "server_open_fds": int(fds),
     "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
     "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
-    "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile",
+    "malloc_in_use_kb_before": used0, "malloc_in_use_kb_after": used1,
+    "malloc_free_kb_before": free0, "malloc_free_kb_after": free1,
+    "malloc_in_use_kb_per_connection": (used1 - used0) / n if n else None,
+    "malloc_trims_before": trims0, "malloc_trims_after": trims1,
+    "note": "slab counts both ends of each loopback connection, and anything else the machine did meanwhile; "
+            "malloc_* is glibc's mallinfo2 from /metrics: live heap bytes (in use) and freed bytes it holds (free)",
 }
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))
@@ -274,19 +287,21 @@ PY
         control="$work/b5-echo-$conns"
         mkdir -p "$control"
         curl -fs "$(url)/health" >/dev/null
-        sleep 2
-        rss0=$(kb VmRSS); slab0=$(slab_kb)
+        sleep 12
+        rss0=$(kb VmRSS); slab0=$(slab_kb); heap0=$(heap_kb)
         python3 "$here/ws-holder.py" "$port" /conformance/echo "$conns" "$control" &
         holder_pid=$!
         wait_file "$control/connected"
-        sleep 10
-        rss1=$(kb VmRSS); slab1=$(slab_kb)
+        sleep 12
+        rss1=$(kb VmRSS); slab1=$(slab_kb); heap1=$(heap_kb)
         touch "$control/done"
         wait "$holder_pid" || true
-        python3 - "$results/server-b5-echo-$conns.json" "$rss0 $rss1 $slab0 $slab1" "$control/connected" <<'PY'
+        python3 - "$results/server-b5-echo-$conns.json" "$rss0 $rss1 $slab0 $slab1" "$control/connected" \
+            "$heap0 $heap1" <<'PY'
 import json, sys
-dst, mem, connected = sys.argv[1:]
+dst, mem, connected, heap = sys.argv[1:]
 rss0, rss1, slab0, slab1 = map(int, mem.split())
+used0, free0, trims0, used1, free1, trims1 = map(int, heap.split())
 c = json.load(open(connected))
 n = c["connected"]
 r = {
@@ -295,6 +310,10 @@ r = {
     "server_rss_kb_before": rss0, "server_rss_kb_after": rss1,
     "rss_kb_per_connection": (rss1 - rss0) / n if n else None,
     "kernel_slab_kb_per_connection_pair": (slab1 - slab0) / n if n else None,
+    "malloc_in_use_kb_before": used0, "malloc_in_use_kb_after": used1,
+    "malloc_free_kb_before": free0, "malloc_free_kb_after": free1,
+    "malloc_in_use_kb_per_connection": (used1 - used0) / n if n else None,
+    "malloc_trims_before": trims0, "malloc_trims_after": trims1,
 }
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))

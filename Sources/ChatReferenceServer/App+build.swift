@@ -20,15 +20,23 @@ public struct ChatServer: Service {
     /// Runs until graceful shutdown (or cancellation): first websockets are closed with 1001, then the HTTP server
     /// drains.
     public func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state),
-                    StorageCheckpoints(state: self.state),
-                ],
-                logger: self.state.logger
+        var services: [any Service] = [
+            self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state),
+            StorageCheckpoints(state: self.state),
+        ]
+        #if canImport(Glibc)
+        if let interval = self.configuration.memoryReclaimInterval {
+            services.append(
+                MemoryReclaimer(
+                    interval: interval,
+                    threshold: self.configuration.memoryReclaimThreshold,
+                    metrics: self.state.metrics,
+                    logger: self.state.logger
+                )
             )
-        )
+        }
+        #endif
+        let group = ServiceGroup(configuration: .init(services: services, logger: self.state.logger))
         do {
             try await group.run()
         } catch {

@@ -76,6 +76,10 @@ public struct ChatServerCommand: AsyncParsableCommand {
     var logLevel: String?
     @Option(help: "Event-loop threads for connections (default: one per core, shared with SwiftNIO's singleton).")
     var eventLoopThreads: Int?
+    @Option(help: "Seconds between checks that return freed heap memory to the kernel (glibc); 0 = off (default 10).")
+    var memoryReclaimInterval: Int?
+    @Option(help: "Freed heap bytes (and unexplained resident growth) that make a check trim (default 8388608).")
+    var memoryReclaimThreshold: Int?
 
     /// Creates the command (ArgumentParser fills the options).
     public init() {}
@@ -186,6 +190,12 @@ public struct ChatServerCommand: AsyncParsableCommand {
             }
             c.eventLoopThreads = threads
         }
+        if let interval = try value(self.memoryReclaimInterval, "memory-reclaim-interval", int) {
+            guard interval >= 0 else { throw ValidationError("memory-reclaim-interval must be 0 (off) or more") }
+            c.memoryReclaimInterval = interval == 0 ? nil : .seconds(interval)
+        }
+        c.memoryReclaimThreshold =
+            try value(self.memoryReclaimThreshold, "memory-reclaim-threshold", int) ?? c.memoryReclaimThreshold
         if let level = try value(
             self.logLevel,
             "log-level",

@@ -42,6 +42,12 @@ public struct ServerConfiguration: Sendable {
     /// default, shares SwiftNIO's singleton group: one thread per core. One thread serves a small box best: no
     /// message then crosses threads, so a message wakes one thread instead of two (BENCHMARKS.md, B4).
     public var eventLoopThreads: Int?
+    /// How often the server checks glibc's heap and gives freed memory back to the kernel with `malloc_trim`
+    /// (Linux with glibc only; `nil` turns it off). See docs/SERVER.md, "Memory".
+    public var memoryReclaimInterval: Duration? = .seconds(10)
+    /// The least freed memory, and the least growth of resident memory beyond the live heap's since the last trim,
+    /// in bytes, that makes the check trim.
+    public var memoryReclaimThreshold: Int = 8 << 20
 
     /// Creates the default configuration.
     public init() {}

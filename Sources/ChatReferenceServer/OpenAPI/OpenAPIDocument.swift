@@ -899,7 +899,9 @@ paths:
       description: |
         Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,
         `chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,
-        `chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`.
+        `chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on
+        Linux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory
+        reclaimer's `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).
       security: []
       responses:
         '200':
@@ -2791,7 +2793,7 @@ components:
         ],
         "operationId": "metrics",
         "summary": "Prometheus metrics",
-        "description": "Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,\n`chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,\n`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`.\n",
+        "description": "Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,\n`chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,\n`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on\nLinux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory\nreclaimer's `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).\n",
         "security": [],
         "responses": {
           "200": {
@@ -4027,7 +4029,9 @@ streams to a temporary file and becomes visible only when complete; over the sig
 <p><b>Prometheus metrics</b></p>
 <pre>Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,
 `chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,
-`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`.
+`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on
+Linux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory
+reclaimer&#x27;s `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).
 </pre>
 <p>Auth: none</p>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>

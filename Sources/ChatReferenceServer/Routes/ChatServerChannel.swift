@@ -37,6 +37,15 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     let maxFrameSize: Int
     let silentConnections: SilentConnections
     let stats: WebSocketStats
+    /// Bounds the upgrade handshakes that run the router at once.
+    let handshakes = HandshakeLimiter(limit: Self.maxConcurrentHandshakes)
+
+    /// Upgrade handshakes running the router (middleware, token and storage checks) at once; later ones wait in line.
+    /// A running handshake's task holds about 12 KB of async frames; a burst of thousands of upgrades (a reconnect
+    /// storm, B5's 9,000 sessions) would otherwise hold them all at once and leave the connections' long-lived objects
+    /// scattered through a heap that size, whose freed holes no trim can return (B5). Handshakes are CPU and SQLite
+    /// work on two to a few cores, so more than this in flight adds no throughput.
+    static let maxConcurrentHandshakes = 64
 
     init(
         responder: @escaping HTTPChannelHandler.Responder,
@@ -54,8 +63,15 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
         self.stats = stats
     }
 
+    /// The receive buffer of a connection starts at 512 bytes instead of NIO's 2048 and doubles on every full read
+    /// (up to 64 KiB, so uploads reach full-size reads within a few reads). NIO keeps a connection's receive buffer for
+    /// reuse for the connection's lifetime, so an idle websocket holds the size its traffic needed, and a handshake
+    /// (about 400 bytes from the SDK) fits in 512: 1.5 KB less per idle connection (B5).
+    static let receiveAllocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
             try channel.pipeline.syncOperations.addHandler(
                 RefusalRewriter(silentConnections: self.silentConnections),
                 position: .first
@@ -67,12 +83,12 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
-                    promise.completeWithTask {
+                    self.handshakes.run {
                         guard let accepted = await self.handshake(head, channel: channel, logger: logger) else {
-                            return nil
+                            return promise.succeed(nil)
                         }
                         session.withLockedValue { $0 = accepted.session }
-                        return accepted.headers
+                        promise.succeed(accepted.headers)
                     }
                     return promise.futureResult
                 },
@@ -202,6 +218,68 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             try await writer.writeResponse(response)
             throw RedirectCloseError()
         }
+    }
+}
+
+/// A first-come, first-served bound on concurrent async jobs (``ChatServerChannel``'s upgrade handshakes). A job
+/// that has to wait is kept as its closure and gets its task only when it starts, so a waiting handshake costs no
+/// task and no async frames. Jobs are not cancellable: a handshake whose connection closed meanwhile runs and fails
+/// quickly.
+final class HandshakeLimiter: Sendable {
+    typealias Job = @Sendable () async -> Void
+
+    private struct State {
+        var available: Int
+        var waiting: [Job] = []
+        /// The first job in `waiting` still to start (a queue without moving the array on every pop).
+        var head = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) {
+        self.state = Mutex(State(available: limit))
+    }
+
+    /// Runs `job` on a task of its own once fewer than `limit` other jobs are running.
+    func run(_ job: @escaping Job) {
+        let start = self.state.withLock { state in
+            guard state.available > 0 else {
+                state.waiting.append(job)
+                return false
+            }
+            state.available -= 1
+            return true
+        }
+        if start { self.start(job) }
+    }
+
+    private func start(_ job: @escaping Job) {
+        Task {
+            await job()
+            self.finished()
+        }
+    }
+
+    /// A job ended: its permit passes to the first waiting job, if any.
+    private func finished() {
+        let next: Job? = self.state.withLock { state in
+            guard state.head < state.waiting.count else {
+                state.available += 1
+                return nil
+            }
+            let next = state.waiting[state.head]
+            state.head += 1
+            if state.head == state.waiting.count {
+                state.waiting.removeAll()
+                state.head = 0
+            } else if state.head >= 1024, state.head * 2 >= state.waiting.count {
+                state.waiting.removeFirst(state.head)
+                state.head = 0
+            }
+            return next
+        }
+        if let next { self.start(next) }
     }
 }
 

@@ -12,6 +12,12 @@ struct ServerMetrics: Sendable {
     let matches: Counter
     let slowConsumerCloses: Counter
     let httpDuration: DurationHistogram
+    /// glibc's heap (``HeapStatistics``), read when the metrics are rendered.
+    let mallocInUse: Gauge
+    let mallocFree: Gauge
+    /// ``MemoryReclaimer``'s `malloc_trim` calls and the resident bytes they released.
+    let mallocTrims: Counter
+    let mallocTrimReleased: Counter
 
     init() {
         self.chatConnections = self.registry.makeGauge(
@@ -45,6 +51,21 @@ struct ServerMetrics: Sendable {
             descriptor: Self.name("http_request_duration_seconds", "HTTP request latency"),
             buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .seconds(1)]
         )
+        self.mallocInUse = self.registry.makeGauge(
+            descriptor: Self.name("malloc_in_use_bytes", "Bytes of live C heap allocations (glibc mallinfo2)")
+        )
+        self.mallocFree = self.registry.makeGauge(
+            descriptor: Self.name("malloc_free_bytes", "Freed bytes the C heap keeps for reuse (glibc mallinfo2)")
+        )
+        self.mallocTrims = self.registry.makeCounter(
+            descriptor: Self.name("malloc_trims_total", "malloc_trim calls by the memory reclaimer")
+        )
+        self.mallocTrimReleased = self.registry.makeCounter(
+            descriptor: Self.name(
+                "malloc_trim_released_bytes_total",
+                "Resident bytes the memory reclaimer's malloc_trim calls gave back to the kernel"
+            )
+        )
     }
 
     private static func name(_ name: String, _ help: String) -> MetricNameDescriptor {
@@ -53,6 +74,10 @@ struct ServerMetrics: Sendable {
 
     /// The text exposition format.
     func render() -> [UInt8] {
+        if let heap = HeapStatistics.current() {
+            self.mallocInUse.set(Int64(heap.inUse))
+            self.mallocFree.set(Int64(heap.free))
+        }
         var buffer: [UInt8] = []
         self.registry.emit(into: &buffer)
         return buffer

@@ -6,7 +6,7 @@
 # results/latest/server-<id>*.json and .txt; at the end server-report.py rewrites BENCHMARKS.md's server section and
 # its summary rows (--no-report skips that, for a run whose BENCHMARKS.md is written elsewhere).
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--b5-rounds 3]
 #                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 #                        [--b3-bots "1000 10000"] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
 #                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@1 v2@1"]
@@ -24,6 +24,7 @@ protocols="v1 v2"
 b4_rounds=3
 b4_variants="v1 v2 v1@1 v2@1"  # protocol, or protocol@N for a server with --event-loop-threads N
 b3_bots="1000 10000"
+b5_rounds=3  # chat runs per connection count (fresh server each); the result is the median round, with all rounds
 b4_conns=1000
 b4_rate=500
 b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --b4-rounds) b4_rounds="$2"; shift ;;
     --b4-variants) b4_variants="$2"; shift ;;
     --b3-bots) b3_bots="$2"; shift ;;
+    --b5-rounds) b5_rounds="$2"; shift ;;
     --b4-conns) b4_conns="$2"; shift ;;
     --b4-rate) b4_rate="$2"; shift ;;
     --b4-steps) b4_steps="$2"; shift ;;
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
     --b8-conns) b8_conns="$2"; shift ;;
     --b8-seconds) b8_seconds="$2"; shift ;;
     --no-report) report=false; shift 0 ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
        exit 64 ;;
     esac
     shift
@@ -233,7 +235,8 @@ fi
 
 if wants b5; then
     for conns in $idle; do
-        say "B5 idle memory: $conns authenticated chat connections (v1)"
+      for round in $(seq "$b5_rounds"); do
+        say "B5 idle memory: $conns authenticated chat connections (v1), round $round of $b5_rounds"
         start_server
         machine >"$results/server-b5-$conns.txt"
         control="$work/b5-$conns"
@@ -252,7 +255,7 @@ if wants b5; then
         open_fds=$(ls "/proc/$server_pid/fd" | wc -l)
         touch "$control/done"
         wait "$bench_pid" || true
-        python3 - "$results/server-b5-$conns.json" "$conns" "$rss0 $rss1 $slab0 $slab1 $hwm1 $threads0 $threads1" \
+        python3 - "$work/b5-$conns-$round.json" "$conns" "$rss0 $rss1 $slab0 $slab1 $hwm1 $threads0 $threads1" \
             "$open_fds" "$control/connected" "$heap0 $heap1" <<'PY'
 import json, sys
 dst, conns, mem, fds, connected, heap = sys.argv[1:]
@@ -279,6 +282,18 @@ json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps(r, indent=2, sort_keys=True))
 PY
         stop_server
+      done
+        python3 - "$results/server-b5-$conns.json" "$work" "$conns" "$b5_rounds" <<'PY'
+import json, sys
+dst, work, conns, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+runs = [json.load(open(f"{work}/b5-{conns}-{k}.json")) for k in range(1, rounds + 1)]
+ordered = sorted(runs, key=lambda r: r["rss_kb_per_connection"] if r["rss_kb_per_connection"] is not None else 1e9)
+r = dict(ordered[(len(ordered) - 1) // 2])  # the median round (the lower middle one for an even count)
+r["rounds"] = rounds
+r["rounds_rss_kb_per_connection"] = [x["rss_kb_per_connection"] for x in runs]
+r["rounds_malloc_in_use_kb_per_connection"] = [x["malloc_in_use_kb_per_connection"] for x in runs]
+json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
+PY
 
         say "B5 baseline: $conns bare websockets on the same stack (/conformance/echo, no auth, no chat state)"
         server_flags="--conformance-echo true"

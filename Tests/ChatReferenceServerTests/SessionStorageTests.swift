@@ -57,4 +57,36 @@ struct SessionStorageTests {
             #expect(try await storage.sessionUser("s", now: start.addingTimeInterval(241), idleTimeout: 100) == nil)
         }
     }
+
+    @Test(
+        "Many concurrent requests that read the store all complete (no reader starves the cooperative pool)",
+        .timeLimit(.minutes(1))
+    )
+    func concurrentReadsComplete() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let (_, token) = try await server.makeChannel([alice.id, bob.id])
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<400 {
+                    group.addTask {
+                        if index.isMultiple(of: 2) {
+                            let cookie = [("Cookie", "sid=\(alice.sid)")]
+                            return try await server.request("GET", "/api/user/me", headers: cookie).status
+                        }
+                        return try await server.request(
+                            "GET",
+                            "/api/chat/channel/messages",
+                            headers: server.bearer(token)
+                        ).status
+                    }
+                }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+            #expect(statuses.count == 400 && statuses.allSatisfy { $0 == 200 })
+        }
+    }
+
 }

@@ -103,13 +103,10 @@ final class SQLiteStorage: ChatStorage {
         return try self.pool.write(updates)
     }
 
-    /// GRDB's synchronous `read` on the calling thread: for point lookups on the request and upgrade paths (a
-    /// session, a user, a channel's state and members), which take microseconds — less than the two thread hand-offs
-    /// of the asynchronous `read` (to a reader's queue and back), which were most of their cost (BENCHMARKS.md, B6).
-    private func readOnThisThread<T>(_ value: (Database) throws -> T) throws -> T {
-        try self.pool.read(value)
-    }
-
+    // Reads stay asynchronous: GRDB's asynchronous `read` keeps its reader connection until the awaiting task
+    // resumes, so a synchronous `read` on a cooperative thread can wait for a reader that only a blocked cooperative
+    // thread would release — with two cores, two such reads deadlock the server (SessionStorageTests
+    // concurrentReadsComplete reproduces it). Writes do not hold anything across a suspension.
     /// GRDB's asynchronous `write`, counted for ``checkpoint()``.
     private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
@@ -133,7 +130,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func user(_ id: UserID) async throws -> StoredUser? {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM users WHERE id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue)]
@@ -186,7 +183,7 @@ final class SQLiteStorage: ChatStorage {
         let nowSeconds = now.timeIntervalSince1970
         let oldest = nowSeconds - idleTimeout
         let refreshAfter = min(60, idleTimeout / 10)
-        let found = try self.readOnThisThread { db in
+        let found = try await self.pool.read { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT user_id, last_used_at FROM sessions WHERE id = ?"),
                 arguments: [sessionID]
@@ -234,7 +231,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func channelState(_ id: ChannelID) async throws -> ChannelState {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT deleted_at FROM channels WHERE id = ?"),
@@ -246,7 +243,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func members(of channel: ChannelID) async throws -> [UserID] {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             try Int64.fetchAll(
                 db.cachedStatement(sql: "SELECT user_id FROM members WHERE channel_id = ? ORDER BY rowid"),
                 arguments: [Int64(bitPattern: channel.rawValue)]
@@ -255,7 +252,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func isMember(_ user: UserID, of channel: ChannelID) async throws -> Bool {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM members WHERE channel_id = ? AND user_id = ?)"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(bitPattern: user.rawValue)]
@@ -330,7 +327,7 @@ final class SQLiteStorage: ChatStorage {
     private static let lastSeq = "(SELECT IFNULL(MAX(seq), 0) FROM messages WHERE channel_id = channels.id)"
 
     func position(of channel: ChannelID) async throws -> ChannelPosition {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
@@ -452,7 +449,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func message(_ id: MessageID, in channel: ChannelID) async throws -> V1.Message? {
-        try self.readOnThisThread { db in
+        try await self.pool.read { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]

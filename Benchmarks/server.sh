@@ -239,7 +239,7 @@ if wants b5; then
         say "B5 idle memory: $conns authenticated chat connections (v1), round $round of $b5_rounds"
         start_server
         machine >"$results/server-b5-$conns.txt"
-        control="$work/b5-$conns"
+        control="$work/b5-$conns-$round"  # a fresh folder per round: its files are the signals
         mkdir -p "$control"
         "$bench_bin" idle --server "$(url)" --protocol v1 --conns "$conns" --control "$control" &
         bench_pid=$!

@@ -38,6 +38,19 @@ struct MemoryReclaimerTests {
         #expect(policy.shouldTrim(shrunk))
     }
 
+    @Test("The heap is read on the first check, every 6th while the resident size is steady, at once on a change")
+    func walkSchedule() {
+        var schedule = HeapWalkSchedule(threshold: 8 * Self.mib)
+        let resident = 100 * Self.mib
+        let first = schedule.shouldWalk(resident: resident)
+        #expect(first)
+        let steady = (1...12).map { index in schedule.shouldWalk(resident: resident + index * 1024) }
+        #expect(steady == [false, false, false, false, false, true, false, false, false, false, false, true])
+        // A change of a quarter of the threshold or more walks at once.
+        let changes = [1, 3, 3, 0].map { schedule.shouldWalk(resident: resident + $0 * Self.mib) }
+        #expect(changes == [false, true, false, true])
+    }
+
     @Test("One pass gives freed heap memory back to the kernel and counts the trim")
     func reclaimReleasesFreedMemory() throws {
         // Needs glibc; elsewhere there are no statistics and the reclaimer does nothing.

@@ -66,15 +66,22 @@ private struct WebSocketDrain: Service {
     }
 }
 
-/// Runs the matchmaker's confirm and wait timeouts every 100 ms until graceful shutdown.
+/// Runs the matchmaker's confirm and wait timeouts every 100 ms while a ticket exists, until graceful shutdown; with
+/// no ticket it sleeps until one is created (an idle server does not wake ten times a second: B8).
 private struct MatchTimers: Service {
     let state: ServerState
 
     func run() async throws {
+        let matchmaker = self.state.matchmaker
         try? await cancelWhenGracefulShutdown {
+            var tickets = matchmaker.ticketCreated.makeAsyncIterator()
             while !Task.isCancelled {
-                try await Task.sleep(for: .milliseconds(100))
-                await self.state.matchmaker.tick()
+                if await matchmaker.hasTimedWork {
+                    try await Task.sleep(for: .milliseconds(100))
+                    await matchmaker.tick()
+                } else if await tickets.next() == nil {
+                    return
+                }
             }
         }
     }

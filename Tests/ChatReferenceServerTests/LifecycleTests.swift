@@ -109,17 +109,9 @@ struct LifecycleTests {
         } _: { server in
             let group = try #require(server.server.ownedEventLoopGroup)
             #expect(Array(group.makeIterator()).count == 1)
-            let alice = try await server.signUp("alice")
-            let bob = try await server.signUp("bob")
-            let (_, token) = try await server.makeChannel([alice.id, bob.id])
-            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
-                try await a.expectAction("waiting", by: alice.id)
-                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
-                    try await b.expectAction("joined", by: bob.id)
-                    try await a.expectAction("joined", by: bob.id)
-                    try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"hi"}"#)
-                    #expect(try await a.next()?["payload"] as? String == "hi")
-                }
+            try await server.withJoinedPair { a, b, pair in
+                try await b.send(#"{"event":0,"user_id":"\#(pair.bob)","payload":"hi"}"#)
+                #expect(try await a.next()?["payload"] as? String == "hi")
             }
         }
     }

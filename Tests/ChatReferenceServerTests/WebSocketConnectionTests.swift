@@ -37,28 +37,20 @@ struct WebSocketConnectionTests {
     @Test("Chat messages and typing are handled on the event loop: no task per message")
     func messagesOnTheLoop() async throws {
         try await TestServer.with { server in
-            let alice = try await server.signUp("alice")
-            let bob = try await server.signUp("bob")
-            let (channel, token) = try await server.makeChannel([alice.id, bob.id])
-            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
-                try await a.expectAction("waiting", by: alice.id)
-                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
-                    try await b.expectAction("joined", by: bob.id)
-                    try await a.expectAction("joined", by: bob.id)
-                    #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
-                    let tasksBefore = server.state.webSockets.drainTasksStarted
-                    let onLoopBefore = server.state.webSockets.messagesHandledOnLoop
-                    for index in 0..<20 {
-                        try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"m\#(index)"}"#)
-                        #expect(try await a.next()?["payload"] as? String == "m\(index)")
-                        #expect(try await b.next()?["payload"] as? String == "m\(index)")
-                    }
-                    try await b.send(#"{"event":1,"user_id":"\#(bob.id)","payload":"istyping"}"#)
-                    try await a.expectAction("istyping", by: bob.id)
-                    #expect(server.state.webSockets.drainTasksStarted == tasksBefore)
-                    #expect(server.state.webSockets.messagesHandledOnLoop - onLoopBefore == 21)
-                    #expect(try await server.state.storage.position(of: channel).lastSeq == 20)
+            try await server.withJoinedPair { a, b, pair in
+                #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
+                let tasksBefore = server.state.webSockets.drainTasksStarted
+                let onLoopBefore = server.state.webSockets.messagesHandledOnLoop
+                for index in 0..<20 {
+                    try await b.send(#"{"event":0,"user_id":"\#(pair.bob)","payload":"m\#(index)"}"#)
+                    #expect(try await a.next()?["payload"] as? String == "m\(index)")
+                    #expect(try await b.next()?["payload"] as? String == "m\(index)")
                 }
+                try await b.send(#"{"event":1,"user_id":"\#(pair.bob)","payload":"istyping"}"#)
+                try await a.expectAction("istyping", by: pair.bob)
+                #expect(server.state.webSockets.drainTasksStarted == tasksBefore)
+                #expect(server.state.webSockets.messagesHandledOnLoop - onLoopBefore == 21)
+                #expect(try await server.state.storage.position(of: pair.channel).lastSeq == 20)
             }
         }
     }
@@ -66,40 +58,31 @@ struct WebSocketConnectionTests {
     @Test("A message that finds its channel's lock held is stored once it is free, in order, from the job task")
     func busyChannelLock() async throws {
         try await TestServer.with { server in
-            let alice = try await server.signUp("alice")
-            let bob = try await server.signUp("bob")
-            let (channel, token) = try await server.makeChannel([alice.id, bob.id])
-            try await server.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
-                try await a.expectAction("waiting", by: alice.id)
-                try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
-                    try await b.expectAction("joined", by: bob.id)
-                    try await a.expectAction("joined", by: bob.id)
-                    #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
-                    let tasksBefore = server.state.webSockets.drainTasksStarted
-                    let (held, isHeld) = AsyncStream.makeStream(of: Void.self)
-                    let (release, doRelease) = AsyncStream.makeStream(of: Void.self)
-                    let holder = Task {
-                        await server.state.channelLocks.withLock(channel) {
-                            isHeld.yield()
-                            for await _ in release { break }
-                        }
+            try await server.withJoinedPair { a, b, pair in
+                #expect(try await server.eventually { server.state.webSockets.drainTasks == 0 })
+                let tasksBefore = server.state.webSockets.drainTasksStarted
+                let (held, isHeld) = AsyncStream.makeStream(of: Void.self)
+                let (release, doRelease) = AsyncStream.makeStream(of: Void.self)
+                let holder = Task {
+                    await server.state.channelLocks.withLock(pair.channel) {
+                        isHeld.yield()
+                        for await _ in release { break }
                     }
-                    for await _ in held { break }
-                    for index in 0..<3 {
-                        try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"m\#(index)"}"#)
-                    }
-                    try await Task.sleep(for: .milliseconds(200))
-                    #expect(try await server.state.storage.position(of: channel).lastSeq == 0)
-                    doRelease.yield()
-                    await holder.value
-                    for index in 0..<3 {
-                        let frame = try await a.next()
-                        #expect(frame?["payload"] as? String == "m\(index)")
-                        #expect(try await b.next()?["payload"] as? String == "m\(index)")
-                    }
-                    #expect(server.state.webSockets.drainTasksStarted > tasksBefore)
-                    #expect(try await server.state.storage.position(of: channel).lastSeq == 3)
                 }
+                for await _ in held { break }
+                for index in 0..<3 {
+                    try await b.send(#"{"event":0,"user_id":"\#(pair.bob)","payload":"m\#(index)"}"#)
+                }
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try await server.state.storage.position(of: pair.channel).lastSeq == 0)
+                doRelease.yield()
+                await holder.value
+                for index in 0..<3 {
+                    #expect(try await a.next()?["payload"] as? String == "m\(index)")
+                    #expect(try await b.next()?["payload"] as? String == "m\(index)")
+                }
+                #expect(server.state.webSockets.drainTasksStarted > tasksBefore)
+                #expect(try await server.state.storage.position(of: pair.channel).lastSeq == 3)
             }
         }
     }

@@ -57,9 +57,17 @@ actor Matchmaker {
     private var nextSocketID = 0
     private var isShuttingDown = false
 
+    /// Yields when a ticket is created, for ``MatchTimers``-style drivers that sleep while nothing can time out.
+    nonisolated let ticketCreated: AsyncStream<Void>
+    private nonisolated let ticketSignal: AsyncStream<Void>.Continuation
+
     init(services: Services) {
         self.services = services
+        (self.ticketCreated, self.ticketSignal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
+
+    /// Whether ``tick()`` has anything to time out: a ticket (waiting, or in a proposal) exists.
+    var hasTimedWork: Bool { !self.tickets.isEmpty || !self.proposals.isEmpty }
 
     /// The users waiting, oldest first (users in a pending proposal are not waiting).
     var waitingUsers: [UserID] { self.queue }
@@ -80,6 +88,7 @@ actor Matchmaker {
         self.v1Sockets[user, default: [:]][id] = outbox
         if self.tickets[user] == nil {
             self.tickets[user] = Ticket(id: self.services.newID(), socket: nil, created: .now)
+            self.ticketSignal.yield()
             self.queue.append(user)
             await self.pairWaiting()
         }
@@ -138,6 +147,7 @@ actor Matchmaker {
         } else {
             let ticket = Ticket(id: self.services.newID(), socket: socket, created: .now)
             self.tickets[user] = ticket
+            self.ticketSignal.yield()
             self.queue.append(user)
             self.send(.queued(self.queued(ticket)), to: socket, id: id)
         }

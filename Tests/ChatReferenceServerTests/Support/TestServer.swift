@@ -168,6 +168,25 @@ struct TestServer {
         return (value, close.map { UInt16(webSocketErrorCode: $0.closeCode) })
     }
 
+    /// Two signed-up users in a new channel, both connected over v1 chat websockets and past the `waiting`/`joined`
+    /// greetings; runs `body` with alice's and bob's sockets and the pair.
+    func withJoinedPair(
+        _ body: @escaping @Sendable (_ a: TestSocket, _ b: TestSocket, _ pair: JoinedPair) async throws -> Void
+    ) async throws {
+        let alice = try await self.signUp("alice")
+        let bob = try await self.signUp("bob")
+        let (channel, token) = try await self.makeChannel([alice.id, bob.id])
+        let pair = JoinedPair(alice: alice.id, bob: bob.id, channel: channel, token: token)
+        try await self.withSocket("/api/chat?uid=\(alice.id)&access_token=\(token)") { a in
+            try await a.expectAction("waiting", by: alice.id)
+            try await self.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+                try await b.expectAction("joined", by: bob.id)
+                try await a.expectAction("joined", by: bob.id)
+                try await body(a, b, pair)
+            }
+        }
+    }
+
     /// Polls `condition` until it holds or 5 s pass.
     func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(5)
@@ -233,4 +252,12 @@ final class TestSocket: Sendable {
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The users and channel of ``TestServer/withJoinedPair(_:)``.
+struct JoinedPair: Sendable {
+    let alice: UserID
+    let bob: UserID
+    let channel: ChannelID
+    let token: String
 }

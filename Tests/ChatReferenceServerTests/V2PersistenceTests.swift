@@ -59,69 +59,75 @@ struct V2PersistenceTests {
 
     @Test("Storage: seq is dense, client_msg_id de-duplicates per author, and both survive reopening the database")
     func storageSeqAndDedupe() async throws {
-        let directory = TestServer.makeDataDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path)
-        let channel = ChannelID(42)
-        try await storage.createChannel(channel, members: [UserID(1), UserID(2)], now: Date())
-        let message = StoredMessage(
-            messageID: MessageID(7),
-            seq: 0,
-            event: .text,
-            userID: UserID(1),
-            payload: "hi",
-            seen: false,
-            time: 1,
-            clientMessageID: "a"
-        )
-        guard case .stored(let stored) = try storage.appendMessage(message, channel: channel, cap: 10) else {
-            throw TestFailure("not stored")
+        try await Self.withStorage { storage, path, channel in
+            let message = StoredMessage(
+                messageID: MessageID(7),
+                seq: 0,
+                event: .text,
+                userID: UserID(1),
+                payload: "hi",
+                seen: false,
+                time: 1,
+                clientMessageID: "a"
+            )
+            guard case .stored(let stored) = try storage.appendMessage(message, channel: channel, cap: 10) else {
+                throw TestFailure("not stored")
+            }
+            #expect(stored.seq == 1)
+            var again = message
+            again.messageID = MessageID(8)
+            #expect(try storage.appendMessage(again, channel: channel, cap: 10) == .duplicate(stored))
+            // Another author may use the same key (de-duplication is per author).
+            again.userID = UserID(2)
+            guard case .stored(let other) = try storage.appendMessage(again, channel: channel, cap: 10) else {
+                throw TestFailure("another author's key was treated as a duplicate")
+            }
+            #expect(other.seq == 2)
+            let reopened = try SQLiteStorage(path: path)
+            let position = try await reopened.position(of: channel)
+            #expect(position.lastSeq == 2 && !position.epoch.isEmpty && position.state == .active)
         }
-        #expect(stored.seq == 1)
-        var again = message
-        again.messageID = MessageID(8)
-        #expect(try storage.appendMessage(again, channel: channel, cap: 10) == .duplicate(stored))
-        // Another author may use the same key (de-duplication is per author).
-        again.userID = UserID(2)
-        guard case .stored(let other) = try storage.appendMessage(again, channel: channel, cap: 10) else {
-            throw TestFailure("another author's key was treated as a duplicate")
-        }
-        #expect(other.seq == 2)
-        let reopened = try SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path)
-        let position = try await reopened.position(of: channel)
-        #expect(position.lastSeq == 2 && !position.epoch.isEmpty && position.state == .active)
     }
 
     @Test(
         "Storage: the writer leaves WAL checkpoints to checkpoint() (the WAL grows past SQLite's default 1,000 pages), which writes it all back"
     )
     func checkpointsOffTheWriter() async throws {
+        try await Self.withStorage { storage, _, channel in
+            for index in 0..<800 {
+                let message = StoredMessage(
+                    messageID: MessageID(UInt64(index + 1)),
+                    seq: 0,
+                    event: .text,
+                    userID: UserID(1),
+                    payload: String(repeating: "x", count: 3000),
+                    seen: false,
+                    time: 1,
+                    clientMessageID: nil
+                )
+                _ = try storage.appendMessage(message, channel: channel, cap: 10_000)
+            }
+            let first = try #require(try await storage.checkpoint())
+            #expect(first.walFrames > 1000, "the writer checkpointed on its own")
+            #expect(first.checkpointed == first.walFrames)
+            // Nothing written since: the next one does not touch the database.
+            #expect(try await storage.checkpoint() == nil)
+            #expect(try await storage.position(of: channel).lastSeq == 800)
+        }
+    }
+
+    /// A new database in a temporary folder (removed afterwards) with channel 42 of users 1 and 2.
+    private static func withStorage(
+        _ body: (_ storage: SQLiteStorage, _ path: String, _ channel: ChannelID) async throws -> Void
+    ) async throws {
         let directory = TestServer.makeDataDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let storage = try SQLiteStorage(path: directory.appendingPathComponent("chat.sqlite").path)
+        let path = directory.appendingPathComponent("chat.sqlite").path
+        let storage = try SQLiteStorage(path: path)
         let channel = ChannelID(42)
         try await storage.createChannel(channel, members: [UserID(1), UserID(2)], now: Date())
-        for index in 0..<800 {
-            let message = StoredMessage(
-                messageID: MessageID(UInt64(index + 1)),
-                seq: 0,
-                event: .text,
-                userID: UserID(1),
-                payload: String(repeating: "x", count: 3000),
-                seen: false,
-                time: 1,
-                clientMessageID: nil
-            )
-            _ = try storage.appendMessage(message, channel: channel, cap: 10_000)
-        }
-        let first = try #require(try await storage.checkpoint())
-        #expect(first.walFrames > 1000, "the writer checkpointed on its own")
-        #expect(first.checkpointed == first.walFrames)
-        // Nothing written since: the next one does not touch the database.
-        #expect(try await storage.checkpoint() == nil)
-        #expect(try await storage.position(of: channel).lastSeq == 800)
+        try await body(storage, path, channel)
     }
 }
 

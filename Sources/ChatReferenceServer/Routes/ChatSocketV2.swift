@@ -271,34 +271,31 @@ final class ChatSocketV2: WebSocketSession {
 
     private func send(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) async {
         guard let message = self.prepare(command, id: id, on: live) else { return }
-        do {
-            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
-                self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
-            }
-        } catch {
-            self.failSend(error, id: id, on: live)
-        }
+        await self.publish(message, id: id, on: live)
     }
 
     /// ``send(_:id:on:)`` on the event loop; continues on the job task when the channel's lock is busy.
     private func sendOnLoop(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) {
         guard let message = self.prepare(command, id: id, on: live) else { return }
         do {
-            let result = try self.state.storeAndPublishIfUncontended(message, in: self.channel) { result in
-                self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
+            let stored = try self.state.storeAndPublishIfUncontended(message, in: self.channel) { result in
+                self.acknowledge(result, of: message, id: id, on: live)
             }
-            if result != nil { return }
+            if stored != nil { return }
         } catch {
             return self.failSend(error, id: id, on: live)
         }
-        live.enqueueWork { [self] in
-            do {
-                _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
-                    self.acknowledge(result, key: message.clientMessageID ?? "", id: id, on: live)
-                }
-            } catch {
-                self.failSend(error, id: id, on: live)
+        live.enqueueWork { [self] in await self.publish(message, id: id, on: live) }
+    }
+
+    /// Stores a prepared message (waiting for the channel's lock), acknowledges it, and fans it out.
+    private func publish(_ message: StoredMessage, id: UInt32, on live: WebSocketConnection) async {
+        do {
+            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
+                self.acknowledge(result, of: message, id: id, on: live)
             }
+        } catch {
+            self.failSend(error, id: id, on: live)
         }
     }
 
@@ -351,13 +348,13 @@ final class ChatSocketV2: WebSocketSession {
     }
 
     /// RC-CHAT-SEND-3/4: the ack (the original one for a duplicate) precedes the message push.
-    private func acknowledge(_ result: AppendResult, key: String, id: UInt32, on live: WebSocketConnection) {
+    private func acknowledge(_ result: AppendResult, of sent: StoredMessage, id: UInt32, on live: WebSocketConnection) {
         let stored: StoredMessage
         switch result {
         case .stored(let message), .duplicate(let message): stored = message
         }
         let ack = V2.Ack(
-            clientMessageID: key,
+            clientMessageID: sent.clientMessageID ?? "",
             seq: stored.seq,
             time: stored.time,
             messageID: stored.messageID

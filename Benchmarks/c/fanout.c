@@ -5,12 +5,16 @@
 //                               epoll; every whole 128-byte frame read from connection i is written (one write()
 //                               each) to connection i and to connection i^1 (2-member channels, the sender gets its
 //                               echo as a chat sender does).
-//   fanout client PORT CHANNELS SECONDS [SERVER_PID]
+//   fanout client PORT CHANNELS SECONDS [SERVER_PID] [RATE]
 //                               single-thread epoll, 2 x CHANNELS connections, closed loop: the even member of each
 //                               pair sends a frame stamped with CLOCK_MONOTONIC, the odd member records the latency
 //                               on receipt and triggers the next send. The first 0.5 s is discarded. Prints JSON:
 //                               chat messages/s, latency percentiles and, with SERVER_PID, the server's CPU (from
 //                               /proc/<pid>/stat fields 14 + 15) per chat message over the measured window.
+//                               With RATE > 0 the load is open loop instead, as wsload drives the chat server:
+//                               message k is scheduled at t0 + k / RATE and sent by the even member of channel
+//                               k mod CHANNELS, stamped with its scheduled time; the peer's copy only records the
+//                               latency. This gives the floor's CPU per message at the chat server's own load.
 //
 // Built by Benchmarks/server.sh with `cc -O2`.
 #define _GNU_SOURCE
@@ -168,7 +172,7 @@ static int64_t pct(const int64_t *v, size_t n, double p) {
     return v[k - 1];
 }
 
-static int run_client(int port, int channels, double seconds, int server_pid) {
+static int run_client(int port, int channels, double seconds, int server_pid, double rate) {
     int nconn = channels * 2;
     int *fds = calloc((size_t)nconn, sizeof(int));
     int *rlen = calloc((size_t)nconn, sizeof(int));
@@ -195,7 +199,8 @@ static int run_client(int port, int channels, double seconds, int server_pid) {
     int64_t start = now_ns();
     int64_t warm_end = start + 500000000;
     int64_t end = warm_end + (int64_t)(seconds * 1e9);
-    for (int c = 0; c < channels; c++) {
+    long long scheduled = 0;  // open loop: messages sent so far
+    for (int c = 0; c < channels && rate <= 0; c++) {
         int64_t t = now_ns();
         memcpy(frame, &t, sizeof t);
         write_all(fds[2 * c], frame, FRAME);
@@ -213,7 +218,23 @@ static int run_client(int port, int channels, double seconds, int server_pid) {
             warm_end = now;
         }
         if (now >= end) break;
-        int n = epoll_wait(ep, events, 256, 100);
+        int n;
+        if (rate > 0) {
+            for (;;) {  // send every message that is due, each stamped with its scheduled time
+                int64_t due = start + (int64_t)((double)scheduled * 1e9 / rate);
+                if (due > now) break;
+                memcpy(frame, &due, sizeof due);
+                write_all(fds[2 * (int)(scheduled % channels)], frame, FRAME);
+                scheduled++;
+            }
+            int64_t next = start + (int64_t)((double)scheduled * 1e9 / rate);
+            int64_t wait = next - now_ns();
+            if (wait < 0) wait = 0;
+            struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
+            n = epoll_pwait2(ep, events, 256, &ts, NULL);
+        } else {
+            n = epoll_wait(ep, events, 256, 100);
+        }
         for (int e = 0; e < n; e++) {
             int i = (int)events[e].data.u32;
             ssize_t r = read(fds[i], rbuf[i] + rlen[i], sizeof rbuf[i] - (size_t)rlen[i]);
@@ -233,8 +254,10 @@ static int run_client(int port, int channels, double seconds, int server_pid) {
                         lat[nlat++] = t - sent;
                         msgs++;
                     }
-                    memcpy(frame, &t, sizeof t);
-                    write_all(fds[i ^ 1], frame, FRAME);
+                    if (rate <= 0) {
+                        memcpy(frame, &t, sizeof t);
+                        write_all(fds[i ^ 1], frame, FRAME);
+                    }
                 }  // the even member's echo: consumed
                 off += FRAME;
             }
@@ -263,7 +286,8 @@ static int run_client(int port, int channels, double seconds, int server_pid) {
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "server") == 0) return run_server();
     if (argc >= 5 && strcmp(argv[1], "client") == 0)
-        return run_client(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc >= 6 ? atoi(argv[5]) : 0);
-    fprintf(stderr, "usage: fanout server | fanout client PORT CHANNELS SECONDS [SERVER_PID]\n");
+        return run_client(atoi(argv[2]), atoi(argv[3]), atof(argv[4]), argc >= 6 ? atoi(argv[5]) : 0,
+                          argc >= 7 ? atof(argv[6]) : 0);
+    fprintf(stderr, "usage: fanout server | fanout client PORT CHANNELS SECONDS [SERVER_PID] [RATE]\n");
     return 64;
 }

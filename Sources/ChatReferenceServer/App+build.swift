@@ -23,6 +23,7 @@ public struct ChatServer: Service {
         var services: [any Service] = [
             self.application, WebSocketDrain(state: self.state), MatchTimers(state: self.state),
             StorageCheckpoints(state: self.state),
+            MessageFlusher(state: self.state),
         ]
         #if canImport(Glibc)
         if let interval = self.configuration.memoryReclaimInterval {
@@ -102,6 +103,34 @@ private struct StorageCheckpoints: Service {
                     self.state.logger.warning("checkpoint failed", metadata: ["error": "\(error)"])
                 }
             }
+        }
+    }
+}
+
+/// Commits appended messages to the database 100 ms after an append (while appends go on, every 100 ms), off the
+/// event loops; an idle server does not wake for it. On graceful shutdown, a last flush.
+private struct MessageFlusher: Service {
+    let state: ServerState
+
+    func run() async throws {
+        let storage = self.state.storage
+        await cancelWhenGracefulShutdown {
+            for await _ in storage.appends {
+                do {
+                    repeat {
+                        try await Task.sleep(for: .milliseconds(100))
+                    } while try await storage.flushAppends() > 0
+                } catch is CancellationError {
+                    return
+                } catch {
+                    self.state.logger.warning("message flush failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        do {
+            try await storage.flushAppends()
+        } catch {
+            self.state.logger.error("last message flush failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -106,6 +106,8 @@ struct V2PersistenceTests {
                     clientMessageID: nil
                 )
                 _ = try storage.appendMessage(message, channel: channel, cap: 10_000)
+                // One transaction per message, as the server's flusher does under a slow trickle.
+                #expect(try await storage.flushAppends() == 1)
             }
             let first = try #require(try await storage.checkpoint())
             #expect(first.walFrames > 1000, "the writer checkpointed on its own")
@@ -117,7 +119,7 @@ struct V2PersistenceTests {
     }
 
     /// A new database in a temporary folder (removed afterwards) with channel 42 of users 1 and 2.
-    private static func withStorage(
+    static func withStorage(
         _ body: (_ storage: SQLiteStorage, _ path: String, _ channel: ChannelID) async throws -> Void
     ) async throws {
         let directory = TestServer.makeDataDirectory()

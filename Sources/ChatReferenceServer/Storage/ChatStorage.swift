@@ -137,9 +137,17 @@ protocol ChatStorage: Sendable {
     /// `cap`. A message whose `clientMessageID` the same user already stored in the channel is not stored again: the
     /// original is returned as ``AppendResult/duplicate(_:)``.
     /// Synchronous, on the caller's thread: the server calls it on a connection's event loop, so an implementation
-    /// must be quick (SQLite's WAL append is) and must not wait on the event loops.
+    /// must be quick (SQLite's is one `write(2)` to its ``MessageJournal``) and must not wait on the event loops.
+    /// The message is durable when this returns; it may reach the database later (``flushAppends()``), but every
+    /// read of messages sees it.
     /// - Throws: ``AppendMessageError``.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult
+    /// Moves appended messages into the database (SQLite: one transaction); returns how many. The server runs it
+    /// 100 ms after an append, off the event loops; reads of messages run it first.
+    @discardableResult
+    func flushAppends() async throws -> Int
+    /// Yields when a message is appended while none waited for ``flushAppends()``.
+    var appends: AsyncStream<Void> { get }
     /// Background maintenance the server runs every 500 ms off the event loops (SQLite: a `PASSIVE` WAL checkpoint);
     /// returns the write-ahead log's size and how much of it is written back, in frames, or `nil` when there was
     /// nothing to do (no write since the last call).

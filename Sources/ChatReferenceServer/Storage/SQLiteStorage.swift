@@ -10,10 +10,13 @@ import Synchronization
 /// per-channel `seq` (1, 2, 3, …) and every channel an `epoch` (§6.9); both survive restarts, which is what v2
 /// resumption and `client_msg_id` de-duplication rely on.
 ///
+/// Messages: an append goes to the ``MessageJournal`` (one `write(2)`, on the connection's event loop) and reaches
+/// the database with ``flushAppends()``, one transaction per batch, which the server runs 100 ms after an append and
+/// every read of messages runs first.
+///
 /// Checkpoints: the writer connection checkpoints only as a safety net (`wal_autocheckpoint` at
 /// ``automaticCheckpointPages``); the regular work is ``checkpoint()``, a `PASSIVE` checkpoint on a connection of its
-/// own that the server runs every 500 ms off the event loops. A message append runs on its connection's event loop,
-/// and a checkpoint there (writing pages back and an fsync) would stall every connection of that loop.
+/// own that the server runs every 500 ms off the event loops.
 final class SQLiteStorage: ChatStorage {
     /// The WAL size, in pages, at which the writer connection checkpoints itself (≈ 40 MB at 4 KB pages): reached
     /// only when ``checkpoint()`` is not run or falls behind.
@@ -21,6 +24,12 @@ final class SQLiteStorage: ChatStorage {
 
     private let pool: DatabasePool
     private let checkpointer: DatabaseQueue
+    /// Where appends go first (``MessageJournal``); messages reach the database in batches.
+    private let journal: MessageJournal
+    /// A read-only connection for what an append may need from the database: a channel the journal has not seen
+    /// since start, and flushed `client_msg_id`s. Used synchronously only (an asynchronous reader would hold it across
+    /// a suspension).
+    private let lookup: DatabaseQueue
     /// Write transactions since the last ``checkpoint()``: an idle server's checkpoint does not touch the database.
     private let writesSinceCheckpoint = Atomic<Int>(0)
 
@@ -37,6 +46,59 @@ final class SQLiteStorage: ChatStorage {
         checkpointerConfiguration.busyMode = .timeout(5)
         checkpointerConfiguration.label = "checkpointer"
         self.checkpointer = try DatabaseQueue(path: path, configuration: checkpointerConfiguration)
+        var lookupConfiguration = Configuration()
+        lookupConfiguration.busyMode = .timeout(5)
+        lookupConfiguration.readonly = true
+        lookupConfiguration.label = "append lookups"
+        self.lookup = try DatabaseQueue(path: path, configuration: lookupConfiguration)
+        let (journal, recovered) = try MessageJournal.opening(databasePath: path)
+        self.journal = journal
+        if !recovered.isEmpty {
+            _ = try self.pool.write { db in try Self.insert(recovered, into: db) }
+            self.writesSinceCheckpoint.add(1, ordering: .relaxed)
+        }
+        try journal.truncateAll()
+    }
+
+    /// Yields when a message is appended while none waited for a flush.
+    var appends: AsyncStream<Void> { self.journal.appended }
+
+    /// Commits the journal's pending messages to the database in one transaction (on the writer's queue, which
+    /// also keeps flushes from overlapping).
+    @discardableResult
+    func flushAppends() async throws -> Int {
+        guard self.journal.hasPending else { return 0 }
+        let journal = self.journal
+        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return try await self.pool.writeWithoutTransaction { db in
+            try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
+        }
+    }
+
+    /// `INSERT OR IGNORE`: a recovered record whose batch had committed before the server stopped is skipped.
+    private static func insert(
+        _ entries: [MessageJournal.Entry],
+        into db: Database
+    ) throws
+        -> Database.TransactionCompletion
+    {
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT OR IGNORE INTO messages
+                    (id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size, content_type)
+                VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+                """
+        )
+        for entry in entries {
+            let message = entry.message
+            try statement.execute(arguments: [
+                Int64(bitPattern: message.messageID.rawValue), Int64(bitPattern: entry.channel.rawValue),
+                Int64(clamping: message.seq), message.event.rawValue, Int64(bitPattern: message.userID.rawValue),
+                message.payload, message.time, message.clientMessageID, Int64(clamping: message.fileSize),
+                message.contentType,
+            ])
+        }
+        return .commit
     }
 
     /// A `PASSIVE` checkpoint: copies the WAL's committed pages back into the database file without waiting for
@@ -44,6 +106,7 @@ final class SQLiteStorage: ChatStorage {
     /// or `nil` without touching the database when nothing was written since the last one.
     @discardableResult
     func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)? {
+        try await self.flushAppends()
         guard self.writesSinceCheckpoint.exchange(0, ordering: .relaxed) > 0 else { return nil }
         return try await self.checkpointer.writeWithoutTransaction { db in
             let result = try db.checkpoint(.passive)
@@ -228,6 +291,7 @@ final class SQLiteStorage: ChatStorage {
                 )
             }
         }
+        self.journal.channelCreated(id)
     }
 
     func channelState(_ id: ChannelID) async throws -> ChannelState {
@@ -261,6 +325,7 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func deleteChannel(_ id: ChannelID, now: Date) async throws {
+        self.journal.channelDeleted(id)
         try await self.write { db in
             try db.cachedStatement(sql: "UPDATE channels SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
                 .execute(
@@ -272,62 +337,60 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    /// Runs on the calling thread (GRDB's synchronous `write`, which waits for the writer's serial queue), not as an
-    /// asynchronous job on the writer's queue: a chat message is persisted without the two thread hand-offs (there
-    /// and back) that made most of its CPU cost (BENCHMARKS.md, B4). The transaction is short — no fsync per commit
-    /// in WAL mode with `synchronous = NORMAL` — so the blocked thread is held for microseconds. The next `seq` is the
-    /// channel's highest `seq` + 1, read from the `(channel_id, seq)` index (seq is dense, so it is also the count the
-    /// cap applies to); nothing else is written, so a commit writes the message's pages only (the
-    /// `channels.message_count` column of the first schema is no longer written).
+    /// One `write(2)` to the ``MessageJournal`` on the calling thread (a connection's event loop): no database write.
+    /// The next `seq` comes from the journal's cursor of the channel (read from the `(channel_id, seq)` index on the
+    /// channel's first append since start, or 0 for a channel created since); a v2 `client_msg_id` is looked up among
+    /// the pending messages, then in the database. The messages reach the database in the next
+    /// ``flushAppends()``.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult {
-        try self.writeOnThisThread { db in
-            let cid = Int64(bitPattern: channel.rawValue)
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT \(Self.lastSeq) AS last_seq, deleted_at FROM channels WHERE id = ?"
-                    ),
-                    arguments: [cid]
-                ), (row["deleted_at"] as Double?) == nil
-            else { throw AppendMessageError.channelGone }
-            if let key = message.clientMessageID,
-                let original = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT * FROM messages WHERE channel_id = ? AND user_id = ? AND client_msg_id = ?"
-                    ),
-                    arguments: [cid, Int64(bitPattern: message.userID.rawValue), key]
-                )
-            {
-                return .duplicate(Self.storedMessage(from: original))
+        let lookup = self.lookup
+        let (result, flushNow) = try self.journal.append(
+            message,
+            channel: channel,
+            cap: cap,
+            load: { channel in
+                try lookup.read { db in
+                    try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT \(Self.lastSeq) AS last_seq, deleted_at FROM channels WHERE id = ?"
+                        ),
+                        arguments: [Int64(bitPattern: channel.rawValue)]
+                    ).map { row in
+                        MessageJournal.Cursor(
+                            lastSeq: UInt64(max(0, row["last_seq"] as Int64)),
+                            gone: (row["deleted_at"] as Double?) != nil
+                        )
+                    }
+                }
+            },
+            storedDuplicate: { channel, key in
+                try lookup.read { db in
+                    try Row.fetchOne(
+                        db.cachedStatement(
+                            sql: "SELECT * FROM messages WHERE channel_id = ? AND user_id = ? AND client_msg_id = ?"
+                        ),
+                        arguments: [Int64(bitPattern: channel.rawValue), Int64(bitPattern: key.user.rawValue), key.key]
+                    ).map(Self.storedMessage(from:))
+                }
             }
-            let count: Int64 = row["last_seq"]
-            guard count < Int64(cap) else { throw AppendMessageError.capReached }
-            var stored = message
-            stored.seq = UInt64(count + 1)
-            stored.seen = false
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO messages
-                        (id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size,
-                         content_type)
-                    VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
-                    Int64(bitPattern: message.messageID.rawValue), cid, count + 1, message.event.rawValue,
-                    Int64(bitPattern: message.userID.rawValue), message.payload, message.time,
-                    message.clientMessageID, Int64(clamping: message.fileSize), message.contentType,
-                ]
-            )
-            return .stored(stored)
+        )
+        if flushNow {
+            // Flushes fell far behind: this append waits for one (a bound on the journal's memory).
+            let journal = self.journal
+            _ = try self.pool.writeWithoutTransaction { db in
+                try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
+            }
+            self.writesSinceCheckpoint.add(1, ordering: .relaxed)
         }
+        return result
     }
 
     /// A channel's highest `seq` (0 when empty), as a subquery on a `channels` row.
     private static let lastSeq = "(SELECT IFNULL(MAX(seq), 0) FROM messages WHERE channel_id = channels.id)"
 
     func position(of channel: ChannelID) async throws -> ChannelPosition {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(
@@ -345,7 +408,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func messages(of channel: ChannelID, afterSeq: UInt64, limit: Int) async throws -> [StoredMessage] {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE channel_id = ? AND seq > ? ORDER BY seq LIMIT ?"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: afterSeq), limit]
@@ -354,7 +418,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func messages(of channel: ChannelID, beforeSeq: UInt64?, limit: Int) async throws -> [StoredMessage] {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"
@@ -367,7 +432,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func hasMessages(of channel: ChannelID, beforeSeq: UInt64) async throws -> Bool {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             try Bool.fetchOne(
                 db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE channel_id = ? AND seq < ?)"),
                 arguments: [Int64(bitPattern: channel.rawValue), Int64(clamping: beforeSeq)]
@@ -380,7 +446,8 @@ final class SQLiteStorage: ChatStorage {
         reader: UserID,
         in channel: ChannelID
     ) async throws -> (newlySeen: [StoredMessage], advanced: Bool) {
-        try await self.write { db in
+        try await self.flushAppends()
+        return try await self.write { db in
             let cid = Int64(bitPattern: channel.rawValue)
             let uid = Int64(bitPattern: reader.rawValue)
             let upTo = Int64(clamping: upToSeq)
@@ -418,7 +485,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func advanceReadMarker(reader: UserID, in channel: ChannelID) async throws -> UInt64? {
-        try await self.write { db in
+        try await self.flushAppends()
+        return try await self.write { db in
             let cid = Int64(bitPattern: channel.rawValue)
             let uid = Int64(bitPattern: reader.rawValue)
             let firstUnseen = try Int64.fetchOne(
@@ -449,7 +517,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func message(_ id: MessageID, in channel: ChannelID) async throws -> V1.Message? {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT * FROM messages WHERE id = ? AND channel_id = ?"),
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
@@ -458,7 +527,8 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func markSeen(_ id: MessageID, in channel: ChannelID) async throws {
-        try await self.write { db in
+        try await self.flushAppends()
+        return try await self.write { db in
             try db.cachedStatement(sql: "UPDATE messages SET seen = 1 WHERE id = ? AND channel_id = ?").execute(
                 arguments: [Int64(bitPattern: id.rawValue), Int64(bitPattern: channel.rawValue)]
             )
@@ -472,7 +542,8 @@ final class SQLiteStorage: ChatStorage {
     ) async throws -> (
         messages: [V1.Message], nextSeq: Int64?
     ) {
-        try await self.pool.read { db in
+        try await self.flushAppends()
+        return try await self.pool.read { db in
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT * FROM messages WHERE channel_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?"

@@ -1,0 +1,386 @@
+import ChatProtocol
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+private func posixOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int { write(fd, bytes, count) }
+
+/// Where a chat message is persisted first: one `write(2)` of a small record to an append-only file, on the
+/// caller's thread, before the message is fanned out.
+///
+/// A SQLite commit per message cost about ten system calls (WAL page frames and shared-memory locks) and half of the
+/// server's CPU per chat message (BENCHMARKS.md, B4). The journal makes the append one system call; the messages
+/// reach SQLite in batches, one transaction per ``SQLiteStorage/flushAppends()``, which the server runs shortly after
+/// an append and every read of messages runs first. Durability is the same as SQLite's in WAL mode with
+/// `synchronous = NORMAL`: a record is in the operating system's cache when the append returns, so it survives the
+/// server process being killed (not a power cut).
+///
+/// Two files alternate: a flush moves appends to the other file, commits the batch, then empties the file the batch
+/// was written to, so a file holds at most one batch. On start, records left in either file (the server was killed
+/// before their flush) are inserted (`INSERT OR IGNORE`: a record whose flush committed is skipped) and both files are
+/// emptied. A record is `length (u32 LE) · FNV-1a of the body (u32 LE) · body`; a torn last record is ignored.
+///
+/// The journal also keeps each channel's last `seq` and state (``Cursor``), so an append does not read the database
+/// except for the first append to a channel it has not seen since start and, for a v2 message with a
+/// `client_msg_id`, the de-duplication lookup of messages already flushed.
+final class MessageJournal: Sendable {
+    /// A channel as appends see it.
+    struct Cursor: Sendable {
+        /// The highest `seq` stored or pending.
+        var lastSeq: UInt64
+        /// Deleted (or unknown): appends are refused.
+        var gone: Bool
+        /// Pending messages (not yet flushed) of this channel.
+        var pending = 0
+        /// The pending messages with a `client_msg_id`, by author and key, for de-duplication before their flush.
+        var pendingKeys: [DedupKey: StoredMessage] = [:]
+    }
+
+    /// A `client_msg_id` is unique per channel and author.
+    struct DedupKey: Hashable, Sendable {
+        var user: UserID
+        var key: String
+    }
+
+    /// A pending message.
+    struct Entry: Sendable, Hashable {
+        var channel: ChannelID
+        var message: StoredMessage
+    }
+
+    /// Errors of the journal files.
+    struct IOError: Error, CustomStringConvertible {
+        var operation: String
+        var path: String
+        var code: Int32
+        var description: String { "\(self.operation) \(self.path): \(String(cString: strerror(self.code)))" }
+    }
+
+    private struct State {
+        var cursors: [ChannelID: Cursor] = [:]
+        /// Appended, not yet committed to the database, in append order.
+        var pending: [Entry] = []
+        /// The file appends go to (0 or 1).
+        var active = 0
+        /// Whether the other file may still hold records that are not committed (a flush failed).
+        var standbyDirty = false
+    }
+
+    /// Pending messages at which an append flushes on its own thread (a bound on memory when flushes fall behind).
+    static let maximumPending = 16_384
+    /// Cursors kept for channels without pending messages; beyond it, a flush forgets them (they reload on demand).
+    static let maximumIdleCursors = 20_000
+
+    let paths: [String]
+    private let descriptors: [Int32]
+    private let state = Mutex(State())
+    private let signal: AsyncStream<Void>.Continuation
+    /// Yields when an append finds no message pending: the server's flusher waits on it (an idle server never
+    /// wakes for the journal).
+    let appended: AsyncStream<Void>
+
+    /// Opens (creating) the two journal files next to `databasePath` and reads what they hold.
+    /// - Returns: The journal and the records left from a previous run, in append order.
+    static func opening(databasePath: String) throws -> (journal: MessageJournal, recovered: [Entry]) {
+        let paths = [databasePath + "-messages.0", databasePath + "-messages.1"]
+        var descriptors: [Int32] = []
+        var recovered: [Entry] = []
+        for path in paths {
+            let fd = posixOpen(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard fd >= 0 else {
+                let code = errno
+                for open in descriptors { close(open) }
+                throw IOError(operation: "open", path: path, code: code)
+            }
+            descriptors.append(fd)
+            recovered += Self.decodeRecords(try Self.readAll(fd, path: path))
+        }
+        return (MessageJournal(paths: paths, descriptors: descriptors), recovered)
+    }
+
+    private init(paths: [String], descriptors: [Int32]) {
+        self.paths = paths
+        self.descriptors = descriptors
+        (self.appended, self.signal) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    deinit {
+        self.signal.finish()
+        for fd in self.descriptors { close(fd) }
+    }
+
+    /// Whether messages wait for a flush.
+    var hasPending: Bool { self.state.withLock { !$0.pending.isEmpty } }
+
+    /// A new channel: its cursor starts at `seq` 0 without a database read.
+    func channelCreated(_ channel: ChannelID) {
+        self.state.withLock { $0.cursors[channel] = Cursor(lastSeq: 0, gone: false) }
+    }
+
+    /// A deleted channel: later appends are refused.
+    func channelDeleted(_ channel: ChannelID) {
+        self.state.withLock { state in
+            if state.cursors[channel] != nil {
+                state.cursors[channel]?.gone = true
+            } else {
+                state.cursors[channel] = Cursor(lastSeq: 0, gone: true)
+            }
+        }
+    }
+
+    /// Appends `message` to `channel` (see ``ChatStorage/appendMessage(_:channel:cap:)``).
+    /// - Parameters:
+    ///   - message: The message (its `seq` is assigned here).
+    ///   - channel: The channel.
+    ///   - cap: The most messages the channel may hold.
+    ///   - load: Reads a channel the journal has no cursor for: its last stored `seq` and whether it is deleted, or
+    ///     `nil` when unknown. Called with the journal locked.
+    ///   - storedDuplicate: Looks up a flushed message of the channel with the author's `client_msg_id`.
+    /// - Returns: The stored message and whether the pending count calls for an immediate flush.
+    /// - Throws: ``AppendMessageError``, ``IOError`` when the record cannot be written, or what the lookups throw.
+    func append(
+        _ message: StoredMessage,
+        channel: ChannelID,
+        cap: Int,
+        load: (ChannelID) throws -> Cursor?,
+        storedDuplicate: (ChannelID, DedupKey) throws -> StoredMessage?
+    ) throws -> (result: AppendResult, flushNow: Bool) {
+        let key = message.clientMessageID.map { DedupKey(user: message.userID, key: $0) }
+        if let key {
+            // Flushed messages first, outside the lock: a pending one stays in `pendingKeys` until its batch
+            // commits, so a key is always in one of the two places.
+            let known = try self.state.withLock { state in try Self.cursor(of: channel, in: &state, load: load) }
+            guard !known.gone else { throw AppendMessageError.channelGone }
+            if let original = known.pendingKeys[key] { return (.duplicate(original), false) }
+            if let original = try storedDuplicate(channel, key) { return (.duplicate(original), false) }
+        }
+        return try self.state.withLock { state in
+            var cursor = try Self.cursor(of: channel, in: &state, load: load)
+            guard !cursor.gone else { throw AppendMessageError.channelGone }
+            if let key, let original = cursor.pendingKeys[key] { return (.duplicate(original), false) }
+            guard cursor.lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
+            var stored = message
+            stored.seq = cursor.lastSeq + 1
+            stored.seen = false
+            let entry = Entry(channel: channel, message: stored)
+            try self.write(Self.encode(entry), to: state.active)
+            cursor.lastSeq = stored.seq
+            cursor.pending += 1
+            if let key { cursor.pendingKeys[key] = stored }
+            state.cursors[channel] = cursor
+            state.pending.append(entry)
+            if state.pending.count == 1 { self.signal.yield() }
+            return (.stored(stored), state.pending.count >= Self.maximumPending)
+        }
+    }
+
+    private static func cursor(
+        of channel: ChannelID,
+        in state: inout State,
+        load: (ChannelID) throws -> Cursor?
+    ) throws -> Cursor {
+        if let cursor = state.cursors[channel] { return cursor }
+        guard let loaded = try load(channel) else { throw AppendMessageError.channelGone }
+        state.cursors[channel] = loaded
+        return loaded
+    }
+
+    /// Moves the pending messages into the database: switches appends to the other file, runs `commit` with the
+    /// batch (one transaction), then forgets the batch and empties its file. Flushes must not overlap (the storage
+    /// runs them on its writer's serial queue).
+    /// - Returns: The number of messages committed.
+    func flush(_ commit: ([Entry]) throws -> Void) throws -> Int {
+        let (batch, swapped): ([Entry], Int?) = self.state.withLock { state in
+            guard !state.pending.isEmpty else { return ([], nil) }
+            if state.standbyDirty { return (state.pending, nil) }
+            let old = state.active
+            state.active = 1 - old
+            return (state.pending, old)
+        }
+        guard !batch.isEmpty else { return 0 }
+        do {
+            try commit(batch)
+        } catch {
+            self.state.withLock { $0.standbyDirty = $0.standbyDirty || swapped != nil }
+            throw error
+        }
+        self.state.withLock { state in
+            state.pending.removeFirst(batch.count)
+            for entry in batch {
+                guard var cursor = state.cursors[entry.channel] else { continue }
+                cursor.pending -= 1
+                if let key = entry.message.clientMessageID {
+                    cursor.pendingKeys[DedupKey(user: entry.message.userID, key: key)] = nil
+                }
+                state.cursors[entry.channel] = cursor
+            }
+            if state.cursors.count > Self.maximumIdleCursors {
+                state.cursors = state.cursors.filter { $0.value.pending > 0 }
+            }
+            // The swapped-out file held this batch only (or, after a failed flush, records this batch includes).
+            let standby = 1 - state.active
+            if ftruncate(self.descriptors[standby], 0) == 0 { state.standbyDirty = false }
+        }
+        return batch.count
+    }
+
+    /// Empties both files (after the recovered records are committed).
+    func truncateAll() throws {
+        for (fd, path) in zip(self.descriptors, self.paths) where ftruncate(fd, 0) != 0 {
+            throw IOError(operation: "ftruncate", path: path, code: errno)
+        }
+    }
+
+    private func write(_ bytes: [UInt8], to file: Int) throws {
+        let fd = self.descriptors[file]
+        try bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = posixWrite(fd, base + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw IOError(operation: "write", path: self.paths[file], code: errno)
+                }
+                offset += written
+            }
+        }
+    }
+
+    private static func readAll(_ fd: Int32, path: String) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { buffer in
+                buffer.baseAddress.map { pread(fd, $0, buffer.count, offset) } ?? 0
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw IOError(operation: "read", path: path, code: errno)
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+            offset += off_t(count)
+        }
+    }
+
+    // MARK: Records
+
+    static func encode(_ entry: Entry) -> [UInt8] {
+        let message = entry.message
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + message.payload.utf8.count + (message.clientMessageID?.utf8.count ?? 0))
+        for value in [
+            entry.channel.rawValue, message.messageID.rawValue, message.seq, UInt64(bitPattern: message.event.rawValue),
+            message.userID.rawValue, UInt64(bitPattern: message.time), message.fileSize,
+        ] {
+            Self.append(value, to: &body)
+        }
+        body.append(message.clientMessageID == nil ? 0 : 1)
+        Self.append(message.payload, to: &body)
+        Self.append(message.clientMessageID ?? "", to: &body)
+        Self.append(message.contentType, to: &body)
+        var record: [UInt8] = []
+        record.reserveCapacity(8 + body.count)
+        Self.append(UInt32(body.count), to: &record)
+        Self.append(Self.checksum(body), to: &record)
+        record += body
+        return record
+    }
+
+    /// The whole records of `bytes`, up to the first torn or corrupt one.
+    static func decodeRecords(_ bytes: [UInt8]) -> [Entry] {
+        var entries: [Entry] = []
+        var offset = 0
+        while bytes.count - offset >= 8 {
+            let length = Int(Self.readUInt32(bytes, at: offset))
+            let sum = Self.readUInt32(bytes, at: offset + 4)
+            guard length <= bytes.count - offset - 8 else { break }
+            let body = Array(bytes[(offset + 8)..<(offset + 8 + length)])
+            guard Self.checksum(body) == sum, let entry = Self.decodeBody(body) else { break }
+            entries.append(entry)
+            offset += 8 + length
+        }
+        return entries
+    }
+
+    private static func decodeBody(_ body: [UInt8]) -> Entry? {
+        var offset = 0
+        func u64() -> UInt64? {
+            guard body.count - offset >= 8 else { return nil }
+            var value: UInt64 = 0
+            for index in 0..<8 { value |= UInt64(body[offset + index]) << (8 * index) }
+            offset += 8
+            return value
+        }
+        func string() -> String? {
+            guard body.count - offset >= 4 else { return nil }
+            let length = Int(Self.readUInt32(body, at: offset))
+            offset += 4
+            guard length <= body.count - offset else { return nil }
+            defer { offset += length }
+            return String(decoding: body[offset..<(offset + length)], as: UTF8.self)
+        }
+        guard let channel = u64(), let id = u64(), let seq = u64(), let event = u64(), let user = u64(),
+            let time = u64(), let fileSize = u64(), offset < body.count
+        else { return nil }
+        let hasKey = body[offset] == 1
+        offset += 1
+        guard let payload = string(), let key = string(), let contentType = string(), offset == body.count else {
+            return nil
+        }
+        return Entry(
+            channel: ChannelID(channel),
+            message: StoredMessage(
+                messageID: MessageID(id),
+                seq: seq,
+                event: V1.Event(rawValue: Int64(bitPattern: event)),
+                userID: UserID(user),
+                payload: payload,
+                seen: false,
+                time: Int64(bitPattern: time),
+                clientMessageID: hasKey ? key : nil,
+                fileSize: fileSize,
+                contentType: contentType
+            )
+        )
+    }
+
+    private static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        for index in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+    }
+
+    private static func append(_ value: UInt32, to bytes: inout [UInt8]) {
+        for index in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+    }
+
+    private static func append(_ string: String, to bytes: inout [UInt8]) {
+        Self.append(UInt32(string.utf8.count), to: &bytes)
+        bytes += string.utf8
+    }
+
+    private static func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        var value: UInt32 = 0
+        for index in 0..<4 { value |= UInt32(bytes[offset + index]) << (8 * index) }
+        return value
+    }
+
+    /// FNV-1a, 32 bits: enough to tell a torn record from a whole one.
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in bytes {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return hash
+    }
+}

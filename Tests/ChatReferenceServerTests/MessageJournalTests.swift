@@ -1,0 +1,200 @@
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+/// The message journal: an append is one record in a file, durable before the database sees it; a flush moves the
+/// batch into SQLite and empties the file; a reopened storage recovers what was not flushed.
+@Suite("Message journal", .serialized, .timeLimit(.minutes(1)))
+struct MessageJournalTests {
+    private static func message(
+        _ id: UInt64,
+        key: String? = nil,
+        user: UInt64 = 1,
+        text: String? = nil
+    ) -> StoredMessage {
+        StoredMessage(
+            messageID: MessageID(id),
+            seq: 0,
+            event: .text,
+            userID: UserID(user),
+            payload: text ?? "message \(id) ✓",
+            seen: false,
+            time: Int64(id) * 1000,
+            clientMessageID: key,
+            fileSize: 0,
+            contentType: ""
+        )
+    }
+
+    private static func journalSizes(_ path: String) throws -> [Int] {
+        try [0, 1].map { index in
+            let attributes = try FileManager.default.attributesOfItem(atPath: path + "-messages.\(index)")
+            return (attributes[.size] as? NSNumber)?.intValue ?? -1
+        }
+    }
+
+    @Test("an append writes a journal record and no database row; a flush commits the batch and empties the file")
+    func flushMovesTheBatch() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            for id in 1...3 {
+                _ = try storage.appendMessage(Self.message(UInt64(id)), channel: channel, cap: 10)
+            }
+            #expect(try Self.journalSizes(path).reduce(0, +) > 0)
+            #expect(try await storage.flushAppends() == 3)
+            #expect(try Self.journalSizes(path) == [0, 0])
+            #expect(try await storage.flushAppends() == 0)
+            let stored = try await storage.messages(of: channel, afterSeq: 0, limit: 10)
+            #expect(stored.map(\.seq) == [1, 2, 3])
+            #expect(stored.map(\.payload) == ["message 1 ✓", "message 2 ✓", "message 3 ✓"])
+        }
+    }
+
+    @Test("every read of messages sees an append that was not flushed yet")
+    func readsSeePendingAppends() async throws {
+        try await V2PersistenceTests.withStorage { storage, _, channel in
+            _ = try storage.appendMessage(Self.message(1), channel: channel, cap: 10)
+            #expect(try await storage.position(of: channel).lastSeq == 1)
+            _ = try storage.appendMessage(Self.message(2), channel: channel, cap: 10)
+            #expect(try await storage.messages(of: channel, beforeSeq: nil, limit: 10).map(\.seq) == [1, 2])
+            _ = try storage.appendMessage(Self.message(3), channel: channel, cap: 10)
+            #expect(try await storage.history(of: channel, beforeSeq: nil, limit: 10).messages.count == 3)
+            _ = try storage.appendMessage(Self.message(4), channel: channel, cap: 10)
+            #expect(try await storage.message(MessageID(4), in: channel)?.payload == "message 4 ✓")
+            #expect(try await storage.flushAppends() == 0, "the reads flushed")
+        }
+    }
+
+    @Test("appends that were never flushed (the server was killed) are recovered, in order, when the storage reopens")
+    func recoveryAfterKill() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            _ = try storage.appendMessage(Self.message(1), channel: channel, cap: 10)
+            #expect(try await storage.flushAppends() == 1)
+            _ = try storage.appendMessage(Self.message(2, key: "k2"), channel: channel, cap: 10)
+            _ = try storage.appendMessage(
+                Self.message(3, text: String(repeating: "é", count: 5000)),
+                channel: channel,
+                cap: 10
+            )
+            // `storage` is not flushed again: a second storage on the same files is the restarted server.
+            let reopened = try SQLiteStorage(path: path)
+            #expect(try Self.journalSizes(path) == [0, 0], "recovery empties the journal")
+            let stored = try await reopened.messages(of: channel, afterSeq: 0, limit: 10)
+            #expect(stored.map(\.seq) == [1, 2, 3])
+            #expect(stored.map(\.messageID) == [MessageID(1), MessageID(2), MessageID(3)])
+            #expect(stored[1].clientMessageID == "k2" && stored[2].payload.count == 5000)
+            #expect(stored[2].time == 3000 && stored.allSatisfy { !$0.seen })
+            // The reopened storage goes on from seq 3 and still knows the recovered key.
+            guard case .stored(let next) = try reopened.appendMessage(Self.message(4), channel: channel, cap: 10)
+            else { throw TestFailure("not stored") }
+            #expect(next.seq == 4)
+            #expect(
+                try reopened.appendMessage(Self.message(5, key: "k2"), channel: channel, cap: 10)
+                    == .duplicate(stored[1])
+            )
+        }
+    }
+
+    @Test("recovery skips a record whose batch was already committed, and stops at a torn or corrupt record")
+    func recoveryIsIdempotentAndStopsAtTornRecords() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            _ = try storage.appendMessage(Self.message(1), channel: channel, cap: 10)
+            #expect(try await storage.flushAppends() == 1)
+            let committed = MessageJournal.Entry(
+                channel: channel,
+                message: {
+                    var m = Self.message(1)
+                    m.seq = 1
+                    return m
+                }()
+            )
+            let fresh = MessageJournal.Entry(
+                channel: channel,
+                message: {
+                    var m = Self.message(2)
+                    m.seq = 2
+                    return m
+                }()
+            )
+            let torn = MessageJournal.encode(
+                MessageJournal.Entry(
+                    channel: channel,
+                    message: {
+                        var m = Self.message(3)
+                        m.seq = 3
+                        return m
+                    }()
+                )
+            )
+            let bytes = MessageJournal.encode(committed) + MessageJournal.encode(fresh) + torn.dropLast(5)
+            try Data(bytes).write(to: URL(fileURLWithPath: path + "-messages.1"))
+            #expect(MessageJournal.decodeRecords(bytes) == [committed, fresh])
+            var corrupt = MessageJournal.encode(committed) + MessageJournal.encode(fresh)
+            corrupt[corrupt.count - 3] ^= 0x20
+            #expect(MessageJournal.decodeRecords(corrupt) == [committed])
+
+            let reopened = try SQLiteStorage(path: path)
+            #expect(try await reopened.messages(of: channel, afterSeq: 0, limit: 10).map(\.seq) == [1, 2])
+        }
+    }
+
+    @Test("a client_msg_id is recognised while its message is pending, after its flush, and after a restart")
+    func deduplicationAcrossFlushes() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            guard
+                case .stored(let original) = try storage.appendMessage(
+                    Self.message(1, key: "k"),
+                    channel: channel,
+                    cap: 10
+                )
+            else { throw TestFailure("not stored") }
+            #expect(
+                try storage.appendMessage(Self.message(2, key: "k"), channel: channel, cap: 10) == .duplicate(original)
+            )
+            #expect(try await storage.flushAppends() == 1)
+            #expect(
+                try storage.appendMessage(Self.message(3, key: "k"), channel: channel, cap: 10) == .duplicate(original)
+            )
+            // Per author: user 2 may use the same key.
+            guard
+                case .stored(let other) = try storage.appendMessage(
+                    Self.message(4, key: "k", user: 2),
+                    channel: channel,
+                    cap: 10
+                )
+            else { throw TestFailure("another author's key was treated as a duplicate") }
+            #expect(other.seq == 2)
+            #expect(try await storage.flushAppends() == 1)
+            let reopened = try SQLiteStorage(path: path)
+            #expect(
+                try reopened.appendMessage(Self.message(5, key: "k"), channel: channel, cap: 10) == .duplicate(original)
+            )
+            #expect(try await reopened.position(of: channel).lastSeq == 2)
+        }
+    }
+
+    @Test("unknown and deleted channels refuse appends, and the cap counts pending messages")
+    func refusals() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            #expect(throws: AppendMessageError.channelGone) {
+                try storage.appendMessage(Self.message(1), channel: ChannelID(999), cap: 10)
+            }
+            _ = try storage.appendMessage(Self.message(1), channel: channel, cap: 2)
+            _ = try storage.appendMessage(Self.message(2), channel: channel, cap: 2)
+            #expect(throws: AppendMessageError.capReached) {
+                try storage.appendMessage(Self.message(3), channel: channel, cap: 2)
+            }
+            try await storage.deleteChannel(channel, now: Date())
+            #expect(throws: AppendMessageError.channelGone) {
+                try storage.appendMessage(Self.message(4), channel: channel, cap: 10)
+            }
+            // After a restart the channel is read from the database: deleted there too.
+            let reopened = try SQLiteStorage(path: path)
+            #expect(throws: AppendMessageError.channelGone) {
+                try reopened.appendMessage(Self.message(5), channel: channel, cap: 10)
+            }
+            #expect(try await reopened.position(of: channel).lastSeq == 2)
+        }
+    }
+}

@@ -197,4 +197,41 @@ struct MessageJournalTests {
             #expect(try await reopened.position(of: channel).lastSeq == 2)
         }
     }
+
+    @Test("a second server process on the same database is refused with a ConfigurationError naming the lock")
+    func anotherProcessIsRefused() async throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("chat.sqlite").path
+        // Another process holds the journal's POSIX lock, as a running server does.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(60)",
+            path + "-messages.0",
+        ]
+        let output = Pipe()
+        holder.standardOutput = output
+        try holder.run()
+        // SIGKILL: a child may inherit a mask that blocks SIGTERM.
+        defer { kill(holder.processIdentifier, SIGKILL) }
+        let line = output.fileHandleForReading.availableData
+        #expect(String(decoding: line, as: UTF8.self).hasPrefix("locked"))
+        do {
+            _ = try SQLiteStorage(path: path)
+            Issue.record("the database opened while another process held its journal")
+        } catch let error as ConfigurationError {
+            #expect(error.description.contains("another chat-server process"))
+        }
+        kill(holder.processIdentifier, SIGKILL)
+        // Once that process is gone (its locks go with it) the database opens.
+        var reopened: SQLiteStorage?
+        for _ in 0..<500 where reopened == nil {
+            reopened = try? SQLiteStorage(path: path)
+            if reopened == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(reopened != nil)
+    }
 }

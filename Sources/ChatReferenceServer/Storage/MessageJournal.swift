@@ -87,8 +87,10 @@ final class MessageJournal: Sendable {
     /// wakes for the journal).
     let appended: AsyncStream<Void>
 
-    /// Opens (creating) the two journal files next to `databasePath` and reads what they hold.
+    /// Opens (creating) the two journal files next to `databasePath`, locks the first against other processes, and
+    /// reads what they hold.
     /// - Returns: The journal and the records left from a previous run, in append order.
+    /// - Throws: ``ConfigurationError`` when another process holds the lock; ``IOError``.
     static func opening(databasePath: String) throws -> (journal: MessageJournal, recovered: [Entry]) {
         let paths = [databasePath + "-messages.0", databasePath + "-messages.1"]
         var descriptors: [Int32] = []
@@ -101,9 +103,29 @@ final class MessageJournal: Sendable {
                 throw IOError(operation: "open", path: path, code: code)
             }
             descriptors.append(fd)
+            if descriptors.count == 1, !Self.lock(fd) {
+                let code = errno
+                for open in descriptors { close(open) }
+                guard code == EAGAIN || code == EACCES else { throw IOError(operation: "lock", path: path, code: code) }
+                throw ConfigurationError(
+                    "another chat-server process uses the database \(databasePath) (its message journal \(path) is "
+                        + "locked): stop it, or give this server a data directory of its own"
+                )
+            }
             recovered += Self.decodeRecords(try Self.readAll(fd, path: path))
         }
         return (MessageJournal(paths: paths, descriptors: descriptors), recovered)
+    }
+
+    /// A POSIX write lock on the whole file: held by this process until it ends (or closes any descriptor of the
+    /// file), and refused to another process — two servers appending to one database would assign the same `seq`.
+    private static func lock(_ fd: Int32) -> Bool {
+        var lock = flock()
+        lock.l_type = Int16(F_WRLCK)
+        lock.l_whence = Int16(SEEK_SET)
+        lock.l_start = 0
+        lock.l_len = 0
+        return fcntl(fd, F_SETLK, &lock) == 0
     }
 
     private init(paths: [String], descriptors: [Int32]) {

@@ -33,8 +33,13 @@ final class SQLiteStorage: ChatStorage {
     /// Write transactions since the last ``checkpoint()``: an idle server's checkpoint does not touch the database.
     private let writesSinceCheckpoint = Atomic<Int>(0)
 
-    /// Opens (creating and migrating when needed) the database at `path`.
+    /// Opens (creating and migrating when needed) the database at `path`, and its message journal (committing
+    /// records a killed server left there).
+    /// - Throws: ``ConfigurationError`` when another process uses the database; SQLite and journal errors.
     init(path: String) throws {
+        // The journal first: its lock keeps a second server process away from the database.
+        let (journal, recovered) = try MessageJournal.opening(databasePath: path)
+        self.journal = journal
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -51,8 +56,6 @@ final class SQLiteStorage: ChatStorage {
         lookupConfiguration.readonly = true
         lookupConfiguration.label = "append lookups"
         self.lookup = try DatabaseQueue(path: path, configuration: lookupConfiguration)
-        let (journal, recovered) = try MessageJournal.opening(databasePath: path)
-        self.journal = journal
         if !recovered.isEmpty {
             _ = try self.pool.write { db in try Self.insert(recovered, into: db) }
             self.writesSinceCheckpoint.add(1, ordering: .relaxed)

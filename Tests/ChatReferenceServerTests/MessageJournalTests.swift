@@ -1,5 +1,6 @@
 import ChatProtocol
 import Foundation
+import Synchronization
 import Testing
 
 @testable import ChatReferenceServer
@@ -233,5 +234,61 @@ struct MessageJournalTests {
             if reopened == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(reopened != nil)
+    }
+
+    @Test(
+        "the key filter: a new client_msg_id needs no database lookup; a stored one (or a false positive) is looked up"
+    )
+    func keyFilterSkipsLookupsForNewKeys() throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (journal, recovered) = try MessageJournal.opening(databasePath: directory.appendingPathComponent("db").path)
+        #expect(recovered.isEmpty)
+        let lookups = Mutex(0)
+        let stored = { (channel: ChannelID, key: MessageJournal.DedupKey) -> StoredMessage? in
+            lookups.withLock { $0 += 1 }
+            return key.key == "old" ? Self.message(99, key: "old") : nil
+        }
+        let created = ChannelID(1)
+        journal.channelCreated(created)
+        for id in 1...50 {
+            let (result, _) = try journal.append(
+                Self.message(UInt64(id), key: "key-\(id)"),
+                channel: created,
+                cap: 100,
+                load: { _ in
+                    Issue.record("a created channel was loaded")
+                    return nil
+                },
+                storedDuplicate: stored
+            )
+            guard case .stored = result else { throw TestFailure("not stored") }
+        }
+        #expect(lookups.withLock { $0 } == 0, "new keys were looked up in the database")
+        // A channel read from the database brings its keys: "old" is looked up (and found), "new" is not.
+        let loaded = ChannelID(2)
+        let load = { (_: ChannelID) -> MessageJournal.Loaded? in
+            MessageJournal.Loaded(lastSeq: 7, gone: false, keys: [MessageJournal.DedupKey(user: UserID(1), key: "old")])
+        }
+        let (again, _) = try journal.append(
+            Self.message(100, key: "old"),
+            channel: loaded,
+            cap: 100,
+            load: load,
+            storedDuplicate: stored
+        )
+        #expect(again == .duplicate(Self.message(99, key: "old")))
+        #expect(lookups.withLock { $0 } == 1)
+        let (fresh, _) = try journal.append(
+            Self.message(101, key: "new"),
+            channel: loaded,
+            cap: 100,
+            load: load,
+            storedDuplicate: stored
+        )
+        guard case .stored(let message) = fresh else { throw TestFailure("not stored") }
+        #expect(message.seq == 8)
+        #expect(lookups.withLock { $0 } == 1)
     }
 }

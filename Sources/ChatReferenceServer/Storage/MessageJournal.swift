@@ -29,8 +29,9 @@ private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) ->
 /// emptied. A record is `length (u32 LE) · FNV-1a of the body (u32 LE) · body`; a torn last record is ignored.
 ///
 /// The journal also keeps each channel's last `seq` and state (``Cursor``), so an append does not read the database
-/// except for the first append to a channel it has not seen since start and, for a v2 message with a
-/// `client_msg_id`, the de-duplication lookup of messages already flushed.
+/// except for the first append to a channel it has not seen since start (which also reads the channel's
+/// `client_msg_id`s into a Bloom filter) and, for a v2 message whose `client_msg_id` the filter may hold, the
+/// de-duplication lookup of messages already flushed.
 final class MessageJournal: Sendable {
     /// A channel as appends see it.
     struct Cursor: Sendable {
@@ -42,6 +43,17 @@ final class MessageJournal: Sendable {
         var pending = 0
         /// The pending messages with a `client_msg_id`, by author and key, for de-duplication before their flush.
         var pendingKeys: [DedupKey: StoredMessage] = [:]
+        /// Every `client_msg_id` of the channel is in the journal's key filter (the channel was created since start,
+        /// or its keys were read with it): a key the filter does not hold is new without a database lookup.
+        var keysKnown = false
+    }
+
+    /// A channel as ``append(_:channel:cap:load:storedDuplicate:)``'s `load` reads it from the database.
+    struct Loaded: Sendable {
+        var lastSeq: UInt64
+        var gone: Bool
+        /// The `client_msg_id`s stored in the channel, with their authors.
+        var keys: [DedupKey]
     }
 
     /// A `client_msg_id` is unique per channel and author.
@@ -72,6 +84,39 @@ final class MessageJournal: Sendable {
         var active = 0
         /// Whether the other file may still hold records that are not committed (a flush failed).
         var standbyDirty = false
+        /// A Bloom filter of the `client_msg_id`s stored since start and of those of channels loaded since (by
+        /// channel, author and key; ``keyFilterBits`` bits, empty until the first key): a v2 message's key is looked
+        /// up in the database only when the filter may hold it.
+        var keyFilter: [UInt64] = []
+
+        mutating func insertKey(_ channel: ChannelID, _ key: DedupKey) {
+            if self.keyFilter.isEmpty {
+                self.keyFilter = [UInt64](repeating: 0, count: MessageJournal.keyFilterBits / 64)
+            }
+            for bit in MessageJournal.filterBits(channel, key) { self.keyFilter[bit >> 6] |= 1 << UInt64(bit & 63) }
+        }
+
+        func mayHoldKey(_ channel: ChannelID, _ key: DedupKey) -> Bool {
+            guard !self.keyFilter.isEmpty else { return false }
+            return MessageJournal.filterBits(channel, key).allSatisfy { bit in
+                self.keyFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+            }
+        }
+    }
+
+    /// The key filter's size: 2^23 bits (1 MiB), allocated on the first `client_msg_id`. With three bits per key its
+    /// false-positive rate is about 0.005 % at 100,000 keys and 3 % at a million; a false positive costs one lookup.
+    static let keyFilterBits = 1 << 23
+
+    static func filterBits(_ channel: ChannelID, _ key: DedupKey) -> [Int] {
+        var hasher = Hasher()
+        hasher.combine(channel.rawValue)
+        hasher.combine(key.user.rawValue)
+        hasher.combine(key.key)
+        let hash = UInt64(bitPattern: Int64(hasher.finalize()))
+        let step = (hash >> 32) | 1
+        let mask = UInt64(Self.keyFilterBits - 1)
+        return (0..<3).map { Int((hash &+ UInt64($0) &* step) & mask) }
     }
 
     /// Pending messages at which an append flushes on its own thread (a bound on memory when flushes fall behind).
@@ -144,7 +189,7 @@ final class MessageJournal: Sendable {
 
     /// A new channel: its cursor starts at `seq` 0 without a database read.
     func channelCreated(_ channel: ChannelID) {
-        self.state.withLock { $0.cursors[channel] = Cursor(lastSeq: 0, gone: false) }
+        self.state.withLock { $0.cursors[channel] = Cursor(lastSeq: 0, gone: false, keysKnown: true) }
     }
 
     /// A deleted channel: later appends are refused.
@@ -163,8 +208,8 @@ final class MessageJournal: Sendable {
     ///   - message: The message (its `seq` is assigned here).
     ///   - channel: The channel.
     ///   - cap: The most messages the channel may hold.
-    ///   - load: Reads a channel the journal has no cursor for: its last stored `seq` and whether it is deleted, or
-    ///     `nil` when unknown. Called with the journal locked.
+    ///   - load: Reads a channel the journal has no cursor for: its last stored `seq`, whether it is deleted and its
+    ///     `client_msg_id`s, or `nil` when unknown. Called with the journal locked.
     ///   - storedDuplicate: Looks up a flushed message of the channel with the author's `client_msg_id`.
     /// - Returns: The stored message and whether the pending count calls for an immediate flush.
     /// - Throws: ``AppendMessageError``, ``IOError`` when the record cannot be written, or what the lookups throw.
@@ -172,17 +217,20 @@ final class MessageJournal: Sendable {
         _ message: StoredMessage,
         channel: ChannelID,
         cap: Int,
-        load: (ChannelID) throws -> Cursor?,
+        load: (ChannelID) throws -> Loaded?,
         storedDuplicate: (ChannelID, DedupKey) throws -> StoredMessage?
     ) throws -> (result: AppendResult, flushNow: Bool) {
         let key = message.clientMessageID.map { DedupKey(user: message.userID, key: $0) }
         if let key {
-            // Flushed messages first, outside the lock: a pending one stays in `pendingKeys` until its batch
-            // commits, so a key is always in one of the two places.
-            let known = try self.state.withLock { state in try Self.cursor(of: channel, in: &state, load: load) }
-            guard !known.gone else { throw AppendMessageError.channelGone }
-            if let original = known.pendingKeys[key] { return (.duplicate(original), false) }
-            if let original = try storedDuplicate(channel, key) { return (.duplicate(original), false) }
+            // A pending message stays in `pendingKeys` until its batch commits, so a key is always pending or
+            // flushed; the flushed ones are looked up outside the lock, unless the filter tells the key is new.
+            let (pending, mayBeStored) = try self.state.withLock { state in
+                let cursor = try Self.cursor(of: channel, in: &state, load: load)
+                guard !cursor.gone else { throw AppendMessageError.channelGone }
+                return (cursor.pendingKeys[key], !cursor.keysKnown || state.mayHoldKey(channel, key))
+            }
+            if let pending { return (.duplicate(pending), false) }
+            if mayBeStored, let original = try storedDuplicate(channel, key) { return (.duplicate(original), false) }
         }
         return try self.state.withLock { state in
             var cursor = try Self.cursor(of: channel, in: &state, load: load)
@@ -196,7 +244,10 @@ final class MessageJournal: Sendable {
             try self.write(Self.encode(entry), to: state.active)
             cursor.lastSeq = stored.seq
             cursor.pending += 1
-            if let key { cursor.pendingKeys[key] = stored }
+            if let key {
+                cursor.pendingKeys[key] = stored
+                state.insertKey(channel, key)
+            }
             state.cursors[channel] = cursor
             state.pending.append(entry)
             if state.pending.count == 1 { self.signal.yield() }
@@ -207,12 +258,14 @@ final class MessageJournal: Sendable {
     private static func cursor(
         of channel: ChannelID,
         in state: inout State,
-        load: (ChannelID) throws -> Cursor?
+        load: (ChannelID) throws -> Loaded?
     ) throws -> Cursor {
         if let cursor = state.cursors[channel] { return cursor }
         guard let loaded = try load(channel) else { throw AppendMessageError.channelGone }
-        state.cursors[channel] = loaded
-        return loaded
+        for key in loaded.keys { state.insertKey(channel, key) }
+        let cursor = Cursor(lastSeq: loaded.lastSeq, gone: loaded.gone, keysKnown: true)
+        state.cursors[channel] = cursor
+        return cursor
     }
 
     /// Moves the pending messages into the database: switches appends to the other file, runs `commit` with the

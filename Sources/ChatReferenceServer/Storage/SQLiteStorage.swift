@@ -353,17 +353,29 @@ final class SQLiteStorage: ChatStorage {
             cap: cap,
             load: { channel in
                 try lookup.read { db in
-                    try Row.fetchOne(
-                        db.cachedStatement(
-                            sql: "SELECT \(Self.lastSeq) AS last_seq, deleted_at FROM channels WHERE id = ?"
-                        ),
-                        arguments: [Int64(bitPattern: channel.rawValue)]
-                    ).map { row in
-                        MessageJournal.Cursor(
-                            lastSeq: UInt64(max(0, row["last_seq"] as Int64)),
-                            gone: (row["deleted_at"] as Double?) != nil
+                    let id = Int64(bitPattern: channel.rawValue)
+                    guard
+                        let row = try Row.fetchOne(
+                            db.cachedStatement(
+                                sql: "SELECT \(Self.lastSeq) AS last_seq, deleted_at FROM channels WHERE id = ?"
+                            ),
+                            arguments: [id]
                         )
-                    }
+                    else { return nil }
+                    let keys = try Row.fetchAll(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT user_id, client_msg_id FROM messages
+                                WHERE channel_id = ? AND client_msg_id IS NOT NULL
+                                """
+                        ),
+                        arguments: [id]
+                    ).map { MessageJournal.DedupKey(user: UserID(UInt64(bitPattern: $0[0])), key: $0[1]) }
+                    return MessageJournal.Loaded(
+                        lastSeq: UInt64(max(0, row["last_seq"] as Int64)),
+                        gone: (row["deleted_at"] as Double?) != nil,
+                        keys: keys
+                    )
                 }
             },
             storedDuplicate: { channel, key in

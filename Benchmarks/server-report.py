@@ -159,8 +159,9 @@ def _b4_section(results):
     add("  `send` commands with command id 0, so no ack: 1 frame in, 2 out as in v1). Open loop: message *k* of a")
     add("  step is scheduled at t0 + *k*/rate and sent by connection *k* mod N, so every connection sends")
     add("  rate/N per second, evenly staggered; latency runs from the *scheduled* time to the peer's receipt")
-    add("  (31-byte text carrying sender and time). Each message is stored (SQLite) before fan-out, as in")
-    add("  production. The server's per-channel message cap and v2 send rate limit are lifted for the sweep.")
+    add("  (31-byte text carrying sender and time). Each message is persisted (the message journal; SQLite in")
+    add("  batches) before fan-out, as in production. The server's per-channel message cap and v2 send rate limit")
+    add("  are lifted for the sweep.")
     add("  CPU per message: server CPU between the end of the warm-up and the end of the sending ÷ messages")
     add("  scheduled in between. Saturation: steps of increasing rate (6 s each, 1 s warm-up, up to 3 s drain);")
     add("  the last step with p99 ≤ 10 ms, every message delivered to both members and no connection closed.")
@@ -384,12 +385,15 @@ def _b4_analysis(b4, results):
     return out
 
 
-# The committed run before this session's changes; its results are in git history.
+# Committed runs before the latest changes; their results are in git history.
 EARLIER_B4_RUN = (
-    "Before the message path moved onto the event loop (results in git history at commit 9e60462: a drain task "
-    "per busy connection on the Swift pool, SQLite's own checkpoints on the appending connection) the same script "
-    "measured: C floor 62,033 msg/s, 8.0 µs/msg; v1 180 µs/msg (22.6×), v2 156 µs/msg (19.6×), saturation 4,000 "
-    "msg/s for both (0.064×). Runs on this VM move by up to 3×: compare ratios measured in one run."
+    "Earlier runs of the same script (results in git history): before the message journal (commit 5a7e34e: a "
+    "SQLite transaction per message on the event loop), C floor 108,748 msg/s closed loop, 9.1 µs/msg; v1 130 µs/msg "
+    "(14.3×), v2 156 (17.2×), with one event-loop thread 88 and 116; saturation 4,000 / 2,000 msg/s (one thread "
+    "6,000 / 3,000). Before the message path moved onto the event loop (commit 9e60462: a drain task per busy "
+    "connection on the Swift pool) v1 180 µs/msg (22.6×), v2 156 µs/msg (19.6×), saturation 4,000 msg/s. Runs on "
+    "this VM move by up to 3× (the same v1 one-thread server measured 88 µs then and 184–226 µs at the start of "
+    "the journal's session, before the change): compare ratios measured in one run."
 )
 
 
@@ -801,7 +805,8 @@ def section(results):
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
             add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}")
         add("")
-        add("Where the time goes: a chat message is read, decoded, appended to SQLite and fanned out on its")
+        add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
+        add("journal (SQLite gets it in a batch within 100 ms, off the event loops) and fanned out on its")
         add("connection's event loop (no task, no thread hop but the write on the peer's event loop); see B4 for the")
         add("server's CPU per message against the C floor. The bots are SDK clients (async sequences, one task per")
         add("bot) in one process that shares the ≈1.1 cores of capacity with the server, so on this box the")

@@ -253,7 +253,7 @@ struct MessageJournalTests {
         let created = ChannelID(1)
         journal.channelCreated(created)
         for id in 1...50 {
-            let (result, _) = try journal.append(
+            let result = try journal.append(
                 Self.message(UInt64(id), key: "key-\(id)"),
                 channel: created,
                 cap: 100,
@@ -271,7 +271,7 @@ struct MessageJournalTests {
         let load = { (_: ChannelID) -> MessageJournal.Loaded? in
             MessageJournal.Loaded(lastSeq: 7, gone: false, keys: [MessageJournal.DedupKey(user: UserID(1), key: "old")])
         }
-        let (again, _) = try journal.append(
+        let again = try journal.append(
             Self.message(100, key: "old"),
             channel: loaded,
             cap: 100,
@@ -280,7 +280,7 @@ struct MessageJournalTests {
         )
         #expect(again == .duplicate(Self.message(99, key: "old")))
         #expect(lookups.withLock { $0 } == 1)
-        let (fresh, _) = try journal.append(
+        let fresh = try journal.append(
             Self.message(101, key: "new"),
             channel: loaded,
             cap: 100,
@@ -290,5 +290,18 @@ struct MessageJournalTests {
         guard case .stored(let message) = fresh else { throw TestFailure("not stored") }
         #expect(message.seq == 8)
         #expect(lookups.withLock { $0 } == 1)
+    }
+
+    @Test("pending messages are bounded: when no flush runs, the append that finds the journal full flushes first")
+    func pendingIsBounded() async throws {
+        try await V2PersistenceTests.withStorage { storage, _, channel in
+            let limit = MessageJournal.maximumPending
+            for id in 1...(limit + 10) {
+                _ = try storage.appendMessage(Self.message(UInt64(id)), channel: channel, cap: 100_000)
+                #expect(storage.pendingAppends <= limit)
+            }
+            #expect(storage.pendingAppends == 10, "the full journal was flushed once, by an append")
+            #expect(try await storage.position(of: channel).lastSeq == UInt64(limit + 10))
+        }
     }
 }

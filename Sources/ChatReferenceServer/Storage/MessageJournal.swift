@@ -119,7 +119,8 @@ final class MessageJournal: Sendable {
         return (0..<3).map { Int((hash &+ UInt64($0) &* step) & mask) }
     }
 
-    /// Pending messages at which an append flushes on its own thread (a bound on memory when flushes fall behind).
+    /// Pending messages at which an append first flushes on its own thread (a bound on memory when flushes fall
+    /// behind).
     static let maximumPending = 16_384
     /// Cursors kept for channels without pending messages; beyond it, a flush forgets them (they reload on demand).
     static let maximumIdleCursors = 20_000
@@ -187,6 +188,9 @@ final class MessageJournal: Sendable {
     /// Whether messages wait for a flush.
     var hasPending: Bool { self.state.withLock { !$0.pending.isEmpty } }
 
+    /// How many messages wait for a flush.
+    var pendingCount: Int { self.state.withLock { $0.pending.count } }
+
     /// A new channel: its cursor starts at `seq` 0 without a database read.
     func channelCreated(_ channel: ChannelID) {
         self.state.withLock { $0.cursors[channel] = Cursor(lastSeq: 0, gone: false, keysKnown: true) }
@@ -211,7 +215,7 @@ final class MessageJournal: Sendable {
     ///   - load: Reads a channel the journal has no cursor for: its last stored `seq`, whether it is deleted and its
     ///     `client_msg_id`s, or `nil` when unknown. Called with the journal locked.
     ///   - storedDuplicate: Looks up a flushed message of the channel with the author's `client_msg_id`.
-    /// - Returns: The stored message and whether the pending count calls for an immediate flush.
+    /// - Returns: The stored message, or the original of a duplicate `client_msg_id`.
     /// - Throws: ``AppendMessageError``, ``IOError`` when the record cannot be written, or what the lookups throw.
     func append(
         _ message: StoredMessage,
@@ -219,7 +223,7 @@ final class MessageJournal: Sendable {
         cap: Int,
         load: (ChannelID) throws -> Loaded?,
         storedDuplicate: (ChannelID, DedupKey) throws -> StoredMessage?
-    ) throws -> (result: AppendResult, flushNow: Bool) {
+    ) throws -> AppendResult {
         let key = message.clientMessageID.map { DedupKey(user: message.userID, key: $0) }
         if let key {
             // A pending message stays in `pendingKeys` until its batch commits, so a key is always pending or
@@ -229,13 +233,13 @@ final class MessageJournal: Sendable {
                 guard !cursor.gone else { throw AppendMessageError.channelGone }
                 return (cursor.pendingKeys[key], !cursor.keysKnown || state.mayHoldKey(channel, key))
             }
-            if let pending { return (.duplicate(pending), false) }
-            if mayBeStored, let original = try storedDuplicate(channel, key) { return (.duplicate(original), false) }
+            if let pending { return .duplicate(pending) }
+            if mayBeStored, let original = try storedDuplicate(channel, key) { return .duplicate(original) }
         }
         return try self.state.withLock { state in
             var cursor = try Self.cursor(of: channel, in: &state, load: load)
             guard !cursor.gone else { throw AppendMessageError.channelGone }
-            if let key, let original = cursor.pendingKeys[key] { return (.duplicate(original), false) }
+            if let key, let original = cursor.pendingKeys[key] { return .duplicate(original) }
             guard cursor.lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
             var stored = message
             stored.seq = cursor.lastSeq + 1
@@ -251,7 +255,7 @@ final class MessageJournal: Sendable {
             state.cursors[channel] = cursor
             state.pending.append(entry)
             if state.pending.count == 1 { self.signal.yield() }
-            return (.stored(stored), state.pending.count >= Self.maximumPending)
+            return .stored(stored)
         }
     }
 

@@ -66,6 +66,9 @@ final class SQLiteStorage: ChatStorage {
     /// Yields when a message is appended while none waited for a flush.
     var appends: AsyncStream<Void> { self.journal.appended }
 
+    /// Messages in the journal that wait for ``flushAppends()``.
+    var pendingAppends: Int { self.journal.pendingCount }
+
     /// Commits the journal's pending messages to the database in one transaction (on the writer's queue, which
     /// also keeps flushes from overlapping).
     @discardableResult
@@ -347,7 +350,16 @@ final class SQLiteStorage: ChatStorage {
     /// ``flushAppends()``.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult {
         let lookup = self.lookup
-        let (result, flushNow) = try self.journal.append(
+        if self.journal.pendingCount >= MessageJournal.maximumPending {
+            // Flushes fell far behind: this append waits for one first (a bound on the journal's memory); if the
+            // database cannot take the batch, the message is refused before it is written anywhere.
+            let journal = self.journal
+            _ = try self.pool.writeWithoutTransaction { db in
+                try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
+            }
+            self.writesSinceCheckpoint.add(1, ordering: .relaxed)
+        }
+        let result = try self.journal.append(
             message,
             channel: channel,
             cap: cap,
@@ -389,14 +401,6 @@ final class SQLiteStorage: ChatStorage {
                 }
             }
         )
-        if flushNow {
-            // Flushes fell far behind: this append waits for one (a bound on the journal's memory).
-            let journal = self.journal
-            _ = try self.pool.writeWithoutTransaction { db in
-                try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
-            }
-            self.writesSinceCheckpoint.add(1, ordering: .relaxed)
-        }
         return result
     }
 

@@ -19,6 +19,25 @@ enum ChannelEvent: Sendable {
     /// A read receipt: the v2 push (when the reader's marker advanced) and the v1 seen events (one per message).
     case seen(V2.SeenEvent?, v1: [V1.Message])
 
+    /// One rendering of an event: a single frame (a message, presence, typing) or several (v1 seen events).
+    enum Frames {
+        case one([UInt8])
+        case many([[UInt8]])
+    }
+
+    /// ``frames(for:viewer:ids:)`` without the array around a message's single frame.
+    func rendering(for kind: ConnectionKind, viewer: UserID, ids: IDGenerator) -> Frames {
+        guard case .message(let message) = self else { return .many(self.frames(for: kind, viewer: viewer, ids: ids)) }
+        switch kind {
+        case .v1:
+            var frame = message.v1
+            frame.seen = false
+            return .one(frame.jsonBytes())
+        case .v2(let encoding):
+            return .one(V2Wire.encode(V2.ChatServerFrame(id: 0, body: .message(message.v2(for: viewer))), encoding))
+        }
+    }
+
     /// The frames for one kind of connection of `viewer` (v1 action frames get a fresh message id each time).
     func frames(for kind: ConnectionKind, viewer: UserID, ids: IDGenerator) -> [[UInt8]] {
         switch kind {

@@ -65,19 +65,71 @@ final class ChannelHub: Sendable {
         let excluded = event.excludedConnection
         let ids = self.ids
         self.state.withLock { state in
-            // Rendered once per kind of connection, and once more for the author's connections when it differs.
-            var rendered: [Rendering: [[UInt8]]] = [:]
-            for (id, member) in state.channels[channel, default: [:]].sorted(by: { $0.key < $1.key }) {
-                if id == excluded, member.kind != .v1 { continue }
-                let key = Rendering(kind: member.kind, isAuthor: event.isAuthored(by: member.user))
+            guard let members = state.channels[channel] else { return }
+            // Rendered once per kind of connection, and once more for a v2 author's connections (their copy of a
+            // message carries its client_msg_id). Without allocating for the usual one or two renderings.
+            var cache = RenderCache()
+            Self.forEachInIDOrder(members) { id, member in
+                if id == excluded, member.kind != .v1 { return }
+                let key = Rendering(
+                    kind: member.kind,
+                    isAuthor: member.kind != .v1 && event.isAuthored(by: member.user)
+                )
                 let frames =
-                    rendered[key]
+                    cache[key]
                     ?? {
-                        let frames = event.frames(for: member.kind, viewer: member.user, ids: ids)
-                        rendered[key] = frames
+                        let frames = event.rendering(for: member.kind, viewer: member.user, ids: ids)
+                        cache[key] = frames
                         return frames
                     }()
-                for frame in frames { member.outbox.send(frame, binary: member.kind == .v2(.protobuf)) }
+                let binary = member.kind == .v2(.protobuf)
+                switch frames {
+                case .one(let frame): member.outbox.send(frame, binary: binary)
+                case .many(let frames): for frame in frames { member.outbox.send(frame, binary: binary) }
+                }
+            }
+        }
+    }
+
+    /// Calls `body` for the members in ascending connection id (join order): every socket sees a channel's events
+    /// in one global order, and a channel's sockets in a stable one. A channel has a handful of sockets, so the
+    /// order is found by selection, without sorting into a new array.
+    private static func forEachInIDOrder(_ members: [Int: Member], _ body: (Int, Member) -> Void) {
+        guard members.count <= 8 else {
+            for (id, member) in members.sorted(by: { $0.key < $1.key }) { body(id, member) }
+            return
+        }
+        var last = Int.min
+        for _ in 0..<members.count {
+            var next: (id: Int, member: Member)?
+            for (id, member) in members where id > last && id < (next?.id ?? .max) { next = (id, member) }
+            guard let next else { return }
+            body(next.id, next.member)
+            last = next.id
+        }
+    }
+
+    /// The renderings of one broadcast: two inline (the usual case), more in an array.
+    private struct RenderCache {
+        private var first: (Rendering, ChannelEvent.Frames)?
+        private var second: (Rendering, ChannelEvent.Frames)?
+        private var more: [(Rendering, ChannelEvent.Frames)] = []
+
+        subscript(key: Rendering) -> ChannelEvent.Frames? {
+            get {
+                if let first, first.0 == key { return first.1 }
+                if let second, second.0 == key { return second.1 }
+                return self.more.first { $0.0 == key }?.1
+            }
+            set {
+                guard let newValue else { return }
+                if self.first == nil {
+                    self.first = (key, newValue)
+                } else if self.second == nil {
+                    self.second = (key, newValue)
+                } else {
+                    self.more.append((key, newValue))
+                }
             }
         }
     }

@@ -356,23 +356,28 @@ final class MessageJournal: Sendable {
 
     static func encode(_ entry: Entry) -> [UInt8] {
         let message = entry.message
-        var body: [UInt8] = []
-        body.reserveCapacity(64 + message.payload.utf8.count + (message.clientMessageID?.utf8.count ?? 0))
+        // One array: the header's 8 bytes are reserved first and filled in at the end.
+        var record: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0]
+        record.reserveCapacity(
+            8 + 7 * 8 + 1 + 3 * 4 + message.payload.utf8.count + (message.clientMessageID?.utf8.count ?? 0)
+                + message.contentType.utf8.count
+        )
         for value in [
             entry.channel.rawValue, message.messageID.rawValue, message.seq, UInt64(bitPattern: message.event.rawValue),
             message.userID.rawValue, UInt64(bitPattern: message.time), message.fileSize,
         ] {
-            Self.append(value, to: &body)
+            Self.append(value, to: &record)
         }
-        body.append(message.clientMessageID == nil ? 0 : 1)
-        Self.append(message.payload, to: &body)
-        Self.append(message.clientMessageID ?? "", to: &body)
-        Self.append(message.contentType, to: &body)
-        var record: [UInt8] = []
-        record.reserveCapacity(8 + body.count)
-        Self.append(UInt32(body.count), to: &record)
-        Self.append(Self.checksum(body), to: &record)
-        record += body
+        record.append(message.clientMessageID == nil ? 0 : 1)
+        Self.append(message.payload, to: &record)
+        Self.append(message.clientMessageID ?? "", to: &record)
+        Self.append(message.contentType, to: &record)
+        let length = UInt32(record.count - 8)
+        let sum = record.withUnsafeBufferPointer { Self.checksum($0[8...]) }
+        for index in 0..<4 {
+            record[index] = UInt8(truncatingIfNeeded: length >> (8 * index))
+            record[4 + index] = UInt8(truncatingIfNeeded: sum >> (8 * index))
+        }
         return record
     }
 
@@ -454,7 +459,7 @@ final class MessageJournal: Sendable {
     }
 
     /// FNV-1a, 32 bits: enough to tell a torn record from a whole one.
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
         var hash: UInt32 = 2_166_136_261
         for byte in bytes {
             hash ^= UInt32(byte)

@@ -36,11 +36,6 @@ struct ChannelTokens: Sendable {
         var nbf: Int64?
         var jti: String?
 
-        init(channelID: UInt64, exp: ExpirationClaim) {
-            self.channelID = channelID
-            self.exp = exp
-        }
-
         enum CodingKeys: String, CodingKey {
             case channelID = "ChannelID"
             case exp, cid, sub, iat, nbf, jti
@@ -78,35 +73,86 @@ struct ChannelTokens: Sendable {
     func issueV2(for channel: ChannelID, user: UserID, now: Date = Date()) -> (token: String, expiresAt: Int64) {
         let issuedAt = Int64(now.timeIntervalSince1970.rounded(.down))
         let expiresAt = issuedAt + self.lifetime.components.seconds
-        var generator = SystemRandomNumberGenerator()
-        let jti = (0..<8).map { _ in
-            String(UInt8.random(in: 0 ... .max, using: &generator), radix: 16).leftPadded(to: 2)
+        // 8 random bytes as 16 lowercase hex digits.
+        var random = UInt64.random(in: 0 ... .max)
+        var jti = [UInt8]()
+        jti.reserveCapacity(16)
+        for _ in 0..<8 {
+            let byte = Int(truncatingIfNeeded: random & 0xFF)
+            random >>= 8
+            jti.append(Self.hexDigits[byte >> 4])
+            jti.append(Self.hexDigits[byte & 0xF])
         }
-        .joined()
         let claims = ChannelTokenClaims(
             channelID: channel,
             expiresAt: expiresAt,
             issuedAt: issuedAt,
             subject: user,
-            tokenID: jti
+            tokenID: String(decoding: jti, as: UTF8.self)
         )
-        let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncodedString(padded: false)
-        let payload = Data(claims.encodeDocument()).base64URLEncodedString(padded: false)
-        let input = header + "." + payload
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: self.key)
-        return (input + "." + Data(mac).base64URLEncodedString(padded: false), expiresAt)
+        return (self.sign(claims), expiresAt)
+    }
+
+    /// A v1 token for `channel`, expiring `lifetime` after `now` (whole seconds, as upstream). Synchronous: the
+    /// matchmaker signs on its own executor.
+    func issueV1(for channel: ChannelID, now: Date = Date()) -> String {
+        let expiresAt = (now.timeIntervalSince1970 + Double(self.lifetime.components.seconds)).rounded(.down)
+        return self.sign(ChannelTokenClaims(channelID: channel, expiresAt: Int64(expiresAt)))
     }
 
     /// A token for `channel`, expiring `lifetime` after `now` (whole seconds, as upstream).
     func issue(for channel: ChannelID, now: Date = Date()) async throws -> String {
-        let expiry = (now.timeIntervalSince1970 + Double(self.lifetime.components.seconds)).rounded(.down)
-        return try await self.issue(for: channel, expiresAt: Date(timeIntervalSince1970: expiry))
+        self.issueV1(for: channel, now: now)
     }
 
     /// A token for `channel` with an explicit expiry (tests use past dates).
     func issue(for channel: ChannelID, expiresAt: Date) async throws -> String {
-        let rounded = Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down))
-        return try await self.keys.sign(Claims(channelID: channel.rawValue, exp: ExpirationClaim(value: rounded)))
+        let rounded = Int64(expiresAt.timeIntervalSince1970.rounded(.down))
+        return self.sign(ChannelTokenClaims(channelID: channel, expiresAt: rounded))
+    }
+
+    /// `{"alg":"HS256","typ":"JWT"}` in base64url, and the `.` after it.
+    private static let signedHeader = Array("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let base64URLDigits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// An HS256 JWT of `claims` (the claims' own JSON writer, no padding), built in one byte buffer.
+    private func sign(_ claims: ChannelTokenClaims) -> String {
+        let payload = claims.encodeDocument()
+        var token = Self.signedHeader
+        token.reserveCapacity(Self.signedHeader.count + (payload.count * 4 + 2) / 3 + 1 + 43)
+        Self.appendBase64URL(payload, to: &token)
+        let mac = HMAC<SHA256>.authenticationCode(for: token, using: self.key)
+        token.append(UInt8(ascii: "."))
+        Self.appendBase64URL(Array(mac), to: &token)
+        return String(decoding: token, as: UTF8.self)
+    }
+
+    /// Appends unpadded base64url of `bytes`.
+    private static func appendBase64URL(_ bytes: [UInt8], to output: inout [UInt8]) {
+        let digits = Self.base64URLDigits
+        var index = 0
+        while index + 3 <= bytes.count {
+            let chunk = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+            output.append(digits[chunk >> 6 & 0x3F])
+            output.append(digits[chunk & 0x3F])
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let chunk = Int(bytes[index]) << 16
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+        case 2:
+            let chunk = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+            output.append(digits[chunk >> 6 & 0x3F])
+        default:
+            break
+        }
     }
 
     /// The channel a token grants.

@@ -22,8 +22,11 @@ struct ChannelTokenSigningTests {
             key: Self.secret
         )
         #expect(token == expected)
-        let verified = try await tokens.verifyClaims(token, now: now)
+        // A fresh instance has not seen the token: jwt-kit and the checks verify it.
+        let fresh = try await ChannelTokens(secret: Self.secret, lifetime: .seconds(86_400))
+        let verified = try await fresh.verifyClaims(token, now: now)
         #expect(verified == VerifiedToken(channel: channel, subject: nil, expiresAt: 1_900_086_400))
+        #expect(try await tokens.verifyClaims(token, now: now) == verified)
         #expect(
             try await tokens.issue(for: channel, expiresAt: Date(timeIntervalSince1970: 1_900_086_400.5)) == expected
         )
@@ -49,7 +52,39 @@ struct ChannelTokenSigningTests {
             key: Self.secret
         )
         #expect(token == expected)
-        let verified = try await tokens.verifyClaims(token, now: now)
+        let fresh = try await ChannelTokens(secret: Self.secret, lifetime: .seconds(3_600))
+        let verified = try await fresh.verifyClaims(token, now: now)
         #expect(verified == VerifiedToken(channel: channel, subject: UserID(99), expiresAt: 1_900_003_600))
+        #expect(try await tokens.verifyClaims(token, now: now) == verified)
+    }
+
+    @Test("a token verified (or minted) before still gets every time-dependent check on each use")
+    func provenTokensRecheckTime() async throws {
+        let tokens = try await ChannelTokens(secret: Self.secret, lifetime: .seconds(3_600))
+        let issued = Date(timeIntervalSince1970: 1_900_000_000)
+        for token in [
+            tokens.issueV2(for: ChannelID(5), user: UserID(6), now: issued).token,
+            Forge.hs256(
+                #"{"alg":"HS256","typ":"JWT"}"#,
+                #"{"ChannelID":5,"cid":"5","exp":1900003600,"iat":1900000000,"jti":"j","sub":"6"}"#,
+                key: Self.secret
+            ),
+        ] {
+            #expect(try await tokens.verifyClaims(token, now: issued).channel == ChannelID(5))
+            // iat in the future (beyond 5 s of skew) is invalid, after expiry it is expired, and tampering is invalid.
+            await #expect(throws: ChannelTokens.Failure.invalid) {
+                try await tokens.verifyClaims(token, now: issued.addingTimeInterval(-6))
+            }
+            await #expect(throws: ChannelTokens.Failure.expired) {
+                try await tokens.verifyClaims(token, now: issued.addingTimeInterval(3_600))
+            }
+            #expect(
+                try await tokens.verifyClaims(token, now: issued.addingTimeInterval(3_600), ignoringExpiry: true)
+                    .subject == UserID(6)
+            )
+            await #expect(throws: ChannelTokens.Failure.invalid) {
+                try await tokens.verifyClaims(token + "x", now: issued)
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ import ChatProtocol
 import Crypto
 import Foundation
 import JWTKit
+import Synchronization
 
 /// What a verified channel token grants.
 struct VerifiedToken: Hashable, Sendable {
@@ -50,6 +51,7 @@ struct ChannelTokens: Sendable {
     private let keys: JWTKeyCollection
     private let lifetime: Duration
     private let key: SymmetricKey
+    private let proven = ProvenTokens()
 
     /// Creates the token service.
     /// - Throws: ``ConfigurationError`` when the secret is shorter than 32 bytes.
@@ -116,7 +118,8 @@ struct ChannelTokens: Sendable {
     private static let hexDigits = Array("0123456789abcdef".utf8)
     private static let base64URLDigits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// An HS256 JWT of `claims` (the claims' own JSON writer, no padding), built in one byte buffer.
+    /// An HS256 JWT of `claims` (the claims' own JSON writer, no padding), built in one byte buffer; remembered as
+    /// proven, since it passes every time-independent check by construction (the tests verify that afresh).
     private func sign(_ claims: ChannelTokenClaims) -> String {
         let payload = claims.encodeDocument()
         var token = Self.signedHeader
@@ -125,7 +128,18 @@ struct ChannelTokens: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: token, using: self.key)
         token.append(UInt8(ascii: "."))
         Self.appendBase64URL(Array(mac), to: &token)
-        return String(decoding: token, as: UTF8.self)
+        let text = String(decoding: token, as: UTF8.self)
+        if let expiresAt = claims.expiresAt {
+            let proven = ProvenClaims(
+                channel: claims.channelID,
+                subject: claims.subject,
+                expiresAt: Date(timeIntervalSince1970: Double(expiresAt)),
+                issuedAt: claims.issuedAt,
+                notBefore: nil
+            )
+            self.proven.store(text, proven)
+        }
+        return text
     }
 
     /// Appends unpadded base64url of `bytes`.
@@ -171,29 +185,70 @@ struct ChannelTokens: Sendable {
     ) async throws(Failure)
         -> VerifiedToken
     {
-        guard token.utf8.count <= 4096, Self.headerIsAcceptable(token) else { throw .invalid }
-        let claims: Claims
-        do {
-            claims = try await self.keys.verify(token, as: Claims.self)
-        } catch {
-            throw .invalid
+        let proven: ProvenClaims
+        if let known = self.proven.claims(of: token) {
+            proven = known
+        } else {
+            guard token.utf8.count <= 4096, Self.headerIsAcceptable(token) else { throw .invalid }
+            let claims: Claims
+            do {
+                claims = try await self.keys.verify(token, as: Claims.self)
+            } catch {
+                throw .invalid
+            }
+            if let cid = claims.cid, ChannelID(decimal: cid)?.rawValue != claims.channelID { throw .invalid }
+            var subject: UserID?
+            if let sub = claims.sub {
+                guard let user = UserID(decimal: sub) else { throw .invalid }
+                subject = user
+            }
+            if let jti = claims.jti, jti.isEmpty || jti.utf8.count > 64 { throw .invalid }
+            proven = ProvenClaims(
+                channel: ChannelID(claims.channelID),
+                subject: subject,
+                expiresAt: claims.exp.value,
+                issuedAt: claims.iat,
+                notBefore: claims.nbf
+            )
+            self.proven.store(token, proven)
         }
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        if let cid = claims.cid, ChannelID(decimal: cid)?.rawValue != claims.channelID { throw .invalid }
-        var subject: UserID?
-        if let sub = claims.sub {
-            guard let user = UserID(decimal: sub) else { throw .invalid }
-            subject = user
-        }
-        if let iat = claims.iat, iat > nowSeconds + 5 { throw .invalid }  // 5 s of clock skew
-        if let nbf = claims.nbf, nbf > nowSeconds + 5 { throw .invalid }
-        if let jti = claims.jti, jti.isEmpty || jti.utf8.count > 64 { throw .invalid }
-        guard ignoringExpiry || now < claims.exp.value else { throw .expired }
+        if let iat = proven.issuedAt, iat > nowSeconds + 5 { throw .invalid }  // 5 s of clock skew
+        if let nbf = proven.notBefore, nbf > nowSeconds + 5 { throw .invalid }
+        guard ignoringExpiry || now < proven.expiresAt else { throw .expired }
         return VerifiedToken(
-            channel: ChannelID(claims.channelID),
-            subject: subject,
-            expiresAt: Int64(claims.exp.value.timeIntervalSince1970.rounded(.down))
+            channel: proven.channel,
+            subject: proven.subject,
+            expiresAt: Int64(proven.expiresAt.timeIntervalSince1970.rounded(.down))
         )
+    }
+
+    /// What verification proved about a token independently of the time (signature, header, shape, `cid`, `sub`,
+    /// `jti`), with the claims the time-dependent checks need; those run on every use.
+    private struct ProvenClaims: Sendable {
+        var channel: ChannelID
+        var subject: UserID?
+        var expiresAt: Date
+        var issuedAt: Int64?
+        var notBefore: Int64?
+    }
+
+    /// Tokens minted or verified before, so that one is not parsed and signature-checked again (each member of a
+    /// v1 match reads its channel's members with the same token). At most 20,000; a full table starts over.
+    private final class ProvenTokens: Sendable {
+        private let entries = Mutex<[String: ProvenClaims]>([:])
+        private static let maxEntries = 20_000
+
+        func claims(of token: String) -> ProvenClaims? {
+            self.entries.withLock { $0[token] }
+        }
+
+        func store(_ token: String, _ claims: ProvenClaims) {
+            self.entries.withLock { entries in
+                if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
+                entries[token] = claims
+            }
+        }
     }
 
     /// Requires `alg == "HS256"` and no `crit`, before jwt-kit (which takes the algorithm from the key) sees it.

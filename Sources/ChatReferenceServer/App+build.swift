@@ -238,7 +238,10 @@ public func buildApplication(
                 stats: webSocketStats
             )
         },
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port),
+            backlog: configuration.listenBacklog
+        ),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? configuredPort
             logger.info("chat-server listening on http://\(host):\(port)")

@@ -42,6 +42,10 @@ public struct ServerConfiguration: Sendable {
     /// default, shares SwiftNIO's singleton group: one thread per core. One thread serves a small box best: no
     /// message then crosses threads, so a message wakes one thread instead of two (BENCHMARKS.md, B4).
     public var eventLoopThreads: Int?
+    /// The listening socket's accept queue (`listen(2)` backlog; the kernel caps it at `net.core.somaxconn`). A
+    /// burst of connects beyond it is dropped and retried by the clients' TCP a second later, so it is sized for a
+    /// thousand match sockets opened at once (B6) rather than Hummingbird's 256.
+    public var listenBacklog: Int = 4096
     /// How often the server checks glibc's heap and gives freed memory back to the kernel with `malloc_trim`
     /// (Linux with glibc only; `nil` turns it off). See docs/SERVER.md, "Memory".
     public var memoryReclaimInterval: Duration? = .seconds(10)

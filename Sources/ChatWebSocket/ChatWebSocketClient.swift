@@ -106,8 +106,7 @@ public enum ChatWebSocketClient {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(timeout)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-        let answer: EventLoopFuture<UpgradeAnswer> = try await bootstrap.connect(host: target.host, port: target.port) {
-            channel in
+        let initialize: @Sendable (any Channel) -> EventLoopFuture<EventLoopFuture<UpgradeAnswer>> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 if let sslContext {
                     let tls = try NIOSSLClientHandler(context: sslContext, serverHostname: target.sniHost)
@@ -128,6 +127,14 @@ public enum ChatWebSocketClient {
                 return promise.futureResult
             }
         }
+        // An IP address needs no resolver: connecting to it directly skips getaddrinfo on a thread of its own and
+        // the Happy Eyeballs timers, per connection.
+        let answer: EventLoopFuture<UpgradeAnswer> =
+            if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
+                try await bootstrap.connect(to: address, channelInitializer: initialize)
+            } else {
+                try await bootstrap.connect(host: target.host, port: target.port, channelInitializer: initialize)
+            }
         let upgraded = try await withTaskCancellationHandler {
             try await answer.get()
         } onCancel: {

@@ -31,6 +31,20 @@ struct ChatWebSocketClientTests {
         }
     }
 
+    @Test(
+        "an IP address is connected to directly, a host name through the resolver; both upgrade",
+        arguments: ["127.0.0.1", "localhost"]
+    )
+    func hostKinds(host: String) async throws {
+        try await ScriptedServer.with(
+            Script { request in ScriptedServer.accept(request) + ScriptedServer.textFrame("hi") }
+        ) { port, lastRequest in
+            let first = try await Self.firstMessage("ws://\(host):\(port)/api/match")
+            #expect(first == "hi")
+            #expect(lastRequest.text.withLock { $0 }.contains("Host: \(host):\(port)\r\n"))
+        }
+    }
+
     @Test("the server's chosen subprotocol and answer headers reach the handler")
     func subprotocol() async throws {
         try await ScriptedServer.with(

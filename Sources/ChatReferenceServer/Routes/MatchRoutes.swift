@@ -13,8 +13,7 @@ struct MatchRoutes {
     func register(on router: Router<ChatRequestContext>) {
         router.webSocket("api/match") { request, _ in
             let offer = try request.subprotocolOffer(self.state.configuration.protocols)
-            let user = try await self.state.sessionUser(request)
-            guard try await self.state.storage.user(user) != nil else { throw ChatHTTPError(.userNotFound) }
+            let user = try await self.state.existingSessionUser(request)
             try request.requireWebSocketUpgrade()
             var headers = HTTPFields()
             if let chosen = offer.negotiated.subprotocol { headers[.secWebSocketProtocol] = chosen }

@@ -87,14 +87,35 @@ extension Request {
 extension ServerState {
     /// Session-cookie authentication (`sid`): the user, or a 401.
     func sessionUser(_ request: Request) async throws -> UserID {
-        guard let sid = request.cookie("sid"), sid.utf8.count <= 256,
+        try await self.session(request).entry.user
+    }
+
+    /// Session-cookie authentication for a route that also needs the user row to exist: the user, a 401, or a 404
+    /// `user not found`. Within the session's cache window neither check reads the database.
+    func existingSessionUser(_ request: Request) async throws -> UserID {
+        let (sid, entry) = try await self.session(request)
+        if !entry.userExists {
+            guard try await self.storage.user(entry.user) != nil else { throw ChatHTTPError(.userNotFound) }
+            self.sessions.markUserExists(sid, user: entry.user)
+        }
+        return entry.user
+    }
+
+    /// The session of the `sid` cookie: from ``sessions`` within its window, else from storage (and then cached).
+    private func session(_ request: Request) async throws -> (sid: String, entry: SessionCache.Entry) {
+        guard let sid = request.cookie("sid"), sid.utf8.count <= 256 else { throw ChatHTTPError(.unauthorized) }
+        let started = ContinuousClock.now
+        if let entry = self.sessions.entry(sid, now: started) { return (sid, entry) }
+        let generation = self.sessions.generation
+        guard
             let user = try await self.storage.sessionUser(
                 sid,
                 now: Date(),
                 idleTimeout: TimeInterval(self.configuration.sessionIdleTimeout.components.seconds)
             )
         else { throw ChatHTTPError(.unauthorized) }
-        return user
+        self.sessions.store(sid, user: user, userExists: false, generation: generation, now: started)
+        return (sid, SessionCache.Entry(user: user, userExists: false, validUntil: started))
     }
 
     /// The user named by a `sid` cookie when the request carries one, else `nil`.
@@ -145,7 +166,10 @@ extension ServerState {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0 ... .max, using: &generator) }
         let sid = Data(bytes).base64URLEncodedString(padded: false)
+        let generation = self.sessions.generation
+        let started = ContinuousClock.now
         try await self.storage.createSession(sid, user: user, now: Date())
+        self.sessions.store(sid, user: user, userExists: true, generation: generation, now: started)
         return sid
     }
 }

@@ -56,7 +56,10 @@ struct UserRoutes {
     /// `POST /api/user/logout` (ours; upstream has none, D26): deletes the session server-side, clears the cookie,
     /// 204. Idempotent: without a live session it still answers 204.
     private func logout(_ request: Request) async throws -> Response {
-        if let sid = request.cookie("sid") { try await self.state.storage.deleteSession(sid) }
+        if let sid = request.cookie("sid") {
+            defer { self.state.sessions.remove(sid) }  // after the delete: a lookup racing with it cannot re-cache it
+            try await self.state.storage.deleteSession(sid)
+        }
         return Response(status: .noContent, headers: [.setCookie: self.state.sessionCookie("", maxAge: 0)])
     }
 

@@ -2,6 +2,7 @@ import ChatProtocol
 import Crypto
 import Foundation
 import JWTKit
+import Synchronization
 
 /// What a verified channel token grants.
 struct VerifiedToken: Hashable, Sendable {
@@ -36,11 +37,6 @@ struct ChannelTokens: Sendable {
         var nbf: Int64?
         var jti: String?
 
-        init(channelID: UInt64, exp: ExpirationClaim) {
-            self.channelID = channelID
-            self.exp = exp
-        }
-
         enum CodingKeys: String, CodingKey {
             case channelID = "ChannelID"
             case exp, cid, sub, iat, nbf, jti
@@ -55,6 +51,7 @@ struct ChannelTokens: Sendable {
     private let keys: JWTKeyCollection
     private let lifetime: Duration
     private let key: SymmetricKey
+    private let proven = ProvenTokens()
 
     /// Creates the token service.
     /// - Throws: ``ConfigurationError`` when the secret is shorter than 32 bytes.
@@ -78,35 +75,98 @@ struct ChannelTokens: Sendable {
     func issueV2(for channel: ChannelID, user: UserID, now: Date = Date()) -> (token: String, expiresAt: Int64) {
         let issuedAt = Int64(now.timeIntervalSince1970.rounded(.down))
         let expiresAt = issuedAt + self.lifetime.components.seconds
-        var generator = SystemRandomNumberGenerator()
-        let jti = (0..<8).map { _ in
-            String(UInt8.random(in: 0 ... .max, using: &generator), radix: 16).leftPadded(to: 2)
+        // 8 random bytes as 16 lowercase hex digits.
+        var random = UInt64.random(in: 0 ... .max)
+        var jti = [UInt8]()
+        jti.reserveCapacity(16)
+        for _ in 0..<8 {
+            let byte = Int(truncatingIfNeeded: random & 0xFF)
+            random >>= 8
+            jti.append(Self.hexDigits[byte >> 4])
+            jti.append(Self.hexDigits[byte & 0xF])
         }
-        .joined()
         let claims = ChannelTokenClaims(
             channelID: channel,
             expiresAt: expiresAt,
             issuedAt: issuedAt,
             subject: user,
-            tokenID: jti
+            tokenID: String(decoding: jti, as: UTF8.self)
         )
-        let header = Data(#"{"alg":"HS256","typ":"JWT"}"#.utf8).base64URLEncodedString(padded: false)
-        let payload = Data(claims.encodeDocument()).base64URLEncodedString(padded: false)
-        let input = header + "." + payload
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(input.utf8), using: self.key)
-        return (input + "." + Data(mac).base64URLEncodedString(padded: false), expiresAt)
+        return (self.sign(claims), expiresAt)
+    }
+
+    /// A v1 token for `channel`, expiring `lifetime` after `now` (whole seconds, as upstream). Synchronous: the
+    /// matchmaker signs on its own executor.
+    func issueV1(for channel: ChannelID, now: Date = Date()) -> String {
+        let expiresAt = (now.timeIntervalSince1970 + Double(self.lifetime.components.seconds)).rounded(.down)
+        return self.sign(ChannelTokenClaims(channelID: channel, expiresAt: Int64(expiresAt)))
     }
 
     /// A token for `channel`, expiring `lifetime` after `now` (whole seconds, as upstream).
     func issue(for channel: ChannelID, now: Date = Date()) async throws -> String {
-        let expiry = (now.timeIntervalSince1970 + Double(self.lifetime.components.seconds)).rounded(.down)
-        return try await self.issue(for: channel, expiresAt: Date(timeIntervalSince1970: expiry))
+        self.issueV1(for: channel, now: now)
     }
 
     /// A token for `channel` with an explicit expiry (tests use past dates).
     func issue(for channel: ChannelID, expiresAt: Date) async throws -> String {
-        let rounded = Date(timeIntervalSince1970: expiresAt.timeIntervalSince1970.rounded(.down))
-        return try await self.keys.sign(Claims(channelID: channel.rawValue, exp: ExpirationClaim(value: rounded)))
+        let rounded = Int64(expiresAt.timeIntervalSince1970.rounded(.down))
+        return self.sign(ChannelTokenClaims(channelID: channel, expiresAt: rounded))
+    }
+
+    /// `{"alg":"HS256","typ":"JWT"}` in base64url, and the `.` after it.
+    private static let signedHeader = Array("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.".utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let base64URLDigits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// An HS256 JWT of `claims` (the claims' own JSON writer, no padding), built in one byte buffer; remembered as
+    /// proven, since it passes every time-independent check by construction (the tests verify that afresh).
+    private func sign(_ claims: ChannelTokenClaims) -> String {
+        let payload = claims.encodeDocument()
+        var token = Self.signedHeader
+        token.reserveCapacity(Self.signedHeader.count + (payload.count * 4 + 2) / 3 + 1 + 43)
+        Self.appendBase64URL(payload, to: &token)
+        let mac = HMAC<SHA256>.authenticationCode(for: token, using: self.key)
+        token.append(UInt8(ascii: "."))
+        Self.appendBase64URL(Array(mac), to: &token)
+        let text = String(decoding: token, as: UTF8.self)
+        if let expiresAt = claims.expiresAt {
+            let proven = ProvenClaims(
+                channel: claims.channelID,
+                subject: claims.subject,
+                expiresAt: Date(timeIntervalSince1970: Double(expiresAt)),
+                issuedAt: claims.issuedAt,
+                notBefore: nil
+            )
+            self.proven.store(text, proven)
+        }
+        return text
+    }
+
+    /// Appends unpadded base64url of `bytes`.
+    private static func appendBase64URL(_ bytes: [UInt8], to output: inout [UInt8]) {
+        let digits = Self.base64URLDigits
+        var index = 0
+        while index + 3 <= bytes.count {
+            let chunk = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8 | Int(bytes[index + 2])
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+            output.append(digits[chunk >> 6 & 0x3F])
+            output.append(digits[chunk & 0x3F])
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let chunk = Int(bytes[index]) << 16
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+        case 2:
+            let chunk = Int(bytes[index]) << 16 | Int(bytes[index + 1]) << 8
+            output.append(digits[chunk >> 18])
+            output.append(digits[chunk >> 12 & 0x3F])
+            output.append(digits[chunk >> 6 & 0x3F])
+        default:
+            break
+        }
     }
 
     /// The channel a token grants.
@@ -125,29 +185,70 @@ struct ChannelTokens: Sendable {
     ) async throws(Failure)
         -> VerifiedToken
     {
-        guard token.utf8.count <= 4096, Self.headerIsAcceptable(token) else { throw .invalid }
-        let claims: Claims
-        do {
-            claims = try await self.keys.verify(token, as: Claims.self)
-        } catch {
-            throw .invalid
+        let proven: ProvenClaims
+        if let known = self.proven.claims(of: token) {
+            proven = known
+        } else {
+            guard token.utf8.count <= 4096, Self.headerIsAcceptable(token) else { throw .invalid }
+            let claims: Claims
+            do {
+                claims = try await self.keys.verify(token, as: Claims.self)
+            } catch {
+                throw .invalid
+            }
+            if let cid = claims.cid, ChannelID(decimal: cid)?.rawValue != claims.channelID { throw .invalid }
+            var subject: UserID?
+            if let sub = claims.sub {
+                guard let user = UserID(decimal: sub) else { throw .invalid }
+                subject = user
+            }
+            if let jti = claims.jti, jti.isEmpty || jti.utf8.count > 64 { throw .invalid }
+            proven = ProvenClaims(
+                channel: ChannelID(claims.channelID),
+                subject: subject,
+                expiresAt: claims.exp.value,
+                issuedAt: claims.iat,
+                notBefore: claims.nbf
+            )
+            self.proven.store(token, proven)
         }
         let nowSeconds = Int64(now.timeIntervalSince1970.rounded(.down))
-        if let cid = claims.cid, ChannelID(decimal: cid)?.rawValue != claims.channelID { throw .invalid }
-        var subject: UserID?
-        if let sub = claims.sub {
-            guard let user = UserID(decimal: sub) else { throw .invalid }
-            subject = user
-        }
-        if let iat = claims.iat, iat > nowSeconds + 5 { throw .invalid }  // 5 s of clock skew
-        if let nbf = claims.nbf, nbf > nowSeconds + 5 { throw .invalid }
-        if let jti = claims.jti, jti.isEmpty || jti.utf8.count > 64 { throw .invalid }
-        guard ignoringExpiry || now < claims.exp.value else { throw .expired }
+        if let iat = proven.issuedAt, iat > nowSeconds + 5 { throw .invalid }  // 5 s of clock skew
+        if let nbf = proven.notBefore, nbf > nowSeconds + 5 { throw .invalid }
+        guard ignoringExpiry || now < proven.expiresAt else { throw .expired }
         return VerifiedToken(
-            channel: ChannelID(claims.channelID),
-            subject: subject,
-            expiresAt: Int64(claims.exp.value.timeIntervalSince1970.rounded(.down))
+            channel: proven.channel,
+            subject: proven.subject,
+            expiresAt: Int64(proven.expiresAt.timeIntervalSince1970.rounded(.down))
         )
+    }
+
+    /// What verification proved about a token independently of the time (signature, header, shape, `cid`, `sub`,
+    /// `jti`), with the claims the time-dependent checks need; those run on every use.
+    private struct ProvenClaims: Sendable {
+        var channel: ChannelID
+        var subject: UserID?
+        var expiresAt: Date
+        var issuedAt: Int64?
+        var notBefore: Int64?
+    }
+
+    /// Tokens minted or verified before, so that one is not parsed and signature-checked again (each member of a
+    /// v1 match reads its channel's members with the same token). At most 20,000; a full table starts over.
+    private final class ProvenTokens: Sendable {
+        private let entries = Mutex<[String: ProvenClaims]>([:])
+        private static let maxEntries = 20_000
+
+        func claims(of token: String) -> ProvenClaims? {
+            self.entries.withLock { $0[token] }
+        }
+
+        func store(_ token: String, _ claims: ProvenClaims) {
+            self.entries.withLock { entries in
+                if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
+                entries[token] = claims
+            }
+        }
     }
 
     /// Requires `alg == "HS256"` and no `crit`, before jwt-kit (which takes the algorithm from the key) sees it.

@@ -18,7 +18,7 @@ actor Matchmaker {
         /// Drops a channel created for a proposal that fell through meanwhile.
         var discardChannel: @Sendable (ChannelID) async -> Void
         /// The v1 token of a channel (§3.2).
-        var v1Token: @Sendable (ChannelID) async throws -> String
+        var v1Token: @Sendable (ChannelID) -> String
         /// A v2 token and its `exp` (seconds) for a member (§3.3).
         var v2Token: @Sendable (ChannelID, UserID) -> (token: String, expiresAt: Int64)
         /// Called once per created match.
@@ -313,7 +313,7 @@ actor Matchmaker {
         do {
             channel = try await self.services.createChannel(users)
             if users.contains(where: { self.tickets[$0]?.socket == nil }) {
-                v1Token = try await self.services.v1Token(channel)
+                v1Token = self.services.v1Token(channel)
             }
         } catch {
             // Storage failed: every live participant goes back to the head (fixes D17).

@@ -15,6 +15,8 @@ final class ServerState: Sendable {
     /// Connections that have not sent a byte yet; closed on shutdown (see `SilentConnections`).
     let silentConnections = SilentConnections()
     let matchmaker: Matchmaker
+    /// Sessions verified recently (see ``SessionCache``).
+    let sessions: SessionCache
     let limiter: RateLimiter
     let objects: ObjectStore
     let metrics: ServerMetrics
@@ -47,13 +49,14 @@ final class ServerState: Sendable {
                     return channel
                 },
                 discardChannel: { channel in try? await storage.deleteChannel(channel, now: Date()) },
-                v1Token: { channel in try await tokens.issue(for: channel) },
+                v1Token: { channel in tokens.issueV1(for: channel) },
                 v2Token: { channel, user in tokens.issueV2(for: channel, user: user) },
                 onMatched: { metrics.matches.increment() },
                 waitTimeout: configuration.limits.matchWaitTimeout,
                 confirmTimeout: configuration.limits.matchConfirmTimeout
             )
         )
+        self.sessions = SessionCache(window: SessionCache.window(idleTimeout: configuration.sessionIdleTimeout))
         self.limiter = RateLimiter(rate: configuration.limits.uploadRate, burst: configuration.limits.uploadBurst)
         self.objects = objects
         self.logger = logger

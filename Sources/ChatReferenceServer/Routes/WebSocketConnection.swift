@@ -155,6 +155,9 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     private var graceTimer: Scheduled<Void>?
     private var tokenTimer: Scheduled<Void>?
     private var typingTimer: Scheduled<Void>?
+    /// Counted frames flushed while the channel was not writable (NIO held them): reported to the outbox once it is
+    /// writable again (``channelWritabilityChanged(context:)``).
+    private var framesAwaitingWritability = 0
 
     private let heartbeats: HeartbeatWheel
 
@@ -172,6 +175,11 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // NIO holds at most this much unwritten (a slow reader's frames count against the outbox beyond it).
+        try? context.channel.syncOptions?.setOption(
+            ChannelOptions.writeBufferWaterMark,
+            value: Self.writeBufferWaterMark
+        )
         self.stats.connectionOpened()
         self.outbox.attach(self)
         let now = NIODeadline.now()
@@ -179,6 +187,18 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.nextPing = now + TimeAmount(self.session.limits.pingInterval)
         self.scheduleHeartbeat()
         self.enqueue(.open)
+    }
+
+    /// The channel's write buffer bounds: NIO reports the channel not writable above 16 KB of unwritten frames.
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 8 * 1024, high: 16 * 1024)
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, self.framesAwaitingWritability > 0 {
+            let count = self.framesAwaitingWritability
+            self.framesAwaitingWritability = 0
+            self.outbox.didWriteFrames(count)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -485,7 +505,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     func finish() {}
 
-    /// Writes every queued item with one flush; counted frames are reported to the outbox once written.
+    /// Writes every queued item with one flush; counted frames are reported to the outbox once flushed while the
+    /// channel is writable (at most ``writeBufferWaterMark``'s high mark left unwritten in NIO).
     private func writeOutgoing() {
         let items = self.shared.withLock { shared in
             shared.flushScheduled = false
@@ -494,18 +515,12 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         }
         var unwritten = 0
         var written = 0
-        var lastCounted = -1
-        if self.closeState == .open {
-            for (index, item) in items.enumerated() {
-                if case .frame(_, _, true) = item { lastCounted = index }
-            }
-        }
         guard let context else {
             for case .frame(_, _, true) in items { unwritten += 1 }
             if unwritten > 0 { self.outbox.didWriteFrames(unwritten) }
             return
         }
-        for (index, item) in items.enumerated() {
+        for item in items {
             switch item {
             case .frame(let bytes, let binary, let counted):
                 guard self.closeState == .open else {
@@ -518,19 +533,23 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                     data: context.channel.allocator.buffer(bytes: bytes)
                 )
                 if counted { written += 1 }
-                if index == lastCounted {
-                    let outbox = self.outbox
-                    let count = written
-                    context.write(Self.wrapOutboundOut(frame)).whenComplete { _ in outbox.didWriteFrames(count) }
-                } else {
-                    context.write(Self.wrapOutboundOut(frame), promise: nil)
-                }
+                context.write(Self.wrapOutboundOut(frame), promise: nil)
             case .close(let code, let reason):
                 self.sendClose(code: WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
             }
         }
         if unwritten > 0 { self.outbox.didWriteFrames(unwritten) }
         context.flush()
+        // Written, or held by NIO within its write buffer: the outbox counts them as gone while the channel is
+        // writable, and as waiting (towards 4001) while NIO holds more than the high water mark. No write promise
+        // per batch (two allocations and a callback per message and connection).
+        if written > 0 {
+            if context.channel.isWritable {
+                self.outbox.didWriteFrames(written)
+            } else {
+                self.framesAwaitingWritability += written
+            }
+        }
     }
 
     // MARK: Jobs

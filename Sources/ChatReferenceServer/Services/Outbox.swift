@@ -17,7 +17,8 @@ protocol OutboxSink: Sendable {
 ///
 /// Producers (fan-out, the matchmaker, shutdown) call ``send(_:binary:counted:)`` and ``close(_:reason:)`` without
 /// waiting; the connection writes the frames on its event loop and reports each written frame with
-/// ``didWriteFrames(_:)``. When more than `capacity` frames are waiting (accepted and not yet written to the socket),
+/// ``didWriteFrames(_:)`` (flushed while the channel is writable: NIO holds at most 16 KB unwritten, see
+/// `WebSocketConnection.writeBufferWaterMark`). When more than `capacity` frames are waiting,
 /// the queue stops accepting frames and asks the connection to close with ``WebSocketCloseCode/slowConsumer`` (4001):
 /// a frame is never dropped silently.
 final class Outbox: Sendable {

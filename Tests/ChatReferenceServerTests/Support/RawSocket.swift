@@ -81,6 +81,35 @@ final class RawSocket: @unchecked Sendable {
         self.write(frame)
     }
 
+    /// Reads frames until `count` text frames containing `marker` have arrived, or a close frame, or the end.
+    func readTextFrames(_ count: Int, containing marker: String) async -> (matched: Int, closeCode: UInt16?) {
+        await Self.offPool {
+            var matched = 0
+            let needle = Array(marker.utf8)
+            while matched < count {
+                let header = self.readExactly(2)
+                guard header.count == 2 else { return (matched, nil) }
+                var length = Int(header[1] & 0x7F)
+                if length == 126 {
+                    let ext = self.readExactly(2)
+                    length = Int(ext[0]) << 8 | Int(ext[1])
+                }
+                let payload = self.readExactly(length)
+                if header[0] & 0x0F == 0x8 {
+                    return (matched, payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005)
+                }
+                if payload.count >= needle.count,
+                    (0...(payload.count - needle.count)).contains(where: {
+                        payload[$0..<($0 + needle.count)].elementsEqual(needle)
+                    })
+                {
+                    matched += 1
+                }
+            }
+            return (matched, nil)
+        }
+    }
+
     /// Reads frames until a close frame arrives; returns its code, or `nil` if the connection ended first.
     func readCloseCode() async -> UInt16? {
         await Self.offPool { self.blockingReadCloseCode() }

@@ -190,18 +190,7 @@ struct ChatFlowTests {
         try await TestServer.with { configuration in
             configuration.limits.maxQueuedFrames = 8
         } _: { server in
-            let alice = try await server.signUp("alice")
-            let bob = try await server.signUp("bob")
-            let (_, token) = try await server.makeChannel([alice.id, bob.id])
-            let slow = try #require(
-                await RawSocket.connect(
-                    port: server.port,
-                    path: "/api/chat?uid=\(alice.id)&access_token=\(token)",
-                    receiveBuffer: 1024
-                )
-            )
-            try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
-                try await b.expectAction("joined", by: bob.id)
+            try await server.withSlowReader { slow, b, alice, bob in
                 let text = String(repeating: "x", count: 3900)
                 // 2,000 frames of 3.9 KB (7.8 MB) cannot all fit in the kernel's buffers for a reader with a 1 KB
                 // window, so Alice's outbox overflows on the way; her `offline` comes when the grace period after the
@@ -210,21 +199,21 @@ struct ChatFlowTests {
                 var sawOffline = false
                 while !sawOffline {
                     if sent < 2000 {
-                        try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"\#(text)"}"#)
+                        try await b.send(#"{"event":0,"user_id":"\#(bob)","payload":"\#(text)"}"#)
                         sent += 1
                     }
                     // Bob reads his own echo (or Alice's offline), so only Alice falls behind.
                     let frame = try #require(try await b.next(), "no offline for Alice after \(sent) messages")
                     if frame["event"] as? Int == 1 {
                         #expect(frame["payload"] as? String == "offline")
-                        #expect(frame["user_id"] as? String == alice.id.description)
+                        #expect(frame["user_id"] as? String == alice.description)
                         sawOffline = true
                     }
                 }
+                // The close frame could not be delivered through a closed window, so the connection was dropped.
+                #expect(await slow.readCloseCode() != 1000)
+                slow.drop()
             }
-            // The close frame could not be delivered through a closed window, so the connection was dropped.
-            #expect(await slow.readCloseCode() != 1000)
-            slow.drop()
             let metrics = try await server.request("GET", "/metrics")
             #expect(metrics.text.contains("chat_slow_consumer_closes_total 1"))
         }

@@ -29,6 +29,13 @@ struct MessageJournalTests {
         )
     }
 
+    /// A journal record of message `id` stored as `seq`.
+    private static func entry(_ id: UInt64, seq: UInt64, in channel: ChannelID) -> MessageJournal.Entry {
+        var message = Self.message(id)
+        message.seq = seq
+        return MessageJournal.Entry(channel: channel, message: message)
+    }
+
     private static func journalSizes(_ path: String) throws -> [Int] {
         try [0, 1].map { index in
             let attributes = try FileManager.default.attributesOfItem(atPath: path + "-messages.\(index)")
@@ -102,32 +109,9 @@ struct MessageJournalTests {
         try await V2PersistenceTests.withStorage { storage, path, channel in
             _ = try storage.appendMessage(Self.message(1), channel: channel, cap: 10)
             #expect(try await storage.flushAppends() == 1)
-            let committed = MessageJournal.Entry(
-                channel: channel,
-                message: {
-                    var m = Self.message(1)
-                    m.seq = 1
-                    return m
-                }()
-            )
-            let fresh = MessageJournal.Entry(
-                channel: channel,
-                message: {
-                    var m = Self.message(2)
-                    m.seq = 2
-                    return m
-                }()
-            )
-            let torn = MessageJournal.encode(
-                MessageJournal.Entry(
-                    channel: channel,
-                    message: {
-                        var m = Self.message(3)
-                        m.seq = 3
-                        return m
-                    }()
-                )
-            )
+            let committed = Self.entry(1, seq: 1, in: channel)
+            let fresh = Self.entry(2, seq: 2, in: channel)
+            let torn = MessageJournal.encode(Self.entry(3, seq: 3, in: channel))
             let bytes = MessageJournal.encode(committed) + MessageJournal.encode(fresh) + torn.dropLast(5)
             try Data(bytes).write(to: URL(fileURLWithPath: path + "-messages.1"))
             #expect(MessageJournal.decodeRecords(bytes) == [committed, fresh])

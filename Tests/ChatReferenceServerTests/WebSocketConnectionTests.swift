@@ -165,18 +165,7 @@ struct WebSocketConnectionTests {
             configuration.limits.maxQueuedFrames = 2000
             configuration.limits.maxSendsPerSecond = 1_000_000
         } _: { server in
-            let alice = try await server.signUp("alice")
-            let bob = try await server.signUp("bob")
-            let (_, token) = try await server.makeChannel([alice.id, bob.id])
-            let slow = try #require(
-                await RawSocket.connect(
-                    port: server.port,
-                    path: "/api/chat?uid=\(alice.id)&access_token=\(token)",
-                    receiveBuffer: 1024
-                )
-            )
-            try await server.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
-                try await b.expectAction("joined", by: bob.id)
+            try await server.withSlowReader { slow, b, _, bob in
                 // Each round is 1,500 frames of 3.9 KB (5.9 MB) that Alice does not read until the round is sent:
                 // more than her 1 KB window, the kernel's send buffer (at most 4 MB) and NIO's 16 KB write buffer
                 // hold, so her channel becomes not writable and the frames flushed meanwhile stay counted. Two
@@ -184,15 +173,15 @@ struct WebSocketConnectionTests {
                 let text = String(repeating: "y", count: 3900)
                 for round in 0..<2 {
                     for _ in 0..<1500 {
-                        try await b.send(#"{"event":0,"user_id":"\#(bob.id)","payload":"\#(text)"}"#)
+                        try await b.send(#"{"event":0,"user_id":"\#(bob)","payload":"\#(text)"}"#)
                         _ = try await b.next()
                     }
                     let (matched, closeCode) = await slow.readTextFrames(1500, containing: "yyyyyyyy")
                     #expect(closeCode == nil, "round \(round): closed with \(closeCode ?? 0)")
                     #expect(matched == 1500)
                 }
+                slow.drop()
             }
-            slow.drop()
             let metrics = try await server.request("GET", "/metrics")
             #expect(metrics.text.contains("chat_slow_consumer_closes_total 0"))
         }

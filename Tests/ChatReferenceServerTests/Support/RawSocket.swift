@@ -87,17 +87,8 @@ final class RawSocket: @unchecked Sendable {
             var matched = 0
             let needle = Array(marker.utf8)
             while matched < count {
-                let header = self.readExactly(2)
-                guard header.count == 2 else { return (matched, nil) }
-                var length = Int(header[1] & 0x7F)
-                if length == 126 {
-                    let ext = self.readExactly(2)
-                    length = Int(ext[0]) << 8 | Int(ext[1])
-                }
-                let payload = self.readExactly(length)
-                if header[0] & 0x0F == 0x8 {
-                    return (matched, payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005)
-                }
+                guard let (opcode, payload) = self.blockingReadFrame() else { return (matched, nil) }
+                if opcode == 0x8 { return (matched, Self.closeCode(payload)) }
                 if payload.count >= needle.count,
                     (0...(payload.count - needle.count)).contains(where: {
                         payload[$0..<($0 + needle.count)].elementsEqual(needle)
@@ -112,23 +103,29 @@ final class RawSocket: @unchecked Sendable {
 
     /// Reads frames until a close frame arrives; returns its code, or `nil` if the connection ended first.
     func readCloseCode() async -> UInt16? {
-        await Self.offPool { self.blockingReadCloseCode() }
+        await Self.offPool {
+            while let (opcode, payload) = self.blockingReadFrame() {
+                if opcode == 0x8 { return Self.closeCode(payload) }
+            }
+            return nil
+        }
     }
 
-    private func blockingReadCloseCode() -> UInt16? {
-        while true {
-            let header = self.read(2)
-            guard header.count == 2 else { return nil }
-            var length = Int(header[1] & 0x7F)
-            if length == 126 {
-                let ext = self.readExactly(2)
-                length = Int(ext[0]) << 8 | Int(ext[1])
-            }
-            let payload = self.readExactly(length)
-            if header[0] & 0x0F == 0x8 {
-                return payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
-            }
+    /// One unmasked server frame (payloads up to 64 KB): its opcode and payload, or `nil` when the connection ends.
+    private func blockingReadFrame() -> (opcode: UInt8, payload: [UInt8])? {
+        let header = self.readExactly(2)
+        guard header.count == 2 else { return nil }
+        var length = Int(header[1] & 0x7F)
+        if length == 126 {
+            let ext = self.readExactly(2)
+            guard ext.count == 2 else { return nil }
+            length = Int(ext[0]) << 8 | Int(ext[1])
         }
+        return (header[0] & 0x0F, self.readExactly(length))
+    }
+
+    private static func closeCode(_ payload: [UInt8]) -> UInt16 {
+        payload.count >= 2 ? UInt16(payload[0]) << 8 | UInt16(payload[1]) : 1005
     }
 
     private func readExactly(_ count: Int) -> [UInt8] {

@@ -187,6 +187,29 @@ struct TestServer {
         }
     }
 
+    /// Alice on a raw socket with a 1 KB receive window that reads only when the test says so, and Bob on a client
+    /// socket who has joined: the set-up of the slow-reader tests.
+    func withSlowReader(
+        _ body:
+            @escaping @Sendable (_ slow: RawSocket, _ b: TestSocket, _ alice: UserID, _ bob: UserID) async throws
+            -> Void
+    ) async throws {
+        let alice = try await self.signUp("alice")
+        let bob = try await self.signUp("bob")
+        let (_, token) = try await self.makeChannel([alice.id, bob.id])
+        let slow = try #require(
+            await RawSocket.connect(
+                port: self.port,
+                path: "/api/chat?uid=\(alice.id)&access_token=\(token)",
+                receiveBuffer: 1024
+            )
+        )
+        try await self.withSocket("/api/chat?uid=\(bob.id)&access_token=\(token)") { b in
+            try await b.expectAction("joined", by: bob.id)
+            try await body(slow, b, alice.id, bob.id)
+        }
+    }
+
     /// Polls `condition` until it holds or 5 s pass.
     func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(5)

@@ -255,23 +255,18 @@ struct MessageJournalTests {
         let load = { (_: ChannelID) -> MessageJournal.Loaded? in
             MessageJournal.Loaded(lastSeq: 7, gone: false, keys: [MessageJournal.DedupKey(user: UserID(1), key: "old")])
         }
-        let again = try journal.append(
-            Self.message(100, key: "old"),
-            channel: loaded,
-            cap: 100,
-            load: load,
-            storedDuplicate: stored
-        )
-        #expect(again == .duplicate(Self.message(99, key: "old")))
+        let appendToLoaded = { (id: UInt64, key: String) in
+            try journal.append(
+                Self.message(id, key: key),
+                channel: loaded,
+                cap: 100,
+                load: load,
+                storedDuplicate: stored
+            )
+        }
+        #expect(try appendToLoaded(100, "old") == .duplicate(Self.message(99, key: "old")))
         #expect(lookups.withLock { $0 } == 1)
-        let fresh = try journal.append(
-            Self.message(101, key: "new"),
-            channel: loaded,
-            cap: 100,
-            load: load,
-            storedDuplicate: stored
-        )
-        guard case .stored(let message) = fresh else { throw TestFailure("not stored") }
+        guard case .stored(let message) = try appendToLoaded(101, "new") else { throw TestFailure("not stored") }
         #expect(message.seq == 8)
         #expect(lookups.withLock { $0 } == 1)
     }

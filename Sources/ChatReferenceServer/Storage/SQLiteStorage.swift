@@ -76,9 +76,12 @@ final class SQLiteStorage: ChatStorage {
         guard self.journal.hasPending else { return 0 }
         let journal = self.journal
         defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        return try await self.pool.writeWithoutTransaction { db in
-            try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
-        }
+        return try await self.pool.writeWithoutTransaction { db in try Self.flush(journal, into: db) }
+    }
+
+    /// The journal's pending messages, committed in one transaction on the writer connection `db`.
+    private static func flush(_ journal: MessageJournal, into db: Database) throws -> Int {
+        try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
     }
 
     /// `INSERT OR IGNORE`: a recovered record whose batch had committed before the server stopped is skipped.
@@ -354,9 +357,7 @@ final class SQLiteStorage: ChatStorage {
             // Flushes fell far behind: this append waits for one first (a bound on the journal's memory); if the
             // database cannot take the batch, the message is refused before it is written anywhere.
             let journal = self.journal
-            _ = try self.pool.writeWithoutTransaction { db in
-                try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
-            }
+            _ = try self.pool.writeWithoutTransaction { db in try Self.flush(journal, into: db) }
             self.writesSinceCheckpoint.add(1, ordering: .relaxed)
         }
         let result = try self.journal.append(

@@ -160,7 +160,10 @@ extension ChatSession {
             headers: [("Authorization", "Bearer \(self.token)")],
             subprotocols: offer,
             maxMessageSize: 1 << 20,
-            pingInterval: self.configuration.pingInterval
+            pingInterval: V2SessionState.webSocketPingInterval(
+                configured: self.configuration.pingInterval,
+                serverPings: self.state.withLock { $0.v2.pingInterval }
+            )
         )
         let answeredV1 = LockedBox(false)
         do {

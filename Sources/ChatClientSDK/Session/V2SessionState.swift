@@ -33,10 +33,22 @@ struct V2SessionState: Sendable {
     }
 
     var ledger: V2Ledger
+
+    /// The websocket ping interval of a v2 connection. The server's `ping` pushes already probe the link every
+    /// `serverPings`, and the session drops a link silent for that + 10 s; a websocket ping left unanswered is noticed
+    /// up to two ping intervals after the link died. So websocket pings go out only when they notice a dead link
+    /// sooner than that deadline (an app that configured a short interval); otherwise each interval would cost both
+    /// sides two probes and two wake-ups instead of one (PROTOCOL.md §6.16).
+    static func webSocketPingInterval(configured: Duration?, serverPings: Duration) -> Duration? {
+        guard let configured, configured * 2 < serverPings + .seconds(10) else { return nil }
+        return configured
+    }
+
     /// The limits in force: the spec's defaults until a `hello` says otherwise (§7).
     private(set) var limits = V2.Limits.specDefaults
     /// The limits of the last `hello`.
     private(set) var helloLimits: V2.Limits?
+    /// The server's `ping_interval_ms`: the protocol's 25 s until a `hello` says otherwise.
     private(set) var pingInterval: Duration = .seconds(25)
     /// The current connection's number; 0 while disconnected.
     private(set) var connection = 0

@@ -20,6 +20,10 @@ struct WebSocketLimits: Sendable {
     /// The period of the server's websocket pings (and of ``WebSocketSession/heartbeat(on:)``). A ping still unanswered
     /// at the next one closes the connection with 1001 `Ping timeout`.
     var pingInterval: Duration
+    /// Whether the connection sends websocket-level pings. v2 connections do not: their `ping` push and the liveness
+    /// deadline detect a dead peer, and a second probe would make every client answer twice per interval — two
+    /// wake-ups of the server instead of one (B8).
+    var sendsWebSocketPings = true
     /// When set, ``WebSocketSession/livenessExpired(on:)`` runs once no message arrived for this long (v2: 4002).
     var livenessDeadline: Duration?
     /// How long to wait for the peer's close frame after sending ours before the TCP connection is closed.
@@ -37,6 +41,7 @@ extension WebSocketLimits {
             maxMessageSize: limits.maxV2FrameSize,
             oversizeReason: V2Wire.closeReason(.messageTooLarge),
             pingInterval: limits.pingInterval,
+            sendsWebSocketPings: false,
             livenessDeadline: limits.pingInterval + .seconds(10)
         )
     }
@@ -444,17 +449,20 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         }
         if now >= self.nextPing {
             self.nextPing = now + TimeAmount(self.session.limits.pingInterval)
-            if self.pingPayload != nil {
-                // The previous ping is still unanswered.
-                self.writeClose(.goingAway, reason: "Ping timeout", thenCloseChannel: true)
-                self.closeState = .closing
-                return
+            if self.session.limits.sendsWebSocketPings {
+                if self.pingPayload != nil {
+                    // The previous ping is still unanswered.
+                    self.writeClose(.goingAway, reason: "Ping timeout", thenCloseChannel: true)
+                    self.closeState = .closing
+                    return
+                }
+                let payload = UInt64.random(in: .min ... .max)
+                self.pingPayload = payload
+                var buffer = context.channel.allocator.buffer(capacity: 8)
+                buffer.writeInteger(payload)
+                let ping = WebSocketFrame(fin: true, opcode: .ping, data: buffer)
+                context.write(Self.wrapOutboundOut(ping), promise: nil)
             }
-            let payload = UInt64.random(in: .min ... .max)
-            self.pingPayload = payload
-            var buffer = context.channel.allocator.buffer(capacity: 8)
-            buffer.writeInteger(payload)
-            context.write(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: buffer)), promise: nil)
             self.session.heartbeat(on: self)
             // A frame the session queued (v2's ping push) is written with the ping in one flush.
             if !self.shared.withLock({ $0.flushScheduled }) { context.flush() }

@@ -15,10 +15,18 @@ private let systemConnect = Darwin.connect
 final class RawSocket: @unchecked Sendable {
     private let fd: Int32
 
-    /// Connects to `127.0.0.1:port` and upgrades `path`; returns `nil` when the upgrade is refused.
-    static func connect(port: Int, path: String, cookie: String? = nil, receiveBuffer: Int32? = nil) async -> RawSocket?
-    {
-        await Self.offPool { RawSocket(port: port, path: path, cookie: cookie, receiveBuffer: receiveBuffer) }
+    /// Connects to `127.0.0.1:port` and upgrades `path` (offering `subprotocol`, when given); returns `nil` when the
+    /// upgrade is refused.
+    static func connect(
+        port: Int,
+        path: String,
+        cookie: String? = nil,
+        subprotocol: String? = nil,
+        receiveBuffer: Int32? = nil
+    ) async -> RawSocket? {
+        await Self.offPool {
+            RawSocket(port: port, path: path, cookie: cookie, subprotocol: subprotocol, receiveBuffer: receiveBuffer)
+        }
     }
 
     /// Runs blocking work on a Dispatch thread.
@@ -28,7 +36,7 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    private init?(port: Int, path: String, cookie: String?, receiveBuffer: Int32?) {
+    private init?(port: Int, path: String, cookie: String?, subprotocol: String?, receiveBuffer: Int32?) {
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)  // reads never block a test for long
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -48,6 +56,7 @@ final class RawSocket: @unchecked Sendable {
         var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let cookie { head += "Cookie: sid=\(cookie)\r\n" }
+        if let subprotocol { head += "Sec-WebSocket-Protocol: \(subprotocol)\r\n" }
         self.write(Array((head + "\r\n").utf8))
         var response: [UInt8] = []
         while !response.suffix(4).elementsEqual([13, 10, 13, 10]) {
@@ -83,12 +92,24 @@ final class RawSocket: @unchecked Sendable {
 
     /// Reads frames until `count` text frames containing `marker` have arrived, or a close frame, or the end.
     func readTextFrames(_ count: Int, containing marker: String) async -> (matched: Int, closeCode: UInt16?) {
+        let read = await self.readFrames(until: count, containing: marker)
+        return (read.matched, read.closeCode)
+    }
+
+    /// Reads frames until `count` frames containing `marker` have arrived, or a close frame, or the end; also returns
+    /// the opcode of every frame read (0x9: a websocket ping, left unanswered).
+    func readFrames(
+        until count: Int,
+        containing marker: String
+    ) async -> (matched: Int, closeCode: UInt16?, opcodes: [UInt8]) {
         await Self.offPool {
             var matched = 0
+            var opcodes: [UInt8] = []
             let needle = Array(marker.utf8)
             while matched < count {
-                guard let (opcode, payload) = self.blockingReadFrame() else { return (matched, nil) }
-                if opcode == 0x8 { return (matched, Self.closeCode(payload)) }
+                guard let (opcode, payload) = self.blockingReadFrame() else { return (matched, nil, opcodes) }
+                opcodes.append(opcode)
+                if opcode == 0x8 { return (matched, Self.closeCode(payload), opcodes) }
                 if payload.count >= needle.count,
                     (0...(payload.count - needle.count)).contains(where: {
                         payload[$0..<($0 + needle.count)].elementsEqual(needle)
@@ -97,7 +118,7 @@ final class RawSocket: @unchecked Sendable {
                     matched += 1
                 }
             }
-            return (matched, nil)
+            return (matched, nil, opcodes)
         }
     }
 

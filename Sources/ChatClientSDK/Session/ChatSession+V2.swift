@@ -48,7 +48,7 @@ extension ChatSession {
             try? await self.configuration.store?.removePendingSends([clientMessageID], from: self.match.channelID)
             throw error
         }
-        self.wakeWriter()
+        await self.writeFromCallerV2()
         return localID
     }
 
@@ -201,22 +201,33 @@ extension ChatSession {
     /// One open v2 connection: `hello`, `resume`, then commands and pushes until it closes.
     private func serveV2(_ io: WebSocketIO, codec: V2FrameCodec) async throws {
         let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let connection = self.state.withLock { state in
+        let send = io.send
+        let abort = io.abort
+        let generation = self.state.withLock { state in
             state.writerWakeV2 = wake
-            return state.v2.beginConnection()
+            _ = state.v2.beginConnection()
+            // A frame that could not be written was registered as sent: the connection is dropped, and the reconnect
+            // re-sends what the server did not acknowledge.
+            return state.writerV2.open { frame in
+                do {
+                    try await send(codec.message(frame))
+                } catch {
+                    abort()
+                    throw error
+                }
+            }
         }
         defer {
             self.state.withLock { state in
                 state.v2.deactivate()
                 state.writerWakeV2 = nil
+                state.writerV2.close()
                 state.leaveWaiter?.finish()
             }
         }
-        let send = io.send
-        let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await self.writeLoopV2(send: send, codec: codec, connection: connection, wake: wakeStream)
+                for await _ in wakeStream { try await self.writeQueuedV2(generation: generation) }
             }
             group.addTask { try await self.watchLiveness(abort: abort) }
             group.addTask { try await self.refreshTokenInTime() }
@@ -336,17 +347,19 @@ extension ChatSession {
         }
     }
 
-    private func writeLoopV2(
-        send: @Sendable (WebSocketMessage) async throws -> Void,
-        codec: V2FrameCodec,
-        connection: Int,
-        wake: AsyncStream<Void>
-    ) async throws {
-        for await _ in wake {
-            while let frame = self.state.withLock({ $0.v2.nextFrame(connection: connection, now: self.nowMs) }) {
-                try await send(codec.message(frame))
-            }
+    /// Writes the queued v2 frames in order on connection `generation` (`nil`: the open one), unless another task is
+    /// writing them (``WriterSlot``).
+    private func writeQueuedV2(generation: Int?) async throws {
+        try await self.drain(\.writerV2, generation: generation) { state in
+            state.v2.nextFrame(connection: state.v2.connection, now: self.nowMs)
         }
+    }
+
+    /// The v2 form of ``writeFromCaller()``: a task that queued a send writes it itself when no other task is
+    /// writing. A cancelled task leaves it to the writer task (a cancelled write would drop the connection).
+    func writeFromCallerV2() async {
+        guard !Task.isCancelled else { return self.wakeWriter() }
+        try? await self.writeQueuedV2(generation: nil)
     }
 
     /// Closes a connection that stays silent: before `hello` for ``ChatClient/Configuration/firstFrameTimeout``,

@@ -35,11 +35,15 @@ public final class ChatSession: Sendable {
         var expiresAt: Date?
         var v2: V2SessionState
         var writerWakeV2: AsyncStream<Void>.Continuation?
+        /// Who writes the open v2 connection's frames (``WriterSlot``).
+        var writerV2 = WriterSlot<V2.ChatClientFrame>()
         var leaveWaiter: AsyncStream<ChatError?>.Continuation?
         var ledger: MessageLedger
         var stopReason: SessionStateMachine.Ending?
         var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
         var writerWake: AsyncStream<Void>.Continuation?
+        /// Who writes the open v1 connection's frames (``WriterSlot``).
+        var writer = WriterSlot<MessageLedger.Outbound>()
         var endReason: ChatError?
         var leftDelivered = false
         var leaveRequested = false
@@ -106,7 +110,9 @@ public final class ChatSession: Sendable {
     /// Sends a text message.
     ///
     /// Returns once the message is queued; its echo arrives later in ``events`` with the same ``ChatMessage/localID``.
-    /// While disconnected the message waits and is sent after the reconnect, once.
+    /// While connected, the calling task writes the message to the connection itself unless another send is being
+    /// written (that one writes it), which saves a thread wake-up per message; it waits only while the connection's
+    /// send buffer is full. While disconnected the message waits and is sent after the reconnect, once.
     /// - Parameter text: The text; not empty, and small enough for the server's frame limit.
     /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
     /// - Throws: `ChatError` with `ChatError.Code.invalidParameter` for empty text,
@@ -120,7 +126,9 @@ public final class ChatSession: Sendable {
                 throw ChatError(code: .invalidParameter, message: "cannot send an empty message")
             }
             if self.state.withLock({ $0.usesV2 }) { return try await self.enqueueV2(.text(text)) }
-            return try self.enqueue(event: .text, payload: text)
+            let localID = try self.enqueue(event: .text, payload: text)
+            await self.writeFromCaller()
+            return localID
         }
     }
 
@@ -139,7 +147,7 @@ public final class ChatSession: Sendable {
         try self.checkOpen()
         try self.checkFrameSize(event: event, payload: payload)
         let localID = self.client.nextLocalID()
-        let wake: AsyncStream<Void>.Continuation? = try self.state.withLock { state in
+        try self.state.withLock { state in
             guard state.ledger.pending.count < self.configuration.maxQueuedMessages else {
                 throw ChatError(
                     code: .rateLimited,
@@ -148,9 +156,7 @@ public final class ChatSession: Sendable {
                 )
             }
             state.ledger.enqueue(.init(localID: localID, event: event, payload: payload))
-            return state.writerWake
         }
-        wake?.yield()
         return localID
     }
 
@@ -477,6 +483,7 @@ public final class ChatSession: Sendable {
         self.state.withLock {
             $0.ledger.deactivateWriter()
             $0.writerWake = nil
+            $0.writer.close()
         }
         let uptime = opened.value.map { ContinuousClock.now - $0 }
         if uptime != nil { machine.connected() }
@@ -619,12 +626,16 @@ public final class ChatSession: Sendable {
             _ = try await self.buffer.yield(.connection(.connected))
             try await self.fillGap()
             let (wakeStream, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-            self.state.withLock { state in
+            let userID = self.match.userID
+            let generation = self.state.withLock { state in
                 state.ledger.activateWriter()
                 state.writerWake = wake
+                return state.writer.open { frame in
+                    try await send(.text(String(decoding: frame.inbound(from: userID).jsonBytes(), as: UTF8.self)))
+                }
             }
             group.addTask {
-                try await self.writeLoop(send: send, wake: wakeStream)
+                for await _ in wakeStream { try await self.writeQueued(generation: generation) }
             }
             wake.yield()
             try await self.handle(greeting)
@@ -636,24 +647,57 @@ public final class ChatSession: Sendable {
         }
     }
 
-    private func writeLoop(
-        send: @Sendable (WebSocketMessage) async throws -> Void,
-        wake: AsyncStream<Void>
+    /// Writes the queued frames from the calling task, unless another task is writing them (that one writes these
+    /// too): a send then costs no wake-up of the writer task. A frame whose write failed is put back for the writer
+    /// task, which retries it or finds the connection gone (pending sends are re-sent after the reconnect).
+    func writeFromCaller() async {
+        do {
+            try Task.checkCancellation()  // a cancelled task's write would fail: the writer task writes it
+            try await self.writeQueued(generation: nil)
+        } catch {
+            self.state.withLock { $0.writerWake }?.yield()
+        }
+    }
+
+    /// Writes the ledger's queued frames in order on connection `generation` (`nil`: the open one), unless another
+    /// task is writing them.
+    private func writeQueued(generation: Int?) async throws {
+        try await self.drain(
+            \.writer,
+            generation: generation,
+            next: { $0.ledger.nextOutbound() },
+            written: { $0.ledger.didWrite($1) },
+            unwritten: { $0.ledger.putBack($1) }
+        )
+    }
+
+    /// Writes the frames `next` hands out (under the state lock) through `slot`, once this task claimed it for
+    /// connection `generation` (`nil`: the open one), until none is left or the connection changed.
+    func drain<Frame>(
+        _ slot: WritableKeyPath<State, WriterSlot<Frame>>,
+        generation: Int?,
+        next: (inout State) -> Frame?,
+        written: (inout State, Frame) -> Void = { _, _ in },
+        unwritten: (inout State, Frame) -> Void = { _, _ in }
     ) async throws {
-        for await _ in wake {
-            while let frame = self.state.withLock({ $0.ledger.nextOutbound() }) {
-                let inbound: V1.InboundFrame
-                switch frame {
-                case .message(let send):
-                    inbound = V1.InboundFrame(event: send.event, userID: self.match.userID, payload: send.payload)
-                case .seen(let messageID, let authorID):
-                    inbound = V1.InboundFrame(event: .seen, userID: authorID, payload: messageID.description)
-                case .typing(let action):
-                    inbound = V1.InboundFrame(event: .action, userID: self.match.userID, payload: action.rawValue)
+        guard let (write, generation) = self.state.withLock({ $0[keyPath: slot].claim(generation) }) else { return }
+        while let frame = self.state.withLock({ state -> Frame? in
+            guard state[keyPath: slot].generation == generation else { return nil }
+            if let frame = next(&state) { return frame }
+            state[keyPath: slot].release(generation)
+            return nil
+        }) {
+            do {
+                try await write(frame)
+            } catch {
+                self.state.withLock { state in
+                    guard state[keyPath: slot].generation == generation else { return }
+                    unwritten(&state, frame)
+                    state[keyPath: slot].release(generation)
                 }
-                try await send(.text(String(decoding: inbound.jsonBytes(), as: UTF8.self)))
-                self.state.withLock { $0.ledger.didWrite(frame) }
+                throw error
             }
+            self.state.withLock { written(&$0, frame) }
         }
     }
 

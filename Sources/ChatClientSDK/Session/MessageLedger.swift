@@ -16,6 +16,18 @@ struct MessageLedger: Sendable {
         case message(PendingSend)
         case seen(messageID: MessageID, authorID: UserID)
         case typing(V1.Action)
+
+        /// The frame on the wire, written by user `userID`.
+        func inbound(from userID: UserID) -> V1.InboundFrame {
+            switch self {
+            case .message(let send):
+                V1.InboundFrame(event: send.event, userID: userID, payload: send.payload)
+            case .seen(let messageID, let authorID):
+                V1.InboundFrame(event: .seen, userID: authorID, payload: messageID.description)
+            case .typing(let action):
+                V1.InboundFrame(event: .action, userID: userID, payload: action.rawValue)
+            }
+        }
     }
 
     let selfID: UserID
@@ -67,6 +79,12 @@ struct MessageLedger: Sendable {
     mutating func nextOutbound() -> Outbound? {
         guard self.isWriterActive, !self.outbox.isEmpty else { return nil }
         return self.outbox.removeFirst()
+    }
+
+    /// A frame taken with ``nextOutbound()`` could not be written: it is the next one again.
+    mutating func putBack(_ frame: Outbound) {
+        guard self.isWriterActive else { return }
+        self.outbox.insert(frame, at: 0)
     }
 
     /// A frame was written; seen receipts are done at this point.

@@ -99,7 +99,9 @@ extension ChatSession {
                 let file = V2.FileRef(fileName: fileName, objectKey: upload.objectKey, size: UInt64(bytes.count))
                 return try await self.enqueueV2(.file(file))
             }
-            return try self.enqueue(event: .file, payload: payload)
+            let localID = try self.enqueue(event: .file, payload: payload)
+            await self.writeFromCaller()
+            return localID
         }
     }
 

@@ -811,8 +811,11 @@ def section(results):
                         f" (set-up included) for {b3['duration_seconds']:g} s of sending and 10 s of drain: the box"
                         " (≈ 1.1 cores of capacity) was saturated, mostly by the 10,000 SDK clients."
                         if bots >= 10_000 else "")
+            late = b3.get("send_lateness")
+            lateness = (f" Of the latency, the bots' own timers woke {late['p50_ms'] * 1000:.0f} µs late (p50; p99"
+                        f" {late['p99_ms'] * 1000:.0f} µs) to send: the open-loop schedule counts that too." if late else "")
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
-            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}")
+            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}")
         add("")
         add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
         add("journal (SQLite gets it in a batch within 100 ms, off the event loops) and fanned out on its")

@@ -173,9 +173,13 @@ final class Fleet: Sendable {
                 scheduledNanos: begin.wallNanos + Int64(offset * 1e9)
             )
             try await Task.sleep(until: begin.instant + .nanoseconds(Int64(offset * 1e9)), clock: .continuous)
+            let late = UInt64(max(0, FleetMessage.now() - message.scheduledNanos) / 1000)
             do {
                 try await session.send(text: message.text)
-                self.stats.update { $0.sent += 1 }
+                self.stats.update { stats in
+                    stats.sent += 1
+                    stats.sendLateness.record(max(1, late))
+                }
             } catch let error as ChatError where error.code != .cancelled {
                 self.stats.update { $0.sendErrors += 1 }
             }

@@ -19,6 +19,16 @@ struct FleetReport: Codable, Sendable {
             case p999 = "p99_9_ms"
             case max = "max_ms"
         }
+
+        init(_ histogram: Histogram<UInt64>) {
+            func ms(_ micros: UInt64) -> Double { Double(micros) / 1000 }
+            self.count = histogram.totalCount
+            self.p50 = ms(histogram.valueAtPercentile(50))
+            self.p90 = ms(histogram.valueAtPercentile(90))
+            self.p99 = ms(histogram.valueAtPercentile(99))
+            self.p999 = ms(histogram.valueAtPercentile(99.9))
+            self.max = ms(histogram.max)
+        }
     }
 
     var channels: Int
@@ -39,6 +49,8 @@ struct FleetReport: Codable, Sendable {
     var reconnects: Int
     var interrupted: Bool
     var latency: Latency
+    /// How late the bots' timers woke to send (included in `latency`).
+    var sendLateness: Latency
     var passed: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -48,6 +60,7 @@ struct FleetReport: Codable, Sendable {
         case ratePerChannel = "rate_per_channel"
         case durationSeconds = "duration_seconds"
         case sendErrors = "send_errors"
+        case sendLateness = "send_lateness"
         case outOfOrder = "out_of_order"
         case foreignMessages = "foreign_messages"
     }
@@ -70,16 +83,8 @@ struct FleetReport: Codable, Sendable {
         self.foreignMessages = stats.foreign
         self.reconnects = stats.reconnects
         self.interrupted = interrupted
-        let histogram = stats.latency
-        func ms(_ micros: UInt64) -> Double { Double(micros) / 1000 }
-        self.latency = Latency(
-            count: histogram.totalCount,
-            p50: ms(histogram.valueAtPercentile(50)),
-            p90: ms(histogram.valueAtPercentile(90)),
-            p99: ms(histogram.valueAtPercentile(99)),
-            p999: ms(histogram.valueAtPercentile(99.9)),
-            max: ms(histogram.max)
-        )
+        self.latency = Latency(stats.latency)
+        self.sendLateness = Latency(stats.sendLateness)
         self.passed = self.lost == 0 && self.duplicates == 0 && self.sendErrors == 0 && self.sent > 0
     }
 
@@ -98,6 +103,8 @@ struct FleetReport: Codable, Sendable {
               reconnects    \(self.reconnects)
               latency (one-way, ms, n=\(self.latency.count)): p50 \(ms(self.latency.p50))  p90 \(ms(self.latency.p90))  \
             p99 \(ms(self.latency.p99))  p99.9 \(ms(self.latency.p999))  max \(ms(self.latency.max))
+              of which the bots' timers woke late to send: p50 \(ms(self.sendLateness.p50))  \
+            p99 \(ms(self.sendLateness.p99))
             \(self.passed ? "PASS" : "FAIL"): \(self.lost) lost, \(self.duplicates) duplicates, \(self.sendErrors) send errors
             """
     }

@@ -15,11 +15,18 @@ final class FleetStats: Sendable {
         var reconnects = 0
         var sendersDone = 0
         /// One-way latency in microseconds.
-        var latency = Histogram<UInt64>(
-            lowestDiscernibleValue: 1,
-            highestTrackableValue: 3_600_000_000,
-            numberOfSignificantValueDigits: .three
-        )
+        var latency = Self.microseconds()
+        /// How late the bots called `send` after the scheduled time, in microseconds: the fleet's own timer
+        /// wake-ups, part of every latency (the schedule is open loop).
+        var sendLateness = Self.microseconds()
+
+        static func microseconds() -> Histogram<UInt64> {
+            Histogram(
+                lowestDiscernibleValue: 1,
+                highestTrackableValue: 3_600_000_000,
+                numberOfSignificantValueDigits: .three
+            )
+        }
     }
 
     private let state = Mutex(Snapshot())

@@ -103,22 +103,12 @@ struct WebSocketConnectionTests {
         #expect(short.uptimeNanoseconds == start + 20_000_000)
     }
 
-    @Test("v1: websocket pings, and an unanswered one closes with 1001 at the next heartbeat")
-    func v1WebSocketPings() async throws {
-        try await TestServer.with { configuration in
-            configuration.limits.pingInterval = .milliseconds(300)
-        } _: { server in
-            let user = try await server.signUp("silent")
-            let socket = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: user.sid))
-            let read = await socket.readFrames(until: 1, containing: "no such frame")
-            #expect(read.opcodes.first == 0x9)
-            #expect(read.closeCode == 1001)
-            socket.drop()
-        }
-    }
-
-    @Test("v2: the ping push without websocket pings; a silent client is closed with 4002 after interval + 10 s")
-    func v2PingPushOnly() async throws {
+    /// A match socket (offering `subprotocol`, if any) of a user who never answers anything, on a server that pings
+    /// every 300 ms.
+    private func withSilentMatchSocket(
+        subprotocol: String? = nil,
+        _ body: @escaping @Sendable (RawSocket) async throws -> Void
+    ) async throws {
         try await TestServer.with { configuration in
             configuration.limits.pingInterval = .milliseconds(300)
         } _: { server in
@@ -128,15 +118,30 @@ struct WebSocketConnectionTests {
                     port: server.port,
                     path: "/api/match",
                     cookie: user.sid,
-                    subprotocol: WebSocketSubprotocol.v2JSON
+                    subprotocol: subprotocol
                 )
             )
-            // Never answers: neither the ping pushes nor anything else.
+            try await body(socket)
+            socket.drop()
+        }
+    }
+
+    @Test("v1: websocket pings, and an unanswered one closes with 1001 at the next heartbeat")
+    func v1WebSocketPings() async throws {
+        try await self.withSilentMatchSocket { socket in
+            let read = await socket.readFrames(until: 1, containing: "no such frame")
+            #expect(read.opcodes.first == 0x9)
+            #expect(read.closeCode == 1001)
+        }
+    }
+
+    @Test("v2: the ping push without websocket pings; a silent client is closed with 4002 after interval + 10 s")
+    func v2PingPushOnly() async throws {
+        try await self.withSilentMatchSocket(subprotocol: WebSocketSubprotocol.v2JSON) { socket in
             let read = await socket.readFrames(until: 1_000, containing: #"{"ping":{}}"#)
             #expect(!read.opcodes.contains(0x9))
             #expect(read.matched >= 30)  // 10.3 s of pushes every 300 ms
             #expect(read.closeCode == 4002)
-            socket.drop()
         }
     }
 

@@ -1,5 +1,6 @@
 import ChatProtocol
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -181,6 +182,48 @@ struct MessageJournalTests {
             }
             #expect(try await reopened.position(of: channel).lastSeq == 2)
         }
+    }
+
+    @Test("a channel the journal knows as active is answered without a read; others, and deleted ones, are read")
+    func channelStateFromMemory() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, channel in
+            // Behind the storage's back (no server does this: the storage is the database's only writer), so a read
+            // would see it: the known channel marked deleted, and a channel the storage never saw.
+            let unseen = ChannelID(43)
+            let other = try DatabaseQueue(path: path)
+            try await other.write { db in
+                try db.execute(
+                    sql: "UPDATE channels SET deleted_at = 1 WHERE id = ?",
+                    arguments: [Int64(bitPattern: channel.rawValue)]
+                )
+                try db.execute(
+                    sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, 0, 'e')",
+                    arguments: [Int64(bitPattern: unseen.rawValue)]
+                )
+            }
+            #expect(try await storage.channelState(channel) == .active, "known: no read")
+            #expect(try await storage.channelState(unseen) == .active, "read from the database")
+            #expect(try await storage.channelState(ChannelID(44)) == .unknown)
+            try await storage.deleteChannel(unseen, now: Date())
+            #expect(try await storage.channelState(unseen) == .deleted)
+            try await other.close()
+            let reopened = try SQLiteStorage(path: path)
+            #expect(try await reopened.channelState(channel) == .deleted, "a new process reads the database")
+        }
+    }
+
+    @Test("creating channels forgets the cursors of idle ones past the limit: matched channels never written to")
+    func idleCursorsBounded() throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let (journal, _) = try MessageJournal.opening(
+            databasePath: directory.appendingPathComponent("chat.sqlite").path
+        )
+        let last = UInt64(MessageJournal.maximumIdleCursors + 2)
+        for id in 1...last { journal.channelCreated(ChannelID(id)) }
+        #expect(!journal.isKnownActive(ChannelID(1)), "forgotten: a read answers for it")
+        #expect(journal.isKnownActive(ChannelID(last)))
     }
 
     @Test("a second server process on the same database is refused with a ConfigurationError naming the lock")

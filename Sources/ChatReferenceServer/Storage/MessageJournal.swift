@@ -89,6 +89,14 @@ final class MessageJournal: Sendable {
         /// up in the database only when the filter may hold it.
         var keyFilter: [UInt64] = []
 
+        /// Past ``MessageJournal/maximumIdleCursors``, forgets the cursors of channels without pending messages (they
+        /// reload on demand).
+        mutating func forgetIdleCursors() {
+            if self.cursors.count > MessageJournal.maximumIdleCursors {
+                self.cursors = self.cursors.filter { $0.value.pending > 0 }
+            }
+        }
+
         mutating func insertKey(_ channel: ChannelID, _ key: DedupKey) {
             if self.keyFilter.isEmpty {
                 self.keyFilter = [UInt64](repeating: 0, count: MessageJournal.keyFilterBits / 64)
@@ -122,7 +130,8 @@ final class MessageJournal: Sendable {
     /// Pending messages at which an append first flushes on its own thread (a bound on memory when flushes fall
     /// behind).
     static let maximumPending = 16_384
-    /// Cursors kept for channels without pending messages; beyond it, a flush forgets them (they reload on demand).
+    /// Cursors kept for channels without pending messages; beyond it, a flush or a channel's creation forgets them
+    /// (they reload on demand).
     static let maximumIdleCursors = 20_000
 
     let paths: [String]
@@ -193,7 +202,17 @@ final class MessageJournal: Sendable {
 
     /// A new channel: its cursor starts at `seq` 0 without a database read.
     func channelCreated(_ channel: ChannelID) {
-        self.state.withLock { $0.cursors[channel] = Cursor(lastSeq: 0, gone: false, keysKnown: true) }
+        self.state.withLock { state in
+            state.forgetIdleCursors()  // channels matched and never written to would otherwise pile up until a flush
+            state.cursors[channel] = Cursor(lastSeq: 0, gone: false, keysKnown: true)
+        }
+    }
+
+    /// Whether `channel` is known to be active: created, or read for an append, since start-up and not deleted
+    /// since. `false` says nothing (ask the database). This process is the database's only writer (its lock), and every
+    /// creation and deletion goes through the journal, so the answer needs no read.
+    func isKnownActive(_ channel: ChannelID) -> Bool {
+        self.state.withLock { $0.cursors[channel].map { !$0.gone } ?? false }
     }
 
     /// A deleted channel: later appends are refused.
@@ -301,9 +320,7 @@ final class MessageJournal: Sendable {
                 }
                 state.cursors[entry.channel] = cursor
             }
-            if state.cursors.count > Self.maximumIdleCursors {
-                state.cursors = state.cursors.filter { $0.value.pending > 0 }
-            }
+            state.forgetIdleCursors()
             // The swapped-out file held this batch only (or, after a failed flush, records this batch includes).
             let standby = 1 - state.active
             if ftruncate(self.descriptors[standby], 0) == 0 { state.standbyDirty = false }

@@ -304,7 +304,10 @@ final class SQLiteStorage: ChatStorage {
     }
 
     func channelState(_ id: ChannelID) async throws -> ChannelState {
-        try await self.pool.read { db in
+        // Every bearer request and chat upgrade asks; a channel the journal knows as active needs no read (B6: each v1
+        // member's `GET /api/chat/users` right after the match).
+        if self.journal.isKnownActive(id) { return .active }
+        return try await self.pool.read { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT deleted_at FROM channels WHERE id = ?"),

@@ -206,7 +206,7 @@ struct MessageJournalTests {
             #expect(try await storage.channelState(ChannelID(44)) == .unknown)
             try await storage.deleteChannel(unseen, now: Date())
             #expect(try await storage.channelState(unseen) == .deleted)
-            try await other.close()
+            try other.close()
             let reopened = try SQLiteStorage(path: path)
             #expect(try await reopened.channelState(channel) == .deleted, "a new process reads the database")
         }

@@ -464,7 +464,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                 context.write(Self.wrapOutboundOut(ping), promise: nil)
             }
             self.session.heartbeat(on: self)
-            // A frame the session queued (v2's ping push) is written with the ping in one flush.
+            // A frame the session queued (v2's ping push) goes out with the outbox's own flush; flush here only when
+            // nothing is scheduled (the websocket ping).
             if !self.shared.withLock({ $0.flushScheduled }) { context.flush() }
         }
         self.scheduleHeartbeat()

@@ -194,9 +194,6 @@ final class MessageJournal: Sendable {
         for fd in self.descriptors { close(fd) }
     }
 
-    /// Whether messages wait for a flush.
-    var hasPending: Bool { self.state.withLock { !$0.pending.isEmpty } }
-
     /// How many messages wait for a flush.
     var pendingCount: Int { self.state.withLock { $0.pending.count } }
 

@@ -73,7 +73,7 @@ final class SQLiteStorage: ChatStorage {
     /// also keeps flushes from overlapping).
     @discardableResult
     func flushAppends() async throws -> Int {
-        guard self.journal.hasPending else { return 0 }
+        guard self.journal.pendingCount > 0 else { return 0 }
         let journal = self.journal
         defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
         return try await self.pool.writeWithoutTransaction { db in try Self.flush(journal, into: db) }

@@ -122,6 +122,7 @@ private let v1Vectors: [JSONGoldenVector] = [
         )
     ),
     .init("match_result", V1.MatchResult(accessToken: jwt)),
+    .init("match_result_peer", V1.MatchResult(accessToken: jwt, peerID: bob)),
     .init("file_payload", V1.FilePayload(fileName: "cat.png", objectKey: objectKey)),
     .init(
         "file_payload_legacy",

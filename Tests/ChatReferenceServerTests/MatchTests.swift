@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Match websocket and wait list", .serialized, .timeLimit(.minutes(1)))
 struct MatchTests {
-    @Test("Two users are matched: both get the same token and become channel members")
+    @Test("Two users are matched: both get the same token, each their peer's id, and become channel members")
     func twoUsersMatch() async throws {
         try await TestServer.with { server in
             let alice = try await server.signUp("alice")
@@ -16,6 +16,7 @@ struct MatchTests {
                 group.addTask {
                     let close = try await server.withSocket("/api/match", cookie: alice.sid) { socket in
                         let frame = try #require(try await socket.next())
+                        #expect(frame["peer_id"] as? String == bob.id.description)
                         continuation.yield(try #require(frame["access_token"] as? String))
                         #expect(try await socket.next() == nil)  // the server closes after the token (D18)
                     }.closeCode
@@ -25,7 +26,8 @@ struct MatchTests {
                 group.addTask {
                     try await server.withSocket("/api/match", cookie: bob.sid) { socket in
                         let frame = try #require(try await socket.next())
-                        #expect(frame.keys.sorted() == ["access_token"])
+                        #expect(frame.keys.sorted() == ["access_token", "peer_id"])
+                        #expect(frame["peer_id"] as? String == alice.id.description)
                         continuation.yield(try #require(frame["access_token"] as? String))
                     }
                 }

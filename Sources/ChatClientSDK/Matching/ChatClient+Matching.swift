@@ -62,7 +62,9 @@ extension ChatClient {
                 switch attempt {
                 case .matched(let match):
                     return match
-                case .token(let token):
+                case .token(let token, let peer?):
+                    return try ChatMatch(token: token, userID: me, peerID: peer)
+                case .token(let token, nil):
                     var match = try ChatMatch(token: token, userID: me)
                     if let members = try? await self.send("GET", "/api/chat/users", auth: .bearer(token)),
                         let list = try? V1.UserIDList(jsonBytes: members.body)
@@ -119,8 +121,8 @@ extension ChatClient {
     /// How one match socket ended.
     private enum MatchAttempt {
         case matched(ChatMatch)
-        /// A v1 token.
-        case token(String)
+        /// A v1 token, and the peer when the server named it (upstream does not).
+        case token(String, peer: UserID?)
         case serverSpeaksOnlyV1
         /// The server accepted `next` (the old channel ended) and then the socket dropped.
         case nextAccepted
@@ -129,7 +131,7 @@ extension ChatClient {
 
     /// One v1 match socket: it stays open until the server sends the token.
     private func matchAttemptV1() async throws -> MatchAttempt {
-        let received = LockedBox<String?>(nil)
+        let received = LockedBox<V1.MatchResult?>(nil)
         let options = WebSocketOptions(
             headers: self.cookieHeader,
             maxMessageSize: 64 * 1024,
@@ -143,13 +145,13 @@ extension ChatClient {
             ) { io in
                 while let message = try await io.receive() {
                     if case .text(let text) = message, let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
-                        received.value = result.accessToken
+                        received.value = result
                         return
                     }
                 }
             }
             try Task.checkCancellation()
-            if let token = received.value { return .token(token) }
+            if let result = received.value { return .token(result.accessToken, peer: result.peerID) }
             try Self.throwIfTerminal(close)
             return .dropped(
                 ChatError(

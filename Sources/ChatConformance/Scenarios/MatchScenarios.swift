@@ -17,7 +17,8 @@ enum MatchScenarios {
                 "RC-MATCH1-3_pairing_one_token",
                 area: area,
                 section: "§5.2",
-                "Two waiting users get one frame {\"access_token\"} each, the same v1 token, and become the members"
+                "Two waiting users get one frame {\"access_token\"} each, the same v1 token, and become the members; "
+                    + "a frame that also names \"peer_id\" (the reference server's addition) names the other user"
             ) { context in
                 let a = try await context.signUp("alice")
                 let b = try await context.signUp("bob")
@@ -26,8 +27,15 @@ enum MatchScenarios {
                 let second = try await context.openMatch(b)
                 let frameA = try await first.nextJSON()
                 let frameB = try await second.nextJSON()
-                try check(frameA.keys.sorted() == ["access_token"], "frame keys: \(frameA.keys.sorted())")
-                try check(frameB.keys.sorted() == ["access_token"], "frame keys: \(frameB.keys.sorted())")
+                for frame in [frameA, frameB] {
+                    let keys = frame.keys.sorted()
+                    try check(keys == ["access_token"] || keys == ["access_token", "peer_id"], "frame keys: \(keys)")
+                }
+                let peers = (frameA["peer_id"], frameB["peer_id"])
+                if peers.0 != nil || peers.1 != nil {
+                    try check(peers.0 as? String == b.id, "alice's peer_id \(peers.0 ?? "absent"), expected \(b.id)")
+                    try check(peers.1 as? String == a.id, "bob's peer_id \(peers.1 ?? "absent"), expected \(a.id)")
+                }
                 let token = try must(frameA["access_token"] as? String, "access_token")
                 try check(token == frameB["access_token"] as? String, "the peers got different tokens")
                 let payload = try must(JWT.payloadText(of: token), "a JWT payload")
@@ -36,7 +44,7 @@ enum MatchScenarios {
                 try check(!payload.contains(#""sub""#), "a v1 token must not carry sub (RC-AUTH-JWT-1): \(payload)")
                 let members = try await members(context, token)
                 try check(members == [a.id, b.id], "members \(members), expected \([a.id, b.id]) (RC-CHAT-REST-1, D9)")
-                return nil
+                return peers.0 == nil ? nil : "with peer_id"
             },
             Scenario(
                 "RC-MATCH1-4_close_after_token",

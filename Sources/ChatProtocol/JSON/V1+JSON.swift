@@ -167,21 +167,28 @@ extension V1.InboundFrame: JSONCodable {
 extension V1.MatchResult: JSONCodable {
     package init(decodingJSON scanner: inout JSONScanner) throws(WireError) {
         var accessToken: String?
+        var peerID: UserID?
         try scanner.beginObject()
         while let key = try scanner.nextKey() {
             switch key {
             case "access_token": accessToken = try scanner.readString()
+            case "peer_id":
+                peerID = try scanner.readOptional { s throws(WireError) in UserID(rawValue: try s.readQuotedUInt64()) }
             default: try scanner.skipValue()
             }
         }
         guard let accessToken else { throw scanner.missingField() }
-        self.init(accessToken: accessToken)
+        self.init(accessToken: accessToken, peerID: peerID)
     }
 
     package func encodeJSON(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.writeKey("access_token")
         writer.writeString(self.accessToken)
+        if let peerID = self.peerID {
+            writer.writeKey("peer_id")
+            writer.writeQuotedUInt64(peerID.rawValue)
+        }
         writer.endObject()
     }
 }

@@ -254,7 +254,7 @@ paths:
         docs/PROTOCOL.md 5.1-5.2. A websocket upgrade (RFC 6455, no subprotocol). Checks in order: the
         session (401), the session's user (404), the upgrade headers (400). Once upgraded the user waits
         for a peer; on a match the server sends one text frame `MatchResult` (the channel token, the same
-        for both peers) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).
+        for both peers, and the receiver's peer id) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).
         A user with several match sockets stays in the wait list until the last one closes.
       security:
         - sessionCookie: []
@@ -269,6 +269,9 @@ paths:
         spec: docs/PROTOCOL.md#5-match-websocket--get-apimatch
         examples:
           matchResult:
+            x-fixture: Tests/ChatProtocolTests/Fixtures/json/v1/match_result_peer.json
+            value: {"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go","peer_id":"1847563419017314306"}
+          upstreamMatchResult:
             x-fixture: Tests/ChatProtocolTests/Fixtures/json/v1/match_result.json
             value: {"access_token":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go"}
       responses:
@@ -1245,11 +1248,18 @@ components:
           type: string
     MatchResult:
       type: object
-      description: The one text frame of the match socket (docs/PROTOCOL.md 5.2).
+      description: |
+        The one text frame of the match socket (docs/PROTOCOL.md 5.2). Upstream's server sends only
+        `access_token`; the reference server adds `peer_id`.
       required: [access_token]
       properties:
         access_token:
           type: string
+          description: The v1 channel token (JWT), the same for both peers.
+        peer_id:
+          type: string
+          pattern: '^[0-9]+$'
+          description: The receiver's peer, a decimal id (not sent by upstream's server).
     HistoryPage:
       type: object
       required: [next_ps, messages]
@@ -1696,7 +1706,7 @@ components:
         ],
         "operationId": "matchWebSocket",
         "summary": "Matching websocket (handshake)",
-        "description": "docs/PROTOCOL.md 5.1-5.2. A websocket upgrade (RFC 6455, no subprotocol). Checks in order: the\nsession (401), the session's user (404), the upgrade headers (400). Once upgraded the user waits\nfor a peer; on a match the server sends one text frame `MatchResult` (the channel token, the same\nfor both peers) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).\nA user with several match sockets stays in the wait list until the last one closes.\n",
+        "description": "docs/PROTOCOL.md 5.1-5.2. A websocket upgrade (RFC 6455, no subprotocol). Checks in order: the\nsession (401), the session's user (404), the upgrade headers (400). Once upgraded the user waits\nfor a peer; on a match the server sends one text frame `MatchResult` (the channel token, the same\nfor both peers, and the receiver's peer id) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).\nA user with several match sockets stays in the wait list until the last one closes.\n",
         "security": [
           {
             "sessionCookie": []
@@ -1724,6 +1734,13 @@ components:
           "spec": "docs/PROTOCOL.md#5-match-websocket--get-apimatch",
           "examples": {
             "matchResult": {
+              "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v1/match_result_peer.json",
+              "value": {
+                "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go",
+                "peer_id": "1847563419017314306"
+              }
+            },
+            "upstreamMatchResult": {
               "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v1/match_result.json",
               "value": {
                 "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go"
@@ -3376,13 +3393,19 @@ components:
       },
       "MatchResult": {
         "type": "object",
-        "description": "The one text frame of the match socket (docs/PROTOCOL.md 5.2).",
+        "description": "The one text frame of the match socket (docs/PROTOCOL.md 5.2). Upstream's server sends only\n`access_token`; the reference server adds `peer_id`.\n",
         "required": [
           "access_token"
         ],
         "properties": {
           "access_token": {
-            "type": "string"
+            "type": "string",
+            "description": "The v1 channel token (JWT), the same for both peers."
+          },
+          "peer_id": {
+            "type": "string",
+            "pattern": "^[0-9]+$",
+            "description": "The receiver's peer, a decimal id (not sent by upstream's server)."
           }
         }
       },
@@ -3684,7 +3707,7 @@ the user by e-mail and creates a session. Every answer clears `oauthstate`. Fail
 <pre>docs/PROTOCOL.md 5.1-5.2. A websocket upgrade (RFC 6455, no subprotocol). Checks in order: the
 session (401), the session&#x27;s user (404), the upgrade headers (400). Once upgraded the user waits
 for a peer; on a match the server sends one text frame `MatchResult` (the channel token, the same
-for both peers) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).
+for both peers, and the receiver&#x27;s peer id) and closes with 1000. Client frames are ignored (at most 512 bytes, else 1009).
 A user with several match sockets stays in the wait list until the last one closes.
 </pre>
 <p>Auth: sessionCookie</p>
@@ -3704,7 +3727,7 @@ A user with several match sockets stays in the wait list until the last one clos
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 <p>Websocket frames: server &rarr; client MatchResult; client &rarr; server none; see <code>docs/PROTOCOL.md#5-match-websocket--get-apimatch</code>.</p>
-<div class=ex><span>example <b>matchResult</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/match_result.json</span><pre>{&quot;access_token&quot;: &quot;eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go&quot;}</pre></div>
+<div class=ex><span>example <b>matchResult</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/match_result_peer.json</span><pre>{&quot;access_token&quot;: &quot;eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go&quot;, &quot;peer_id&quot;: &quot;1847563419017314306&quot;}</pre></div><div class=ex><span>example <b>upstreamMatchResult</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/match_result.json</span><pre>{&quot;access_token&quot;: &quot;eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJDaGFubmVsSUQiOjE4NDc1NjM1NDMyMjc0MzI5NjEsImV4cCI6MTcwMDA4NjQwMH0.Q8fKNSQwqBRaO5STmK18fsZC3D5GIrdoWO2em2TT9go&quot;}</pre></div>
 </div>
 <div class=op id="op-get--api-chat"><h3><span class=m>get</span> <code>/api/chat</code></h3>
 <p><b>Chat websocket, v1 (handshake)</b></p>
@@ -4257,13 +4280,19 @@ here is secured by it, and an inbound `X-Channel-Id` is ignored (D29).
 }</pre>
 <h3 id="schema-MatchResult">MatchResult</h3><pre>{
   &quot;type&quot;: &quot;object&quot;,
-  &quot;description&quot;: &quot;The one text frame of the match socket (docs/PROTOCOL.md 5.2).&quot;,
+  &quot;description&quot;: &quot;The one text frame of the match socket (docs/PROTOCOL.md 5.2). Upstream&#x27;s server sends only\n`access_token`; the reference server adds `peer_id`.\n&quot;,
   &quot;required&quot;: [
     &quot;access_token&quot;
   ],
   &quot;properties&quot;: {
     &quot;access_token&quot;: {
-      &quot;type&quot;: &quot;string&quot;
+      &quot;type&quot;: &quot;string&quot;,
+      &quot;description&quot;: &quot;The v1 channel token (JWT), the same for both peers.&quot;
+    },
+    &quot;peer_id&quot;: {
+      &quot;type&quot;: &quot;string&quot;,
+      &quot;pattern&quot;: &quot;^[0-9]+$&quot;,
+      &quot;description&quot;: &quot;The receiver&#x27;s peer, a decimal id (not sent by upstream&#x27;s server).&quot;
     }
   }
 }</pre>

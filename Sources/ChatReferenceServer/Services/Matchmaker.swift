@@ -346,7 +346,7 @@ actor Matchmaker {
                 self.send(.matched(matched), to: socket)
             } else if let v1Token {
                 for outbox in self.v1Sockets[user, default: [:]].values {
-                    outbox.send(V1.MatchResult(accessToken: v1Token).jsonBytes())
+                    outbox.send(V1.MatchResult(accessToken: v1Token, peerID: peer).jsonBytes())
                     outbox.close(.normalClosure, reason: "matched")
                 }
             }

@@ -140,14 +140,26 @@ extension V1 {
         }
     }
 
-    /// The one frame of the match websocket: `{"access_token":"<JWT>"}`.
+    /// The one frame of the match websocket: `{"access_token":"<JWT>","peer_id":"<id>"}`.
+    ///
+    /// Upstream sends only `access_token`; the reference server adds `peer_id` (the receiver's peer, a quoted
+    /// decimal like every v1 id) so a client need not ask `GET /api/chat/users` for it. Upstream clients ignore the
+    /// extra key.
     public struct MatchResult: Hashable, Sendable {
         /// The channel token both peers receive.
         public var accessToken: String
+        /// The other member of the new channel, when the server says (the reference server does; upstream does
+        /// not).
+        public var peerID: UserID?
 
         /// Creates a match result.
-        /// - Parameter accessToken: The channel token.
-        public init(accessToken: String) { self.accessToken = accessToken }
+        /// - Parameters:
+        ///   - accessToken: The channel token.
+        ///   - peerID: The receiver's peer, or `nil` to send upstream's frame.
+        public init(accessToken: String, peerID: UserID? = nil) {
+            self.accessToken = accessToken
+            self.peerID = peerID
+        }
     }
 
     /// The payload of a file message (event 3), itself carried as a JSON string in the frame's `payload`:

@@ -103,6 +103,13 @@ struct WebSocketConnectionTests {
         #expect(short.uptimeNanoseconds == start + 20_000_000)
     }
 
+    @Test("The limits the connection reads on every message and heartbeat copy without reference counting")
+    func limitsArePlainValues() {
+        #expect(_isPOD(WebSocketLimits.self))
+        let v2 = WebSocketLimits.v2(ServerConfiguration().limits)
+        #expect(v2.oversizeReason.text == #"{"code":"message_too_large"}"#)
+    }
+
     /// A match socket (offering `subprotocol`, if any) of a user who never answers anything, on a server that pings
     /// every 300 ms.
     private func withSilentMatchSocket(

@@ -110,10 +110,19 @@ final class ChatSocketV2: WebSocketSession {
     // MARK: Timers (on the event loop)
 
     /// Server pings every `ping_interval_ms`.
-    func heartbeat(on live: WebSocketConnection) {
-        guard !self.session.withLock({ $0.closing }) else { return }
-        self.push(.ping(V2.Ping()), on: live)
+    func heartbeat(on live: WebSocketConnection) -> HeartbeatPush? {
+        guard !self.session.withLock({ $0.closing }) else { return nil }
+        return self.encoding == .protobuf ? Self.protobufPing : Self.jsonPing
     }
+
+    private static let protobufPing = HeartbeatPush(
+        V2Wire.encode(V2.ChatServerFrame(id: 0, body: .ping(V2.Ping())), .protobuf),
+        binary: true
+    )
+    private static let jsonPing = HeartbeatPush(
+        V2Wire.encode(V2.ChatServerFrame(id: 0, body: .ping(V2.Ping())), .json),
+        binary: false
+    )
 
     /// Nothing received for `ping_interval_ms` + 10 s: 4002.
     func livenessExpired(on live: WebSocketConnection) {

@@ -466,7 +466,12 @@ def _b8_analysis(runs):
         add(f"v2, pings every {r['ping_interval_seconds']:g} s: {r['server_cpu_percent_of_one_core']:.2f} % of a core "
             f"for {r['connections']:,} idle connections, {v:.2f} % per 10k at 54 s ({v / 0.5:.1f}× the target): "
             f"{_verdict(v <= 0.5)}. Per period a v2 connection gets the v2 `ping` push and answers `pong` (handled on "
-            f"the event loop), {r['cpu_us_per_ping']:.0f} µs per period in all; since commit 0345f21 no websocket ping "
+            f"the event loop), {r['cpu_us_per_ping']:.0f} µs per period in all. Since session 7 the push is encoded "
+            "once per encoding and written by the heartbeat itself (before: encoded per ping and queued through the "
+            "outbox, whose flush ran as a separate event-loop task), and the connection's limits copy without "
+            "reference counting (the v2 close reason was a `String` retained on every read: ≈ 3 % of the samples); "
+            "a same-session A/B at a 10 s interval measured 25.5 → 23.1 µs per ping (medians of 7 alternated runs; "
+            "v1 18.0). Since commit 0345f21 no websocket ping "
             "besides (PROTOCOL.md §6.16: the push and the liveness deadline find a dead peer), which made every client "
             "answer twice per period: 47 µs per period and 0.91 % per 10k at 54 s in session 5's run. Before the NIO "
             "hot path the same run cost 58.9 % per 10k (a 100 ms poll task per connection; results at commit "
@@ -618,13 +623,17 @@ def section(results):
         add("the run is CPU-bound, and the client's share counts as much as the server's. The server spends "
             + ", ".join(f"{ms:.2f} ms ({p})" for p, ms in costs.items()) + " of CPU per pair: two websocket")
         add("upgrades, session checks (served from the in-memory session cache), channel creation and two channel")
-        add("tokens (signed with the claims' own JSON writer). v1 costs more because its SDK asks `GET /api/chat/users`")
-        add("once per member for the peer's id (upstream's match result carries only the token; v2's `matched` carries")
-        add("it). The rest has no single hot spot (`server-b6-profile-v1.txt`, `Benchmarks/profile-b6.sh`, perf")
-        add("user-space samples while 1,000 pairs sign up and match): Swift concurrency jobs on the dispatch pool")
-        add("(request handling, the match socket's session calls, GRDB), the event loops' HTTP parsing and upgrade,")
-        add("retain/release. What would close v1: the match logic on the event loop (fewer task hops per match) and a")
-        add("cheaper client. Earlier in the project the server cost 1.54 ms per pair; session 5's run of the same")
+        add("tokens (signed with the claims' own JSON writer). v1's match result now names the peer (`peer_id`, an")
+        add("addition to upstream's `{\"access_token\"}` frame), so its SDK no longer asks `GET /api/chat/users` once per")
+        add("member (session 7, same-run A/B: 1,171–1,251 → 1,892–1,935 pairs/s). v2 costs more per pair than v1: its")
+        add("match socket is a conversation (per user the server sends `hello`, `queued`, `proposed`, `ok` and `matched`")
+        add("and reads `enqueue` and `confirm`, against v1's one frame), each command a job on the connection's task and")
+        add("a call into the matchmaker actor, and two tokens per pair. The rest has no single hot spot")
+        add("(`Benchmarks/profile-b6.sh`, perf user-space samples while 1,000 pairs sign up and match): Swift concurrency")
+        add("jobs on the dispatch pool (request handling, the match socket's session calls, GRDB), the event loops' HTTP")
+        add("parsing and upgrade, retain/release. What would make v2 cheaper: the v2 match commands on the event loop")
+        add("(a lock-based matchmaker instead of an actor: no task hop per command) and a cheaper client (its CPU per pair")
+        add("is above the server's). Earlier in the project the server cost 1.54 ms per pair; session 5's run of the same")
         add("matching code measured 866 / 1,051 pairs/s (v1 / v2): the box's throughput varies that much between sessions.")
         add("")
         for p, _ in b6[:1]:

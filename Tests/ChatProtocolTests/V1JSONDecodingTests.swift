@@ -108,6 +108,21 @@ private let lenientVectors: [JSONLenientVector] = [
         #"{"channel_id":[[[[]]]],"access_token":"t"}"#,
         V1.MatchResult(accessToken: "t")
     ),
+    .init(
+        "match result: a peer_id that is not a quoted id counts as absent",
+        #"{"peer_id":7,"access_token":"t","peer_id2":{"peer_id":"x"}}"#,
+        V1.MatchResult(accessToken: "t")
+    ),
+    .init(
+        "match result: a malformed quoted peer_id counts as absent",
+        #"{"access_token":"t","peer_id":"12x"}"#,
+        V1.MatchResult(accessToken: "t")
+    ),
+    .init(
+        "match result: peer_id null",
+        #"{"access_token":"t","peer_id":null}"#,
+        V1.MatchResult(accessToken: "t")
+    ),
 ]
 
 @Suite("v1 JSON lenient decoding")

@@ -173,7 +173,17 @@ extension V1.MatchResult: JSONCodable {
             switch key {
             case "access_token": accessToken = try scanner.readString()
             case "peer_id":
-                peerID = try scanner.readOptional { s throws(WireError) in UserID(rawValue: try s.readQuotedUInt64()) }
+                // An addition to upstream's frame: a value that is not a quoted id counts as absent (the client then
+                // asks for the members) rather than costing the token.
+                let start = scanner.position
+                do {
+                    peerID = try scanner.readOptional { s throws(WireError) in
+                        UserID(rawValue: try s.readQuotedUInt64())
+                    }
+                } catch {
+                    scanner.rewind(to: start)
+                    try scanner.skipValue()
+                }
             default: try scanner.skipValue()
             }
         }

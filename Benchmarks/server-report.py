@@ -455,7 +455,7 @@ def _b8_analysis(runs):
             "before any chat connection is the server's background work: the matchmaker's timer now ticks only "
             "while a ticket exists, the storage checkpoint runs only after a write, and the memory reclaimer reads "
             "the heap (`mallinfo2`, which walks every free chunk: a third of an idle 9,000-connection server's "
-            "samples when it read it every 10 s) at most once a minute while the resident size is steady; the "
+            "samples when it read it every 10 s, ≈ 5 % at once a minute) at most once every 5 minutes while the resident size is steady; the "
             "floor window also holds the one-off checkpoint and trim after the sign-up burst. The floor is "
             f"subtracted before scaling. The notes estimated ≈ 3 µs for a ping write plus a pong read; "
             f"the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping includes the floor, the event-loop work "

@@ -471,7 +471,12 @@ def _b8_analysis(runs):
             "outbox, whose flush ran as a separate event-loop task), and the connection's limits copy without "
             "reference counting (the v2 close reason was a `String` retained on every read: ≈ 3 % of the samples); "
             "a same-session A/B at a 10 s interval measured 25.5 → 23.1 µs per ping (medians of 7 alternated runs; "
-            "v1 18.0). Since commit 0345f21 no websocket ping "
+            "v1 18.0). The figure moves by about ±0.02 % between runs (the session's full run measured 0.51 %, a B8 "
+            "re-run 0.53 %). A fast path for the answer (the SDK's exact `pong` bytes recognised without a copy, a "
+            "decode or a call into the session) measured within noise (3 alternated runs: 20.7–26.7 against "
+            "21.5–24.4 µs per ping) and was not kept, so the difference to v1 is not in handling the answer; a perf "
+            "profile at a 2 s interval shows no v2-specific symbol above 2 % (retain/release in NIO's pipeline, "
+            "the kernel's socket work). Since commit 0345f21 no websocket ping "
             "besides (PROTOCOL.md §6.16: the push and the liveness deadline find a dead peer), which made every client "
             "answer twice per period: 47 µs per period and 0.91 % per 10k at 54 s in session 5's run. Before the NIO "
             "hot path the same run cost 58.9 % per 10k (a 100 ms poll task per connection; results at commit "
@@ -589,8 +594,8 @@ def section(results):
         add("### B6 matching (target ≥ 1,500 pairs/s end to end)")
         add("")
         add("`server-bench match --pairs N`: 2N SDK clients sign up (not timed), then all 2N call `match()` at the same")
-        add("moment; the clock runs from that moment to the last `match()` return. v1: the server sends the token on")
-        add("the match socket and the SDK then asks `GET /api/chat/users` for the peer id; v2 (protobuf): `enqueue`,")
+        add("moment; the clock runs from that moment to the last `match()` return. v1: the server sends the token and")
+        add("the peer's id (`peer_id`) on the match socket and closes it; v2 (protobuf): `enqueue`,")
         add("`proposed`, both `confirm`, `matched`. Every channel is checked to have exactly two members. Rounds")
         add("interleave v1 and v2, each on a fresh server; the table shows the median round, with all rounds' rates.")
         add("")
@@ -633,8 +638,9 @@ def section(results):
         add("jobs on the dispatch pool (request handling, the match socket's session calls, GRDB), the event loops' HTTP")
         add("parsing and upgrade, retain/release. What would make v2 cheaper: the v2 match commands on the event loop")
         add("(a lock-based matchmaker instead of an actor: no task hop per command) and a cheaper client (its CPU per pair")
-        add("is above the server's). Earlier in the project the server cost 1.54 ms per pair; session 5's run of the same")
-        add("matching code measured 866 / 1,051 pairs/s (v1 / v2): the box's throughput varies that much between sessions.")
+        add("is above the server's). Earlier in the project the server cost 1.54 ms per pair. The same v2 matching code")
+        add("measured 1,051 pairs/s in session 5's run and 1,509 in session 6's: the box's throughput varies that much")
+        add("between sessions, and v2's verdict with it.")
         add("")
         for p, _ in b6[:1]:
             lines.extend(_machine(results, f"server-b6-{p}.txt"))

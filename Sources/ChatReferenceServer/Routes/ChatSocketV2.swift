@@ -112,17 +112,12 @@ final class ChatSocketV2: WebSocketSession {
     /// Server pings every `ping_interval_ms`.
     func heartbeat(on live: WebSocketConnection) -> HeartbeatPush? {
         guard !self.session.withLock({ $0.closing }) else { return nil }
-        return self.encoding == .protobuf ? Self.protobufPing : Self.jsonPing
+        return Self.pings[self.encoding]
     }
 
-    private static let protobufPing = HeartbeatPush(
-        V2Wire.encode(V2.ChatServerFrame(id: 0, body: .ping(V2.Ping())), .protobuf),
-        binary: true
-    )
-    private static let jsonPing = HeartbeatPush(
-        V2Wire.encode(V2.ChatServerFrame(id: 0, body: .ping(V2.Ping())), .json),
-        binary: false
-    )
+    private static let pings = HeartbeatPush.V2Pair { encoding in
+        V2Wire.encode(V2.ChatServerFrame(id: 0, body: .ping(V2.Ping())), encoding)
+    }
 
     /// Nothing received for `ping_interval_ms` + 10 s: 4002.
     func livenessExpired(on live: WebSocketConnection) {

@@ -111,17 +111,12 @@ private final class V2MatchSocket: WebSocketSession {
     /// Pings every `ping_interval_ms` (on the event loop).
     func heartbeat(on connection: WebSocketConnection) -> HeartbeatPush? {
         guard !self.clock.withLock({ $0.closing }) else { return nil }
-        return self.encoding == .protobuf ? Self.protobufPing : Self.jsonPing
+        return Self.pings[self.encoding]
     }
 
-    private static let protobufPing = HeartbeatPush(
-        V2Wire.encode(V2.MatchServerFrame(id: 0, body: .ping(V2.Ping())), .protobuf),
-        binary: true
-    )
-    private static let jsonPing = HeartbeatPush(
-        V2Wire.encode(V2.MatchServerFrame(id: 0, body: .ping(V2.Ping())), .json),
-        binary: false
-    )
+    private static let pings = HeartbeatPush.V2Pair { encoding in
+        V2Wire.encode(V2.MatchServerFrame(id: 0, body: .ping(V2.Ping())), encoding)
+    }
 
     /// Nothing received for interval + 10 s → `error PING_TIMEOUT`, close 4002.
     func livenessExpired(on connection: WebSocketConnection) {

@@ -112,6 +112,22 @@ struct HeartbeatPush: Sendable {
         self.data = ByteBuffer(bytes: bytes)
         self.binary = binary
     }
+
+    /// One push in each v2 encoding: `rc.v2.proto` (binary) and `rc.v2.json` (text).
+    struct V2Pair: Sendable {
+        let protobuf: HeartbeatPush
+        let json: HeartbeatPush
+
+        /// The frame `encode` returns in each encoding.
+        init(_ encode: (FrameEncoding) -> [UInt8]) {
+            self.protobuf = HeartbeatPush(encode(.protobuf), binary: true)
+            self.json = HeartbeatPush(encode(.json), binary: false)
+        }
+
+        subscript(_ encoding: FrameEncoding) -> HeartbeatPush {
+            encoding == .protobuf ? self.protobuf : self.json
+        }
+    }
 }
 
 /// One upgraded websocket, as a channel handler after NIO's frame decoder and encoder: message aggregation within

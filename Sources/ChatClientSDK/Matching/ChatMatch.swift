@@ -11,7 +11,9 @@ public struct ChatMatch: Hashable, Sendable {
     public var token: String
     /// You.
     public var userID: UserID
-    /// The other member, when the server already lists them.
+    /// The other member. ``ChatClient/match()`` always knows them from v2's `matched` and from the reference
+    /// server's v1 match frame (`peer_id`); against an upstream v1 server it asks `GET /api/chat/users`, and the
+    /// value is `nil` only if that request failed (``ChatSession/members()`` asks again).
     public var peerID: UserID?
     /// When the token expires, read from its `exp` claim; `nil` if it has none.
     public var expiresAt: Date?

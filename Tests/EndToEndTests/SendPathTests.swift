@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Synchronization
 import Testing
 
@@ -10,11 +9,23 @@ enum WritingTask {
     @TaskLocal static var name: String?
 }
 
-/// The production websocket transport, recording every message written with the ``WritingTask`` of the task that
-/// wrote it.
-final class RecordingWebSocketTransport: WebSocketTransport {
+/// Records every message the SDK writes through ``transport`` (the production websocket transport) with the
+/// ``WritingTask`` of the task that wrote it.
+final class SendRecorder: Sendable {
     private let written = Mutex<[(task: String?, message: WebSocketMessage)]>([])
-    private let inner = NIOWebSocketTransport()
+
+    /// The transport to give the client.
+    var transport: WrappingWebSocketTransport {
+        WrappingWebSocketTransport { _, io in
+            var recording = io
+            let send = io.send
+            recording.send = { message in
+                self.written.withLock { $0.append((WritingTask.name, message)) }
+                try await send(message)
+            }
+            return recording
+        }
+    }
 
     /// The written messages whose text contains `marker`, with the writing task.
     func writes(containing marker: String) -> [(task: String?, message: WebSocketMessage)] {
@@ -27,23 +38,6 @@ final class RecordingWebSocketTransport: WebSocketTransport {
             }
         }
     }
-
-    func connect(
-        url: String,
-        options: WebSocketOptions,
-        logger: Logger,
-        handler: @escaping @Sendable (WebSocketIO) async throws -> Void
-    ) async throws -> WebSocketClose {
-        try await self.inner.connect(url: url, options: options, logger: logger) { io in
-            var recording = io
-            let send = io.send
-            recording.send = { message in
-                self.written.withLock { $0.append((WritingTask.name, message)) }
-                try await send(message)
-            }
-            try await handler(recording)
-        }
-    }
 }
 
 @Suite("End to end: the send path", .serialized, .timeLimit(.minutes(1)))
@@ -54,11 +48,11 @@ struct SendPathTests {
     )
     func sendWritesFromCaller(wire: NegotiatedProtocol) async throws {
         try await InProcessServer.with { server in
-            let transport = RecordingWebSocketTransport()
+            let recorder = SendRecorder()
             let alice = ChatClient(
                 configuration: testConfiguration(server.baseURL, speaking: wire),
                 http: AsyncHTTPClientTransport(),
-                webSocket: transport
+                webSocket: recorder.transport
             )
             let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
             let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
@@ -70,7 +64,7 @@ struct SendPathTests {
                         _ = try await aliceSession.send(text: "solo-send")
                     }
                     _ = try await bobLog.expectText("solo-send")
-                    #expect(transport.writes(containing: "solo-send").map(\.task) == ["app"])
+                    #expect(recorder.writes(containing: "solo-send").map(\.task) == ["app"])
 
                     let senders = 8  // 64 sends: under the 100 that may await confirmation
                     let perSender = 8

@@ -1,6 +1,5 @@
 import ChatProtocol
 import Foundation
-import Logging
 import Synchronization
 import Testing
 
@@ -21,11 +20,10 @@ final class RecordingHTTPTransport: HTTPTransport {
     }
 }
 
-/// The production websocket transport; on the match socket it records each text frame received and, when
-/// `upstreamFrames` is set, hands the SDK upstream's `{"access_token"}` frame instead (the `peer_id` removed).
-final class MatchFrameTransport: WebSocketTransport {
+/// Records each text frame the match socket receives through ``transport`` (the production websocket transport)
+/// and, when `upstreamFrames` is set, hands the SDK upstream's `{"access_token"}` frame instead (`peer_id` removed).
+final class MatchFrameRecorder: Sendable {
     let upstreamFrames: Bool
-    private let inner = NIOWebSocketTransport()
     private let frames = Mutex<[String]>([])
 
     init(upstreamFrames: Bool) { self.upstreamFrames = upstreamFrames }
@@ -33,16 +31,10 @@ final class MatchFrameTransport: WebSocketTransport {
     /// The text frames the server sent on match sockets, as received.
     var matchFrames: [String] { self.frames.withLock { $0 } }
 
-    func connect(
-        url: String,
-        options: WebSocketOptions,
-        logger: Logger,
-        handler: @escaping @Sendable (WebSocketIO) async throws -> Void
-    ) async throws -> WebSocketClose {
-        guard url.hasSuffix("/api/match") else {
-            return try await self.inner.connect(url: url, options: options, logger: logger, handler: handler)
-        }
-        return try await self.inner.connect(url: url, options: options, logger: logger) { io in
+    /// The transport to give the client.
+    var transport: WrappingWebSocketTransport {
+        WrappingWebSocketTransport { url, io in
+            guard url.hasSuffix("/api/match") else { return io }
             var rewriting = io
             let receive = io.receive
             rewriting.receive = {
@@ -55,7 +47,7 @@ final class MatchFrameTransport: WebSocketTransport {
                 let upstream = V1.MatchResult(accessToken: result.accessToken)
                 return .text(String(decoding: upstream.jsonBytes(), as: UTF8.self))
             }
-            try await handler(rewriting)
+            return rewriting
         }
     }
 }
@@ -69,18 +61,18 @@ struct V1MatchPeerTests {
     func peerFromMatchFrame(upstreamFrames: Bool) async throws {
         try await InProcessServer.with { server in
             let http = RecordingHTTPTransport()
-            let transport = MatchFrameTransport(upstreamFrames: upstreamFrames)
+            let recorder = MatchFrameRecorder(upstreamFrames: upstreamFrames)
             let alice = ChatClient(
                 configuration: testConfiguration(server.baseURL, speaking: .v1),
                 http: http,
-                webSocket: transport
+                webSocket: recorder.transport
             )
             let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: .v1))
             let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
             #expect(aliceMatch.peerID == bobMatch.userID)
             #expect(bobMatch.peerID == aliceMatch.userID)
 
-            let frames = transport.matchFrames
+            let frames = recorder.matchFrames
             #expect(frames.count == 1)
             let received = try #require(try frames.first.map { try V1.MatchResult(jsonBytes: Array($0.utf8)) })
             #expect(received.peerID == bobMatch.userID, "the reference server names the peer: \(frames)")

@@ -12,9 +12,10 @@ extension ChatClient {
         ///
         /// The v2 entries are offered as websocket subprotocols. When `NegotiatedProtocol.v1` is in the list too,
         /// the client falls back to it against a server that only speaks v1: one that refuses the offer with
-        /// `400 unsupported_version`, or one that ignores it and answers without a subprotocol (that connection is
-        /// closed with 4503 and a v1 connection is opened instead). Without `.v1` in the list such a server fails
-        /// with `ChatError.Code.unsupportedVersion`. Set `[.v1]` to speak v1 only.
+        /// `400 unsupported_version`, or one that ignores it and answers without a subprotocol (a chat connection
+        /// is then closed with 4503 and a v1 connection opened instead; a match connection is kept as the v1 match
+        /// socket it already is, so the user's place on the server's wait list is not left behind). Without `.v1`
+        /// in the list such a server fails with `ChatError.Code.unsupportedVersion`. Set `[.v1]` to speak v1 only.
         public var protocolPreference: [NegotiatedProtocol]
         /// How sessions space their reconnection attempts.
         public var reconnectPolicy: ReconnectPolicy

@@ -64,7 +64,7 @@ public struct ServerConfiguration: Sendable {
         /// `unsupported_version` (RC-VER-NEG-5).
         case v1Only = "v1"
         /// v1 only, like upstream: `Sec-WebSocket-Protocol` is ignored and every websocket speaks v1 (a `101`
-        /// without a subprotocol, which a v2 client must reject by RC-VER-NEG-6).
+        /// without a subprotocol: a v2-only client rejects it, one that speaks v1 too goes on in v1, RC-VER-NEG-6).
         case v1IgnoringSubprotocols = "v1-legacy"
     }
 

@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 public import NIOSSL
+import NIOWebSocket
 @_spi(WSInternal) public import WSCore
 
 /// A websocket upgrade the server answered with something other than `101 Switching Protocols`.
@@ -100,6 +101,54 @@ public enum ChatWebSocketClient {
         logger: Logger,
         handler: @escaping WebSocketDataHandler<ChatWebSocketContext>
     ) async throws -> WebSocketCloseFrame? {
+        let (upgraded, _) = try await Self.upgrade(url: url, options: options, conversation: nil)
+        guard let channel = upgraded.channel else { throw WebSocketUpgradeError.malformedAnswer }  // unreachable
+        let farewell = upgraded.farewell
+        return try await withTaskCancellationHandler {
+            try await Self.handle(upgraded, channel, options: options, logger: logger, handler: handler)
+        } onCancel: {
+            farewell.eventLoop.execute { farewell.value.cancelled() }
+        }
+    }
+
+    /// Connects to `url` and runs `conversation` on the connection's event loop until the connection ends.
+    ///
+    /// Cancelling the calling task writes the farewell the conversation set (``ChatWebSocketLink/setFarewell(_:)``)
+    /// and closes the connection once its reply arrived or its timeout passed; then the call throws
+    /// `CancellationError`.
+    /// - Parameters:
+    ///   - url: A `ws://` or `wss://` URL.
+    ///   - options: Headers, subprotocols, limits (`maxFrameSize` bounds a message too) and timeouts.
+    ///   - conversation: Called on the event loop for the opening and every message.
+    /// - Returns: The server's close frame, or `nil` when the connection ended without one.
+    /// - Throws: ``WebSocketUpgradeRefused``, ``WebSocketUpgradeError``, connection errors, `CancellationError`.
+    public static func converse(
+        url: String,
+        options: ChatWebSocketOptions = .init(),
+        conversation: any ChatWebSocketConversation
+    ) async throws -> ChatWebSocketCloseFrame? {
+        let (upgraded, channel) = try await Self.upgrade(url: url, options: options, conversation: conversation)
+        guard let ended = upgraded.ended else { return nil }
+        let farewell = upgraded.farewell
+        let closeFrame = try await withTaskCancellationHandler {
+            try await ended.get()
+        } onCancel: {
+            // The close waits in the farewell handler for the farewell's reply (or its timeout).
+            farewell.eventLoop.execute {
+                farewell.value.cancelled()
+                channel.close(promise: nil)
+            }
+        }
+        try Task.checkCancellation()
+        return closeFrame
+    }
+
+    /// The TCP connection and the upgrade; with a conversation, its handler ends the pipeline.
+    private static func upgrade(
+        url: String,
+        options: ChatWebSocketOptions,
+        conversation: (any ChatWebSocketConversation)?
+    ) async throws -> (UpgradeAnswer, any Channel) {
         let target = try WebSocketURL(url)
         let sslContext = target.tls ? try NIOSSLContext(configuration: options.tls) : nil
         let timeout = TimeAmount.nanoseconds(Int64(options.handshakeTimeout.components.seconds) * 1_000_000_000)
@@ -113,6 +162,14 @@ public enum ChatWebSocketClient {
                     try channel.pipeline.syncOperations.addHandler(tls)
                 }
                 let promise = channel.eventLoop.makePromise(of: UpgradeAnswer.self)
+                let tail = conversation.map { conversation in
+                    WebSocketConversationHandler(
+                        conversation: conversation,
+                        maxMessageSize: options.maxFrameSize,
+                        pingInterval: options.pingInterval.map(TimeAmount.init),
+                        closeTimeout: TimeAmount(options.closeTimeout)
+                    )
+                }
                 try channel.pipeline.syncOperations.addHandler(
                     WebSocketUpgradeHandler(
                         host: target.hostHeader,
@@ -121,7 +178,8 @@ public enum ChatWebSocketClient {
                         subprotocols: options.subprotocols,
                         maxFrameSize: options.maxFrameSize,
                         timeout: timeout,
-                        promise: promise
+                        promise: promise,
+                        conversation: tail
                     )
                 )
                 return promise.futureResult
@@ -138,18 +196,14 @@ public enum ChatWebSocketClient {
         let upgraded = try await withTaskCancellationHandler {
             try await answer.get()
         } onCancel: {
-            answer.whenSuccess { $0.channel.channel.close(promise: nil) }
+            answer.whenSuccess { $0.rawChannel.close(promise: nil) }
         }
-        let farewell = upgraded.farewell
-        return try await withTaskCancellationHandler {
-            try await Self.handle(upgraded, options: options, logger: logger, handler: handler)
-        } onCancel: {
-            farewell.eventLoop.execute { farewell.value.cancelled() }
-        }
+        return (upgraded, upgraded.rawChannel)
     }
 
     private static func handle(
         _ upgraded: UpgradeAnswer,
+        _ channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>,
         options: ChatWebSocketOptions,
         logger: Logger,
         handler: @escaping WebSocketDataHandler<ChatWebSocketContext>
@@ -163,13 +217,13 @@ public enum ChatWebSocketClient {
                 validateUTF8: true,
                 maxFrameSize: options.maxFrameSize
             ),
-            asyncChannel: upgraded.channel,
+            asyncChannel: channel,
             context: ChatWebSocketContext(
                 logger: logger,
                 subprotocol: upgraded.subprotocol,
                 headers: upgraded.headers,
                 farewellHandler: upgraded.farewell,
-                channel: upgraded.channel.channel
+                channel: upgraded.rawChannel
             ),
             handler: handler
         )

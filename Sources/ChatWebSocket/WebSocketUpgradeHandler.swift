@@ -5,7 +5,12 @@ import NIOWebSocket
 
 /// What the server answered to a successful upgrade request.
 struct UpgradeAnswer: Sendable {
-    var channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
+    /// The websocket as an async channel; `nil` for a conversation (``WebSocketConversationHandler``).
+    var channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>?
+    /// The connection.
+    var rawChannel: any Channel
+    /// A conversation's end (``WebSocketConversationHandler/ended``); `nil` for an async channel.
+    var ended: EventLoopFuture<ChatWebSocketCloseFrame?>?
     var subprotocol: String?
     var headers: [(String, String)]
     var farewell: NIOLoopBound<WebSocketFarewellHandler>
@@ -32,6 +37,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     private let offeredSubprotocols: [String]
     private let maxFrameSize: Int
     private let promise: EventLoopPromise<UpgradeAnswer>
+    /// Where the frames go instead of an async channel.
+    private let conversation: WebSocketConversationHandler?
     private let timeout: TimeAmount
     private var buffer: ByteBuffer?
     private var refusal: (status: Int, headers: [(String, String)], head: Int, length: Int?)?
@@ -46,7 +53,8 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         subprotocols: [String],
         maxFrameSize: Int,
         timeout: TimeAmount,
-        promise: EventLoopPromise<UpgradeAnswer>
+        promise: EventLoopPromise<UpgradeAnswer>,
+        conversation: WebSocketConversationHandler? = nil
     ) {
         var random = SystemRandomNumberGenerator()
         let keyBytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &random) }
@@ -61,6 +69,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.maxFrameSize = maxFrameSize
         self.timeout = timeout
         self.promise = promise
+        self.conversation = conversation
     }
 
     /// Header names and values must not break the request apart.
@@ -194,22 +203,37 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.timeoutTask?.cancel()
         let pipeline = context.pipeline.syncOperations
         let farewell = WebSocketFarewellHandler()
-        try pipeline.addHandlers(
-            [
-                WebSocketFrameEncoder(),
-                ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)),
-                WebSocketProtocolErrorHandler(),
-                farewell,
-            ],
-            position: .after(self)
-        )
-        let channel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: context.channel)
+        var handlers: [any ChannelHandler] = [
+            WebSocketFrameEncoder(),
+            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)),
+            WebSocketProtocolErrorHandler(),
+            farewell,
+        ]
+        let ended = self.conversation.map { _ in context.eventLoop.makePromise(of: ChatWebSocketCloseFrame?.self) }
+        if let conversation = self.conversation {
+            conversation.subprotocol = chosen
+            conversation.farewell = farewell
+            conversation.ended = ended
+            handlers.append(conversation)
+        }
+        do {
+            try pipeline.addHandlers(handlers, position: .after(self))
+        } catch {
+            ended?.fail(error)
+            throw error
+        }
+        self.conversation?.start()
+        let channel =
+            self.conversation == nil
+            ? try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: context.channel) : nil
         var rest = self.buffer ?? ByteBuffer()
         rest.moveReaderIndex(forwardBy: min(bodyStart, rest.readableBytes))
         self.buffer = nil
         self.promise.succeed(
             UpgradeAnswer(
                 channel: channel,
+                rawChannel: context.channel,
+                ended: ended?.futureResult,
                 subprotocol: chosen,
                 headers: head.headers,
                 farewell: NIOLoopBound(farewell, eventLoop: context.eventLoop)

@@ -1,7 +1,7 @@
-import ChatClientSDK
 import Foundation
 import Testing
 
+@testable import ChatClientSDK
 @testable import ChatReferenceServer
 
 @Suite("End to end: v2 next to v1", .serialized, .timeLimit(.minutes(1)))
@@ -67,6 +67,28 @@ struct V2InteropTests {
             _ = try await strict.signUp(name: "strict")
             let error = await #expect(throws: ChatError.self) { try await strict.match() }
             #expect(error?.code == .unsupportedVersion)
+        }
+    }
+
+    /// RC-VER-NEG-6: closing the socket would leave the waiting user matched with a ghost, and the SDK's user alone.
+    @Test("a server that ignores the v2 offer: the SDK's match socket serves as a v1 one; a waiting v1 user gets it")
+    func ignoredOfferKeepsTheWait() async throws {
+        try await InProcessServer.with {
+            $0.protocols = .v1IgnoringSubprotocols
+        } _: { server in
+            let waiting = ChatClient(configuration: testConfiguration(server.baseURL, speaking: .v1))
+            let newcomer = ChatClient(configuration: testConfiguration(server.baseURL))
+            let waitingUser = try await waiting.signUp(name: "waiting")
+            let newUser = try await newcomer.signUp(name: "newcomer")
+            async let waitingMatch = waiting.match()
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [waitingUser.id] })
+            // The server pairs the newcomer's first (v2-offering) socket with the waiting user at once.
+            let newMatch = try await newcomer.match()
+            let oldMatch = try await waitingMatch
+            #expect(newMatch.channelID == oldMatch.channelID)
+            #expect(newMatch.peerID == waitingUser.id)
+            #expect(oldMatch.peerID == newUser.id)
+            #expect(newcomer.v2Offer.isEmpty, "the client learnt that the server speaks only v1")
         }
     }
 

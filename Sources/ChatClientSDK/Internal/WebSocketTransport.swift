@@ -94,6 +94,38 @@ struct WebSocketOptions: Sendable {
     var closeTimeout: Duration = .seconds(2)
 }
 
+/// A websocket exchange driven by what it receives, each step synchronous: with ``NIOWebSocketTransport`` it runs
+/// on the connection's event loop (no task wake-up per message: issue 9, B6). The v2 match socket is one.
+///
+/// The calls come one at a time, ``opened(_:)`` first; the ``ConversationLink`` is valid during a call only.
+protocol WebSocketConversation: AnyObject, Sendable {
+    /// The socket is open; before any message.
+    func opened(_ link: ConversationLink)
+    /// A complete message arrived.
+    func received(_ message: WebSocketMessage, _ link: ConversationLink)
+}
+
+/// What a ``WebSocketConversation`` does to its socket, during one of its calls.
+struct ConversationLink {
+    /// The subprotocol the server chose in its `101`, or `nil`.
+    var subprotocol: String?
+    /// Sends a message; ignored once the socket is closing.
+    var send: (WebSocketMessage) -> Void
+    /// Closes with a code and an optional reason; no message reaches the conversation afterwards.
+    var close: (UInt16, String?) -> Void
+    /// Drops the connection at once, without a close handshake (a dead link).
+    var abort: () -> Void
+    /// As ``WebSocketIO/setFarewell``.
+    var setFarewell:
+        (
+            _ farewell: WebSocketMessage?, _ timeout: Duration,
+            _ isReply: @escaping @Sendable (WebSocketMessage) -> Bool
+        ) -> Void
+    /// Drops the connection (``abort``) when nothing arrives for this long since the last message (or the
+    /// opening); `nil` turns it off.
+    var setSilenceTimeout: (Duration?) -> Void
+}
+
 /// The websocket seam: tests inject faults by implementing it; production uses ``NIOWebSocketTransport``.
 protocol WebSocketTransport: Sendable {
     /// Connects, runs `handler` while the socket is open, and returns how it closed.
@@ -103,6 +135,95 @@ protocol WebSocketTransport: Sendable {
         logger: Logger,
         handler: @escaping @Sendable (WebSocketIO) async throws -> Void
     ) async throws -> WebSocketClose
+
+    /// Connects, runs `conversation` until the socket closes, and returns how it closed. Cancelling the task sends
+    /// the farewell the conversation set and ends the connection (the caller checks for cancellation).
+    func converse(
+        url: String,
+        options: WebSocketOptions,
+        logger: Logger,
+        conversation: any WebSocketConversation
+    ) async throws -> WebSocketClose
+}
+
+extension WebSocketTransport {
+    /// A conversation over ``connect(url:options:logger:handler:)``: its calls run on the connection's task, and
+    /// what they do is carried out (awaited) after each call. Transports that wrap or fake `connect` get it for free.
+    func converse(
+        url: String,
+        options: WebSocketOptions,
+        logger: Logger,
+        conversation: any WebSocketConversation
+    ) async throws -> WebSocketClose {
+        try await self.connect(url: url, options: options, logger: logger) { io in
+            try await ConversationDriver(io: io).run(conversation)
+        }
+    }
+}
+
+/// Runs a ``WebSocketConversation`` over a ``WebSocketIO``: the link's actions are collected during a call and
+/// carried out after it; the silence timeout is a watchdog task.
+struct ConversationDriver {
+    let io: WebSocketIO
+
+    private final class Pending: @unchecked Sendable {
+        // Only touched by the connection's task (the conversation's calls and the loop after them).
+        var sends: [WebSocketMessage] = []
+        var close: (code: UInt16, reason: String?)?
+        var aborted = false
+    }
+
+    func run(_ conversation: any WebSocketConversation) async throws {
+        let io = self.io
+        let pending = Pending()
+        let lastInbound = LockedBox(ContinuousClock.now)
+        let silence = LockedBox<Duration?>(nil)
+        let abort = io.abort
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var watching = false
+            let link = ConversationLink(
+                subprotocol: io.subprotocol,
+                send: { message in if pending.close == nil { pending.sends.append(message) } },
+                close: { code, reason in if pending.close == nil { pending.close = (code, reason) } },
+                abort: { pending.aborted = true },
+                setFarewell: io.setFarewell,
+                setSilenceTimeout: { silence.value = $0 }
+            )
+            defer { group.cancelAll() }
+            /// Carries out what the last call asked for; `false` once the conversation is over.
+            func carryOut() async throws -> Bool {
+                if !watching, silence.value != nil {
+                    watching = true
+                    group.addTask {
+                        while let timeout = silence.value {
+                            let deadline = lastInbound.value + timeout
+                            if ContinuousClock.now >= deadline { return abort() }
+                            try await Task.sleep(until: deadline)
+                        }
+                    }
+                }
+                let sends = pending.sends
+                pending.sends = []
+                for message in sends { try await io.send(message) }
+                if pending.aborted {
+                    abort()
+                    return false
+                }
+                if let close = pending.close {
+                    try? await io.close(close.code, close.reason)
+                    return false
+                }
+                return true
+            }
+            conversation.opened(link)
+            guard try await carryOut() else { return }
+            while let message = try await io.receive() {
+                lastInbound.value = .now
+                conversation.received(message, link)
+                guard try await carryOut() else { return }
+            }
+        }
+    }
 }
 
 /// The production transport: ``ChatWebSocketClient`` (swift-websocket's frame handling over SwiftNIO, with an
@@ -179,6 +300,77 @@ struct NIOWebSocketTransport: WebSocketTransport {
             throw WebSocketConnectError(kind: .unreachable, underlying: error)
         }
         return WebSocketClose(code: frame.map { UInt16(webSocketErrorCode: $0.closeCode) }, reason: frame?.reason)
+    }
+}
+
+extension NIOWebSocketTransport {
+    /// The conversation on the connection's event loop (``ChatWebSocketClient/converse(url:options:conversation:)``).
+    func converse(
+        url: String,
+        options: WebSocketOptions,
+        logger: Logger,
+        conversation: any WebSocketConversation
+    ) async throws -> WebSocketClose {
+        var socketOptions = ChatWebSocketOptions()
+        socketOptions.headers = options.headers
+        socketOptions.subprotocols = options.subprotocols
+        socketOptions.maxFrameSize = max(options.maxMessageSize, 1 << 14)
+        socketOptions.closeTimeout = options.closeTimeout
+        socketOptions.pingInterval = options.pingInterval
+        let frame: ChatWebSocketCloseFrame?
+        do {
+            frame = try await ChatWebSocketClient.converse(
+                url: url,
+                options: socketOptions,
+                conversation: ConversationOnLoop(conversation)
+            )
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let refused as WebSocketUpgradeRefused {
+            throw WebSocketConnectError(
+                kind: .upgradeRejected,
+                underlying: refused,
+                answer: HTTPResponseSpec(status: refused.status, headers: refused.headers, body: refused.body)
+            )
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw WebSocketConnectError(kind: .unreachable, underlying: error)
+        }
+        return WebSocketClose(code: frame?.code, reason: frame?.reason)
+    }
+}
+
+/// A ``WebSocketConversation`` as ChatWebSocket's event-loop conversation.
+private final class ConversationOnLoop: ChatWebSocketConversation {
+    let conversation: any WebSocketConversation
+
+    init(_ conversation: any WebSocketConversation) { self.conversation = conversation }
+
+    func opened(_ link: ChatWebSocketLink) {
+        self.conversation.opened(Self.link(link))
+    }
+
+    func received(_ message: WebSocketFarewell.Message, _ link: ChatWebSocketLink) {
+        self.conversation.received(WebSocketMessage(message), Self.link(link))
+    }
+
+    private static func link(_ link: ChatWebSocketLink) -> ConversationLink {
+        ConversationLink(
+            subprotocol: link.subprotocol,
+            send: { link.send($0.farewell) },
+            close: { code, reason in link.close(code: code, reason: reason) },
+            abort: { link.abort() },
+            setFarewell: { message, timeout, isReply in
+                link.setFarewell(
+                    message.map { message in
+                        WebSocketFarewell(message: message.farewell, timeout: timeout) { reply in
+                            isReply(WebSocketMessage(reply))
+                        }
+                    }
+                )
+            },
+            setSilenceTimeout: { link.setSilenceTimeout($0) }
+        )
     }
 }
 

@@ -202,27 +202,20 @@ extension ChatClient {
             maxMessageSize: 64 * 1024,
             pingInterval: self.configuration.pingInterval
         )
-        let outcome = LockedBox<MatchSocketOutcome>(.none)
-        let logger = self.configuration.logger
+        let conversation = MatchConversation(
+            leaving: leaving?.token,
+            offer: offer,
+            acceptsV1: self.configuration.protocolPreference.contains(.v1),
+            farewellTimeout: min(self.configuration.requestTimeout, .seconds(2))
+        )
+        let outcome = conversation.outcome
         do {
-            let close = try await self.webSocket.connect(
+            let close = try await self.webSocket.converse(
                 url: self.webSocketBaseURL + "/api/match",
                 options: options,
-                logger: logger
-            ) { io in
-                guard let chosen = WebSocketSubprotocol.accepted(io.subprotocol), chosen.version == .v2,
-                    let token = chosen.subprotocol, offer.contains(token)
-                else {
-                    outcome.value = .answeredV1
-                    try? await io.close(4503, #"{"code":"unsupported_version"}"#)
-                    return
-                }
-                var conversation = MatchConversation(
-                    leaving: leaving?.token,
-                    farewellTimeout: min(self.configuration.requestTimeout, .seconds(2))
-                )
-                try await conversation.run(io: io, codec: V2FrameCodec(chosen), outcome: outcome, logger: logger)
-            }
+                logger: self.configuration.logger,
+                conversation: conversation
+            )
             try Task.checkCancellation()
             switch outcome.value {
             case .matched(let matched):
@@ -238,6 +231,9 @@ extension ChatClient {
                 )
             case .answeredV1:
                 return .serverSpeaksOnlyV1
+            case .v1Token(let result):
+                self.learnServerSpeaksOnlyV1()
+                return .token(result.accessToken, peer: result.peerID)
             case .failed(let error):
                 throw error
             case .none, .queued:
@@ -263,129 +259,138 @@ enum MatchSocketOutcome: Sendable {
     /// The ticket is live; `viaNext` when it was created by `next` (the old channel has ended).
     case queued(viaNext: Bool)
     case matched(V2.Matched)
+    /// The server answered without a subprotocol (a v1 server that ignores the offer, like upstream) and the socket
+    /// closed before a v1 token.
     case answeredV1
+    /// The same: the socket served as a v1 match socket, and this is its token.
+    case v1Token(V1.MatchResult)
     case failed(ChatError)
 }
 
-/// The client side of the v2 match state machine (§5.4) on one connection.
-struct MatchConversation {
-    let leaving: String?
+/// The client side of the v2 match state machine (§5.4) on one connection: it checks the negotiated version, answers
+/// `hello` with `enqueue` (or `next`), confirms the proposal, and ends at `matched`, a refusal or a `replaced`.
+///
+/// `@unchecked Sendable`: the mutable state is touched only by the conversation's calls, which come one at a time
+/// (on the connection's event loop with the production transport); the result is read from ``outcome`` after the
+/// connection ended.
+final class MatchConversation: WebSocketConversation, @unchecked Sendable {
+    /// Where the socket got to.
+    let outcome = LockedBox<MatchSocketOutcome>(.none)
+    private let leaving: String?
+    private let offer: [String]
+    /// The client's preference lists v1: a `101` without a subprotocol makes this socket a v1 match socket.
+    private let acceptsV1: Bool
+    private var speaksV1 = false
     /// How long a cancelled `match()` waits for the reply to its `cancel` before closing.
-    let farewellTimeout: Duration
+    private let farewellTimeout: Duration
+    private var codec: V2FrameCodec?
     private var lastID: UInt32 = 0
     private var ticketCommand: UInt32 = 0
-    private var confirmed: UInt64?
-    private var pingInterval: Duration = .seconds(25)
 
-    init(leaving: String?, farewellTimeout: Duration) {
+    /// RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval (25 s until `hello` says) + 10 s means a
+    /// dead link, dropped without a close handshake.
+    static func silenceTimeout(pingInterval: Duration) -> Duration { pingInterval + .seconds(10) }
+
+    init(leaving: String?, offer: [String], acceptsV1: Bool, farewellTimeout: Duration) {
         self.leaving = leaving
+        self.offer = offer
+        self.acceptsV1 = acceptsV1
         self.farewellTimeout = farewellTimeout
     }
 
-    private mutating func nextID() -> UInt32 {
+    private func nextID() -> UInt32 {
         self.lastID &+= 1
         if self.lastID == 0 { self.lastID = 1 }
         return self.lastID
     }
 
-    mutating func run(
-        io: WebSocketIO,
-        codec: V2FrameCodec,
-        outcome: LockedBox<MatchSocketOutcome>,
-        logger: Logger
-    ) async throws {
-        let lastInbound = LockedBox(ContinuousClock.now)
-        let interval = LockedBox<Duration>(.seconds(25))
-        let abort = io.abort
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // RC-CLIENT-DEAD-1 on the match socket: nothing for the ping interval + 10 s means a dead link, dropped
-            // without a close handshake.
-            group.addTask {
-                while true {
-                    let deadline = lastInbound.value + interval.value + .seconds(10)
-                    if ContinuousClock.now >= deadline {
-                        logger.debug("the match socket is silent; abandoning it")
-                        abort()
-                        return
-                    }
-                    try await Task.sleep(until: deadline)
-                }
-            }
-            defer { group.cancelAll() }
-            while let message = try await io.receive() {
-                lastInbound.value = .now
-                let frame: V2.MatchServerFrame
-                do {
-                    frame = try codec.matchFrame(message)
-                } catch {
-                    try? await io.close(1002, nil)
-                    throw ChatError(code: .protocolViolation, message: "undecodable v2 match frame", cause: error)
-                }
-                if let reply = try await self.handle(frame, outcome: outcome, codec: codec, io: io) {
-                    if reply { interval.value = self.pingInterval }
-                    continue
-                }
-                try? await io.close(1000, nil)
+    func opened(_ link: ConversationLink) {
+        guard let chosen = WebSocketSubprotocol.accepted(link.subprotocol), chosen.version == .v2,
+            let token = chosen.subprotocol, self.offer.contains(token)
+        else {
+            self.outcome.value = .answeredV1
+            if link.subprotocol == nil, self.acceptsV1 {
+                // A v1 server that ignores the offer (upstream) has already put the user on its wait list: leaving
+                // would make a ghost of them for whoever is paired with them meanwhile (RC-VER-NEG-6). The socket
+                // is a v1 match socket; wait for its token.
+                self.speaksV1 = true
                 return
             }
+            link.close(4503, #"{"code":"unsupported_version"}"#)
+            return
         }
+        self.codec = V2FrameCodec(chosen)
+        link.setSilenceTimeout(Self.silenceTimeout(pingInterval: .seconds(25)))
     }
 
-    /// Handles one frame; returns `nil` when the conversation is over, else whether the ping interval changed.
-    private mutating func handle(
-        _ frame: V2.MatchServerFrame,
-        outcome: LockedBox<MatchSocketOutcome>,
-        codec: V2FrameCodec,
-        io: WebSocketIO
-    ) async throws -> Bool? {
+    func received(_ message: WebSocketMessage, _ link: ConversationLink) {
+        if self.speaksV1 {
+            if case .text(let text) = message, let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
+                self.outcome.value = .v1Token(result)
+                link.close(1000, nil)
+            }
+            return
+        }
+        guard let codec = self.codec else { return }
+        let frame: V2.MatchServerFrame
+        do {
+            frame = try codec.matchFrame(message)
+        } catch {
+            self.outcome.value = .failed(
+                ChatError(code: .protocolViolation, message: "undecodable v2 match frame", cause: error)
+            )
+            link.close(1002, nil)
+            return
+        }
         switch frame.body {
         case .hello(let hello):
-            if hello.pingIntervalMs > 0 { self.pingInterval = .milliseconds(Int64(hello.pingIntervalMs)) }
-            try await self.requestTicket(io: io, codec: codec)
-            return true
+            if hello.pingIntervalMs > 0 {
+                let interval = Duration.milliseconds(Int64(hello.pingIntervalMs))
+                link.setSilenceTimeout(Self.silenceTimeout(pingInterval: interval))
+            }
+            self.requestTicket(link, codec: codec)
         case .queued where frame.id == self.ticketCommand:
-            outcome.value = .queued(viaNext: self.leaving != nil)
+            self.outcome.value = .queued(viaNext: self.leaving != nil)
         case .proposed(let proposed):
-            self.confirmed = proposed.matchID
             let command = V2.MatchClientFrame(
                 id: self.nextID(),
                 command: .confirm(V2.ConfirmCommand(matchID: proposed.matchID))
             )
-            try await io.send(codec.message(command))
+            link.send(codec.message(command))
         case .matched(let matched):
-            io.setFarewell(nil, .zero) { _ in false }  // the ticket is consumed: nothing to cancel any more
-            outcome.value = .matched(matched)
-            return nil
+            link.setFarewell(nil, .zero) { _ in false }  // the ticket is consumed: nothing to cancel any more
+            self.outcome.value = .matched(matched)
+            link.close(1000, nil)
         case .voided(let voided):
             if voided.requeued { break }  // RC-MATCH-VOID-1: still at the head of the list
             if voided.reason == "replaced" {
-                outcome.value = .failed(
+                self.outcome.value = .failed(
                     ChatError(
                         code: .invalidState,
                         message: "another match() of the same user (another tab or device) took over the wait"
                     )
                 )
-                return nil
+                link.close(1000, nil)
+                return
             }
             // Our confirmation did not arrive in time (confirm_timeout): the ticket is gone; queue again.
-            try await self.requestTicket(io: io, codec: codec, plain: true)
+            self.requestTicket(link, codec: codec, plain: true)
         case .error(let error) where frame.id == self.ticketCommand:
             // A refused `enqueue`/`next` (for example another user's token).
-            outcome.value = .failed(ChatError(v2: error))
-            return nil
+            self.outcome.value = .failed(ChatError(v2: error))
+            link.close(1000, nil)
         case .error:
             // A refused `confirm` (NOT_FOUND after `voided`) is expected (RC-MATCH-CONFIRM-2); an error push precedes
             // a close whose code says what to do (MATCH_TIMEOUT before 4408).
             break
         case .ping:
-            try await io.send(codec.message(V2.MatchClientFrame(id: 0, command: .pong(V2.Pong()))))
+            link.send(codec.message(V2.MatchClientFrame(id: 0, command: .pong(V2.Pong()))))
         case .queued, .ok, .pong, nil:
             break
         }
-        return false
     }
 
-    private mutating func requestTicket(io: WebSocketIO, codec: V2FrameCodec, plain: Bool = false) async throws {
+    private func requestTicket(_ link: ConversationLink, codec: V2FrameCodec, plain: Bool = false) {
         self.ticketCommand = self.nextID()
         let command: V2.MatchClientFrame.Command =
             if let leaving = self.leaving, !plain {
@@ -393,12 +398,12 @@ struct MatchConversation {
             } else {
                 .enqueue(V2.EnqueueCommand())
             }
-        try await io.send(codec.message(V2.MatchClientFrame(id: self.ticketCommand, command: command)))
+        link.send(codec.message(V2.MatchClientFrame(id: self.ticketCommand, command: command)))
         // Cancelling the task from now on sends `cancel` and waits briefly for its `ok`, so the server drops the
         // ticket deliberately (a pending proposal is voided for the peer as `peer_cancelled`, RC-MATCH-CANCEL-1).
         let cancelID = self.nextID()
         let cancel = codec.message(V2.MatchClientFrame(id: cancelID, command: .cancel(V2.CancelCommand())))
-        io.setFarewell(cancel, self.farewellTimeout) { message in
+        link.setFarewell(cancel, self.farewellTimeout) { message in
             (try? codec.matchFrame(message))?.id == cancelID
         }
     }

@@ -131,27 +131,24 @@ extension ChatClient {
 
     /// One v1 match socket: it stays open until the server sends the token.
     private func matchAttemptV1() async throws -> MatchAttempt {
-        let received = LockedBox<V1.MatchResult?>(nil)
         let options = WebSocketOptions(
             headers: self.cookieHeader,
             maxMessageSize: 64 * 1024,
             pingInterval: self.configuration.pingInterval
         )
+        // Offering nothing, the conversation takes the socket as the v1 match socket and waits for its token.
+        let conversation = MatchConversation(leaving: nil, offer: [], acceptsV1: true, farewellTimeout: .zero)
         do {
-            let close = try await self.webSocket.connect(
+            let close = try await self.webSocket.converse(
                 url: self.webSocketBaseURL + "/api/match",
                 options: options,
-                logger: self.configuration.logger
-            ) { io in
-                while let message = try await io.receive() {
-                    if case .text(let text) = message, let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
-                        received.value = result
-                        return
-                    }
-                }
-            }
+                logger: self.configuration.logger,
+                conversation: conversation
+            )
             try Task.checkCancellation()
-            if let result = received.value { return .token(result.accessToken, peer: result.peerID) }
+            if case .v1Token(let result) = conversation.outcome.value {
+                return .token(result.accessToken, peer: result.peerID)
+            }
             try Self.throwIfTerminal(close)
             return .dropped(
                 ChatError(
@@ -267,8 +264,10 @@ enum MatchSocketOutcome: Sendable {
     case failed(ChatError)
 }
 
-/// The client side of the v2 match state machine (§5.4) on one connection: it checks the negotiated version, answers
-/// `hello` with `enqueue` (or `next`), confirms the proposal, and ends at `matched`, a refusal or a `replaced`.
+/// The client side of one match socket. In v2 (§5.4) it checks the negotiated version, answers `hello` with
+/// `enqueue` (or `next`), confirms the proposal, and ends at `matched`, a refusal or a `replaced`. When the server
+/// answered without a subprotocol (a v1 attempt, which offers none, or a v1 server that ignored the v2 offer) and
+/// the client speaks v1, it waits for the v1 token instead.
 ///
 /// `@unchecked Sendable`: the mutable state is touched only by the conversation's calls, which come one at a time
 /// (on the connection's event loop with the production transport); the result is read from ``outcome`` after the

@@ -92,6 +92,29 @@ struct WebSocketOptions: Sendable {
     var maxMessageSize: Int
     var pingInterval: Duration?
     var closeTimeout: Duration = .seconds(2)
+
+    /// The same for ``ChatWebSocketClient`` (frames up to the message size, and at least 16 KB).
+    var chatWebSocketOptions: ChatWebSocketOptions {
+        var options = ChatWebSocketOptions()
+        options.headers = self.headers
+        options.subprotocols = self.subprotocols
+        options.maxFrameSize = max(self.maxMessageSize, 1 << 14)
+        options.closeTimeout = self.closeTimeout
+        options.pingInterval = self.pingInterval
+        return options
+    }
+}
+
+extension WebSocketFarewell {
+    /// A ``WebSocketIO/setFarewell`` call's farewell; `nil` (withdrawn) without a message.
+    init?(
+        _ message: WebSocketMessage?,
+        timeout: Duration,
+        isReply: @escaping @Sendable (WebSocketMessage) -> Bool
+    ) {
+        guard let message else { return nil }
+        self.init(message: message.farewell, timeout: timeout) { reply in isReply(WebSocketMessage(reply)) }
+    }
 }
 
 /// A websocket exchange driven by what it receives, each step synchronous: with ``NIOWebSocketTransport`` it runs
@@ -235,12 +258,7 @@ struct NIOWebSocketTransport: WebSocketTransport {
         logger: Logger,
         handler: @escaping @Sendable (WebSocketIO) async throws -> Void
     ) async throws -> WebSocketClose {
-        var socketOptions = ChatWebSocketOptions()
-        socketOptions.headers = options.headers
-        socketOptions.subprotocols = options.subprotocols
-        socketOptions.maxFrameSize = max(options.maxMessageSize, 1 << 14)
-        socketOptions.closeTimeout = options.closeTimeout
-        socketOptions.pingInterval = options.pingInterval
+        let socketOptions = options.chatWebSocketOptions
         let maxSize = options.maxMessageSize
         let opened = LockedBox(false)
         let frame: WebSocketCloseFrame?
@@ -271,13 +289,7 @@ struct NIOWebSocketTransport: WebSocketTransport {
                     },
                     abort: { context.abort() },
                     setFarewell: { message, timeout, isReply in
-                        context.setFarewell(
-                            message.map { message in
-                                WebSocketFarewell(message: message.farewell, timeout: timeout) { reply in
-                                    isReply(WebSocketMessage(reply))
-                                }
-                            }
-                        )
+                        context.setFarewell(WebSocketFarewell(message, timeout: timeout, isReply: isReply))
                     }
                 )
                 try await handler(io)
@@ -311,12 +323,7 @@ extension NIOWebSocketTransport {
         logger: Logger,
         conversation: any WebSocketConversation
     ) async throws -> WebSocketClose {
-        var socketOptions = ChatWebSocketOptions()
-        socketOptions.headers = options.headers
-        socketOptions.subprotocols = options.subprotocols
-        socketOptions.maxFrameSize = max(options.maxMessageSize, 1 << 14)
-        socketOptions.closeTimeout = options.closeTimeout
-        socketOptions.pingInterval = options.pingInterval
+        let socketOptions = options.chatWebSocketOptions
         let frame: ChatWebSocketCloseFrame?
         do {
             frame = try await ChatWebSocketClient.converse(
@@ -361,13 +368,7 @@ private final class ConversationOnLoop: ChatWebSocketConversation {
             close: { code, reason in link.close(code: code, reason: reason) },
             abort: { link.abort() },
             setFarewell: { message, timeout, isReply in
-                link.setFarewell(
-                    message.map { message in
-                        WebSocketFarewell(message: message.farewell, timeout: timeout) { reply in
-                            isReply(WebSocketMessage(reply))
-                        }
-                    }
-                )
+                link.setFarewell(WebSocketFarewell(message, timeout: timeout, isReply: isReply))
             },
             setSilenceTimeout: { link.setSilenceTimeout($0) }
         )

@@ -256,10 +256,10 @@ enum MatchSocketOutcome: Sendable {
     /// The ticket is live; `viaNext` when it was created by `next` (the old channel has ended).
     case queued(viaNext: Bool)
     case matched(V2.Matched)
-    /// The server answered without a subprotocol (a v1 server that ignores the offer, like upstream) and the socket
-    /// closed before a v1 token.
+    /// The server answered without a subprotocol, so it speaks v1 (a v1 attempt offers none; a v1 server may ignore a
+    /// v2 offer, like upstream), and the socket closed before a v1 token.
     case answeredV1
-    /// The same: the socket served as a v1 match socket, and this is its token.
+    /// The same, and the socket served as the v1 match socket: this is its token.
     case v1Token(V1.MatchResult)
     case failed(ChatError)
 }

@@ -297,21 +297,27 @@ struct NIOWebSocketTransport: WebSocketTransport {
         } catch let error as ChatError {
             throw error
         } catch {
-            if Task.isCancelled { throw CancellationError() }
-            if opened.value {
+            if !Task.isCancelled, opened.value {
                 // The link failed after it opened: an abnormal closure (1006), which is retried.
                 return WebSocketClose(code: nil, reason: "\(error)")
             }
-            if let refused = error as? WebSocketUpgradeRefused {
-                throw WebSocketConnectError(
-                    kind: .upgradeRejected,
-                    underlying: error,
-                    answer: HTTPResponseSpec(status: refused.status, headers: refused.headers, body: refused.body)
-                )
-            }
-            throw WebSocketConnectError(kind: .unreachable, underlying: error)
+            throw Self.openingError(error)
         }
         return WebSocketClose(code: frame.map { UInt16(webSocketErrorCode: $0.closeCode) }, reason: frame?.reason)
+    }
+
+    /// What a connection that failed before it opened throws: `CancellationError` when the task was cancelled, a
+    /// refused upgrade with the server's answer, or an unreachable server.
+    private static func openingError(_ error: any Error) -> any Error {
+        if Task.isCancelled { return CancellationError() }
+        if let refused = error as? WebSocketUpgradeRefused {
+            return WebSocketConnectError(
+                kind: .upgradeRejected,
+                underlying: refused,
+                answer: HTTPResponseSpec(status: refused.status, headers: refused.headers, body: refused.body)
+            )
+        }
+        return WebSocketConnectError(kind: .unreachable, underlying: error)
     }
 }
 
@@ -331,17 +337,9 @@ extension NIOWebSocketTransport {
                 options: socketOptions,
                 conversation: ConversationOnLoop(conversation)
             )
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch let refused as WebSocketUpgradeRefused {
-            throw WebSocketConnectError(
-                kind: .upgradeRejected,
-                underlying: refused,
-                answer: HTTPResponseSpec(status: refused.status, headers: refused.headers, body: refused.body)
-            )
         } catch {
-            if Task.isCancelled { throw CancellationError() }
-            throw WebSocketConnectError(kind: .unreachable, underlying: error)
+            // The conversation itself does not fail: every error is the opening's (or the cancellation).
+            throw Self.openingError(error)
         }
         return WebSocketClose(code: frame?.code, reason: frame?.reason)
     }

@@ -26,9 +26,10 @@ var targets: [Target] = [
         name: "ChatProtocol",
         swiftSettings: swiftSettings
     ),
-    // The websocket client of the SDK and the conformance suite: swift-websocket's frame handling with an upgrade
-    // step that keeps frames arriving with the 101 answer, reports refusals with status and body, and tells the
-    // negotiated subprotocol. Not a product.
+    // The websocket client of the SDK and the conformance suite: an upgrade step that keeps frames arriving with the
+    // 101 answer, reports refusals with status and body, and tells the negotiated subprotocol; then either
+    // swift-websocket's frame handling (the conformance suite) or a conversation on the event loop (the SDK). Not a
+    // product.
     .target(
         name: "ChatWebSocket",
         dependencies: [

@@ -48,6 +48,72 @@ public struct ChatWebSocketLink {
     public func setSilenceTimeout(_ timeout: Duration?) {
         self.handler.setSilenceTimeout(timeout.map(TimeAmount.init))
     }
+
+    /// Stops reading from the socket (back-pressure: the conversation cannot take more messages yet) until
+    /// ``ChatWebSocketRemote/resumeReading()``. Messages already read still arrive.
+    public func pauseReading() {
+        self.handler.setReading(false)
+    }
+
+    /// The same websocket, for calls from any thread (each is carried out on the event loop).
+    public var remote: ChatWebSocketRemote {
+        ChatWebSocketRemote(handler: self.handler)
+    }
+}
+
+/// A conversation's websocket driven from outside its calls, from any thread or task: what
+/// ``ChatWebSocketLink`` does, carried out on the connection's event loop.
+public struct ChatWebSocketRemote: Sendable {
+    /// The handler and its channel; `nil` when the handler had already left the pipeline (the remote then acts
+    /// as a closed connection's).
+    private let target: (handler: NIOLoopBound<WebSocketConversationHandler>, channel: any Channel)?
+
+    fileprivate init(handler: WebSocketConversationHandler) {
+        self.target = handler.channel.map { (NIOLoopBound(handler, eventLoop: $0.eventLoop), $0) }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable (WebSocketConversationHandler) -> Void) {
+        guard let handler = self.target?.handler else { return }
+        if handler.eventLoop.inEventLoop {
+            body(handler.value)
+        } else {
+            handler.eventLoop.execute { body(handler.value) }
+        }
+    }
+
+    /// Writes a message (masked) and flushes it; ignored once the close handshake started.
+    ///
+    /// Returns at once while the socket's send buffer has room; otherwise waits until the message is written.
+    /// - Throws: `ChannelError.ioOnClosedChannel` when the connection has ended.
+    public func send(_ message: WebSocketFarewell.Message) async throws {
+        guard let channel = self.target?.channel, channel.isActive else { throw ChannelError.ioOnClosedChannel }
+        if channel.isWritable {
+            return self.onLoop { $0.send(message) }
+        }
+        let promise = channel.eventLoop.makePromise(of: Void.self)
+        self.onLoop { $0.send(message, promise: promise) }
+        try await promise.futureResult.get()
+    }
+
+    /// Starts the close handshake (``ChatWebSocketLink/close(code:reason:)``).
+    public func close(code: UInt16, reason: String? = nil) {
+        self.onLoop { $0.startClose(code: code, reason: reason) }
+    }
+
+    /// Drops the connection at once, without a close handshake.
+    public func abort() {
+        self.target?.channel.close(promise: nil)
+    }
+
+    /// Reads from the socket again after ``ChatWebSocketLink/pauseReading()``.
+    public func resumeReading() {
+        self.onLoop { $0.setReading(true) }
+    }
+
+    /// As ``ChatWebSocketLink/setFarewell(_:)``.
+    public func setFarewell(_ farewell: WebSocketFarewell?) {
+        self.onLoop { $0.farewell?.set(farewell) }
+    }
 }
 
 /// How a websocket conversation ended: the server's close frame (`code` is `nil` when it carried none), or `nil`
@@ -94,6 +160,7 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     private var silenceTimer: Scheduled<Void>?
     private var lastInbound = NIODeadline.uptimeNanoseconds(0)
     private var finished = false
+    private var readingPaused = false
 
     init(
         conversation: any ChatWebSocketConversation,
@@ -108,6 +175,9 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     }
 
     private var link: ChatWebSocketLink { ChatWebSocketLink(handler: self) }
+
+    /// The channel, while the handler is in its pipeline.
+    var channel: (any Channel)? { self.context?.channel }
 
     // MARK: Channel events
 
@@ -194,8 +264,11 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
         self.conversation.received(message, self.link)
     }
 
-    func send(_ message: WebSocketFarewell.Message) {
-        guard self.state == .open, let context else { return }
+    func send(_ message: WebSocketFarewell.Message, promise: EventLoopPromise<Void>? = nil) {
+        guard self.state == .open, let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         var buffer: ByteBuffer
         let opcode: WebSocketOpcode
         switch message {
@@ -208,11 +281,15 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
             buffer.writeBytes(bytes)
             opcode = .binary
         }
-        self.write(WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: buffer))
+        self.write(WebSocketFrame(fin: true, opcode: opcode, maskKey: .random(), data: buffer), promise: promise)
     }
 
-    private func write(_ frame: WebSocketFrame) {
-        self.context?.writeAndFlush(Self.wrapOutboundOut(frame), promise: nil)
+    private func write(_ frame: WebSocketFrame, promise: EventLoopPromise<Void>? = nil) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(frame), promise: promise)
     }
 
     // MARK: Closing
@@ -303,7 +380,15 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
         }
     }
 
+    /// Pauses (`false`) or resumes reading, with the channel's `autoRead` option (resuming reads at once).
+    func setReading(_ reading: Bool) {
+        guard let context, self.state != .closed, self.readingPaused == reading else { return }
+        self.readingPaused = !reading
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
+    }
+
     private func readIfNeeded(context: ChannelHandlerContext) {
+        guard !self.readingPaused else { return }
         if let autoRead = try? context.channel.syncOptions?.getOption(ChannelOptions.autoRead), !autoRead {
             context.read()
         }

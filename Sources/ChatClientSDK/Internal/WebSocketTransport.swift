@@ -66,6 +66,14 @@ struct WebSocketIO {
             _ farewell: WebSocketMessage?, _ timeout: Duration,
             _ isReply: @escaping @Sendable (WebSocketMessage) -> Bool
         ) -> Void = { _, _, _ in }
+    /// Sets (or with `nil` removes) a receiver that may take messages on the transport's thread instead of
+    /// ``receive``. It is offered a message only while the task in `receive` waits with nothing queued, so it has
+    /// handled every earlier message; returning `false` passes the message on to `receive`. It must not block.
+    /// Transports without such a thread ignore it: every message then goes to `receive`.
+    var setReceiver: @Sendable (_ receiver: Receiver?) -> Void = { _ in }
+
+    /// Takes a message on the transport's thread (`true`), or declines it (`false`).
+    typealias Receiver = @Sendable (WebSocketMessage) -> Bool
 }
 
 extension WebSocketMessage {
@@ -249,9 +257,12 @@ struct ConversationDriver {
     }
 }
 
-/// The production transport: ``ChatWebSocketClient`` (swift-websocket's frame handling over SwiftNIO, with an
-/// upgrade step that keeps a frame sent together with the 101 answer and reports refusals with their status).
+/// The production transport: ``ChatWebSocketClient``'s conversation on the connection's event loop (with an upgrade
+/// step that keeps a frame sent together with the 101 answer and reports refusals with their status).
 struct NIOWebSocketTransport: WebSocketTransport {
+    /// Connects and runs `handler` over a ``ConversationSocket``: the messages arrive on the event loop (and may be
+    /// taken there, ``WebSocketIO/setReceiver``); sends are written from the calling task. When `handler` returns
+    /// the websocket closes with 1000, when it throws with 1011, as swift-websocket's handler did.
     func connect(
         url: String,
         options: WebSocketOptions,
@@ -259,51 +270,43 @@ struct NIOWebSocketTransport: WebSocketTransport {
         handler: @escaping @Sendable (WebSocketIO) async throws -> Void
     ) async throws -> WebSocketClose {
         let socketOptions = options.chatWebSocketOptions
-        let maxSize = options.maxMessageSize
-        let opened = LockedBox(false)
-        let frame: WebSocketCloseFrame?
-        do {
-            frame = try await ChatWebSocketClient.connect(url: url, options: socketOptions, logger: logger) {
-                inbound,
-                outbound,
-                context in
-                opened.value = true
-                let reader = InboundReader(inbound.messages(maxSize: maxSize).makeAsyncIterator())
-                let io = WebSocketIO(
-                    subprotocol: context.subprotocol,
-                    receive: {
-                        switch try await reader.iterator.next() {
-                        case .text(let text): .text(text)
-                        case .binary(let buffer): .binary(Array(buffer.readableBytesView))
-                        case nil: nil
-                        }
-                    },
-                    send: { message in
-                        switch message {
-                        case .text(let text): try await outbound.write(.text(text))
-                        case .binary(let bytes): try await outbound.write(.binary(ByteBuffer(bytes: bytes)))
-                        }
-                    },
-                    close: { code, reason in
-                        try await outbound.close(WebSocketErrorCode(codeNumber: Int(code)), reason: reason)
-                    },
-                    abort: { context.abort() },
-                    setFarewell: { message, timeout, isReply in
-                        context.setFarewell(WebSocketFarewell(message, timeout: timeout, isReply: isReply))
-                    }
-                )
+        let socket = ConversationSocket()
+        return try await withThrowingTaskGroup(of: WebSocketClose.self) { group in
+            group.addTask {
+                defer { socket.end() }
+                do {
+                    let frame = try await ChatWebSocketClient.converse(
+                        url: url,
+                        options: socketOptions,
+                        conversation: socket
+                    )
+                    return WebSocketClose(code: frame?.code, reason: frame?.reason)
+                } catch {
+                    throw Self.openingError(error)
+                }
+            }
+            guard let io = await socket.opened() else {
+                // The connection ended before it opened: the opening's error (or its close).
+                return try await group.next() ?? WebSocketClose(code: nil, reason: nil)
+            }
+            var failure: (any Error)?
+            do {
                 try await handler(io)
+                socket.remote?.close(code: 1000)
+            } catch {
+                failure = error
+                socket.remote?.close(code: 1011)
             }
-        } catch let error as ChatError {
-            throw error
-        } catch {
-            if !Task.isCancelled, opened.value {
+            let close = try? await group.next()
+            if let failure {
+                if let chat = failure as? ChatError { throw chat }
+                if Task.isCancelled { throw CancellationError() }
                 // The link failed after it opened: an abnormal closure (1006), which is retried.
-                return WebSocketClose(code: nil, reason: "\(error)")
+                return WebSocketClose(code: nil, reason: "\(failure)")
             }
-            throw Self.openingError(error)
+            if Task.isCancelled { throw CancellationError() }
+            return close ?? WebSocketClose(code: nil, reason: nil)
         }
-        return WebSocketClose(code: frame.map { UInt16(webSocketErrorCode: $0.closeCode) }, reason: frame?.reason)
     }
 
     /// What a connection that failed before it opened throws: `CancellationError` when the task was cancelled, a
@@ -371,14 +374,4 @@ private final class ConversationOnLoop: ChatWebSocketConversation {
             setSilenceTimeout: { link.setSilenceTimeout($0) }
         )
     }
-}
-
-/// Holds the inbound iterator so the `receive` closure can advance it.
-///
-/// `@unchecked Sendable` because the iterator is only ever used from the task that runs the connection handler
-/// (`WebSocketIO.receive` documents that rule); the box exists only to let a closure mutate it.
-private final class InboundReader: @unchecked Sendable {
-    var iterator: WebSocketInboundMessageStream.AsyncIterator
-
-    init(_ iterator: WebSocketInboundMessageStream.AsyncIterator) { self.iterator = iterator }
 }

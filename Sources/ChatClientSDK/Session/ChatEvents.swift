@@ -149,7 +149,17 @@ final class EventBuffer<Element: Sendable>: Sendable {
         }
     }
 
-    /// Appends an event without waiting for space (used only for the final events of a session).
+    /// Whether an event can be appended without waiting for space.
+    var hasRoom: Bool { self.state.withLock { $0.termination == nil && $0.count < self.capacity } }
+
+    /// Appends events without waiting for space: the final events of a session, and a message's events on the
+    /// transport's thread after ``hasRoom`` said there was room (one message's few events may then pass the
+    /// capacity; the next message waits for the consumer).
+    func append(contentsOf elements: [Element]) {
+        for element in elements { self.append(element) }
+    }
+
+    /// Appends an event without waiting for space (see ``append(contentsOf:)``).
     func append(_ element: Element) {
         let consumer: CheckedContinuation<Element?, any Error>? = self.state.withLock { state in
             guard state.termination == nil else { return nil }

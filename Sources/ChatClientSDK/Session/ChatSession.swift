@@ -638,6 +638,7 @@ public final class ChatSession: Sendable {
                 for await _ in wakeStream { try await self.writeQueued(generation: generation) }
             }
             wake.yield()
+            io.setReceiver { self.receiveOnLoop($0) }
             try await self.handle(greeting)
             while let message = try await io.receive() {
                 guard case .text(let text) = message else { continue }  // v1 ignores binary frames (RC-VER-FRAME-1)
@@ -727,6 +728,20 @@ public final class ChatSession: Sendable {
         }
         let events = self.state.withLock { $0.ledger.receive(message) }
         try await self.deliver(events)
+    }
+
+    /// The live v1 path on the transport's thread (``WebSocketIO/setReceiver``): a frame whose events go straight to
+    /// the events buffer — no store to append to first, room in the buffer, not the channel's end — is handled here,
+    /// without waking the connection's task; any other frame goes to ``handle(_:)`` on that task.
+    private func receiveOnLoop(_ message: WebSocketMessage) -> Bool {
+        guard case .text(let text) = message else { return true }  // v1 ignores binary frames (RC-VER-FRAME-1)
+        guard self.configuration.store == nil, self.buffer.hasRoom,
+            let frame = try? V1.Message(jsonBytes: Array(text.utf8)),  // a malformed frame is logged by `handle`
+            frame.event != .action || V1.Action(rawValue: frame.payload) != .left
+        else { return false }
+        let events = self.state.withLock { $0.ledger.receive(frame) }
+        self.buffer.append(contentsOf: events)
+        return true
     }
 
     func deliver(_ events: [ChatEvent]) async throws {

@@ -243,6 +243,7 @@ extension ChatSession {
                     await self.forgetSettledSends()  // withdrawn sends (cancelSend) leave the store here
                 }
             }
+            io.setReceiver { self.receiveOnLoopV2($0, codec: codec) }
             while let message = try await io.receive() {
                 let frame: V2.ChatServerFrame
                 do {
@@ -260,6 +261,33 @@ extension ChatSession {
                 try await self.handleV2(frame)
             }
             group.cancelAll()
+        }
+    }
+
+    /// The live v2 path on the transport's thread (``WebSocketIO/setReceiver``): a message, an acknowledgement, a
+    /// typing indicator, a seen receipt, presence other than the channel's end, or a ping — frames whose handling
+    /// needs no wait — is handled here when there is no store to write first and the events buffer has room, without
+    /// waking the connection's task. Any other frame (and a malformed one) goes to ``handleV2(_:)`` on that task.
+    private func receiveOnLoopV2(_ message: WebSocketMessage, codec: V2FrameCodec) -> Bool {
+        guard self.configuration.store == nil, self.buffer.hasRoom, let frame = try? codec.chatFrame(message),
+            Self.isHandledOnLoop(frame)
+        else { return false }
+        let now = self.nowMs
+        let (outcome, wake) = self.state.withLock { state in
+            (state.v2.handle(frame, now: now), state.writerWakeV2)
+        }
+        if outcome.wake { wake?.yield() }
+        self.buffer.append(contentsOf: outcome.events)
+        return true
+    }
+
+    /// Whether handling `frame` can only yield events and a writer wake-up (``V2SessionState/Outcome``): no
+    /// reconnect, back-fill, token, `leave` reply or end of the channel.
+    static func isHandledOnLoop(_ frame: V2.ChatServerFrame) -> Bool {
+        switch frame.body {
+        case .message, .ack, .typing, .seen, .ping: true
+        case .presence(let presence): presence.kind != .left
+        default: false
         }
     }
 

@@ -29,8 +29,17 @@ def _verdict(ok):
     return "meets" if ok else "**misses**"
 
 
+def _nproc(results):
+    """The machine's vCPUs as server.sh recorded them (`nproc:` in a server-*.txt file), or None."""
+    for name in ("server-b4.txt", "server-b3-1000.txt", "machine.txt"):
+        for line in (_text(results, name) or "").splitlines():
+            if line.startswith("nproc:"):
+                return int(line.split(":", 1)[1])
+    return None
+
+
 def _b4_variants(b4):
-    """The B4 server variants in run order: "v1", "v2", and "v1@1" etc. for a server with --event-loop-threads 1."""
+    """The B4 server variants in run order: "v1", "v2", and "v1@2" etc. for a server with --event-loop-threads 2."""
     return [v for v in b4.get("variants", ["v1", "v2"]) if v in b4]
 
 
@@ -137,9 +146,14 @@ def _b4_section(results):
     c = b4["c_floor"]
     add("### B4 CPU per chat message and saturation (targets ≤ 30 µs and ≤ 3× C; saturation ≥ 0.5× C)")
     add("")
+    nproc = _nproc(results)
+    default_loops = max(1, nproc // 2) if nproc else None
+    marked = sorted({v.partition("@")[2] for v in _b4_variants(b4) if "@" in v})
     add("Same job, interleaved rounds (C, then each server variant, per round), each chat-server run on a fresh "
-        "server; the variants are the default server (event-loop threads = cores = 2) and, marked *1 event-loop "
-        "thread*, `chat-server --event-loop-threads 1`:")
+        "server; the variants are the default server (event-loop threads: half the cores, at least one"
+        + (f" — {default_loops} on this {nproc}-vCPU box" if nproc else "") + ")"
+        + "".join(f" and, marked *{n} event-loop thread{'s' if n != '1' else ''}*, "
+                  f"`chat-server --event-loop-threads {n}`" for n in marked) + ":")
     add("")
     add("* **C floor** (`Benchmarks/c/fanout.c`, performance-notes Appendix A, built by server.sh with `cc -O2`): a")
     add("  single-thread epoll server writes each 128-byte frame read from connection *i* to *i* and *i*^1 (one")
@@ -305,6 +319,7 @@ def _b4_analysis(b4, results):
     variants = _b4_variants(b4)
     if not variants:
         return []
+    marked = sorted({v.partition("@")[2] for v in variants if "@" in v})
     out = []
     add = out.append
     summary = "; ".join(
@@ -370,12 +385,13 @@ def _b4_analysis(b4, results):
         "event loop when the peer's connection lives on the other one. A SQLite transaction per message (until this "
         "session) was about ten system calls and half of the CPU per message." + where + " At 500 msg/s spread over "
         "1,000 connections almost every "
-        "message wakes a sleeping event loop, and with two loops half the messages wake the second one too; the "
-        "*1 event-loop thread* variant shows what that second wake-up costs" + (
-            f": {b4['v1@1']['median_cpu_us_per_message']:.0f} µs instead of {b4['v1']['median_cpu_us_per_message']:.0f} "
-            f"for v1 and {b4['v2@1']['median_cpu_us_per_message']:.0f} instead of "
-            f"{b4['v2']['median_cpu_us_per_message']:.0f} for v2 in this run, with higher saturation rates too."
-            if all(v in b4 for v in ("v1", "v2", "v1@1", "v2@1")) else "."))
+        "message wakes a sleeping event loop, and with two loops half the messages wake the second one too: that is "
+        "why the default is half the cores' loops." + "".join(
+            f" With {n} event-loop thread{'s' if n != '1' else ''}: "
+            f"{b4['v1@' + n]['median_cpu_us_per_message']:.0f} µs instead of "
+            f"{b4['v1']['median_cpu_us_per_message']:.0f} for v1 and {b4['v2@' + n]['median_cpu_us_per_message']:.0f} "
+            f"instead of {b4['v2']['median_cpu_us_per_message']:.0f} for v2 in this run."
+            for n in marked if all(v in b4 for v in ("v1", "v2", "v1@" + n, "v2@" + n))))
     same_text = ""
     if b4.get("c_floor_same_load"):
         cs = b4["c_floor_same_load"]
@@ -387,7 +403,7 @@ def _b4_analysis(b4, results):
         "in flight, so one `epoll_wait` returns many events and the per-wake-up cost is shared), with no websocket "
         "framing, no persistence and no JSON; the notes' syscall floor per message is ≈ 4.4 µs (§4 B4)." + same_text +
         " What would move ours further: keeping a channel's two connections on one event loop (no cross-thread "
-        "wake-up: compare the one-thread variants), fewer allocations per frame (26 mallocs per v1 message after "
+        "wake-up, with more than one loop), fewer allocations per frame (26 mallocs per v1 message after "
         "this session's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
         "read-buffer reallocations, the frame copied from `[UInt8]` into a `ByteBuffer` per recipient), and one "
         "`writev` per peer per tick.")

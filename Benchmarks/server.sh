@@ -9,7 +9,7 @@
 #   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--b5-rounds 3]
 #                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 #                        [--b3-bots "1000 10000"] [--b3-rounds 3] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
-#                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@1 v2@1"]
+#                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
 #                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -22,7 +22,7 @@ b6_rounds=3
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
 b4_rounds=3
-b4_variants="v1 v2 v1@1 v2@1"  # protocol, or protocol@N for a server with --event-loop-threads N
+b4_variants="v1 v2 v1@2 v2@2"  # protocol, or protocol@N for a server with --event-loop-threads N (default: half the cores)
 b3_bots="1000 10000"
 b3_rounds=3  # BotFleet runs per connection count (fresh server each); the result is the median round by p50
 b5_rounds=3  # chat runs per connection count (fresh server each); the result is the median round, with all rounds

@@ -16,6 +16,14 @@ public struct ChatServer: Service {
     let routes: RouteTable
     /// The event-loop group the server made for ``ServerConfiguration/eventLoopThreads``, shut down after it stops.
     let ownedEventLoopGroup: MultiThreadedEventLoopGroup?
+    /// The event-loop group the server's connections run on.
+    let eventLoopGroup: MultiThreadedEventLoopGroup
+
+    /// The group servers share when ``ServerConfiguration/eventLoopThreads`` is not set: half the cores, at least
+    /// one (``ServerConfiguration/defaultEventLoopThreads``); never shut down, like SwiftNIO's singleton.
+    static let defaultEventLoopGroup = MultiThreadedEventLoopGroup(
+        numberOfThreads: ServerConfiguration.defaultEventLoopThreads
+    )
 
     /// Runs until graceful shutdown (or cancellation): first websockets are closed with 1001, then the HTTP server
     /// drains.
@@ -226,6 +234,7 @@ public func buildApplication(
                 configuration.limits.maxV2FrameSize
             )
     let ownedEventLoopGroup = configuration.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+    let eventLoopGroup = ownedEventLoopGroup ?? ChatServer.defaultEventLoopGroup
     let application = Application(
         router: router,
         server: HTTPServerBuilder { responder in
@@ -247,7 +256,7 @@ public func buildApplication(
             logger.info("chat-server listening on http://\(host):\(port)")
             await onServerRunning(port)
         },
-        eventLoopGroupProvider: ownedEventLoopGroup.map { .shared($0) } ?? .singleton,
+        eventLoopGroupProvider: .shared(eventLoopGroup),
         logger: logger
     )
     return ChatServer(
@@ -255,7 +264,8 @@ public func buildApplication(
         application: application,
         state: state,
         routes: routes,
-        ownedEventLoopGroup: ownedEventLoopGroup
+        ownedEventLoopGroup: ownedEventLoopGroup,
+        eventLoopGroup: eventLoopGroup
     )
 }
 

@@ -74,7 +74,7 @@ public struct ChatServerCommand: AsyncParsableCommand {
     var conformanceEcho: Bool?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (default info).")
     var logLevel: String?
-    @Option(help: "Event-loop threads for connections (default: one per core, shared with SwiftNIO's singleton).")
+    @Option(help: "Event-loop threads for connections (default: half the cores, at least 1).")
     var eventLoopThreads: Int?
     @Option(help: "Seconds between checks that return freed heap memory to the kernel (glibc); 0 = off (default 10).")
     var memoryReclaimInterval: Int?

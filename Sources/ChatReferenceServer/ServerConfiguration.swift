@@ -1,4 +1,5 @@
 public import Logging
+import NIOCore
 
 /// Everything the reference server can be configured with; every field has a working default.
 ///
@@ -39,9 +40,16 @@ public struct ServerConfiguration: Sendable {
     /// The log level.
     public var logLevel: Logger.Level = .info
     /// Event-loop threads for connections (HTTP and websockets; chat messages are handled on them). `nil`, the
-    /// default, shares SwiftNIO's singleton group: one thread per core. One thread serves a small box best: no
-    /// message then crosses threads, so a message wakes one thread instead of two (BENCHMARKS.md, B4).
+    /// default, shares a group of ``defaultEventLoopThreads`` threads among the process's servers; a number gives the
+    /// server a group of its own.
     public var eventLoopThreads: Int?
+
+    /// The default number of event-loop threads: half the cores, at least one. Chat traffic is many small messages,
+    /// and at chat rates most of a message's server CPU is waking a sleeping thread: a message that crosses from
+    /// its sender's loop to its peer's wakes two (BENCHMARKS.md, B4: one loop cost about half the CPU per message of
+    /// one per core on a 2-core box, at the same saturation). The other half of the cores runs the Swift tasks (HTTP
+    /// handlers, the matchmaker, the message store's writer).
+    public static var defaultEventLoopThreads: Int { max(1, System.coreCount / 2) }
     /// The listening socket's accept queue (`listen(2)` backlog; the kernel caps it at `net.core.somaxconn`). A
     /// burst of connects beyond it is dropped and retried by the clients' TCP a second later, so it is sized for a
     /// thousand match sockets opened at once (B6) rather than Hummingbird's 256.

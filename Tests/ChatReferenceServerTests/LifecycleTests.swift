@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatProtocol
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Testing
@@ -96,6 +97,17 @@ struct LifecycleTests {
         }
     }
 
+    @Test("by default servers share a group of half the cores' event loops, at least one")
+    func defaultEventLoops() async throws {
+        #expect(ServerConfiguration.defaultEventLoopThreads == max(1, System.coreCount / 2))
+        try await TestServer.with { server in
+            #expect(server.server.ownedEventLoopGroup == nil)
+            #expect(server.server.eventLoopGroup === ChatServer.defaultEventLoopGroup)
+            let loops = Array(server.server.eventLoopGroup.makeIterator()).count
+            #expect(loops == ServerConfiguration.defaultEventLoopThreads)
+        }
+    }
+
     @Test("--event-loop-threads 1: the server runs every connection on a group of its own with one loop")
     func oneEventLoop() async throws {
         let command = try ChatServerCommand.parse(["--event-loop-threads", "1"])
@@ -109,6 +121,7 @@ struct LifecycleTests {
         } _: { server in
             let group = try #require(server.server.ownedEventLoopGroup)
             #expect(Array(group.makeIterator()).count == 1)
+            #expect(server.server.eventLoopGroup === group)
             try await server.withJoinedPair { a, b, pair in
                 try await b.send(#"{"event":0,"user_id":"\#(pair.bob)","payload":"hi"}"#)
                 #expect(try await a.next()?["payload"] as? String == "hi")

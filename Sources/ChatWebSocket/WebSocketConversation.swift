@@ -64,20 +64,26 @@ public struct ChatWebSocketLink {
 /// A conversation's websocket driven from outside its calls, from any thread or task: what
 /// ``ChatWebSocketLink`` does, carried out on the connection's event loop.
 public struct ChatWebSocketRemote: Sendable {
+    /// The handler, weakly: a conversation that keeps its remote must not keep its handler, and so itself, alive.
+    private final class HandlerReference {
+        weak var handler: WebSocketConversationHandler?
+        init(_ handler: WebSocketConversationHandler) { self.handler = handler }
+    }
+
     /// The handler and its channel; `nil` when the handler had already left the pipeline (the remote then acts
     /// as a closed connection's).
-    private let target: (handler: NIOLoopBound<WebSocketConversationHandler>, channel: any Channel)?
+    private let target: (handler: NIOLoopBound<HandlerReference>, channel: any Channel)?
 
     fileprivate init(handler: WebSocketConversationHandler) {
-        self.target = handler.channel.map { (NIOLoopBound(handler, eventLoop: $0.eventLoop), $0) }
+        self.target = handler.channel.map { (NIOLoopBound(HandlerReference(handler), eventLoop: $0.eventLoop), $0) }
     }
 
     private func onLoop(_ body: @escaping @Sendable (WebSocketConversationHandler) -> Void) {
-        guard let handler = self.target?.handler else { return }
-        if handler.eventLoop.inEventLoop {
-            body(handler.value)
+        guard let reference = self.target?.handler else { return }
+        if reference.eventLoop.inEventLoop {
+            reference.value.handler.map(body)
         } else {
-            handler.eventLoop.execute { body(handler.value) }
+            reference.eventLoop.execute { reference.value.handler.map(body) }
         }
     }
 

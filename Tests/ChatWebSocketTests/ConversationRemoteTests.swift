@@ -59,4 +59,25 @@ struct ConversationRemoteTests {
             await #expect(throws: ChannelError.self) { try await remote.send(.text("after the end")) }
         }
     }
+
+    @Test("a conversation that keeps its remote is freed once the connection ended (the remote holds no cycle)")
+    func remoteHoldsNoCycle() async throws {
+        try await ScriptedServer.with(
+            Script { request in
+                ScriptedServer.accept(request) + ScriptedServer.textFrame("hi") + [0x88, 2, 0x03, 0xE8]
+            }
+        ) { port, _ in
+            weak var released: Pausing?
+            do {
+                let conversation = Pausing()
+                released = conversation
+                _ = try await ChatWebSocketClient.converse(url: "ws://127.0.0.1:\(port)/", conversation: conversation)
+                #expect(conversation.count.withLock { $0 } == 1)
+                #expect(conversation.remote.withLock { $0 } != nil, "it keeps its remote")
+            }
+            // The channel lets go of its handlers on the event loop, just after the end was reported.
+            try await Self.wait { released == nil }
+            #expect(released == nil)
+        }
+    }
 }

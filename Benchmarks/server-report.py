@@ -381,9 +381,9 @@ def _b4_analysis(b4, results):
         f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
         "paid per wake-up, not per byte. A chat message is now read, decoded, persisted with one `write(2)` to the "
         "message journal (SQLite gets the messages in batches, one transaction per 100 ms, off the event loops) and "
-        "fanned out on its connection's event loop — no Swift task, no thread hop except the write on the peer's "
-        "event loop when the peer's connection lives on the other one. A SQLite transaction per message (until this "
-        "session) was about ten system calls and half of the CPU per message." + where + " At 500 msg/s spread over "
+        "fanned out on its connection's event loop — no Swift task, and no thread hop unless the peer's connection "
+        "lives on another loop. A SQLite transaction per message (before the message journal) was about ten "
+        "system calls and half of the CPU per message." + where + " At 500 msg/s spread over "
         "1,000 connections almost every "
         "message wakes a sleeping event loop, and with two loops half the messages wake the second one too: that is "
         "why the default is half the cores' loops." + "".join(
@@ -404,7 +404,7 @@ def _b4_analysis(b4, results):
         "framing, no persistence and no JSON; the notes' syscall floor per message is ≈ 4.4 µs (§4 B4)." + same_text +
         " What would move ours further: keeping a channel's two connections on one event loop (no cross-thread "
         "wake-up, with more than one loop), fewer allocations per frame (26 mallocs per v1 message after "
-        "this session's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
+        "session 6's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
         "read-buffer reallocations, the frame copied from `[UInt8]` into a `ByteBuffer` per recipient), and one "
         "`writev` per peer per tick.")
     return out
@@ -418,7 +418,9 @@ EARLIER_B4_RUN = (
     "6,000 / 3,000). Before the message path moved onto the event loop (commit 9e60462: a drain task per busy "
     "connection on the Swift pool) v1 180 µs/msg (22.6×), v2 156 µs/msg (19.6×), saturation 4,000 msg/s. Runs on "
     "this VM move by up to 3× (the same v1 one-thread server measured 88 µs then and 184–226 µs at the start of "
-    "the journal's session, before the change): compare ratios measured in one run."
+    "the journal's session, before the change): compare ratios measured in one run. Session 8's run (commit "
+    "56fb74f, when the default was one loop per core): C at the same load 31.7 µs; v1 168 µs (5.3×), v2 184 "
+    "(5.8×); with one loop v1 86 (2.7×), v2 100 (3.2×); saturation 16,000 msg/s (one loop: 16,000 and 12,000)."
 )
 
 
@@ -697,7 +699,7 @@ def section(results):
         add("sending the body — the first measurement (results at commit 0294f2c) was 1.16 s, 90 MB/s (0.90×), with")
         add("the server idle (0.1 s of CPU, `profile-b9.sh`). `ExpectContinueHandler` now sends the interim")
         add("`100 Continue` (RFC 9110 §10.1.1). The")
-        add(f"GET's growth ({b9['get']['growth_kb'] / 1024:.1f} MB here; 6.6–14 MB across this session's runs) is")
+        add(f"GET's growth ({b9['get']['growth_kb'] / 1024:.1f} MB here; 6.6–14 MB across the runs of the session that added the fix) is")
         add("within the bound but well above the PUT's; the GET goes through Hummingbird's `FileIO.loadFile`, and")
         add("where that memory sits (read-ahead chunks or NIO's outbound buffer on a fast loopback) was not profiled.")
         add("")
@@ -864,11 +866,17 @@ def section(results):
         add("")
         add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
         add("journal (SQLite gets it in a batch within 100 ms, off the event loops) and fanned out on its")
-        add("connection's event loop (no task, no thread hop but the write on the peer's event loop); see B4 for the")
-        add("server's CPU per message against the C floor. The bots are SDK clients (async sequences, one task per")
-        add("bot) in one process that shares the ≈1.1 cores of capacity with the server, so on this box the")
-        add("client side is a large part of the measured latency; B4's C load generator measures the server with")
-        add("a thin client (its fixed-rate p50/p99 are in the B4 table).")
+        add("connection's event loop (no task; with the default event loops, one on this box, no thread hop either);")
+        add("see B4 for the server's CPU per message against the C floor. The bots are SDK clients in one process")
+        add("that shares the ≈1.1 cores of capacity with the server, so on this box the client side is a large part")
+        add("of the measured latency; B4's C load generator measures the server with a thin client (its fixed-rate")
+        add("p50/p99 are in the B4 table). A bot's session takes each live frame on its connection's event loop")
+        add("(`ConversationSocket`, with a receiver that decodes it and puts its event in the session's buffer) and")
+        add("wakes only the bot's task that reads `session.events`: one thread wake-up per message received, where")
+        add("the session's reader task added a second until commit a366bbe (same-run A/B at 1,000 bots, 3 alternated")
+        add("runs: bot CPU 3.74–4.31 → 3.23–3.72 s, p50 0.29–0.35 → 0.25–0.31 ms). What is left on the client is")
+        add("mostly those wake-ups (a perf profile of the bots: 29 % of their samples in the kernel's context switch)")
+        add("and the bots' own send timers.")
         add("")
         lines.extend(_machine(results, f"server-b3-{b3_runs[0][0]}.txt"))
         add("")

@@ -32,7 +32,10 @@ extension ChatClient {
         public var requestTimeout: Duration
         /// How many sends may wait for the server's confirmation before ``ChatSession/send(text:)`` refuses more.
         public var maxQueuedMessages: Int
-        /// How many events may wait for the app's loop before the session stops reading (back-pressure).
+        /// How many events may wait for the app's loop before the session stops reading (back-pressure). A message
+        /// taken while the buffer still had room adds all its events, which may pass the bound (usually by one; a
+        /// seen receipt or a message that fills a gap releases several); then at most 16 more messages wait
+        /// undecoded before the connection stops reading the socket.
         public var maxBufferedEvents: Int
         /// The largest v1 chat frame the server accepts, in bytes (4096); larger sends fail before sending. v2 sessions
         /// use the limits the server advertises in its `hello` instead.

@@ -153,8 +153,8 @@ final class EventBuffer<Element: Sendable>: Sendable {
     var hasRoom: Bool { self.state.withLock { $0.termination == nil && $0.count < self.capacity } }
 
     /// Appends events without waiting for space: the final events of a session, and a message's events on the
-    /// transport's thread after ``hasRoom`` said there was room (one message's few events may then pass the
-    /// capacity; the next message waits for the consumer).
+    /// transport's thread after ``hasRoom`` said there was room (one message's events may then pass the capacity;
+    /// the next message waits for the consumer).
     func append(contentsOf elements: [Element]) {
         for element in elements { self.append(element) }
     }

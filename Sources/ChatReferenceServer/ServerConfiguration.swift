@@ -46,9 +46,10 @@ public struct ServerConfiguration: Sendable {
 
     /// The default number of event-loop threads: half the cores, at least one. Chat traffic is many small messages,
     /// and at chat rates most of a message's server CPU is waking a sleeping thread: a message that crosses from
-    /// its sender's loop to its peer's wakes two (BENCHMARKS.md, B4: one loop cost about half the CPU per message of
-    /// one per core on a 2-core box, at the same saturation). The other half of the cores runs the Swift tasks (HTTP
-    /// handlers, the matchmaker, the message store's writer).
+    /// its sender's loop to its peer's wakes two (BENCHMARKS.md, B4, on a 2-core box: one loop cost 51–57 % of the
+    /// CPU per v1 message of two loops, 54–87 % per v2 message). The price is the ceiling: one loop's core caps the
+    /// rate (v2 saturated at 8,000–12,000 msg/s with one loop, 12,000–16,000 with two; v1 at 16,000 with either).
+    /// The other half of the cores runs the Swift tasks (HTTP handlers, the matchmaker, the message store's writer).
     public static var defaultEventLoopThreads: Int { max(1, System.coreCount / 2) }
     /// The listening socket's accept queue (`listen(2)` backlog; the kernel caps it at `net.core.somaxconn`). A
     /// burst of connects beyond it is dropped and retried by the clients' TCP a second later, so it is sized for a

@@ -121,18 +121,9 @@ struct V2LedgerTests {
     @Test("after resumed:false the connection stays inactive until the back-fill finished")
     func backfillGatesSends() throws {
         var state = V2SessionState(selfID: self.me)
-        let codec = V2FrameCodec(.v2JSON)
         let connection = state.beginConnection()
-        try state.enqueue(
-            .text("queued"),
-            localID: ChatLocalMessageID(rawValue: 1),
-            clientMessageID: "k1",
-            maxQueued: 10,
-            codec: codec
-        )
-        _ = state.handle(V2.ChatServerFrame(body: .hello(V2.Hello(version: 2, epoch: "e1"))), now: 0)
-        let resumeFrame = state.nextFrame(connection: connection, now: 0)
-        let resume = try #require(resumeFrame)
+        try state.enqueueText("queued", localID: 1, key: "k1")
+        let resume = try state.receiveHello(connection: connection)
         let refused = V2.Resumed(resumed: false, reason: "too_old", epoch: "e1", lastSeq: 4)
         let outcome = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(refused)), now: 0)
         #expect(outcome.backfillAfterSeq == 0)
@@ -243,16 +234,9 @@ struct V2SessionStateTests {
     @Test("resume is the first command; sends wait for it and are paced by the server's replies")
     func pacing() throws {
         var state = V2SessionState(selfID: UserID(1))
-        let codec = V2FrameCodec(.v2JSON)
         let connection = state.beginConnection()
         for index in 0..<3 {
-            try state.enqueue(
-                .text("m\(index)"),
-                localID: ChatLocalMessageID(rawValue: UInt64(index)),
-                clientMessageID: "k\(index)",
-                maxQueued: 100,
-                codec: codec
-            )
+            try state.enqueueText("m\(index)", localID: UInt64(index), key: "k\(index)", maxQueued: 100)
         }
         #expect(state.nextFrame(connection: connection, now: 0) == nil, "nothing before hello")
         let hello = V2.Hello(version: 2, limits: V2.Limits(maxSendsPerSecond: 2), epoch: "e1")

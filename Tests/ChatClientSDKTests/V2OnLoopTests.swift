@@ -18,16 +18,8 @@ struct V2OnLoopTests {
     func activeState() throws -> (V2SessionState, sendID: UInt32) {
         var state = V2SessionState(selfID: self.me)
         let connection = state.beginConnection()
-        try state.enqueue(
-            .text("mine"),
-            localID: ChatLocalMessageID(rawValue: 1),
-            clientMessageID: "k1",
-            maxQueued: 10,
-            codec: V2FrameCodec(.v2JSON)
-        )
-        _ = state.handle(V2.ChatServerFrame(body: .hello(V2.Hello(version: 2, epoch: "e1"))), now: 0)
-        let resumeFrame = state.nextFrame(connection: connection, now: 0)
-        let resume = try #require(resumeFrame)
+        try state.enqueueText("mine", localID: 1, key: "k1")
+        let resume = try state.receiveHello(connection: connection)
         let resumed = V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0)
         _ = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(resumed)), now: 0)
         let sendFrame = state.nextFrame(connection: connection, now: 0)

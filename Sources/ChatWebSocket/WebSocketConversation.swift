@@ -78,26 +78,34 @@ public struct ChatWebSocketRemote: Sendable {
         self.target = handler.channel.map { (NIOLoopBound(HandlerReference(handler), eventLoop: $0.eventLoop), $0) }
     }
 
-    private func onLoop(_ body: @escaping @Sendable (WebSocketConversationHandler) -> Void) {
-        guard let reference = self.target?.handler else { return }
+    /// Runs `body` with the handler on the event loop, or `gone` there when the handler has left the pipeline.
+    private func onLoop(
+        _ body: @escaping @Sendable (WebSocketConversationHandler) -> Void,
+        gone: @escaping @Sendable () -> Void = {}
+    ) {
+        guard let reference = self.target?.handler else { return gone() }
+        let run: @Sendable () -> Void = {
+            if let handler = reference.value.handler { body(handler) } else { gone() }
+        }
         if reference.eventLoop.inEventLoop {
-            reference.value.handler.map(body)
+            run()
         } else {
-            reference.eventLoop.execute { reference.value.handler.map(body) }
+            reference.eventLoop.execute(run)
         }
     }
 
     /// Writes a message (masked) and flushes it; ignored once the close handshake started.
     ///
     /// Returns at once while the socket's send buffer has room; otherwise waits until the message is written.
-    /// - Throws: `ChannelError.ioOnClosedChannel` when the connection has ended.
+    /// - Throws: `ChannelError.ioOnClosedChannel` when the connection has ended (or, while the send buffer is full,
+    ///   has started closing).
     public func send(_ message: WebSocketFarewell.Message) async throws {
         guard let channel = self.target?.channel, channel.isActive else { throw ChannelError.ioOnClosedChannel }
         if channel.isWritable {
             return self.onLoop { $0.send(message) }
         }
         let promise = channel.eventLoop.makePromise(of: Void.self)
-        self.onLoop { $0.send(message, promise: promise) }
+        self.onLoop({ $0.send(message, promise: promise) }, gone: { promise.fail(ChannelError.ioOnClosedChannel) })
         try await promise.futureResult.get()
     }
 

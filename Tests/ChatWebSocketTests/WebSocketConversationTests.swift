@@ -7,7 +7,7 @@ import Testing
 
 /// ``WebSocketConversationHandler`` on an embedded channel (frames in and out, virtual time): what reaches the
 /// conversation, what it writes, and how the connection ends.
-@Suite("ChatWebSocket: a conversation on the event loop")
+@Suite("ChatWebSocket: a conversation on the event loop", .timeLimit(.minutes(1)))
 struct WebSocketConversationTests {
     /// A conversation that records its messages and runs the test's reactions.
     final class Script: ChatWebSocketConversation, @unchecked Sendable {
@@ -183,5 +183,22 @@ struct WebSocketConversationTests {
         #expect(connection.channel.isActive)
         connection.advance(.seconds(5))
         #expect(!connection.channel.isActive, "the second ping went unanswered")
+    }
+
+    /// On the main actor: the embedded channel is used from the thread it was made on, across the awaits.
+    @Test("a remote send with the send buffer full waits for its write; once the close started it fails, not hangs")
+    @MainActor
+    func remoteSendWhenNotWritable() async throws {
+        let script = Script()
+        var remote: ChatWebSocketRemote?
+        script.onOpen = { remote = $0.remote }
+        let connection = try Self.open(script)
+        connection.channel.isWritable = false
+        try await remote?.send(.text("waits for its write"))
+        #expect(try connection.written().map { String(buffer: $0.data) } == "waits for its write")
+        remote?.close(code: 1000)
+        #expect(Self.closeCode(try connection.written()) == 1000)
+        await #expect(throws: ChannelError.self) { try await remote?.send(.text("after the close frame")) }
+        #expect(try connection.written() == nil)
     }
 }

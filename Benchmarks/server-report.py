@@ -43,6 +43,11 @@ def _b4_variants(b4):
     return [v for v in b4.get("variants", ["v1", "v2"]) if v in b4]
 
 
+def _b4_marked(variants):
+    """The event-loop counts of the variants run with --event-loop-threads N ("2" for "v1@2"), sorted."""
+    return sorted({v.partition("@")[2] for v in variants if "@" in v})
+
+
 def _b4_name(variant):
     protocol, _, threads = variant.partition("@")
     name = "v1 JSON" if protocol == "v1" else "v2 protobuf"
@@ -148,7 +153,7 @@ def _b4_section(results):
     add("")
     nproc = _nproc(results)
     default_loops = max(1, nproc // 2) if nproc else None
-    marked = sorted({v.partition("@")[2] for v in _b4_variants(b4) if "@" in v})
+    marked = _b4_marked(_b4_variants(b4))
     add("Same job, interleaved rounds (C, then each server variant, per round), each chat-server run on a fresh "
         "server; the variants are the default server (event-loop threads: half the cores, at least one"
         + (f" — {default_loops} on this {nproc}-vCPU box" if nproc else "") + ")"
@@ -319,7 +324,7 @@ def _b4_analysis(b4, results):
     variants = _b4_variants(b4)
     if not variants:
         return []
-    marked = sorted({v.partition("@")[2] for v in variants if "@" in v})
+    marked = _b4_marked(variants)
     out = []
     add = out.append
     summary = "; ".join(
@@ -404,7 +409,7 @@ def _b4_analysis(b4, results):
         "framing, no persistence and no JSON; the notes' syscall floor per message is ≈ 4.4 µs (§4 B4)." + same_text +
         " What would move ours further: keeping a channel's two connections on one event loop (no cross-thread "
         "wake-up, with more than one loop), fewer allocations per frame (26 mallocs per v1 message after "
-        "session 6's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
+        "session 5's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
         "read-buffer reallocations, the frame copied from `[UInt8]` into a `ByteBuffer` per recipient), and one "
         "`writev` per peer per tick.")
     return out

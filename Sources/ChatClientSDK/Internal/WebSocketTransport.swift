@@ -269,21 +269,11 @@ struct NIOWebSocketTransport: WebSocketTransport {
         logger: Logger,
         handler: @escaping @Sendable (WebSocketIO) async throws -> Void
     ) async throws -> WebSocketClose {
-        let socketOptions = options.chatWebSocketOptions
         let socket = ConversationSocket()
         return try await withThrowingTaskGroup(of: WebSocketClose.self) { group in
             group.addTask {
                 defer { socket.end() }
-                do {
-                    let frame = try await ChatWebSocketClient.converse(
-                        url: url,
-                        options: socketOptions,
-                        conversation: socket
-                    )
-                    return WebSocketClose(code: frame?.code, reason: frame?.reason)
-                } catch {
-                    throw Self.openingError(error)
-                }
+                return try await Self.converseOnLoop(url: url, options: options, conversation: socket)
             }
             guard let io = await socket.opened() else {
                 // The connection ended before it opened: the opening's error (or its close).
@@ -332,13 +322,22 @@ extension NIOWebSocketTransport {
         logger: Logger,
         conversation: any WebSocketConversation
     ) async throws -> WebSocketClose {
-        let socketOptions = options.chatWebSocketOptions
+        try await Self.converseOnLoop(url: url, options: options, conversation: ConversationOnLoop(conversation))
+    }
+
+    /// Runs ChatWebSocket's `conversation` until the connection ends; what both ``connect(url:options:logger:handler:)``
+    /// (over a ``ConversationSocket``) and ``converse(url:options:logger:conversation:)`` run.
+    private static func converseOnLoop(
+        url: String,
+        options: WebSocketOptions,
+        conversation: any ChatWebSocketConversation
+    ) async throws -> WebSocketClose {
         let frame: ChatWebSocketCloseFrame?
         do {
             frame = try await ChatWebSocketClient.converse(
                 url: url,
-                options: socketOptions,
-                conversation: ConversationOnLoop(conversation)
+                options: options.chatWebSocketOptions,
+                conversation: conversation
             )
         } catch {
             // The conversation itself does not fail: every error is the opening's (or the cancellation).

@@ -608,7 +608,9 @@ def section(results):
     add("`server-bench` (`Benchmarks/ServerBench`, built on ChatClientSDK) or curl. Server and clients share the two")
     add("vCPUs (≈1.1 cores of capacity, performance-notes §1) with each other and with other engineers' builds; the")
     add("load average is recorded with each result. One run each; figures on this VM move by up to 3× between runs.")
-    add("Raw results: `Benchmarks/results/latest/server-*.json` (machine info in the matching `.txt`).")
+    add("Raw results: `Benchmarks/results/latest/server-*.json` (machine info in the matching `.txt`). CI runs only a")
+    add("smoke of B5 and B3 at 200 connections with generous bounds (`Benchmarks/server-smoke.sh`: zero loss, RSS ≤ 40 KB")
+    add("and heap ≤ 16 KB per idle connection, p50 ≤ 3 ms, p99 ≤ 10 ms), to catch a regression by a large factor.")
     add("")
 
     b6 = [(p, _load(results, f"server-b6-{p}.json")) for p in ("v1", "v2")]

@@ -11,6 +11,10 @@
 #                        [--b3-bots "1000 10000"] [--b3-rounds 3] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
 #                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
 #                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
+#                        [--b3-seconds 30] [--no-b5-baseline] [--results DIR]
+#
+# --results writes the JSON and text files to DIR instead of results/latest (and implies --no-report): CI's smoke
+# (server-smoke.sh) uses it so that a run never overwrites the committed results.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -24,6 +28,7 @@ protocols="v1 v2"
 b4_rounds=3
 b4_variants="v1 v2 v1@2 v2@2"  # protocol, or protocol@N for a server with --event-loop-threads N (default: half the cores)
 b3_bots="1000 10000"
+b3_seconds=30  # BotFleet's sending time per round
 b3_rounds=3  # BotFleet runs per connection count (fresh server each); the result is the median round by p50
 b5_rounds=3  # chat runs per connection count (fresh server each); the result is the median round, with all rounds
 b4_conns=1000
@@ -32,6 +37,8 @@ b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
 b8_runs="v1:30 v1:54 v2:30"  # protocol:ping interval in seconds (30 = the server's default, 54 = upstream's)
 b8_conns=9000
 b8_seconds=150
+b5_baseline=true  # B5's bare-websocket baseline on the same stack after each connection count
+results="$here/results/latest"
 report=true
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -54,13 +61,15 @@ while [ $# -gt 0 ]; do
     --b8-conns) b8_conns="$2"; shift ;;
     --b8-seconds) b8_seconds="$2"; shift ;;
     --no-report) report=false; shift 0 ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report]" >&2
+    --b3-seconds) b3_seconds="$2"; shift ;;
+    --no-b5-baseline) b5_baseline=false; shift 0 ;;
+    --results) results="$2"; report=false; shift ;;
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report] [--b3-seconds S] [--no-b5-baseline] [--results DIR]" >&2
        exit 64 ;;
     esac
     shift
 done
 wants() { [[ ",$only," == *",$1,"* ]]; }
-results="$here/results/latest"
 mkdir -p "$results"
 say() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
 ulimit -n "$(ulimit -Hn)"
@@ -297,6 +306,7 @@ r["rounds_malloc_in_use_kb_per_connection"] = [x["malloc_in_use_kb_per_connectio
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 PY
 
+        $b5_baseline || continue
         say "B5 baseline: $conns bare websockets on the same stack (/conformance/echo, no auth, no chat state)"
         server_flags="--conformance-echo true"
         start_server
@@ -381,7 +391,7 @@ if wants b3; then
         # Rounds on fresh servers; the result is the round with the median p50, with every round's figures beside it
         # (this machine's latency varies by tens of percent between runs).
         for round in $(seq "$b3_rounds"); do
-            say "B3: BotFleet, $bots connections ($((bots / 2)) channels), 1 msg/s per channel, staggered phases, 30 s, round $round of $b3_rounds"
+            say "B3: BotFleet, $bots connections ($((bots / 2)) channels), 1 msg/s per channel, staggered phases, $b3_seconds s, round $round of $b3_rounds"
             start_server
             machine >"$results/server-b3-$bots.txt"
             before=$(cpu_ticks)
@@ -392,7 +402,7 @@ rc = subprocess.call(sys.argv[2:])
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 open(sys.argv[1], "w").write(str(r.ru_utime + r.ru_stime))
 sys.exit(rc)' "$work/b3-client-cpu" timeout 600 "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots "$bots" \
-                --rate 1 --duration 30 --drain 10 --setup-timeout 300 --stagger --json >"$work/b3.json" || rc=$?
+                --rate 1 --duration "$b3_seconds" --drain 10 --setup-timeout 300 --stagger --json >"$work/b3.json" || rc=$?
             after=$(cpu_ticks)
             python3 - "$work/b3.json" "$work/b3-$bots-$round.json" "$before" "$after" "$(getconf CLK_TCK)" "$rc" \
                 "$(kb VmRSS)" "$(kb VmHWM)" "$work/b3-client-cpu" <<'PY'

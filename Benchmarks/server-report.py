@@ -385,7 +385,7 @@ def _b4_analysis(b4, results):
     add(f"* **CPU per message falls with the rate** (v1 round 1: {low['server_cpu_us_per_message']:.0f} µs at "
         f"{low['rate']:,.0f} msg/s, {top['server_cpu_us_per_message']:.0f} µs at {top['rate']:,.0f}): most of it is "
         "paid per wake-up, not per byte. A chat message is now read, decoded, persisted with one `write(2)` to the "
-        "message journal (SQLite gets the messages in batches, one transaction per 100 ms, off the event loops) and "
+        "message journal (SQLite gets the messages in batches, one transaction a second or per 4,096 messages, off the event loops) and "
         "fanned out on its connection's event loop — no Swift task, and no thread hop unless the peer's connection "
         "lives on another loop. A SQLite transaction per message (before the message journal) was about ten "
         "system calls and half of the CPU per message." + where + " At 500 msg/s spread over "
@@ -872,7 +872,7 @@ def section(results):
             add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}")
         add("")
         add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
-        add("journal (SQLite gets it in a batch within 100 ms, off the event loops) and fanned out on its")
+        add("journal (SQLite gets it in a batch within a second, off the event loops) and fanned out on its")
         add("connection's event loop (no task; with the default event loops, one on this box, no thread hop either);")
         add("see B4 for the server's CPU per message against the C floor. The bots are SDK clients in one process")
         add("that shares the ≈1.1 cores of capacity with the server, so on this box the client side is a large part")

@@ -115,8 +115,32 @@ private struct StorageCheckpoints: Service {
     }
 }
 
-/// Commits appended messages to the database 100 ms after an append (while appends go on, every 100 ms), off the
-/// event loops; an idle server does not wake for it. On graceful shutdown, a last flush.
+/// When ``MessageFlusher`` commits the journal's messages to the database.
+///
+/// Each flush is one transaction plus a hop to the database's writer thread: at a trickle of messages that fixed cost
+/// dominates (flushing every 100 ms cost 22-24 µs of the server's CPU per message at 500 msg/s, 10-14 µs once a
+/// second; BENCHMARKS.md, B4). The journal keeps pending messages durable meanwhile, and every read of messages
+/// flushes first, so the wait is invisible to clients; it bounds only memory (and a restart's replay).
+enum FlushPolicy {
+    /// The longest a message waits for its flush (plus one ``check``).
+    static let interval: Duration = .seconds(1)
+    /// How often the flusher looks at the journal while messages wait.
+    static let check: Duration = .milliseconds(250)
+    /// Pending messages that make a flush due before ``interval``: a quarter of the journal's bound
+    /// (``MessageJournal/maximumPending``), so a burst never makes an append flush on its event loop below
+    /// 4 × `batch` messages per ``check`` (65,536 messages a second).
+    static let batch = MessageJournal.maximumPending / 4
+
+    /// Whether a flush is due with `pending` messages waiting, `waited` after the cycle's first append or the last
+    /// flush.
+    static func isDue(pending: Int, waited: Duration) -> Bool {
+        pending >= Self.batch || (pending > 0 && waited >= Self.interval)
+    }
+}
+
+/// Commits appended messages to the database off the event loops (``FlushPolicy``): a second after a cycle's first
+/// append and then once a second while appends go on, or sooner when ``FlushPolicy/batch`` messages wait; an idle
+/// server does not wake for it. On graceful shutdown, a last flush.
 private struct MessageFlusher: Service {
     let state: ServerState
 
@@ -125,9 +149,15 @@ private struct MessageFlusher: Service {
         await cancelWhenGracefulShutdown {
             for await _ in storage.appends {
                 do {
-                    repeat {
-                        try await Task.sleep(for: .milliseconds(100))
-                    } while try await storage.flushAppends() > 0
+                    var since = ContinuousClock.now
+                    while true {
+                        try await Task.sleep(for: FlushPolicy.check)
+                        let pending = storage.pendingAppends
+                        if pending == 0 { break }  // a read flushed them
+                        guard FlushPolicy.isDue(pending: pending, waited: .now - since) else { continue }
+                        since = .now
+                        try await storage.flushAppends()
+                    }
                 } catch is CancellationError {
                     return
                 } catch {

@@ -143,9 +143,12 @@ protocol ChatStorage: Sendable {
     /// - Throws: ``AppendMessageError``.
     func appendMessage(_ message: StoredMessage, channel: ChannelID, cap: Int) throws -> AppendResult
     /// Moves appended messages into the database (SQLite: one transaction); returns how many. The server runs it
-    /// 100 ms after an append, off the event loops; reads of messages run it first.
+    /// off the event loops, a second after an append or sooner under load (`FlushPolicy`); reads of messages run it
+    /// first.
     @discardableResult
     func flushAppends() async throws -> Int
+    /// Appended messages waiting for ``flushAppends()``.
+    var pendingAppends: Int { get }
     /// Yields when a message is appended while none waited for ``flushAppends()``.
     var appends: AsyncStream<Void> { get }
     /// Background maintenance the server runs every 500 ms off the event loops (SQLite: a `PASSIVE` WAL checkpoint);

@@ -11,8 +11,8 @@ import Synchronization
 /// resumption and `client_msg_id` de-duplication rely on.
 ///
 /// Messages: an append goes to the ``MessageJournal`` (one `write(2)`, on the connection's event loop) and reaches
-/// the database with ``flushAppends()``, one transaction per batch, which the server runs 100 ms after an append and
-/// every read of messages runs first.
+/// the database with ``flushAppends()``, one transaction per batch, which the server runs a second after an append
+/// (sooner under load: `FlushPolicy`) and every read of messages runs first.
 ///
 /// Checkpoints: the writer connection checkpoints only as a safety net (`wal_autocheckpoint` at
 /// ``automaticCheckpointPages``); the regular work is ``checkpoint()``, a `PASSIVE` checkpoint on a connection of its
@@ -115,7 +115,7 @@ final class SQLiteStorage: ChatStorage {
     /// or `nil` without touching the database when nothing was written since the last one.
     @discardableResult
     func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)? {
-        try await self.flushAppends()
+        // Pending messages wait for the flusher (`FlushPolicy`): a checkpoint writes back what is committed.
         guard self.writesSinceCheckpoint.exchange(0, ordering: .relaxed) > 0 else { return nil }
         return try await self.checkpointer.writeWithoutTransaction { db in
             let result = try db.checkpoint(.passive)

@@ -318,6 +318,37 @@ def _profile_shares(text):
     return shares
 
 
+def _self_share(text, symbol):
+    """The self (no children) share of `symbol` in a profile_process text, in percent."""
+    section = None
+    for line in text.split("\n"):
+        if line.startswith("== "):
+            section = line
+            continue
+        parts = line.split()
+        if section and section.startswith("== self") and len(parts) >= 3 and parts[0].endswith("%"):
+            if symbol in line:
+                return float(parts[0].rstrip("%"))
+    return 0.0
+
+
+def _b3_profile_sentence(results, bots):
+    """What the B3 profile round (server-b3-profile-<bots>.txt: the bots, then the server) shows, or None."""
+    text = _text(results, f"server-b3-profile-{bots}.txt")
+    if not text or "\nchat-server, " not in text:
+        return None
+    bots_text, server_text = text.split("\nchat-server, ", 1)
+    fleet, server = _profile_shares(bots_text), _profile_shares(server_text)
+    switch = _self_share(bots_text, "finish_task_switch")
+    threads = fleet["threads"]
+    return (f"A profile round at {bots:,} connections (not counted; `server-b3-profile-{bots}.txt`, perf cpu-clock"
+            f" on both processes for 8 s of the sending): the bots spent {fleet['kernel']:.0f} % of their samples in"
+            f" the kernel, {switch:.0f} % in its context switch alone (`finish_task_switch`), "
+            f"{threads.get('event loops', 0):.0f} % on their event loops and {threads.get('other', 0):.0f} % on the"
+            f" Swift concurrency pool and dispatch's threads (the tasks that read `session.events`, the send timers);"
+            f" the server {server['kernel']:.0f} % in the kernel.")
+
+
 def _b4_analysis(b4, results):
     """The reading of B4; figures and profile shares come from the results."""
     c = b4["c_floor"]
@@ -388,7 +419,11 @@ def _b4_analysis(b4, results):
         "message journal (SQLite gets the messages in batches, one transaction a second or per 4,096 messages, off the event loops) and "
         "fanned out on its connection's event loop — no Swift task, and no thread hop unless the peer's connection "
         "lives on another loop. A SQLite transaction per message (before the message journal) was about ten "
-        "system calls and half of the CPU per message." + where + " At 500 msg/s spread over "
+        "system calls and half of the CPU per message. Until session 10 the flusher committed every 100 ms (and "
+        "every checkpoint flushed first): a flush costs a transaction and a hop to the database's writer thread "
+        "whatever its size, and at this load the threads outside the event loops cost 22–24 µs per v1 message "
+        "against 8–12 µs flushing once a second (same-session A/B, per-thread CPU, 3 alternated runs; v2 24–28 "
+        "against 8–10)." + where + " At 500 msg/s spread over "
         "1,000 connections almost every "
         "message wakes a sleeping event loop, and with two loops half the messages wake the second one too: that is "
         "why the default is half the cores' loops." + "".join(
@@ -882,8 +917,16 @@ def section(results):
         add("wakes only the bot's task that reads `session.events`: one thread wake-up per message received, where")
         add("the session's reader task added a second until commit a366bbe (same-run A/B at 1,000 bots, 3 alternated")
         add("runs: bot CPU 3.74–4.31 → 3.23–3.72 s, p50 0.29–0.35 → 0.25–0.31 ms). What is left on the client is")
-        add("mostly those wake-ups (a perf profile of the bots: 29 % of their samples in the kernel's context switch)")
-        add("and the bots' own send timers.")
+        add("mostly those wake-ups and the bots' own send timers. Reading a bot's events on its session's event loop")
+        add("(an actor on the loop's executor, so an event resumes the reader without waking another thread) was")
+        add("tried in session 10 and measured worse: 3 alternated runs at 1,000 bots, bot CPU 3.23–3.69 s against")
+        add("2.96–3.47 s on the pool, p50 0.30–0.36 against 0.29–0.35 ms; with the send loop there too, worse again")
+        add("(a sleep on the loop's executor still wakes a pool thread, which then hops to the loop). Not kept.")
+        for bots, _ in b3_runs:
+            sentence = _b3_profile_sentence(results, bots)
+            if sentence:
+                add("")
+                add(sentence)
         add("")
         lines.extend(_machine(results, f"server-b3-{b3_runs[0][0]}.txt"))
         add("")

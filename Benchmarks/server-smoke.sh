@@ -22,7 +22,7 @@ results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
 
 "$here/server.sh" --only b5,b3 --idle "$conns" --b5-rounds 1 --no-b5-baseline \
-    --b3-bots "$conns" --b3-rounds 1 --b3-seconds "$seconds" --results "$results"
+    --b3-bots "$conns" --b3-rounds 1 --b3-seconds "$seconds" --no-b3-profile --results "$results"
 
 python3 - "$results" "$conns" <<'PY'
 import json, os, sys

@@ -11,7 +11,7 @@
 #                        [--b3-bots "1000 10000"] [--b3-rounds 3] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
 #                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
 #                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
-#                        [--b3-seconds 30] [--no-b5-baseline] [--results DIR]
+#                        [--b3-seconds 30] [--no-b3-profile] [--no-b5-baseline] [--results DIR]
 #
 # --results writes the JSON and text files to DIR instead of results/latest (and implies --no-report): CI's smoke
 # (server-smoke.sh) uses it so that a run never overwrites the committed results.
@@ -37,6 +37,7 @@ b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
 b8_runs="v1:30 v1:54 v2:30"  # protocol:ping interval in seconds (30 = the server's default, 54 = upstream's)
 b8_conns=9000
 b8_seconds=150
+b3_profile=true  # one more B3 round per connection count, profiled with perf (not counted)
 b5_baseline=true  # B5's bare-websocket baseline on the same stack after each connection count
 results="$here/results/latest"
 report=true
@@ -63,8 +64,9 @@ while [ $# -gt 0 ]; do
     --no-report) report=false; shift 0 ;;
     --b3-seconds) b3_seconds="$2"; shift ;;
     --no-b5-baseline) b5_baseline=false; shift 0 ;;
+    --no-b3-profile) b3_profile=false; shift 0 ;;
     --results) results="$2"; report=false; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report] [--b3-seconds S] [--no-b5-baseline] [--results DIR]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report] [--b3-seconds S] [--no-b3-profile] [--no-b5-baseline] [--results DIR]" >&2
        exit 64 ;;
     esac
     shift
@@ -136,6 +138,40 @@ heap_kb() {
 }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$server_pid/stat"; }
 wait_file() { while [ ! -e "$1" ]; do sleep 0.02; done; }
+
+# perf (software cpu-clock event, user and kernel, call graphs) on process $1 (shown as $2) for $4 seconds; writes a
+# text profile to $3: the process's threads, shared objects and top symbols by self samples (demangled).
+profile_process() {
+    local pid="$1" name="$2" out="$3" secs="$4" title="$5"
+    if ! command -v perf >/dev/null; then
+        echo "perf not installed: no profile" >"$out"
+        return 0
+    fi
+    local data="$work/perf-$pid.data"
+    perf record -q -e cpu-clock -F 999 -g -p "$pid" -o "$data" -- sleep "$secs" 2>/dev/null || true
+    {
+        echo "$title"
+        echo "perf record -e cpu-clock -F 999 -g -p <$name> -- sleep $secs (user + kernel samples)"
+        echo
+        echo "== by thread"
+        perf report -i "$data" --no-children --sort comm --stdio -g none 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
+        echo
+        echo "== by shared object"
+        perf report -i "$data" --no-children --sort dso --stdio -g none 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
+        echo
+        echo "== self (no children), top 50"
+        perf report -i "$data" --no-children --sort symbol --stdio -g none --percent-limit 0.4 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
+        echo
+        echo "== inclusive (children), top 50"
+        perf report -i "$data" --children --sort symbol --stdio -g none --percent-limit 3 2>/dev/null \
+            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
+    } >"$out" || true  # a profile is best effort (and SIGPIPE or an empty grep must not end the run)
+    rm -f "$data"
+}
+profile_server() { profile_process "$server_pid" chat-server "$@"; }
 
 if wants b6; then
     # Rounds interleave the protocols (v1, v2, v1, v2, …), each on a fresh server; the report takes the median round.
@@ -434,40 +470,29 @@ median["rounds_latency_ms"] = [{k: r["latency"][k] for k in ("p50_ms", "p99_ms",
 median["rounds_lost"] = [r.get("lost") for r in runs]
 json.dump(median, open(dst, "w"), indent=2, sort_keys=True)
 PY
+        if $b3_profile && command -v perf >/dev/null; then
+            # One more round, not counted: perf on the bots and on the server for 8 s of the sending, both at once,
+            # to show where the latency's CPU goes (a profiled round runs slower, so its figures are not used).
+            say "B3 profile round (not counted): $bots connections, perf on BotFleet and chat-server for 8 s"
+            start_server
+            "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots "$bots" --rate 1 --duration 15 --drain 5 \
+                --setup-timeout 300 --stagger --json >"$work/b3-profile.json" 2>"$work/b3-profile.err" &
+            fleet_pid=$!
+            until grep -q "channels ready" "$work/b3-profile.err" 2>/dev/null || ! kill -0 "$fleet_pid" 2>/dev/null; do
+                sleep 0.2
+            done
+            sleep 3
+            title="B3 at $bots connections ($((bots / 2)) channels, 1 msg/s each, staggered), a profile round"
+            profile_process "$fleet_pid" BotFleet "$work/b3-profile-bots.txt" 8 "BotFleet, $title" &
+            profile_pid=$!
+            profile_server "$work/b3-profile-server.txt" 8 "chat-server, $title"
+            wait "$profile_pid" || true
+            wait "$fleet_pid" || true
+            cat "$work/b3-profile-bots.txt" <(echo) "$work/b3-profile-server.txt" >"$results/server-b3-profile-$bots.txt"
+            stop_server
+        fi
     done
 fi
-
-# perf (software cpu-clock event, user and kernel, call graphs) on the running server for $2 seconds; writes a text
-# profile to $1: the server's threads, shared objects and top symbols by self samples (demangled).
-profile_server() {
-    local out="$1" secs="$2" title="$3"
-    if ! command -v perf >/dev/null; then
-        echo "perf not installed: no profile" >"$out"
-        return 0
-    fi
-    perf record -q -e cpu-clock -F 999 -g -p "$server_pid" -o "$work/perf.data" -- sleep "$secs" 2>/dev/null || true
-    {
-        echo "$title"
-        echo "perf record -e cpu-clock -F 999 -g -p <chat-server> -- sleep $secs (user + kernel samples)"
-        echo
-        echo "== by thread"
-        perf report -i "$work/perf.data" --no-children --sort comm --stdio -g none 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
-        echo
-        echo "== by shared object"
-        perf report -i "$work/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | sed -n '1,12p'
-        echo
-        echo "== self (no children), top 50"
-        perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none --percent-limit 0.4 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
-        echo
-        echo "== inclusive (children), top 50"
-        perf report -i "$work/perf.data" --children --sort symbol --stdio -g none --percent-limit 3 2>/dev/null \
-            | grep -v '^#' | grep -v '^$' | sed -n '1,50p' | swift demangle --simplified | cut -c1-220
-    } >"$out" || true  # a profile is best effort (and SIGPIPE or an empty grep must not end the run)
-    rm -f "$work/perf.data"
-}
 
 if wants b4; then
     # Rounds interleave the C floor, v1 and v2 (C, v1, v2, C, v1, v2, …); ratios are taken within each round against

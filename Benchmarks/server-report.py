@@ -460,7 +460,10 @@ EARLIER_B4_RUN = (
     "this VM move by up to 3× (the same v1 one-thread server measured 88 µs then and 184–226 µs at the start of "
     "the journal's session, before the change): compare ratios measured in one run. Session 8's run (commit "
     "56fb74f, when the default was one loop per core): C at the same load 31.7 µs; v1 168 µs (5.3×), v2 184 "
-    "(5.8×); with one loop v1 86 (2.7×), v2 100 (3.2×); saturation 16,000 msg/s (one loop: 16,000 and 12,000)."
+    "(5.8×); with one loop v1 86 (2.7×), v2 100 (3.2×); saturation 16,000 msg/s (one loop: 16,000 and 12,000). "
+    "Session 9's run (commit 46d6dd8, the default one loop, the flusher every 100 ms): C at the same load 31.7 µs, "
+    "closed loop 10.3 µs; v1 112 µs (3.5×), v2 156 (4.9×; two quick reruns of the same build gave 102 and 110); two "
+    "loops 196 and 180; saturation v1 16,000 msg/s, v2 8,000 (two loops 16,000 and 12,000)."
 )
 
 
@@ -706,7 +709,11 @@ def section(results):
         add("jobs on the dispatch pool (request handling, GRDB), the event loops' HTTP parsing and upgrade, the frames'")
         add("system calls, retain/release. Earlier in the project the server cost 1.54 ms per pair. The same v2 matching code")
         add("measured 1,051 pairs/s in session 5's run and 1,509 in session 6's: the box's throughput varies that much")
-        add("between sessions, and v2's verdict with it.")
+        add("between sessions, and v2's verdict with it. Session 10's run measured v2 at 1,255 and v1 at 1,766 (session")
+        add("9's: 1,637 and 2,110) on a slower box (its B4 C floor cost 12.5 µs per message closed loop against 10.3);")
+        add("the session's A/B of session 9's server build against this one, 3 alternated v2 rounds each, measured")
+        add("1,340, 1,589, 1,343 against 1,423, 1,592, 1,300 pairs/s: the box, not the change (which touched no matching")
+        add("code).")
         add("")
         for p, _ in b6[:1]:
             lines.extend(_machine(results, f"server-b6-{p}.txt"))
@@ -903,8 +910,18 @@ def section(results):
             late = b3.get("send_lateness")
             lateness = (f" Of the latency, the bots' own timers woke {late['p50_ms'] * 1000:.0f} µs late (p50; p99"
                         f" {late['p99_ms'] * 1000:.0f} µs) to send: the open-loop schedule counts that too." if late else "")
+            floor = (_load(results, "server-b4.json") or {}).get("c_floor_same_load")
+            slow_box = ""
+            if bots < 10_000 and floor and floor["median_latency_us_p99"] > 1000:
+                slow_box = (f" The C floor's own p99 at this load in the same run was"
+                            f" {floor['median_latency_us_p99'] / 1000:.2f} ms, above the target too: this run's box had"
+                            " a slow tail for any server.")
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
-            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}")
+            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}")
+        add("")
+        add("Earlier runs: session 9's (commit 46d6dd8, the same client code, the flusher every 100 ms) measured p50")
+        add("0.258 ms and p99 0.696 ms at 1,000 connections (the C floor's p99 at that load 0.240 ms), p99 16.0 ms at")
+        add("10,000; session 8's p50 0.327, p99 0.98 ms and p99 22.7 ms.")
         add("")
         add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
         add("journal (SQLite gets it in a batch within a second, off the event loops) and fanned out on its")

@@ -118,8 +118,8 @@ private struct StorageCheckpoints: Service {
 /// When ``MessageFlusher`` commits the journal's messages to the database.
 ///
 /// Each flush is one transaction plus a hop to the database's writer thread: at a trickle of messages that fixed cost
-/// dominates (flushing every 100 ms cost 22-24 µs of the server's CPU per message at 500 msg/s, 10-14 µs once a
-/// second; BENCHMARKS.md, B4). The journal keeps pending messages durable meanwhile, and every read of messages
+/// dominates (at 500 msg/s the threads outside the event loops cost 22-24 µs of CPU per message flushing every 100 ms,
+/// 8-12 µs once a second; BENCHMARKS.md, B4). The journal keeps pending messages durable meanwhile, and every read of messages
 /// flushes first, so the wait is invisible to clients; it bounds only memory (and a restart's replay).
 enum FlushPolicy {
     /// The longest a message waits for its flush (plus one ``check``).

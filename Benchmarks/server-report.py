@@ -294,18 +294,22 @@ def _b8_section(results):
     return lines
 
 
-def _profile_shares(text):
-    """Shares from a profile_server text: kernel, SQLite, and per-thread-name sums (percent of samples)."""
-    shares = {"kernel": 0.0, "sqlite": 0.0, "threads": {}}
+def _profile_rows(text):
+    """The percentage rows of a profile_process text: (section heading, share in percent, the row's fields)."""
     section = None
     for line in text.split("\n"):
         if line.startswith("== "):
             section = line
             continue
         parts = line.split()
-        if len(parts) < 2 or not parts[0].endswith("%"):
-            continue
-        value = float(parts[0].rstrip("%"))
+        if section and len(parts) >= 2 and parts[0].endswith("%"):
+            yield section, float(parts[0].rstrip("%")), parts
+
+
+def _profile_shares(text):
+    """Shares from a profile_process text: kernel, SQLite, and per-thread-name sums (percent of samples)."""
+    shares = {"kernel": 0.0, "sqlite": 0.0, "threads": {}}
+    for section, value, parts in _profile_rows(text):
         if section == "== by shared object":
             if parts[1] == "[kernel.kallsyms]":
                 shares["kernel"] += value
@@ -319,16 +323,10 @@ def _profile_shares(text):
 
 
 def _self_share(text, symbol):
-    """The self (no children) share of `symbol` in a profile_process text, in percent."""
-    section = None
-    for line in text.split("\n"):
-        if line.startswith("== "):
-            section = line
-            continue
-        parts = line.split()
-        if section and section.startswith("== self") and len(parts) >= 3 and parts[0].endswith("%"):
-            if symbol in line:
-                return float(parts[0].rstrip("%"))
+    """The self (no children) share of `symbol` in a profile_process text, in percent (0 when not listed)."""
+    for section, value, parts in _profile_rows(text):
+        if section.startswith("== self") and any(symbol in part for part in parts[1:]):
+            return value
     return 0.0
 
 

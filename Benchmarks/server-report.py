@@ -935,8 +935,9 @@ def section(results):
         add("mostly those wake-ups and the bots' own send timers. Reading a bot's events on its session's event loop")
         add("(an actor on the loop's executor, so an event resumes the reader without waking another thread) was")
         add("tried in session 10 and measured worse: 3 alternated runs at 1,000 bots, bot CPU 3.23–3.69 s against")
-        add("2.96–3.47 s on the pool, p50 0.30–0.36 against 0.29–0.35 ms; with the send loop there too, worse again")
-        add("(a sleep on the loop's executor still wakes a pool thread, which then hops to the loop). Not kept.")
+        add("2.96–3.47 s on the pool, p50 0.30–0.36 against 0.29–0.35 ms; with the send loop there too it was worse")
+        add("as well (2 alternated runs during a CI build: 3.29–3.50 s against 2.85–2.92 s; a sleep on the loop's")
+        add("executor still wakes a pool thread, which then hops to the loop). Not kept.")
         for bots, _ in b3_runs:
             sentence = _b3_profile_sentence(results, bots)
             if sentence:

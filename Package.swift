@@ -158,6 +158,8 @@ var targets: [Target] = [
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            // A second connection to a test server's database (MessageFlusherTests holds its write lock).
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ],
         exclude: ["Autobahn"],

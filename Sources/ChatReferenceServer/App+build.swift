@@ -148,20 +148,26 @@ private struct MessageFlusher: Service {
         let storage = self.state.storage
         await cancelWhenGracefulShutdown {
             for await _ in storage.appends {
-                do {
-                    var since = ContinuousClock.now
-                    while true {
+                var since = ContinuousClock.now
+                while true {
+                    do {
                         try await Task.sleep(for: FlushPolicy.check)
-                        let pending = storage.pendingAppends
-                        if pending == 0 { break }  // a read flushed them
-                        guard FlushPolicy.isDue(pending: pending, waited: .now - since) else { continue }
-                        since = .now
-                        try await storage.flushAppends()
+                    } catch {
+                        return  // cancelled: the last flush follows
                     }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    self.state.logger.warning("message flush failed", metadata: ["error": "\(error)"])
+                    let pending = storage.pendingAppends
+                    if pending == 0 { break }  // a read flushed them
+                    guard FlushPolicy.isDue(pending: pending, waited: .now - since) else { continue }
+                    since = .now
+                    do {
+                        try await storage.flushAppends()
+                    } catch is CancellationError {
+                        return
+                    } catch {
+                        // Retried when due again: the messages stay pending (and durable in the journal), and no new
+                        // append would wake the flusher while any is pending.
+                        self.state.logger.warning("message flush failed", metadata: ["error": "\(error)"])
+                    }
                 }
             }
         }

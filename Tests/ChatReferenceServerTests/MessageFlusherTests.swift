@@ -1,3 +1,5 @@
+import Foundation
+import GRDB
 import Testing
 
 @testable import ChatReferenceServer
@@ -39,6 +41,27 @@ struct MessageFlusherTests {
                 #expect(storage.pendingAppends == 1, "not flushed before the interval (nor by a checkpoint)")
                 #expect(try await server.eventually { storage.pendingAppends == 0 }, "flushed by the flusher")
                 #expect(ContinuousClock.now - sent < .seconds(3))
+            }
+        }
+    }
+
+    @Test("a flush that failed is retried without a new append or a read (the database's write lock was held)")
+    func failedFlushIsRetried() async throws {
+        try await TestServer.with { server in
+            try await server.withJoinedPair { a, b, pair in
+                let storage = server.state.storage
+                // Another connection holds the write lock past the server's busy timeout (5 s): the flush fails.
+                let path = server.dataDirectory.appendingPathComponent("chat.sqlite").path
+                var configuration = Configuration()
+                configuration.allowsUnsafeTransactions = true  // the transaction spans two accesses
+                let other = try DatabaseQueue(path: path, configuration: configuration)
+                try await other.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+                try await b.send(#"{"event":0,"user_id":"\#(pair.bob)","payload":"m1"}"#)
+                #expect(try await a.next()?["payload"] as? String == "m1")
+                try await Task.sleep(for: .seconds(7))  // the flush at ~1 s waits 5 s for the lock, then fails
+                #expect(storage.pendingAppends == 1, "still pending: the flush failed")
+                try await other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+                #expect(try await server.eventually { storage.pendingAppends == 0 }, "retried once the lock was free")
             }
         }
     }

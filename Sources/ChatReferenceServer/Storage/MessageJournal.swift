@@ -253,26 +253,42 @@ final class MessageJournal: Sendable {
             if mayBeStored, let original = try storedDuplicate(channel, key) { return .duplicate(original) }
         }
         return try self.state.withLock { state in
-            var cursor = try Self.cursor(of: channel, in: &state, load: load)
-            guard !cursor.gone else { throw AppendMessageError.channelGone }
-            if let key, let original = cursor.pendingKeys[key] { return .duplicate(original) }
-            guard cursor.lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
+            let lastSeq: UInt64
+            do {
+                let cursor = try Self.cursor(of: channel, in: &state, load: load)
+                guard !cursor.gone else { throw AppendMessageError.channelGone }
+                if let key, let original = cursor.pendingKeys[key] { return .duplicate(original) }
+                guard cursor.lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
+                lastSeq = cursor.lastSeq
+            }
             var stored = message
-            stored.seq = cursor.lastSeq + 1
+            stored.seq = lastSeq + 1
             stored.seen = false
             let entry = Entry(channel: channel, message: stored)
             try self.write(Self.encode(entry), to: state.active)
-            cursor.lastSeq = stored.seq
-            cursor.pending += 1
-            if let key {
-                cursor.pendingKeys[key] = stored
-                state.insertKey(channel, key)
+            // In place (the cursor exists: `cursor(of:in:load:)` stored it): a copy of the cursor would share its
+            // pending keys, and the mutation would then copy the whole dictionary, per append.
+            Self.update(&state.cursors, channel) { cursor in
+                cursor.lastSeq = stored.seq
+                cursor.pending += 1
+                if let key { cursor.pendingKeys[key] = stored }
             }
-            state.cursors[channel] = cursor
+            if let key { state.insertKey(channel, key) }
             state.pending.append(entry)
             if state.pending.count == 1 { self.signal.yield() }
             return .stored(stored)
         }
+    }
+
+    /// Mutates the cursor of `channel` in place, if there is one: the dictionary's storage and the cursor's pending
+    /// keys stay uniquely referenced, so nothing is copied (a `var` copy written back would copy the keys per call).
+    private static func update(
+        _ cursors: inout [ChannelID: Cursor],
+        _ channel: ChannelID,
+        _ body: (inout Cursor) -> Void
+    ) {
+        guard let index = cursors.index(forKey: channel) else { return }
+        body(&cursors.values[index])
     }
 
     private static func cursor(
@@ -310,12 +326,12 @@ final class MessageJournal: Sendable {
         self.state.withLock { state in
             state.pending.removeFirst(batch.count)
             for entry in batch {
-                guard var cursor = state.cursors[entry.channel] else { continue }
-                cursor.pending -= 1
-                if let key = entry.message.clientMessageID {
-                    cursor.pendingKeys[DedupKey(user: entry.message.userID, key: key)] = nil
+                Self.update(&state.cursors, entry.channel) { cursor in
+                    cursor.pending -= 1
+                    if let key = entry.message.clientMessageID {
+                        cursor.pendingKeys[DedupKey(user: entry.message.userID, key: key)] = nil
+                    }
                 }
-                state.cursors[entry.channel] = cursor
             }
             state.forgetIdleCursors()
             // The swapped-out file held this batch only (or, after a failed flush, records this batch includes).

@@ -890,6 +890,7 @@ def section(results):
                 f"{lat['p99_9_ms']} ms | {lat['max_ms']} ms | {b3['server_cpu_seconds_whole_run']:.1f} s | "
                 f"{b3['server_rss_kb_peak'] / 1024:.0f} MB | {f'{client:.1f} s' if client is not None else '–'} |")
         add("")
+        floor = (_load(results, "server-b4.json") or {}).get("c_floor_same_load")  # the B4 job's C floor
         for bots, b3 in b3_runs:
             lat = b3["latency"]
             if bots >= 10_000:
@@ -908,7 +909,6 @@ def section(results):
             late = b3.get("send_lateness")
             lateness = (f" Of the latency, the bots' own timers woke {late['p50_ms'] * 1000:.0f} µs late (p50; p99"
                         f" {late['p99_ms'] * 1000:.0f} µs) to send: the open-loop schedule counts that too." if late else "")
-            floor = (_load(results, "server-b4.json") or {}).get("c_floor_same_load")
             slow_box = ""
             if bots < 10_000 and floor and floor["median_latency_us_p99"] > 1000:
                 slow_box = (f" The C floor's own p99 at this load in the same run was"

@@ -75,6 +75,34 @@ struct ChannelHubTests {
     }
 }
 
+extension ChannelHubTests {
+    @Test(
+        "the acknowledged socket's copy leaves out the client_msg_id; the author's other sockets keep it",
+        arguments: [ConnectionKind.v2(.protobuf), .v2(.json)]
+    )
+    func acknowledgedSocket(kind: ConnectionKind) throws {
+        let hub = ChannelHub(ids: IDGenerator(machineID: 1))
+        let log = Log()
+        let channel = ChannelID(5)
+        let author = UserID(1)
+        // Socket 0: the author's, which sent the message and got its ack; 1: the peer's; 2: the author's other.
+        var ids: [Int] = []
+        for (index, user) in [author, UserID(2), author].enumerated() {
+            let sink = RecordingSink(index: index, log: log)
+            ids.append(try #require(hub.join(channel, user: user, kind: kind, outbox: Outbox(capacity: 8, sink: sink))))
+        }
+        hub.broadcast(.message(Self.message(from: author)), to: channel, acknowledgedOn: ids[0])
+        let delivered = log.entries.withLock { $0 }
+        #expect(delivered.map(\.socket) == [0, 1, 2])
+        #expect(delivered.map { $0.frame.contains(Array("key-1".utf8)) } == [false, false, true])
+        #expect(delivered[0].frame == delivered[1].frame, "the acknowledged socket gets the peer's rendering")
+        // Without an ack (a send with id 0) every socket of the author gets the key.
+        log.entries.withLock { $0.removeAll() }
+        hub.broadcast(.message(Self.message(from: author)), to: channel)
+        #expect(log.entries.withLock { $0.map { $0.frame.contains(Array("key-1".utf8)) } } == [true, false, true])
+    }
+}
+
 extension Array where Element == UInt8 {
     fileprivate func contains(_ needle: [UInt8]) -> Bool {
         guard needle.count <= self.count else { return false }

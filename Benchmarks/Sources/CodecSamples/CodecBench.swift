@@ -28,8 +28,9 @@ public final class CodecBench {
     /// Prepares the inputs and checks that the codecs agree.
     /// - Parameters:
     ///   - payload: The message text to use.
-    ///   - withClientMessageID: Whether the v2 frame carries the sender's `client_msg_id`, as the author's own echo
-    ///     does; the push a peer receives has none (PROTOCOL.md RC-CHAT-SEND-3).
+    ///   - withClientMessageID: Whether the v2 frame carries the sender's `client_msg_id`, as the author's copy on
+    ///     its other connections does; the push a peer receives, and the one the sending connection receives after
+    ///     its `ack`, have none (PROTOCOL.md RC-CHAT-SEND-3).
     /// - Throws: ``CodecMismatch`` when two codecs disagree, or a codec's own error.
     public init(payload: Samples.Payload = .ascii31, withClientMessageID: Bool = true) throws {
         let text = payload.text

@@ -4,9 +4,10 @@ public import SwiftProtobufGenerated
 /// The one chat message every benchmark encodes and decodes, in each codec's own types.
 ///
 /// A server → client chat push as a peer receives it: ids of about 2^60 (upstream's Snowflake range), a 31-byte
-/// ASCII text, a server time in Unix milliseconds and, in v2, the sender's 36-byte UUID `client_msg_id` (the server
-/// pushes it to every member, RC-CHAT-SEND-3). ``withoutClientMessageID`` is the v1-shaped variant (the sample of
-/// performance-notes.md §3.1) for the byte comparison.
+/// ASCII text, a server time in Unix milliseconds and, in v2, the sender's 36-byte UUID `client_msg_id` (the copy
+/// the author's other connections get, RC-CHAT-SEND-3). ``withoutClientMessageID`` is the push the peer and the
+/// acknowledged sender get, and the v1-shaped variant (the sample of performance-notes.md §3.1) for the byte
+/// comparison.
 public enum Samples {
     /// The message's id.
     public static let messageID: UInt64 = 1_847_563_543_227_432_961

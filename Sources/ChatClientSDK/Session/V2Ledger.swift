@@ -41,8 +41,10 @@ struct V2Ledger: Sendable {
     private(set) var heldBack: [UInt64: V2.ChatMessage] = [:]
     /// The outgoing queue, oldest first.
     private(set) var queue: [OutgoingSend] = []
-    /// Sends already acknowledged whose `message` push has not arrived yet: `client_msg_id` → local id.
-    private var acknowledged: [String: ChatLocalMessageID] = [:]
+    /// Sends already acknowledged whose `message` push has not arrived yet. The push on the connection that got the
+    /// `ack` leaves out the `client_msg_id` (RC-CHAT-SEND-3), so it is matched by `seq` (0 once an epoch change made
+    /// the `seq` void); a replayed or back-filled copy carries the key and is matched by it.
+    private var acknowledged: [(seq: UInt64, clientMessageID: String, localID: ChatLocalMessageID)] = []
     /// Own delivered messages the peer has not been reported to have seen, by `seq`.
     private var ownUnseen: [(seq: UInt64, id: MessageID)] = []
     /// `client_msg_id`s of sends that left the queue for good (acknowledged, refused, withdrawn) since the last
@@ -120,7 +122,7 @@ struct V2Ledger: Sendable {
         }
         let send = self.queue.remove(at: index)
         self.settled.append(send.clientMessageID)
-        if ack.seq > self.lastSeq { self.acknowledged[send.clientMessageID] = send.localID }
+        if ack.seq > self.lastSeq { self.acknowledged.append((ack.seq, send.clientMessageID, send.localID)) }
         return .sendAcknowledged(send.localID, seq: ack.seq)
     }
 
@@ -183,6 +185,7 @@ struct V2Ledger: Sendable {
         self.lastSeq = 0
         self.heldBack.removeAll()
         self.ownUnseen.removeAll()
+        self.acknowledged = self.acknowledged.map { (0, $0.clientMessageID, $0.localID) }
     }
 
     /// One page of a back-fill (history paged forward with `after_seq`). Returns the events to deliver, in order,
@@ -217,12 +220,17 @@ struct V2Ledger: Sendable {
 
     private mutating func deliver(_ message: V2.ChatMessage) -> [ChatEvent] {
         self.lastSeq = message.seq
+        // An acknowledged send whose push went by unmatched (its id was already known) is done with.
+        defer { self.acknowledged.removeAll { $0.seq != 0 && $0.seq <= self.lastSeq } }
         guard self.knownIDs.insert(message.messageID).inserted, var chat = ChatMessage(v2: message) else { return [] }
         var events: [ChatEvent] = []
-        if message.userID == self.selfID, !message.clientMessageID.isEmpty {
-            if let localID = self.acknowledged.removeValue(forKey: message.clientMessageID) {
-                chat.localID = localID
-            } else if let index = self.queue.firstIndex(where: { $0.clientMessageID == message.clientMessageID }) {
+        if message.userID == self.selfID {
+            let key = message.clientMessageID
+            if let index = self.acknowledged.firstIndex(where: {
+                key.isEmpty ? $0.seq == message.seq : $0.clientMessageID == key
+            }) {
+                chat.localID = self.acknowledged.remove(at: index).localID
+            } else if !key.isEmpty, let index = self.queue.firstIndex(where: { $0.clientMessageID == key }) {
                 // Stored before a crash or a drop swallowed the ack: the replayed message is the confirmation.
                 let send = self.queue.remove(at: index)
                 self.settled.append(send.clientMessageID)

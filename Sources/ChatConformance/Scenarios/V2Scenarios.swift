@@ -318,6 +318,7 @@ enum V2Scenarios {
             let pair = try await context.v2Pair()
             let (a, _) = try await context.v2Chat(pair.a, pair.tokenA, .json)
             let (b, _) = try await context.v2Chat(pair.b, pair.tokenB, .proto)
+            let (otherA, _) = try await context.v2Chat(pair.a, pair.tokenA, .json)
             try await a.send(["id": 7, "send": ["client_msg_id": "k1", "text": "hi <3"]])
             var sawAck = false
             var ack: [String: Any] = [:]
@@ -329,7 +330,10 @@ enum V2Scenarios {
                 } else if let message = frame["message"] as? [String: Any] {
                     try check(sawAck, "the message push came before the ack (RC-CHAT-SEND-3)")
                     try check(message["seq"] as? String == ack["seq"] as? String, "push seq differs from ack")
-                    try check(message["client_msg_id"] as? String == "k1", "own push without its client_msg_id")
+                    try check(
+                        message["client_msg_id"] == nil,
+                        "the push after the ack repeats the client_msg_id on the sending connection: \(message)"
+                    )
                     break
                 } else if frame["error"] != nil {
                     throw ScenarioFailure("send failed: \(frame)")
@@ -342,6 +346,12 @@ enum V2Scenarios {
             try check(pushed?["message_id"] as? String == ack["message_id"] as? String, "peer push message_id")
             try check(pushed?["time"] as? String == ack["time"] as? String, "peer push time differs from ack")
             try check(pushed?["client_msg_id"] == nil, "the peer got the sender's client_msg_id: \(pushed ?? [:])")
+            let mine = try await otherA.await("message")["message"] as? [String: Any]
+            try check(mine?["client_msg_id"] as? String == "k1", "the author's other connection: \(mine ?? [:])")
+            // A send that wants no reply (id 0) is confirmed by its own push, which carries the key.
+            try await a.send(["id": 0, "send": ["client_msg_id": "k2", "text": "no reply"]])
+            let own = try await a.await("message")["message"] as? [String: Any]
+            try check(own?["client_msg_id"] as? String == "k2", "push of a send with id 0: \(own ?? [:])")
             return nil
         },
         scenario("RC-CHAT-SEND-4_idempotent_resend", "§6.8", "a repeated client_msg_id gets the original ack") {

@@ -282,7 +282,11 @@ final class ChatSocketV2: WebSocketSession {
     private func sendOnLoop(_ command: V2.SendCommand, id: UInt32, on live: WebSocketConnection) {
         guard let message = self.prepare(command, id: id, on: live) else { return }
         do {
-            let stored = try self.state.storeAndPublishIfUncontended(message, in: self.channel) { result in
+            let stored = try self.state.storeAndPublishIfUncontended(
+                message,
+                in: self.channel,
+                acknowledgedOn: self.acknowledged(id)
+            ) { result in
                 self.acknowledge(result, of: message, id: id, on: live)
             }
             if stored != nil { return }
@@ -295,7 +299,8 @@ final class ChatSocketV2: WebSocketSession {
     /// Stores a prepared message (waiting for the channel's lock), acknowledges it, and fans it out.
     private func publish(_ message: StoredMessage, id: UInt32, on live: WebSocketConnection) async {
         do {
-            _ = try await self.state.storeAndPublish(message, in: self.channel) { result in
+            _ = try await self.state.storeAndPublish(message, in: self.channel, acknowledgedOn: self.acknowledged(id)) {
+                result in
                 self.acknowledge(result, of: message, id: id, on: live)
             }
         } catch {
@@ -349,6 +354,12 @@ final class ChatSocketV2: WebSocketSession {
         }
         self.endTyping(live)
         return message
+    }
+
+    /// The socket a send with command id `id` is acknowledged on: this one, unless `id` is 0 (no reply wanted, so
+    /// its own push must carry the `client_msg_id`, RC-CHAT-SEND-3).
+    private func acknowledged(_ id: UInt32) -> Int? {
+        id == 0 ? nil : self.session.withLock { $0.socketID }
     }
 
     /// RC-CHAT-SEND-3/4: the ack (the original one for a duplicate) precedes the message push.

@@ -25,26 +25,35 @@ enum ChannelEvent: Sendable {
         case many([[UInt8]])
     }
 
-    /// ``frames(for:viewer:ids:)`` without the array around a message's single frame.
-    func rendering(for kind: ConnectionKind, viewer: UserID, ids: IDGenerator) -> Frames {
-        guard case .message(let message) = self else { return .many(self.frames(for: kind, viewer: viewer, ids: ids)) }
+    /// ``frames(for:keepingClientMessageID:ids:)`` without the array around a message's single frame.
+    func rendering(for kind: ConnectionKind, keepingClientMessageID: Bool, ids: IDGenerator) -> Frames {
+        guard case .message(let message) = self else {
+            return .many(self.frames(for: kind, keepingClientMessageID: keepingClientMessageID, ids: ids))
+        }
         switch kind {
         case .v1:
             var frame = message.v1
             frame.seen = false
             return .one(frame.jsonBytes())
         case .v2(let encoding):
-            return .one(V2Wire.encode(V2.ChatServerFrame(id: 0, body: .message(message.v2(for: viewer))), encoding))
+            let push = V2.ChatServerFrame(
+                id: 0,
+                body: .message(message.v2(keepingClientMessageID: keepingClientMessageID))
+            )
+            return .one(V2Wire.encode(push, encoding))
         }
     }
 
-    /// The frames for one kind of connection of `viewer` (v1 action frames get a fresh message id each time).
-    func frames(for kind: ConnectionKind, viewer: UserID, ids: IDGenerator) -> [[UInt8]] {
+    /// The frames for one kind of connection (v1 action frames get a fresh message id each time); a v2 message keeps
+    /// its `client_msg_id` when `keepingClientMessageID` (see ``ChannelHub/broadcast(_:to:acknowledgedOn:)``).
+    func frames(for kind: ConnectionKind, keepingClientMessageID: Bool, ids: IDGenerator) -> [[UInt8]] {
         switch kind {
         case .v1:
             return self.v1Frames(ids: ids).map { $0.jsonBytes() }
         case .v2(let encoding):
-            return self.v2Pushes(for: viewer).map { V2Wire.encode(V2.ChatServerFrame(id: 0, body: $0), encoding) }
+            return self.v2Pushes(keepingClientMessageID: keepingClientMessageID).map {
+                V2Wire.encode(V2.ChatServerFrame(id: 0, body: $0), encoding)
+            }
         }
     }
 
@@ -88,9 +97,9 @@ enum ChannelEvent: Sendable {
         }
     }
 
-    private func v2Pushes(for viewer: UserID) -> [V2.ChatServerFrame.Body] {
+    private func v2Pushes(keepingClientMessageID: Bool) -> [V2.ChatServerFrame.Body] {
         switch self {
-        case .message(let message): [.message(message.v2(for: viewer))]
+        case .message(let message): [.message(message.v2(keepingClientMessageID: keepingClientMessageID))]
         case .presence(let event): [.presence(event)]
         case .typing(let user, let typing, _, _): [.typing(V2.TypingEvent(userID: user, typing: typing))]
         case .seen(let event, _): event.map { [.seen($0)] } ?? []

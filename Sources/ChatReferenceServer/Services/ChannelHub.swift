@@ -61,24 +61,30 @@ final class ChannelHub: Sendable {
     }
 
     /// Queues the rendering of `event` on every socket of the channel, in one global order.
-    func broadcast(_ event: ChannelEvent, to channel: ChannelID) {
+    /// - Parameters:
+    ///   - event: What happened.
+    ///   - channel: The channel.
+    ///   - acknowledgedOn: For a v2 message, the socket that sent it and was just answered with its `ack`: its copy
+    ///     leaves out the `client_msg_id`, which the `ack` right before carried with the same `seq`
+    ///     (RC-CHAT-SEND-3). The author's other v2 sockets get the key.
+    func broadcast(_ event: ChannelEvent, to channel: ChannelID, acknowledgedOn: Int?) {
         let excluded = event.excludedConnection
         let ids = self.ids
         self.state.withLock { state in
             guard let members = state.channels[channel] else { return }
-            // Rendered once per kind of connection, and once more for a v2 author's connections (their copy of a
-            // message carries its client_msg_id). Without allocating for the usual one or two renderings.
+            // Rendered once per kind of connection, and once more for a v2 author's other connections (their copy
+            // of a message carries its client_msg_id). Without allocating for the usual one or two renderings.
             var cache = RenderCache()
             Self.forEachInIDOrder(members) { id, member in
                 if id == excluded, member.kind != .v1 { return }
                 let key = Rendering(
                     kind: member.kind,
-                    isAuthor: member.kind != .v1 && event.isAuthored(by: member.user)
+                    isAuthor: member.kind != .v1 && id != acknowledgedOn && event.isAuthored(by: member.user)
                 )
                 let frames =
                     cache[key]
                     ?? {
-                        let frames = event.rendering(for: member.kind, viewer: member.user, ids: ids)
+                        let frames = event.rendering(for: member.kind, keepingClientMessageID: key.isAuthor, ids: ids)
                         cache[key] = frames
                         return frames
                     }()

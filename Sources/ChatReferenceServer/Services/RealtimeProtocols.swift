@@ -12,14 +12,23 @@ protocol ChannelFanOut: Sendable {
     func leave(_ channel: ChannelID, connection: Int) -> Bool
     /// The distinct users with at least one socket in the channel.
     func onlineUsers(_ channel: ChannelID) -> [UserID]
-    /// Queues the rendering of an event on every socket of the channel, in one global order.
-    func broadcast(_ event: ChannelEvent, to channel: ChannelID)
+    /// Queues the rendering of an event on every socket of the channel, in one global order; for a v2 message,
+    /// `acknowledgedOn` is the socket whose send was just answered with an `ack` (its copy leaves out the
+    /// `client_msg_id`, RC-CHAT-SEND-3).
+    func broadcast(_ event: ChannelEvent, to channel: ChannelID, acknowledgedOn: Int?)
     /// Closes every socket of a channel: v1 with `v1Code`, v2 with an `error` push and the code's close code.
     func closeChannel(_ channel: ChannelID, v1Code: WebSocketCloseCode, v2Error: ChatError.Code)
     /// Refuses new sockets and closes the attached ones with 1001.
     func shutDown()
     /// The number of attached sockets.
     var connectionCount: Int { get }
+}
+
+extension ChannelFanOut {
+    /// Queues the rendering of an event on every socket of the channel, in one global order.
+    func broadcast(_ event: ChannelEvent, to channel: ChannelID) {
+        self.broadcast(event, to: channel, acknowledgedOn: nil)
+    }
 }
 
 extension ChannelHub: ChannelFanOut {}

@@ -21,29 +21,32 @@ extension ServerState {
 
     /// Stores a message and fans it out under the channel's lock, so every socket sees messages in `seq` order
     /// (RC-CHAT-SEQ-2, RC-CHAT1-ORDER-1). A duplicate `client_msg_id` is returned without a broadcast. `beforeFanOut`
-    /// runs after storing and before the broadcast (the v2 sender queues its `ack` there, RC-CHAT-SEND-3).
+    /// runs after storing and before the broadcast (the v2 sender queues its `ack` there, RC-CHAT-SEND-3), and
+    /// `acknowledgedOn` names the socket it answered (see ``ChannelHub/broadcast(_:to:acknowledgedOn:)``).
     /// - Throws: ``AppendMessageError`` and storage errors.
     func storeAndPublish(
         _ message: StoredMessage,
         in channel: ChannelID,
+        acknowledgedOn: Int? = nil,
         beforeFanOut: (AppendResult) -> Void = { _ in }
     ) async throws -> AppendResult {
         try await self.channelLocks.withLock(channel) {
-            try self.appendAndFanOut(message, in: channel, beforeFanOut: beforeFanOut)
+            try self.appendAndFanOut(message, in: channel, acknowledgedOn: acknowledgedOn, beforeFanOut: beforeFanOut)
         }
     }
 
-    /// ``storeAndPublish(_:in:beforeFanOut:)`` without waiting, for a message handled on its connection's event
+    /// ``storeAndPublish(_:in:acknowledgedOn:beforeFanOut:)`` without waiting, for a message handled on its connection's event
     /// loop: `nil` (nothing stored, `beforeFanOut` not called) when another command holds the channel's lock. The
     /// append is SQLite's synchronous write (WAL, no fsync per commit), so the caller's thread waits only for it.
     /// - Throws: ``AppendMessageError`` and storage errors.
     func storeAndPublishIfUncontended(
         _ message: StoredMessage,
         in channel: ChannelID,
+        acknowledgedOn: Int? = nil,
         beforeFanOut: (AppendResult) -> Void = { _ in }
     ) throws -> AppendResult? {
         try self.channelLocks.withLockIfFree(channel) {
-            try self.appendAndFanOut(message, in: channel, beforeFanOut: beforeFanOut)
+            try self.appendAndFanOut(message, in: channel, acknowledgedOn: acknowledgedOn, beforeFanOut: beforeFanOut)
         }
     }
 
@@ -51,6 +54,7 @@ extension ServerState {
     private func appendAndFanOut(
         _ message: StoredMessage,
         in channel: ChannelID,
+        acknowledgedOn: Int?,
         beforeFanOut: (AppendResult) -> Void
     ) throws -> AppendResult {
         let result = try self.storage.appendMessage(
@@ -61,7 +65,7 @@ extension ServerState {
         beforeFanOut(result)
         if case .stored(let stored) = result {
             self.metrics.messagesStored.increment()
-            self.hub.broadcast(.message(stored), to: channel)
+            self.hub.broadcast(.message(stored), to: channel, acknowledgedOn: acknowledgedOn)
         }
         return result
     }

@@ -61,8 +61,13 @@ struct StoredMessage: Hashable, Sendable {
     /// The v2 `ChatMessage` as `viewer` receives it: `client_msg_id` is the author's own idempotency key, so only
     /// the author's connections and history pages carry it (RC-CHAT-SEND-3, RC-HIST2-5).
     func v2(for viewer: UserID) -> V2.ChatMessage {
+        self.v2(keepingClientMessageID: viewer == self.userID)
+    }
+
+    /// The v2 `ChatMessage`, with its `client_msg_id` only when `keepingClientMessageID` (RC-CHAT-SEND-3).
+    func v2(keepingClientMessageID: Bool) -> V2.ChatMessage {
         var message = self.v2
-        if viewer != self.userID { message.clientMessageID = "" }
+        if !keepingClientMessageID { message.clientMessageID = "" }
         return message
     }
 

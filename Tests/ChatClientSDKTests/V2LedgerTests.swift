@@ -275,6 +275,39 @@ struct V2LedgerTests {
 
 @Suite("V2SessionState: hello, resume and send pacing (no sockets)")
 struct V2SessionStateTests {
+    @Test("the alarm's deadline: none while idle; a typing indicator's expiry; the per-second budget; retry advice")
+    func timerDeadline() throws {
+        var state = V2SessionState(selfID: UserID(1))
+        let connection = state.beginConnection()
+        let resume = try state.receiveHello(connection: connection)
+        let resumed = V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0)
+        _ = state.handle(V2.ChatServerFrame(id: resume.id, body: .resumed(resumed)), now: 0)
+        #expect(state.nextTimerDeadline(now: 0) == nil, "an idle connection needs no timer")
+        _ = state.handle(V2.ChatServerFrame(body: .typing(V2.TypingEvent(userID: UserID(2), typing: true))), now: 100)
+        #expect(state.nextTimerDeadline(now: 100) == 5_100, "typing_timeout_ms (5 s by default) after it started")
+        _ = state.handle(V2.ChatServerFrame(body: .typing(V2.TypingEvent(userID: UserID(2), typing: false))), now: 200)
+        #expect(state.nextTimerDeadline(now: 200) == nil)
+
+        // The default budget is 20 sends a second: the 21st waits until a second after the first one's reply.
+        for index in 1...21 {
+            try state.enqueueText("m\(index)", localID: UInt64(index), key: "k\(index)", maxQueued: 30)
+        }
+        var sends: [V2.ChatClientFrame] = []
+        while let frame = state.nextFrame(connection: connection, now: 300) { sends.append(frame) }
+        #expect(sends.count == 20)
+        #expect(state.nextTimerDeadline(now: 300) == nil, "no reply yet: the reply, not the clock, comes next")
+        let ack = V2.Ack(clientMessageID: "k1", seq: 1)
+        let outcome = state.handle(V2.ChatServerFrame(id: sends[0].id, body: .ack(ack)), now: 400)
+        #expect(outcome.wake, "a reply wakes the writer while a send waits")
+        #expect(state.nextFrame(connection: connection, now: 400) == nil)
+        #expect(state.nextTimerDeadline(now: 400) == 1_400)
+
+        // A refusal with retry advice: the send is due again after it.
+        let limited = V2.Error(code: V2.Error.Code(.rateLimited), temporary: true, retryAfterMs: 300)
+        _ = state.handle(V2.ChatServerFrame(id: sends[1].id, body: .error(limited)), now: 500)
+        #expect(state.nextTimerDeadline(now: 500) == 800)
+    }
+
     @Test("resume is the first command; sends wait for it and are paced by the server's replies")
     func pacing() throws {
         var state = V2SessionState(selfID: UserID(1))

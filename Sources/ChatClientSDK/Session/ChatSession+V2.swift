@@ -83,10 +83,14 @@ extension ChatSession {
     /// - Returns: `true` when the send was withdrawn and will never be delivered.
     @discardableResult
     public func cancelSend(_ localID: ChatLocalMessageID) -> Bool {
-        self.state.withLock { state in
+        let withdrawn = self.state.withLock { state in
             if state.usesV2 { return state.v2.ledger.cancel(localID) }
             return false
         }
+        if withdrawn, self.configuration.store != nil {
+            Task { await self.forgetSettledSends() }  // the withdrawn send leaves the store
+        }
+        return withdrawn
     }
 
     /// Sends `leave` on the open v2 connection and waits for its reply; `false` when there is no v2 connection
@@ -133,6 +137,41 @@ extension ChatSession {
 
     func wakeWriter() {
         self.state.withLock { $0.writerWakeV2 }?.yield()
+    }
+
+    /// Sets the open connection's alarm for ``V2SessionState/nextTimerDeadline(now:)``, unless one rings at or before
+    /// that time already: a send held back by retry advice or the per-second budget is written, and a typing
+    /// indicator the server did not refresh ends, when it is due; a connection with nothing due has no timer.
+    func armAlarmV2() {
+        let now = self.nowMs
+        let replaced = self.state.withLock { state -> Task<Void, Never>? in
+            guard state.writerWakeV2 != nil, let deadline = state.v2.nextTimerDeadline(now: now) else { return nil }
+            if let armed = state.alarmV2, armed.deadline <= deadline { return nil }
+            let previous = state.alarmV2?.task
+            state.alarmsV2 += 1
+            let id = state.alarmsV2
+            let instant = self.startedAt + .milliseconds(Int64(clamping: deadline))
+            let task = Task { [self] in
+                do { try await Task.sleep(until: instant) } catch { return }
+                await self.alarmRangV2(id)
+            }
+            state.alarmV2 = (id, deadline, task)
+            return previous
+        }
+        replaced?.cancel()
+    }
+
+    /// The alarm `id` rang: wakes the writer, ends expired typing indicators, and sets the next alarm.
+    private func alarmRangV2(_ id: Int) async {
+        let now = self.nowMs
+        let (expired, wake) = self.state.withLock { state -> ([UserID], AsyncStream<Void>.Continuation?) in
+            guard state.alarmV2?.id == id else { return ([], nil) }
+            state.alarmV2 = nil
+            return (state.v2.expireTyping(now: now), state.writerWakeV2)
+        }
+        wake?.yield()
+        for user in expired { _ = try? await self.buffer.yield(.typingStopped(user)) }
+        self.armAlarmV2()
     }
 
     /// Moves queued v2 sends to the v1 ledger after a fallback.
@@ -218,31 +257,23 @@ extension ChatSession {
             }
         }
         defer {
-            self.state.withLock { state in
+            let alarm = self.state.withLock { state in
                 state.v2.deactivate()
                 state.writerWakeV2 = nil
                 state.writerV2.close()
                 state.leaveWaiter?.finish()
+                defer { state.alarmV2 = nil }
+                return state.alarmV2?.task
             }
+            alarm?.cancel()
         }
+        self.armAlarmV2()  // typing indicators still on from the previous connection
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await _ in wakeStream { try await self.writeQueuedV2(generation: generation) }
             }
             group.addTask { try await self.watchLiveness(abort: abort) }
             group.addTask { try await self.refreshTokenInTime() }
-            group.addTask {
-                // Wakes the writer for sends waiting on retry advice or on the per-second budget, and ends typing
-                // indicators that the server did not refresh in time.
-                while true {
-                    try await Task.sleep(for: .milliseconds(100))
-                    wake.yield()
-                    let now = self.nowMs
-                    let expired = self.state.withLock { $0.v2.expireTyping(now: now) }
-                    for user in expired { _ = try await self.buffer.yield(.typingStopped(user)) }
-                    await self.forgetSettledSends()  // withdrawn sends (cancelSend) leave the store here
-                }
-            }
             io.setReceiver { self.receiveOnLoopV2($0, codec: codec) }
             while let message = try await io.receive() {
                 let frame: V2.ChatServerFrame
@@ -277,6 +308,7 @@ extension ChatSession {
             (state.v2.handle(frame, now: now), state.writerWakeV2)
         }
         if outcome.wake { wake?.yield() }
+        if case .typing = frame.body { self.armAlarmV2() }
         self.buffer.append(contentsOf: outcome.events)
         return true
     }
@@ -297,6 +329,7 @@ extension ChatSession {
             (state.v2.handle(frame, now: now), state.writerWakeV2, state.leaveWaiter)
         }
         if outcome.wake { wake?.yield() }
+        if case .typing = frame.body { self.armAlarmV2() }
         if outcome.connected { _ = try await self.buffer.yield(.connection(.connected)) }
         if let (token, expiresAtMs) = outcome.refreshedToken, !token.isEmpty {
             await self.adoptRefreshedToken(token, expiresAt: Date(timeIntervalSince1970: Double(expiresAtMs) / 1000))
@@ -381,6 +414,7 @@ extension ChatSession {
         try await self.drain(\.writerV2, generation: generation) { state in
             state.v2.nextFrame(connection: state.v2.connection, now: self.nowMs)
         }
+        self.armAlarmV2()  // a send held back by retry advice or the per-second budget
     }
 
     /// The v2 form of ``writeFromCaller()``: a task that queued a send writes it itself when no other task is

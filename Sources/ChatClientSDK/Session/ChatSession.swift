@@ -35,6 +35,9 @@ public final class ChatSession: Sendable {
         var expiresAt: Date?
         var v2: V2SessionState
         var writerWakeV2: AsyncStream<Void>.Continuation?
+        /// The open v2 connection's alarm: when it fires (a session-clock time in ms) and the task sleeping until then.
+        var alarmV2: (id: Int, deadline: UInt64, task: Task<Void, Never>)?
+        var alarmsV2 = 0
         /// Who writes the open v2 connection's frames (``WriterSlot``).
         var writerV2 = WriterSlot<V2.ChatClientFrame>()
         var leaveWaiter: AsyncStream<ChatError?>.Continuation?

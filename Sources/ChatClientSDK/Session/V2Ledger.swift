@@ -106,6 +106,11 @@ struct V2Ledger: Sendable {
         return self.queue[index]
     }
 
+    /// Whether a send waits to be written on `connection`.
+    func hasUnwritten(connection: Int) -> Bool {
+        self.queue.contains { $0.writtenOn != connection }
+    }
+
     /// The earliest `notBefore` of the next unwritten send, when it is in the future.
     func nextDueTime(connection: Int, now: UInt64) -> UInt64? {
         guard let next = self.queue.first(where: { $0.writtenOn != connection }), next.notBefore > now else {

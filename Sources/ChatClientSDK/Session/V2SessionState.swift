@@ -341,6 +341,9 @@ struct V2SessionState: Sendable {
             }
         case .ack(let ack):
             if let event = self.ledger.acknowledge(ack) { outcome.events = [event] }
+            // A reply makes room under the in-flight bound, and starts the per-second budget's clock, for a send
+            // still waiting (the writer writes it, or sets the alarm for it).
+            if self.ledger.hasUnwritten(connection: self.connection) { outcome.wake = true }
         case .error(let error):
             let chatError = ChatError(v2: error)
             switch command {
@@ -435,6 +438,27 @@ extension V2.Limits {
 }
 
 extension V2SessionState {
+    /// The earliest session-clock time (ms) at which something becomes due without a frame arriving or the app
+    /// calling in: an unwritten send held back by retry advice or by the per-second budget (``nextFrame(connection:now:)``),
+    /// or the local expiry of a typing indicator (``expireTyping(now:)``). `nil` when nothing waits on the clock.
+    func nextTimerDeadline(now: UInt64) -> UInt64? {
+        var deadline: UInt64?
+        if let oldest = self.typingSince.values.min() {
+            deadline = oldest + UInt64(self.limits.typingTimeoutMs == 0 ? 5000 : self.limits.typingTimeoutMs)
+        }
+        guard self.isActive, self.connection != 0 else { return deadline }
+        if let due = self.ledger.nextDueTime(connection: self.connection, now: now) {
+            deadline = min(deadline ?? due, due)
+        }
+        let limit = max(1, Int(self.limits.maxSendsPerSecond))
+        if self.sendReplies.count >= limit, let replied = self.sendReplies[self.sendReplies.count - limit],
+            replied + 1000 > now, self.ledger.hasUnwritten(connection: self.connection)
+        {
+            deadline = min(deadline ?? (replied + 1000), replied + 1000)
+        }
+        return deadline
+    }
+
     /// Ends the indicators that were not refreshed within `typing_timeout_ms` (RC-CHAT-TYPING-2: receivers expire
     /// them locally too, so a lost `typing:false` never leaves "typing…" on screen). Returns the users to report.
     mutating func expireTyping(now: UInt64) -> [UserID] {

@@ -461,7 +461,11 @@ EARLIER_B4_RUN = (
     "(5.8×); with one loop v1 86 (2.7×), v2 100 (3.2×); saturation 16,000 msg/s (one loop: 16,000 and 12,000). "
     "Session 9's run (commit 46d6dd8, the default one loop, the flusher every 100 ms): C at the same load 31.7 µs, "
     "closed loop 10.3 µs; v1 112 µs (3.5×), v2 156 (4.9×; two quick reruns of the same build gave 102 and 110); two "
-    "loops 196 and 180; saturation v1 16,000 msg/s, v2 8,000 (two loops 16,000 and 12,000)."
+    "loops 196 and 180; saturation v1 16,000 msg/s, v2 8,000 (two loops 16,000 and 12,000). Session 10's run "
+    "(commit 5c9e41a, a slower box): C at the same load 33.3 µs, closed loop 12.5 µs; v1 94 µs (2.8×), v2 128 "
+    "(3.8×; three alternated reruns of the same build gave v1 82–90 and v2 80–102); two loops 150 and 168; "
+    "saturation v1 16,000 msg/s, v2 8,000. Since then v2 lost a quadratic copy of a channel's pending "
+    "idempotency keys per append (commit 3e6477b) and its sender's own push lost the key (95937fb)."
 )
 
 
@@ -707,11 +711,11 @@ def section(results):
         add("jobs on the dispatch pool (request handling, GRDB), the event loops' HTTP parsing and upgrade, the frames'")
         add("system calls, retain/release. Earlier in the project the server cost 1.54 ms per pair. The same v2 matching code")
         add("measured 1,051 pairs/s in session 5's run and 1,509 in session 6's: the box's throughput varies that much")
-        add("between sessions, and v2's verdict with it. Session 10's run measured v2 at 1,255 and v1 at 1,766 (session")
-        add("9's: 1,637 and 2,110) on a slower box (its B4 C floor cost 12.5 µs per message closed loop against 10.3);")
-        add("the session's A/B of session 9's server build against this one, 3 alternated v2 rounds each, measured")
-        add("1,340, 1,589, 1,343 against 1,423, 1,592, 1,300 pairs/s: the box, not the change (which touched no matching")
-        add("code).")
+        add("between sessions, and v2's verdict with it. Session 9's run measured v2 at 1,637 and v1 at 2,110, session")
+        add("10's 1,255 and 1,766 (an A/B of session 9's server build against session 10's, 3 alternated v2 rounds")
+        add("each: 1,340, 1,589, 1,343 against 1,423, 1,592, 1,300 pairs/s — the box, not the change), session 11's")
+        add("1,449 and 1,735; two alternated rounds of the same session-11 build half an hour before its run measured")
+        add("v2 at 1,540 and 1,537, v1 at 1,840 and 1,850 pairs/s. v2 sits at the target, v1 above it.")
         add("")
         for p, _ in b6[:1]:
             lines.extend(_machine(results, f"server-b6-{p}.txt"))
@@ -917,9 +921,10 @@ def section(results):
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
             add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}")
         add("")
-        add("Earlier runs: session 9's (commit 46d6dd8, the same client code, the flusher every 100 ms) measured p50")
-        add("0.258 ms and p99 0.696 ms at 1,000 connections (the C floor's p99 at that load 0.240 ms), p99 16.0 ms at")
-        add("10,000; session 8's p50 0.327, p99 0.98 ms and p99 22.7 ms.")
+        add("Earlier runs: session 10's (commit 5c9e41a, a slower box: its C floor's p99 at this load was 1.64 ms)")
+        add("measured p50 0.365 ms and p99 1.383 ms at 1,000 connections, p99 14.8 ms at 10,000; session 9's (commit")
+        add("46d6dd8, the flusher every 100 ms) p50 0.258 ms and p99 0.696 ms (the C floor's p99 0.240 ms), p99 16.0 ms")
+        add("at 10,000; session 8's p50 0.327, p99 0.98 ms and p99 22.7 ms.")
         add("")
         add("Where the time goes: a chat message is read, decoded, persisted with one `write(2)` to the message")
         add("journal (SQLite gets it in a batch within a second, off the event loops) and fanned out on its")
@@ -938,6 +943,13 @@ def section(results):
         add("2.96–3.47 s on the pool, p50 0.30–0.36 against 0.29–0.35 ms; with the send loop there too it was worse")
         add("as well (2 alternated runs during a CI build: 3.29–3.50 s against 2.85–2.92 s; a sleep on the loop's")
         add("executor still wakes a pool thread, which then hops to the loop). Not kept.")
+        add("")
+        add("B3 runs v1 sessions. A v2 session cost much more per message until commit 9f25cf3: each open v2")
+        add("connection woke every 100 ms to look for sends due after retry advice or the per-second budget and for")
+        add("typing indicators to expire; now it sets one alarm for the earliest such time, and none when nothing")
+        add("waits. BotFleet with `--protocol v2` at 4,000 connections and 2,000 msg/s (release, CPU over 8 s of")
+        add("steady sending, two alternated runs of each client build against the same server): client CPU 609 and")
+        add("669 → 257 and 267 µs per message (v1 sessions: 224), p99 13.8 and 10.7 → 3.3 and 3.3 ms, 0 lost.")
         for bots, _ in b3_runs:
             sentence = _b3_profile_sentence(results, bots)
             if sentence:

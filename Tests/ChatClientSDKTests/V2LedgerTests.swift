@@ -22,6 +22,11 @@ struct V2LedgerTests {
         events.compactMap { if case .message(let m) = $0 { m.seq } else { nil } }
     }
 
+    /// The local ids of the delivered messages (`nil` for a message not matched to a send of ours).
+    func localIDs(_ events: [ChatEvent]) -> [ChatLocalMessageID?] {
+        events.compactMap { if case .message(let m) = $0 { m.localID } else { nil } }
+    }
+
     @Test("delivers each seq once, in order, holding back messages above a hole")
     func ordering() {
         var ledger = V2Ledger(selfID: self.me)
@@ -203,15 +208,12 @@ struct V2LedgerTests {
         _ = ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)
         #expect(ledger.acknowledge(V2.Ack(clientMessageID: "ka", seq: 1)) == .sendAcknowledged(a, seq: 1))
         #expect(ledger.acknowledge(V2.Ack(clientMessageID: "kb", seq: 3)) == .sendAcknowledged(b, seq: 3))
-        func localIDs(_ events: [ChatEvent]) -> [ChatLocalMessageID?] {
-            events.compactMap { if case .message(let m) = $0 { m.localID } else { nil } }
-        }
-        #expect(localIDs(ledger.receive(self.message(1, from: self.me)).events) == [a])
+        #expect(self.localIDs(ledger.receive(self.message(1, from: self.me)).events) == [a])
         // seq 2 is the peer's; an own message without a key at an unacknowledged seq gets no local id.
-        #expect(localIDs(ledger.receive(self.message(2, from: self.peer)).events) == [nil])
+        #expect(self.localIDs(ledger.receive(self.message(2, from: self.peer)).events) == [nil])
         // A server that still sends the key on the acknowledged connection is matched by the key.
-        #expect(localIDs(ledger.receive(self.message(3, from: self.me, key: "kb")).events) == [b])
-        #expect(localIDs(ledger.receive(self.message(4, from: self.me)).events) == [nil], "each local id once")
+        #expect(self.localIDs(ledger.receive(self.message(3, from: self.me, key: "kb")).events) == [b])
+        #expect(self.localIDs(ledger.receive(self.message(4, from: self.me)).events) == [nil], "each local id once")
     }
 
     @Test("after an epoch change an acknowledged send is matched only by its key, not by a seq of the old epoch")
@@ -226,14 +228,11 @@ struct V2LedgerTests {
         #expect(
             ledger.resumed(V2.Resumed(resumed: false, reason: "epoch_changed", epoch: "e2")) == .backfill(afterSeq: 0)
         )
-        func localIDs(_ events: [ChatEvent]) -> [ChatLocalMessageID?] {
-            events.compactMap { if case .message(let m) = $0 { m.localID } else { nil } }
-        }
         for seq in UInt64(1)...4 {
-            #expect(localIDs(ledger.receive(self.message(seq, from: self.me, id: 200 + seq)).events) == [nil])
+            #expect(self.localIDs(ledger.receive(self.message(seq, from: self.me, id: 200 + seq)).events) == [nil])
         }
-        #expect(localIDs(ledger.receive(self.message(5, from: self.me, id: 205)).events) == [nil], "seq 5 of e2")
-        #expect(localIDs(ledger.receive(self.message(6, from: self.me, key: "ka", id: 206)).events) == [a])
+        #expect(self.localIDs(ledger.receive(self.message(5, from: self.me, id: 205)).events) == [nil], "seq 5 of e2")
+        #expect(self.localIDs(ledger.receive(self.message(6, from: self.me, key: "ka", id: 206)).events) == [a])
     }
 
     @Test("cancel only withdraws unwritten sends; permanent refusals fail, temporary ones wait")

@@ -285,7 +285,7 @@ final class ChatSocketV2: WebSocketSession {
             let stored = try self.state.storeAndPublishIfUncontended(
                 message,
                 in: self.channel,
-                acknowledgedOn: self.acknowledged(id)
+                acknowledgedOn: self.acknowledgedSocket(id)
             ) { result in
                 self.acknowledge(result, of: message, id: id, on: live)
             }
@@ -299,8 +299,11 @@ final class ChatSocketV2: WebSocketSession {
     /// Stores a prepared message (waiting for the channel's lock), acknowledges it, and fans it out.
     private func publish(_ message: StoredMessage, id: UInt32, on live: WebSocketConnection) async {
         do {
-            _ = try await self.state.storeAndPublish(message, in: self.channel, acknowledgedOn: self.acknowledged(id)) {
-                result in
+            _ = try await self.state.storeAndPublish(
+                message,
+                in: self.channel,
+                acknowledgedOn: self.acknowledgedSocket(id)
+            ) { result in
                 self.acknowledge(result, of: message, id: id, on: live)
             }
         } catch {
@@ -358,7 +361,7 @@ final class ChatSocketV2: WebSocketSession {
 
     /// The socket a send with command id `id` is acknowledged on: this one, unless `id` is 0 (no reply wanted, so
     /// its own push must carry the `client_msg_id`, RC-CHAT-SEND-3).
-    private func acknowledged(_ id: UInt32) -> Int? {
+    private func acknowledgedSocket(_ id: UInt32) -> Int? {
         id == 0 ? nil : self.session.withLock { $0.socketID }
     }
 

@@ -257,9 +257,9 @@ public func buildApplication(
     let webSocketResponder = router.buildResponder()
     let silentConnections = state.silentConnections
     let webSocketStats = state.webSockets
-    // NIO's frame decoder closes with a bare 1009 at this limit, before the connection sees the frame; with twice
-    // the largest per-endpoint limit, a message just over an endpoint's limit reaches the connection, which sends v2
-    // clients the `MESSAGE_TOO_LARGE` error push before its 1009 (RC-CHAT-CLOSE-2).
+    // The connection's frame parser closes with a bare 1009 at this limit, before the frame's payload is read; with
+    // twice the largest per-endpoint limit, a message just over an endpoint's limit reaches the connection, which
+    // sends v2 clients the `MESSAGE_TOO_LARGE` error push before its 1009 (RC-CHAT-CLOSE-2).
     let maxFrameSize =
         configuration.conformanceEcho
         ? ConformanceEchoRoute.maxMessageSize

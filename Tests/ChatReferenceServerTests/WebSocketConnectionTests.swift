@@ -264,4 +264,80 @@ struct WebSocketConnectionTests {
             socket.drop()
         }
     }
+
+    static func echoRoute(_ configuration: inout ServerConfiguration) {
+        configuration.conformanceEcho = true
+    }
+
+    /// A masked frame (zero key: the payload goes as it is).
+    static func maskedFrame(_ opcode: UInt8, _ payload: [UInt8], fin: Bool = true) -> [UInt8] {
+        var frame: [UInt8] = [(fin ? 0x80 : 0) | opcode]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        return frame + [0, 0, 0, 0] + payload
+    }
+
+    @Test("Frames split across TCP writes, several frames in one write, and fragments are read whole, in order")
+    func framesAcrossReads() async throws {
+        try await TestServer.with(configure: Self.echoRoute) { server in
+            let socket = try #require(await RawSocket.connect(port: server.port, path: "/conformance/echo"))
+            let long = [UInt8](repeating: UInt8(ascii: "x"), count: 300) + Array("-long".utf8)
+            // A 306-byte message one byte per write.
+            for byte in Self.maskedFrame(0x1, long) {
+                socket.write([byte])
+                try await Task.sleep(for: .microseconds(200))
+            }
+            // Three messages in one write: one plain, one in two fragments with a ping between them, one binary.
+            socket.write(
+                Self.maskedFrame(0x1, Array("one".utf8))
+                    + Self.maskedFrame(0x1, Array("tw".utf8), fin: false)
+                    + Self.maskedFrame(0x9, Array("ping".utf8))
+                    + Self.maskedFrame(0x0, Array("o".utf8))
+                    + Self.maskedFrame(0x2, Array("three".utf8))
+            )
+            // The echoes come in order (the pong, written at once, may come before them).
+            var opcodes: [UInt8] = []
+            for marker in ["-long", "one", "two", "three"] {
+                let read = await socket.readFrames(until: 1, containing: marker)
+                #expect(read.matched == 1, "\(marker)")
+                opcodes += read.opcodes
+            }
+            #expect(opcodes.filter { $0 != 0xA } == [0x1, 0x1, 0x1, 0x2])
+            #expect(opcodes.filter { $0 == 0xA }.count == 1)
+            socket.drop()
+        }
+    }
+
+    @Test("A frame over the frame limit is refused with 1009 from its header, before its payload is sent")
+    func frameOverLimit() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let socket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/chat?uid=\(alice.id)&access_token=\(token)")
+            )
+            // 64-bit length: 16 MiB, far over twice the chat limit; only the header and mask are sent.
+            socket.write([0x81, 0x80 | 127, 0, 0, 0, 0, 0x01, 0, 0, 0, 0, 0, 0, 0])
+            #expect(await socket.readCloseCode() == 1009)
+            socket.drop()
+            #expect(try await server.eventually { server.state.webSockets.openConnections == 0 })
+        }
+    }
+
+    @Test("A ping longer than 125 bytes, or fragmented, closes the connection with 1002")
+    func badControlFrame() async throws {
+        try await TestServer.with(configure: Self.echoRoute) { server in
+            let long = try #require(await RawSocket.connect(port: server.port, path: "/conformance/echo"))
+            long.write(Self.maskedFrame(0x9, [UInt8](repeating: 0x61, count: 126)))
+            #expect(await long.readCloseCode() == 1002)
+            long.drop()
+            let fragmented = try #require(await RawSocket.connect(port: server.port, path: "/conformance/echo"))
+            fragmented.write(Self.maskedFrame(0x9, Array("ping".utf8), fin: false))
+            #expect(await fragmented.readCloseCode() == 1002)
+            fragmented.drop()
+        }
+    }
 }

@@ -33,7 +33,7 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let webSocketResponder: RouterResponder<ChatRequestContext>
     let http1: HTTP1Channel.Configuration
-    /// The decoder's frame limit (above every endpoint's message limit, which the connection checks).
+    /// The websocket frame limit (above every endpoint's message limit, which the connection checks).
     let maxFrameSize: Int
     let silentConnections: SilentConnections
     let stats: WebSocketStats
@@ -78,8 +78,7 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
             )
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
             let session = NIOLockedValueBox<(any WebSocketSession)?>(nil)
-            let upgrader = NIOTypedWebSocketServerUpgrader<Outcome>(
-                maxFrameSize: self.maxFrameSize,
+            let upgrader = WebSocketUpgrader<Outcome>(
                 shouldUpgrade: { channel, head in
                     upgradeAttempted.value = true
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
@@ -106,7 +105,8 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
                             WebSocketConnection(
                                 session: accepted,
                                 eventLoop: channel.eventLoop,
-                                stats: self.stats
+                                stats: self.stats,
+                                maxFrameSize: self.maxFrameSize
                             )
                         )
                         return .webSocket
@@ -311,5 +311,46 @@ extension Router where Context == ChatRequestContext {
             context.acceptedWebSocket.set(session)
             return Response(status: .ok, headers: headers)
         }
+    }
+}
+
+/// NIO's websocket upgrader for the handshake (the key and version checks, the accept hash), without its pipeline:
+/// the upgrade adds only the ``WebSocketConnection``, which reads the client's frames from the socket's bytes
+/// (``ClientFrameParser``) and writes whole frames itself (``ServerFrame``) — no frame decoder, byte-to-message
+/// handler, frame encoder or protocol-error handler of NIO's in the websocket's pipeline.
+struct WebSocketUpgrader<UpgradeResult: Sendable>: NIOTypedHTTPServerProtocolUpgrader {
+    private let handshake: NIOTypedWebSocketServerUpgrader<UpgradeResult>
+    private let upgradePipelineHandler: @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<UpgradeResult>
+
+    var supportedProtocol: String { self.handshake.supportedProtocol }
+    var requiredUpgradeHeaders: [String] { self.handshake.requiredUpgradeHeaders }
+
+    init(
+        shouldUpgrade: @escaping @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<HTTPHeaders?>,
+        upgradePipelineHandler: @escaping @Sendable (any Channel, HTTPRequestHead) -> EventLoopFuture<UpgradeResult>
+    ) {
+        self.handshake = NIOTypedWebSocketServerUpgrader(
+            shouldUpgrade: shouldUpgrade,
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+            }
+        )
+        self.upgradePipelineHandler = upgradePipelineHandler
+    }
+
+    func buildUpgradeResponse(
+        channel: any Channel,
+        upgradeRequest: HTTPRequestHead,
+        initialResponseHeaders: HTTPHeaders
+    ) -> EventLoopFuture<HTTPHeaders> {
+        self.handshake.buildUpgradeResponse(
+            channel: channel,
+            upgradeRequest: upgradeRequest,
+            initialResponseHeaders: initialResponseHeaders
+        )
+    }
+
+    func upgrade(channel: any Channel, upgradeRequest: HTTPRequestHead) -> EventLoopFuture<UpgradeResult> {
+        self.upgradePipelineHandler(channel, upgradeRequest)
     }
 }

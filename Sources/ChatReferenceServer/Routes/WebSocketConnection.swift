@@ -105,12 +105,11 @@ extension WebSocketSession {
 /// connection writes it from its heartbeat, without the outbox's queue and flush task (B8: idle CPU). It carries no
 /// sequence number, so it may overtake frames still queued in the outbox.
 struct HeartbeatPush: Sendable {
-    let data: ByteBuffer
-    let binary: Bool
+    /// The whole websocket frame, header included: every connection writes this one buffer.
+    let frame: ByteBuffer
 
     init(_ bytes: [UInt8], binary: Bool) {
-        self.data = ByteBuffer(bytes: bytes)
-        self.binary = binary
+        self.frame = ServerFrame.make(binary ? .binary : .text, payload: bytes, allocator: ByteBufferAllocator())
     }
 
     /// One push in each v2 encoding: `rc.v2.proto` (binary) and `rc.v2.json` (text).
@@ -130,9 +129,10 @@ struct HeartbeatPush: Sendable {
     }
 }
 
-/// One upgraded websocket, as a channel handler after NIO's frame decoder and encoder: message aggregation within
-/// the endpoint's limit, UTF-8 validation, ping/pong, the close handshake and its timeout, server pings on
-/// event-loop timers, and the ``Outbox``'s frames written in batches with one flush.
+/// One upgraded websocket, as the channel handler right after the socket: frames read from the socket's bytes
+/// (``ClientFrameParser``) and written whole (``ServerFrame``), message aggregation within the endpoint's limit,
+/// UTF-8 validation, ping/pong, the close handshake and its timeout, server pings on event-loop timers, and the
+/// ``Outbox``'s frames written in batches with one flush.
 ///
 /// An inbound message that arrives while no job is pending is offered to the session on the event loop
 /// (``WebSocketSession/receivedOnLoop(_:on:)``); everything else goes to the ``WebSocketSession`` through a job queue
@@ -143,8 +143,8 @@ struct HeartbeatPush: Sendable {
 final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, HeartbeatTarget,
     @unchecked Sendable
 {
-    typealias InboundIn = WebSocketFrame
-    typealias OutboundOut = WebSocketFrame
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// Which one-shot timer a session sets (a new one replaces the old one of the same slot).
     enum TimerSlot {
@@ -191,7 +191,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     // loop
     private var context: ChannelHandlerContext?
     private var closeState = CloseState.open
-    private var fragment: ByteBuffer?
+    private var parser: ClientFrameParser
+    private var fragment: [UInt8]?
     private var fragmentIsText = false
     private var discardingData = false
     /// A close frame or a protocol error arrived: later frames are ignored while the answer waits for the jobs
@@ -212,7 +213,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     private let heartbeats: HeartbeatWheel
 
-    init(session: any WebSocketSession, eventLoop: any EventLoop, stats: WebSocketStats) {
+    init(session: any WebSocketSession, eventLoop: any EventLoop, stats: WebSocketStats, maxFrameSize: Int) {
+        self.parser = ClientFrameParser(maxFrameSize: maxFrameSize)
         self.session = session
         self.eventLoop = eventLoop
         self.stats = stats
@@ -275,6 +277,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.tokenTimer = nil
         self.typingTimer = nil
         self.fragment = nil
+        self.parser.reset()
         self.stats.connectionClosed()
         self.enqueue(.closed)
     }
@@ -295,37 +298,67 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = Self.unwrapInboundIn(data)
         guard self.closeState != .closed, !self.inputDone else { return }
-        // RFC 6455 §5.1: a server must close the connection on an unmasked client frame (NIO's decoder accepts them).
-        guard frame.maskKey != nil else { return self.fail(.protocolError, reason: "unmasked frame") }
-        guard frame.reservedBits.isEmpty else { return self.fail(.protocolError) }
+        self.parser.append(Self.unwrapInboundIn(data))
+        while self.closeState != .closed, !self.inputDone {
+            switch self.parser.next() {
+            case .frame(let frame):
+                self.received(frame, context: context)
+            case .needMore:
+                return
+            case .tooLarge:
+                // Over the frame limit (twice the largest message limit): a bare 1009 at once, then the TCP
+                // connection, before the frame's payload is read.
+                self.refuseFrame(.messageTooLarge)
+            case .badControlFrame:
+                self.refuseFrame(.protocolError)
+            }
+        }
+        self.parser.reset()
+    }
+
+    private func received(_ frame: ClientFrameParser.Frame, context: ChannelHandlerContext) {
+        // RFC 6455 §5.1: a server must close the connection on an unmasked client frame.
+        guard frame.masked else { return self.fail(.protocolError, reason: "unmasked frame") }
+        guard frame.reservedBits == 0 else { return self.fail(.protocolError) }
         switch frame.opcode {
-        case .connectionClose:
-            self.receivedClose(frame)
-        case .ping:
-            guard frame.fin else { return self.fail(.protocolError) }
+        case 0x8:
+            self.receivedClose(frame.payload)
+        case 0x9:
             guard self.closeState == .open else { return }
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            let pong = ServerFrame.make(.pong, payload: frame.payload, allocator: context.channel.allocator)
             context.write(Self.wrapOutboundOut(pong), promise: nil)
-        case .pong:
-            guard frame.fin else { return self.fail(.protocolError) }
-            var data = frame.unmaskedData
-            if let expected = self.pingPayload, data.readableBytes == 8, data.readInteger(as: UInt64.self) == expected {
+        case 0xA:
+            if let expected = self.pingPayload, frame.payload.count == 8,
+                frame.payload.withUnsafeBytes({ UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }) == expected
+            {
                 self.pingPayload = nil
             }
-        case .text, .binary:
+        case 0x1, 0x2:
             guard self.closeState == .open, !self.discardingData else { return }
             guard self.fragment == nil else { return self.fail(.protocolError) }
-            self.fragmentIsText = frame.opcode == .text
+            self.fragmentIsText = frame.opcode == 0x1
             self.append(frame)
-        case .continuation:
+        case 0x0:
             guard self.closeState == .open, !self.discardingData else { return }
             guard self.fragment != nil else { return self.fail(.protocolError) }
             self.append(frame)
         default:
             self.fail(.protocolError)
         }
+    }
+
+    /// A frame the parser refused: its close frame at once, then the TCP connection.
+    private func refuseFrame(_ code: WebSocketErrorCode) {
+        self.inputDone = true
+        self.fragment = nil
+        guard self.closeState == .open else {
+            self.context?.close(promise: nil)
+            return
+        }
+        self.closeState = .closing
+        self.discardingData = true
+        self.writeClose(code, reason: nil, thenCloseChannel: true)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -335,9 +368,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     // MARK: Inbound messages
 
-    private func append(_ frame: WebSocketFrame) {
-        let data = frame.unmaskedData
-        let size = (self.fragment?.readableBytes ?? 0) + data.readableBytes
+    private func append(_ frame: ClientFrameParser.Frame) {
+        let size = (self.fragment?.count ?? 0) + frame.payload.count
         guard size <= self.session.limits.maxMessageSize else {
             // Clean up before the close handshake, which can take until the peer answers: a user who sent an
             // oversize message must not stay matchable meanwhile (D4). The session closes with 1009 afterwards.
@@ -347,13 +379,12 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
             return
         }
         if self.fragment == nil, frame.fin {
-            return self.deliver(data)
+            return self.deliver(frame.payload)
         }
         if self.fragment == nil {
-            self.fragment = data
+            self.fragment = frame.payload
         } else {
-            var data = data
-            self.fragment?.writeBuffer(&data)
+            self.fragment?.append(contentsOf: frame.payload)
         }
         if frame.fin, let message = self.fragment {
             self.fragment = nil
@@ -361,12 +392,11 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         }
     }
 
-    private func deliver(_ buffer: ByteBuffer) {
-        let bytes = Array(buffer.readableBytesView)
+    private func deliver(_ bytes: [UInt8]) {
         self.lastMessage = .now()
         let message: InboundMessage
         if self.fragmentIsText {
-            guard String(validating: bytes, as: UTF8.self) != nil else {
+            guard Self.isValidUTF8(bytes) else {
                 return self.fail(.dataInconsistentWithMessage)
             }
             message = .text(bytes)
@@ -381,7 +411,27 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.enqueue(.message(message))
     }
 
-    private func receivedClose(_ frame: WebSocketFrame) {
+    /// Whether `bytes` are UTF-8: ASCII is checked eight bytes at a time without making a string; anything else is
+    /// left to the standard library's validation.
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        let ascii = bytes.withUnsafeBytes { raw -> Bool in
+            var index = 0
+            while index + 8 <= raw.count {
+                if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+                    return false
+                }
+                index += 8
+            }
+            while index < raw.count {
+                if raw[index] & 0x80 != 0 { return false }
+                index += 1
+            }
+            return true
+        }
+        return ascii || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    private func receivedClose(_ payload: [UInt8]) {
         switch self.closeState {
         case .closed:
             return
@@ -389,7 +439,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
             // The answer to our close: the handshake is complete.
             self.context?.close(promise: nil)
         case .open:
-            var data = frame.unmaskedData
+            var data = ByteBuffer(bytes: payload)
             let size = data.readableBytes
             let code = data.readWebSocketErrorCode()
             var reply = WebSocketErrorCode.normalClosure
@@ -439,9 +489,8 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         var buffer = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
         buffer.write(webSocketErrorCode: code)
         if let reason { buffer.writeString(reason) }
-        let written = context.writeAndFlush(
-            Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: buffer))
-        )
+        let frame = ServerFrame.make(.connectionClose, payload: buffer, allocator: context.channel.allocator)
+        let written = context.writeAndFlush(Self.wrapOutboundOut(frame))
         if thenCloseChannel {
             let channel = context.channel
             written.whenComplete { _ in channel.close(promise: nil) }
@@ -504,14 +553,14 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                 }
                 let payload = UInt64.random(in: .min ... .max)
                 self.pingPayload = payload
-                var buffer = context.channel.allocator.buffer(capacity: 8)
-                buffer.writeInteger(payload)
-                let ping = WebSocketFrame(fin: true, opcode: .ping, data: buffer)
+                var ping = context.channel.allocator.buffer(capacity: 10)
+                ping.writeInteger(UInt8(0x80) | ServerFrame.Opcode.ping.rawValue)
+                ping.writeInteger(UInt8(8))
+                ping.writeInteger(payload)
                 context.write(Self.wrapOutboundOut(ping), promise: nil)
             }
             if let push = self.session.heartbeat(on: self) {
-                let frame = WebSocketFrame(fin: true, opcode: push.binary ? .binary : .text, data: push.data)
-                context.write(Self.wrapOutboundOut(frame), promise: nil)
+                context.write(Self.wrapOutboundOut(push.frame), promise: nil)
             }
             // Frames the outbox queued go out with its own flush, which is scheduled on this loop and takes these.
             if !self.shared.withLock({ $0.flushScheduled }) { context.flush() }
@@ -584,10 +633,10 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                     if counted { unwritten += 1 }
                     continue
                 }
-                let frame = WebSocketFrame(
-                    fin: true,
-                    opcode: binary ? .binary : .text,
-                    data: context.channel.allocator.buffer(bytes: bytes)
+                let frame = ServerFrame.make(
+                    binary ? .binary : .text,
+                    payload: bytes,
+                    allocator: context.channel.allocator
                 )
                 if counted { written += 1 }
                 context.write(Self.wrapOutboundOut(frame), promise: nil)

@@ -441,10 +441,11 @@ def _b4_analysis(b4, results):
         "in flight, so one `epoll_wait` returns many events and the per-wake-up cost is shared), with no websocket "
         "framing, no persistence and no JSON; the notes' syscall floor per message is ≈ 4.4 µs (§4 B4)." + same_text +
         " What would move ours further: keeping a channel's two connections on one event loop (no cross-thread "
-        "wake-up, with more than one loop), fewer allocations per frame (26 mallocs per v1 message after "
-        "session 5's cuts from 40, counted with an LD_PRELOAD counter: NIO's `WebSocketFrame` storage in and out, "
-        "read-buffer reallocations, the frame copied from `[UInt8]` into a `ByteBuffer` per recipient), and one "
-        "`writev` per peer per tick.")
+        "wake-up, with more than one loop), fewer allocations per message (on the event loop, counted with a "
+        "uprobe on `malloc` at this load: 17 per v1 message and 19 per v2 message before commit dc17e9e, 11 and 14 "
+        "after it, which took NIO's frame objects, its unmasked copy and the encoder's header buffer out; left: "
+        "the frame copied from `[UInt8]` into a `ByteBuffer` per recipient, the journal record, the decoded "
+        "message's strings), and one `writev` per peer per tick.")
     return out
 
 
@@ -465,7 +466,12 @@ EARLIER_B4_RUN = (
     "(commit 5c9e41a, a slower box): C at the same load 33.3 µs, closed loop 12.5 µs; v1 94 µs (2.8×), v2 128 "
     "(3.8×; three alternated reruns of the same build gave v1 82–90 and v2 80–102); two loops 150 and 168; "
     "saturation v1 16,000 msg/s, v2 8,000. Since then v2 lost a quadratic copy of a channel's pending "
-    "idempotency keys per append (commit 3e6477b) and its sender's own push lost the key (95937fb)."
+    "idempotency keys per append (commit 3e6477b) and its sender's own push lost the key (95937fb). Session 11's "
+    "run (commit 9f25cf3): C at the same load 28.3 µs, closed loop 9.7 µs; v1 94 µs (3.3×), v2 98 (3.5×); two loops "
+    "144 and 168; saturation 16,000 msg/s for both (two loops 16,000 and 12,000). Since then the websocket's frames "
+    "are read and written by the connection itself (commit dc17e9e: no NIO frame decoder, byte-to-message handler "
+    "or encoder in the pipeline; a same-session A/B at this load, 3 alternated pairs each: v1 110/96, 94/90, "
+    "108/84 µs, v2 98/76, 106/86, 96/104 µs)."
 )
 
 
@@ -522,7 +528,9 @@ def _b8_analysis(runs):
             "floor window also holds the one-off checkpoint and trim after the sign-up burst. The floor is "
             f"subtracted before scaling. The notes estimated ≈ 3 µs for a ping write plus a pong read; "
             f"the measured {v1[0]['cpu_us_per_ping']:.0f} µs per ping includes the floor, the event-loop work "
-            "per connection (frame encode, scheduling the next slot) and the wake-ups.")
+            "per connection (the ping frame, scheduling the next slot) and the wake-ups. Since commit dc17e9e a "
+            "connection writes its ping as one buffer (header and payload) and reads the pong itself, without NIO's "
+            "frame decoder, byte-to-message handler and encoder (session 11's run: 24 µs per ping, 0.45 % per 10k).")
     for r in v2:
         v = r["server_cpu_percent_per_10k_connections_at_54s"]
         add("")
@@ -543,7 +551,12 @@ def _b8_analysis(runs):
             "besides (PROTOCOL.md §6.16: the push and the liveness deadline find a dead peer), which made every client "
             "answer twice per period: 47 µs per period and 0.91 % per 10k at 54 s in session 5's run. Before the NIO "
             "hot path the same run cost 58.9 % per 10k (a 100 ms poll task per connection; results at commit "
-            "40bf257), and 1.11 % at commit 9e60462 (one timer per connection, the v2 `pong` handled on a task).")
+            "40bf257), and 1.11 % at commit 9e60462 (one timer per connection, the v2 `pong` handled on a task). "
+            "Session 11's run (commit 9f25cf3) measured 0.54 % per 10k and 29 µs per period; since commit dc17e9e the "
+            "`ping` push is one frame buffer, header included, that every connection writes as it is (before: a "
+            "frame object per connection, and NIO's encoder wrote the header as a second buffer), and the `pong` is "
+            "read from the socket's bytes by the connection (before: NIO's decoder made a frame, then the connection "
+            "copied its payload).")
     if not out:
         return []
     out.insert(0, "")
@@ -818,7 +831,8 @@ def section(results):
         add("What a connection costs (heaptrack of the release server holding 9,000 chat connections, and the heap")
         add("gauges above): the live heap of an idle chat connection is about 0.5 KB more than a bare websocket's —")
         add("the chat session, its outbox and hub entry (≈ 0.4 KB). The rest is the websocket: NIO's socket channel,")
-        add("pipeline and pending-writes ring (≈ 2.3 KB), the frame decoder and encoder handlers (≈ 0.6 KB), the")
+        add("pipeline and pending-writes ring (≈ 2.3 KB), NIO's frame decoder and encoder handlers (≈ 0.6 KB; gone")
+        add("since commit dc17e9e, where the connection reads and writes its frames itself), the")
         add("pooled receive buffer, `WebSocketConnection` (0.3 KB) and its heartbeat timer (0.2 KB, since replaced by")
         add("an entry in its event loop's `HeartbeatWheel`). The receive buffer")
         add("was the largest single item, 2.1 KB: NIO keeps one per connection for reuse, at the adaptive allocator's")
@@ -921,7 +935,9 @@ def section(results):
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
             add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}")
         add("")
-        add("Earlier runs: session 10's (commit 5c9e41a, a slower box: its C floor's p99 at this load was 1.64 ms)")
+        add("Earlier runs: session 11's (commit 9f25cf3, before the connection read and wrote its frames itself)")
+        add("measured p50 0.373 ms and p99 1.276 ms at 1,000 connections (the C floor's p99 0.23 ms), p99 18.7 ms at")
+        add("10,000; session 10's (commit 5c9e41a, a slower box: its C floor's p99 at this load was 1.64 ms)")
         add("measured p50 0.365 ms and p99 1.383 ms at 1,000 connections, p99 14.8 ms at 10,000; session 9's (commit")
         add("46d6dd8, the flusher every 100 ms) p50 0.258 ms and p99 0.696 ms (the C floor's p99 0.240 ms), p99 16.0 ms")
         add("at 10,000; session 8's p50 0.327, p99 0.98 ms and p99 22.7 ms.")

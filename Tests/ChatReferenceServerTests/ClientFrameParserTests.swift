@@ -185,6 +185,82 @@ struct ClientFrameParserTests {
         )
     }
 
+    /// A frame's bytes as RFC 6455 §5.2 lays them out, written byte by byte (the reference for the random test).
+    static func encode(_ frame: Frame, key: [UInt8]) -> [UInt8] {
+        var bytes: [UInt8] = [(frame.fin ? 0x80 : 0) | frame.reservedBits | frame.opcode]
+        let mask: UInt8 = frame.masked ? 0x80 : 0
+        let count = frame.payload.count
+        if count < 126 {
+            bytes.append(mask | UInt8(count))
+        } else if count <= 0xFFFF {
+            bytes += [mask | 126, UInt8(count >> 8), UInt8(count & 0xFF)]
+        } else {
+            bytes.append(mask | 127)
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: count >> shift))
+            }
+        }
+        guard frame.masked else { return bytes + frame.payload }
+        bytes += key
+        for (index, byte) in frame.payload.enumerated() { bytes.append(byte ^ key[index % 4]) }
+        return bytes
+    }
+
+    @Test("Random frames in random chunks: every frame comes back as written, in order, whatever the chunking")
+    func randomStreams() {
+        var generator = SystemRandomNumberGenerator()
+        let lengths = [0, 1, 3, 8, 15, 124, 125, 126, 127, 200, 4_095, 65_535, 65_536, 70_001]
+        for _ in 0..<40 {
+            var frames: [Frame] = []
+            var stream: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                let control = Bool.random(using: &generator)
+                let count =
+                    control
+                    ? Int.random(in: 0...125, using: &generator) : lengths.randomElement(using: &generator)!
+                let frame = Frame(
+                    fin: control || Bool.random(using: &generator),
+                    reservedBits: UInt8.random(in: 0...7, using: &generator) << 4,
+                    opcode: control
+                        ? UInt8.random(in: 8...15, using: &generator) : UInt8.random(in: 0...7, using: &generator),
+                    masked: Bool.random(using: &generator),
+                    payload: (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                )
+                frames.append(frame)
+                stream += Self.encode(frame, key: (0..<4).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            }
+            var chunks: [[UInt8]] = []
+            var start = 0
+            while start < stream.count {
+                let end = min(stream.count, start + Int.random(in: 1...9_000, using: &generator))
+                chunks.append(Array(stream[start..<end]))
+                start = end
+            }
+            #expect(Self.frames(chunks) == frames.map { .frame($0) })
+        }
+    }
+
+    @Test("Random bytes never crash or loop: each step consumes a frame, asks for more, or refuses")
+    func randomBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int.random(in: 0...64, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
+            var parser = ClientFrameParser(maxFrameSize: 32)
+            parser.append(ByteBuffer(bytes: bytes))
+            var steps = 0
+            while case .frame = parser.next() {
+                steps += 1
+                // Every frame is at least two bytes: more steps than that means one consumed nothing.
+                guard steps <= bytes.count / 2 else {
+                    Issue.record("a frame that consumed nothing: \(bytes)")
+                    break
+                }
+            }
+        }
+    }
+
     @Test("UTF-8 validation: the ASCII fast path and the standard library agree on valid and invalid text")
     func utf8() {
         let samples: [[UInt8]] = [

@@ -204,7 +204,7 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     func start() {
         guard let context else { return }
         self.lastInbound = context.eventLoop.now
-        self.schedulePing()
+        self.schedulePing(first: true)
         self.conversation.opened(self.link)
         self.readIfNeeded(context: context)
     }
@@ -357,9 +357,13 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
 
     // MARK: Timers
 
-    private func schedulePing() {
+    /// The next ping after one interval; the first after a random part of it (half to all), so connections opened
+    /// together — clients reconnecting after a server restart, a fleet of bots — do not ping in one burst every
+    /// interval.
+    private func schedulePing(first: Bool = false) {
         guard let interval = self.pingInterval, let context else { return }
-        self.pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+        let delay = first ? .nanoseconds(Int64.random(in: (interval.nanoseconds / 2)...interval.nanoseconds)) : interval
+        self.pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             self.pingDue()
         }
     }

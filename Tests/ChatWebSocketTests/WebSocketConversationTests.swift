@@ -185,6 +185,22 @@ struct WebSocketConversationTests {
         #expect(!connection.channel.isActive, "the second ping went unanswered")
     }
 
+    @Test("the first ping comes after half to all of an interval, at a random point: links opened together spread out")
+    func firstPingSpread() throws {
+        var firsts: Set<Int> = []
+        for _ in 0..<20 {
+            let connection = try Self.open(Script(), pingInterval: .seconds(5))
+            var elapsed = 0
+            while try connection.written() == nil, elapsed < 6_000 {
+                connection.advance(.milliseconds(100))
+                elapsed += 100
+            }
+            #expect((2_500...5_000).contains(elapsed))
+            firsts.insert(elapsed)
+        }
+        #expect(firsts.count > 1, "20 links opened at once pinged at the same moment")
+    }
+
     /// On the main actor: the embedded channel is used from the thread it was made on, across the awaits.
     @Test("a remote send with the send buffer full waits for its write; once the close started it fails, not hangs")
     @MainActor

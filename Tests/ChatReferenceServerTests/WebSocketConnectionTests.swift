@@ -197,15 +197,6 @@ struct WebSocketConnectionTests {
         #expect(wheel.scheduledSlots == 0)
     }
 
-    @Test("The first ping comes after a random part of one interval: connections opened together spread out")
-    func firstPingSpread() {
-        let interval = Duration.seconds(30)
-        let delays = (0..<1_000).map { _ in WebSocketConnection.firstPingDelay(interval).nanoseconds }
-        #expect(delays.allSatisfy { $0 > 0 && $0 <= 30_000_000_000 })
-        // 1,000 connections opened at once land in most of the interval's 60 heartbeat slots (500 ms each), not one.
-        #expect(Set(delays.map { $0 / 500_000_000 }).count >= 50)
-    }
-
     @Test("Written frames release the send-queue bound: a reading peer never hits 4001")
     func boundCountsUnwrittenFrames() async throws {
         try await TestServer.with { configuration in

@@ -237,7 +237,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.outbox.attach(self)
         let now = NIODeadline.now()
         self.lastMessage = now
-        self.nextPing = now + Self.firstPingDelay(self.session.limits.pingInterval)
+        self.nextPing = now + TimeAmount(self.session.limits.pingInterval)
         self.scheduleHeartbeat()
         self.enqueue(.open)
     }
@@ -519,14 +519,6 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         }
         if let slot = self.heartbeatSlot { self.heartbeats.remove(self, from: slot) }
         self.heartbeatSlot = self.heartbeats.add(self, at: Self.onGrid(next, slack: self.session.limits.pingInterval))
-    }
-
-    /// When the first ping is due: after a random part of one interval (later ones every interval). Connections
-    /// opened together — a reconnect storm after a restart, a load test — would otherwise all come due in the same
-    /// slots of the heartbeat grid and be pinged in a burst every interval, their answers arriving in a burst too.
-    static func firstPingDelay(_ interval: Duration) -> TimeAmount {
-        let nanoseconds = max(1, TimeAmount(interval).nanoseconds)
-        return .nanoseconds(Int64.random(in: 1...nanoseconds))
     }
 
     func heartbeatDue() {

@@ -471,7 +471,10 @@ EARLIER_B4_RUN = (
     "144 and 168; saturation 16,000 msg/s for both (two loops 16,000 and 12,000). Since then the websocket's frames "
     "are read and written by the connection itself (commit dc17e9e: no NIO frame decoder, byte-to-message handler "
     "or encoder in the pipeline; a same-session A/B at this load, 3 alternated pairs each: v1 110/96, 94/90, "
-    "108/84 µs, v2 98/76, 106/86, 96/104 µs)."
+    "108/84 µs, v2 98/76, 106/86, 96/104 µs). A run of B3, B4 and B8 at commit 24d8cc0 (a connection's first ping "
+    "at a random point of its first interval, since reverted) on a slower box (C at the same load 43.3 µs, closed "
+    "loop 14.7 µs) measured v1 112 µs (2.6×) and v2 156 (3.6×), with about 40 % of the connections pinged inside "
+    "the fixed-rate window; the B4 figures in this section are the run at dc17e9e."
 )
 
 
@@ -625,6 +628,10 @@ def rows(results):
         if len(rounds) > 1:
             figure += (f"; median of {len(rounds)} rounds by p50 (rounds' p50 "
                        f"{', '.join(str(r['p50_ms']) for r in rounds)} ms, p99 {', '.join(str(r['p99_ms']) for r in rounds)} ms)")
+        failed = b3.get("rounds", len(rounds)) - len(rounds)
+        if failed > 0:
+            figure += (f"; {failed} of {b3['rounds']} rounds measured nothing (the fleet's set-up failed: see the B3 "
+                       "section)")
         b3_rows.append(f"| B3 | one-way latency, {b3['bots']:,} connections, {b3['channels'] * b3['rate_per_channel']:g} "
                        f"msg/s, staggered, open loop (BotFleet, {b3['duration_seconds']:g} s) | {target} | "
                        f"{figure}, p99.9 {lat['p99_9_ms']} ms, {b3['lost']} lost | – | {_verdict(ok)} |")
@@ -933,9 +940,23 @@ def section(results):
                             f" {floor['median_latency_us_p99'] / 1000:.2f} ms, above the target too: this run's box had"
                             " a slow tail for any server.")
             add(f"* **{bots:,} connections: {verdict}.** Server CPU over the whole run (sign-up, matching and")
-            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}")
+            failed = b3.get("rounds", 0) - len(b3.get("rounds_latency_ms") or [])
+            setup = (f" {failed} of {b3['rounds']} rounds measured nothing: the fleet gave up during set-up, when some of"
+                     f" the {bots:,} bots' sign-ups (all at once, each client with its own HTTP connection pool) waited"
+                     " longer than AsyncHTTPClient's connection timeout on the saturated box"
+                     " (`getConnectionFromPoolTimeout`); the figures are the other rounds'." if failed > 0 else "")
+            add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}{setup}")
         add("")
-        add("Earlier runs: session 11's (commit 9f25cf3, before the connection read and wrote its frames itself)")
+        add("Earlier runs: this session's first run (commit dc17e9e, frames read and written by the connection, before")
+        add("heartbeat slots ran in batches) measured p50 0.343 ms and p99 0.972 ms at 1,000 connections, p99 14.5 ms")
+        add("at 10,000 (p99.9 35 ms): connections opened together come due in the same few slots of the heartbeat")
+        add("grid, and a slot pinged thousands of them in one event-loop tick every 30 s, holding the loop for tens of")
+        add("milliseconds while messages waited. Since commit af79d9a a slot runs at most 64 heartbeats at a time, the")
+        add("rest 500 µs later, so the loop reads its sockets in between. Commit 24d8cc0 also gave each connection's")
+        add("first ping a random phase: its run measured p99 0.961 ms at 1,000 and 7.3 ms at 10,000, but B8's idle CPU")
+        add("per ping rose (0.60 % and 0.64 % per 10k at 54 s, the pongs of a slot no longer arriving together), and")
+        add("the batches alone give the same B3 figures, so af79d9a took the random phase out again.")
+        add("Session 11's (commit 9f25cf3, before the connection read and wrote its frames itself)")
         add("measured p50 0.373 ms and p99 1.276 ms at 1,000 connections (the C floor's p99 0.23 ms), p99 18.7 ms at")
         add("10,000; session 10's (commit 5c9e41a, a slower box: its C floor's p99 at this load was 1.64 ms)")
         add("measured p50 0.365 ms and p99 1.383 ms at 1,000 connections, p99 14.8 ms at 10,000; session 9's (commit")

@@ -166,7 +166,7 @@ struct ClientFrameParserTests {
             Array(ServerFrame.make(.binary, payload: k64, allocator: allocator).readableBytesView)
                 == [0x82, 0x7F, 0, 0, 0, 0, 0, 0x01, 0x00, 0x00] + k64
         )
-        let pong = ServerFrame.make(.pong, payload: ByteBuffer(bytes: Self.hello), allocator: allocator)
+        let pong = ServerFrame.make(.pong, payload: Self.hello, allocator: allocator)
         #expect(Array(pong.readableBytesView) == [0x8A, 0x05] + Self.hello)
         // The frames the server writes parse back (its reader accepts unmasked frames; the connection refuses them).
         let frame = ServerFrame.make(.text, payload: [UInt8](repeating: 0x61, count: 300), allocator: allocator)

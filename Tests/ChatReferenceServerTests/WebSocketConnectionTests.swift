@@ -152,12 +152,14 @@ struct WebSocketConnectionTests {
         }
     }
 
+    /// A heartbeat target that counts its calls.
+    final class Target: HeartbeatTarget {
+        var calls = 0
+        func heartbeatDue() { self.calls += 1 }
+    }
+
     @Test("Heartbeat wheel: targets due in one slot share one timer; a removed target is not called")
     func heartbeatWheel() {
-        final class Target: HeartbeatTarget {
-            var calls = 0
-            func heartbeatDue() { self.calls += 1 }
-        }
         let loop = EmbeddedEventLoop()
         let wheel = HeartbeatWheel(eventLoop: loop)
         let start = loop.now
@@ -180,10 +182,6 @@ struct WebSocketConnectionTests {
 
     @Test("Heartbeat wheel: a crowded slot runs in batches with the loop free in between")
     func heartbeatWheelBatches() {
-        final class Target: HeartbeatTarget {
-            var calls = 0
-            func heartbeatDue() { self.calls += 1 }
-        }
         let loop = EmbeddedEventLoop()
         let wheel = HeartbeatWheel(eventLoop: loop)
         let targets = (0..<(2 * HeartbeatWheel.batch + 5)).map { _ in Target() }

@@ -39,12 +39,4 @@ enum ServerFrame {
         buffer.writeBytes(payload)
         return buffer
     }
-
-    /// A whole frame carrying `payload`'s readable bytes.
-    static func make(_ opcode: Opcode, payload: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: Self.headerSize(payload: payload.readableBytes) + payload.readableBytes)
-        Self.writeHeader(opcode, payload: payload.readableBytes, into: &buffer)
-        buffer.writeImmutableBuffer(payload)
-        return buffer
-    }
 }

@@ -486,10 +486,11 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
 
     private func writeClose(_ code: WebSocketErrorCode, reason: String?, thenCloseChannel: Bool) {
         guard let context else { return }
-        var buffer = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
-        buffer.write(webSocketErrorCode: code)
-        if let reason { buffer.writeString(reason) }
-        let frame = ServerFrame.make(.connectionClose, payload: buffer, allocator: context.channel.allocator)
+        let count = 2 + (reason?.utf8.count ?? 0)
+        var frame = context.channel.allocator.buffer(capacity: ServerFrame.headerSize(payload: count) + count)
+        ServerFrame.writeHeader(.connectionClose, payload: count, into: &frame)
+        frame.write(webSocketErrorCode: code)
+        if let reason { frame.writeString(reason) }
         let written = context.writeAndFlush(Self.wrapOutboundOut(frame))
         if thenCloseChannel {
             let channel = context.channel
@@ -554,8 +555,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
                 let payload = UInt64.random(in: .min ... .max)
                 self.pingPayload = payload
                 var ping = context.channel.allocator.buffer(capacity: 10)
-                ping.writeInteger(UInt8(0x80) | ServerFrame.Opcode.ping.rawValue)
-                ping.writeInteger(UInt8(8))
+                ServerFrame.writeHeader(.ping, payload: 8, into: &ping)
                 ping.writeInteger(payload)
                 context.write(Self.wrapOutboundOut(ping), promise: nil)
             }

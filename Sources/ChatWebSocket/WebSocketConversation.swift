@@ -362,7 +362,8 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     /// interval.
     private func schedulePing(first: Bool = false) {
         guard let interval = self.pingInterval, let context else { return }
-        let delay = first ? .nanoseconds(Int64.random(in: (interval.nanoseconds / 2)...interval.nanoseconds)) : interval
+        let nanoseconds = max(0, interval.nanoseconds)
+        let delay = first ? .nanoseconds(Int64.random(in: (nanoseconds / 2)...nanoseconds)) : interval
         self.pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
             self.pingDue()
         }

@@ -199,6 +199,12 @@ struct WebSocketConversationTests {
             firsts.insert(elapsed)
         }
         #expect(firsts.count > 1, "20 links opened at once pinged at the same moment")
+        // A zero or negative interval pings at once instead of trapping on an empty random range.
+        for interval in [Duration.zero, .seconds(-1)] {
+            let connection = try Self.open(Script(), pingInterval: interval)
+            connection.advance(.milliseconds(1))
+            #expect(try connection.written()?.opcode == .ping)
+        }
     }
 
     /// On the main actor: the embedded channel is used from the thread it was made on, across the awaits.

@@ -265,8 +265,8 @@ let package = Package(
             .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
             // HMAC-SHA256 for presigned upload URLs and SHA-256 for secrets; already in the graph through jwt-kit.
             .package(url: "https://github.com/apple/swift-crypto", "4.1.0"..<"6.0.0"),
-            // ChatWebSocket builds its pipeline from NIO's websocket frame codec and NIOSSL (for wss://) directly;
-            // both are already in the graph through swift-websocket.
+            // ChatWebSocket builds its pipeline on NIO (its own frame codec, NIO's frame type) and NIOSSL (for wss://)
+            // directly; both are already in the graph through swift-websocket.
             .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
             .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
             // The server's upgrade channel converts between NIO's HTTP/1 parts and HTTPTypes, as Hummingbird does;

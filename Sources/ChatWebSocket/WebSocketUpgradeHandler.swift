@@ -19,8 +19,9 @@ struct UpgradeAnswer: Sendable {
 /// Sends the HTTP/1.1 upgrade request, reads the answer, and on `101` turns the pipeline into a websocket pipeline.
 ///
 /// Unlike swift-nio's typed client upgrader (as used by swift-websocket 1.6.2's `WSClient`), the bytes that arrive
-/// in the same read as the `101` answer are passed to the frame decoder in the same event loop tick, followed by a
-/// read-complete, so a server that speaks first (a match token, a v2 hello) is never lost or stuck. A refusal
+/// in the same read as the `101` answer are passed to the frame codec (`ClientFrameCodec`) in the same event loop
+/// tick, followed by a read-complete, so a server that speaks first (a match token, a v2 hello) is never lost or
+/// stuck. A refusal
 /// (any other status) is read with its body and reported as ``WebSocketUpgradeRefused``; a connection that closes
 /// before the answer fails the upgrade instead of hanging.
 final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -153,7 +154,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
             if view.count > Self.maxHeadSize { self.fail(context: context, WebSocketUpgradeError.malformedAnswer) }
             return
         }
-        guard let head = HTTPAnswerHead(String(decoding: view.prefix(end - 4), as: UTF8.self)) else {
+        guard let head = HTTPAnswerHead(Array(view.prefix(end - 4))) else {
             self.fail(context: context, WebSocketUpgradeError.malformedAnswer)
             return
         }
@@ -187,15 +188,15 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     private func upgrade(context: ChannelHandlerContext, head: HTTPAnswerHead, bodyStart: Int) throws {
-        guard head.value("upgrade")?.lowercased() == "websocket",
+        guard head.value("upgrade").map({ HTTPAnswerHead.equalsIgnoringASCIICase($0, "websocket") }) == true,
             head.value("connection")?.lowercased().contains("upgrade") == true
         else { throw WebSocketUpgradeError.malformedAnswer }
         let expected = Data(Insecure.SHA1.hash(data: Data((self.key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
             .base64EncodedString()
-        guard head.value("sec-websocket-accept")?.trimmingCharacters(in: .whitespaces) == expected else {
+        guard head.value("sec-websocket-accept") == expected else {
             throw WebSocketUpgradeError.badAccept
         }
-        let chosen = head.value("sec-websocket-protocol")?.trimmingCharacters(in: .whitespaces)
+        let chosen = head.value("sec-websocket-protocol")
         if let chosen, !self.offeredSubprotocols.contains(chosen) {
             throw WebSocketUpgradeError.unofferedSubprotocol(chosen)
         }
@@ -203,12 +204,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
         self.timeoutTask?.cancel()
         let pipeline = context.pipeline.syncOperations
         let farewell = WebSocketFarewellHandler()
-        var handlers: [any ChannelHandler] = [
-            WebSocketFrameEncoder(),
-            ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: self.maxFrameSize)),
-            WebSocketProtocolErrorHandler(),
-            farewell,
-        ]
+        var handlers: [any ChannelHandler] = [ClientFrameCodec(maxFrameSize: self.maxFrameSize), farewell]
         let ended = self.conversation.map { _ in context.eventLoop.makePromise(of: ChatWebSocketCloseFrame?.self) }
         if let conversation = self.conversation {
             conversation.subprotocol = chosen
@@ -278,30 +274,74 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     }
 }
 
-/// The status line and headers of an HTTP/1.1 answer.
+/// The status line and headers of an HTTP/1.1 answer, read from its bytes: every opening parses one on the event
+/// loop, and Foundation's string splitting and trimming made that a sixth of a v2 match's client CPU (issue 9, B6).
 struct HTTPAnswerHead {
     var status: Int
+    /// The header lines in order: the name as sent, the value without the spaces and tabs around it.
     var headers: [(String, String)]
 
-    init?(_ text: String) {
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
-        guard !lines.isEmpty else { return nil }
-        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
-        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
-            (100...599).contains(status)
-        else { return nil }
+    /// Parses a head without its final blank line: `HTTP/1.x NNN reason`, then `name: value` lines, each ended by
+    /// CRLF. `nil` for another status line, a status outside 100–599, or a header line without a colon.
+    init?(_ bytes: [UInt8]) {
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = 0
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 13, bytes[index + 1] == 10 {
+                lines.append(bytes[lineStart..<index])
+                index += 2
+                lineStart = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(bytes[lineStart...])
+        guard let status = Self.status(lines[0]) else { return nil }
         self.status = status
         self.headers = []
-        for line in lines where !line.isEmpty {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            self.headers.append((name, value))
+        self.headers.reserveCapacity(lines.count - 1)
+        for line in lines.dropFirst() where !line.isEmpty {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            let name = Self.trimmed(line[..<colon])
+            let value = Self.trimmed(line[(colon + 1)...])
+            self.headers.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         }
     }
 
-    /// The first value of header `name` (case-insensitive).
+    /// The status of `HTTP/1.x NNN[ reason]`.
+    private static func status(_ line: ArraySlice<UInt8>) -> Int? {
+        let prefix = Array("HTTP/1.".utf8)
+        guard line.starts(with: prefix), let space = line.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        let code = line[(space + 1)...].prefix { $0 != UInt8(ascii: " ") }
+        guard code.count == 3 else { return nil }
+        var status = 0
+        for digit in code {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
+            status = status * 10 + Int(digit - UInt8(ascii: "0"))
+        }
+        return (100...599).contains(status) ? status : nil
+    }
+
+    /// `bytes` without the spaces and tabs (HTTP's optional whitespace) at either end.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
+        else { return bytes[bytes.startIndex..<bytes.startIndex] }
+        return bytes[first...last]
+    }
+
+    /// The first value of header `name` (an ASCII name, matched case-insensitively).
     func value(_ name: String) -> String? {
-        self.headers.first { $0.0.lowercased() == name }?.1
+        self.headers.first { Self.equalsIgnoringASCIICase($0.0, name) }?.1
+    }
+
+    /// Whether two strings are equal up to the case of ASCII letters.
+    static func equalsIgnoringASCIICase(_ left: String, _ right: String) -> Bool {
+        left.utf8.elementsEqual(right.utf8) { Self.lowercased($0) == Self.lowercased($1) }
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 }

@@ -32,6 +32,16 @@ public struct ChatWebSocketLink {
         self.handler.startClose(code: code, reason: reason)
     }
 
+    /// Starts the close handshake like ``close(code:reason:)`` and ends the conversation now: the connection's
+    /// ``ChatWebSocketClient/converse(url:options:conversation:)`` returns at once, without the server's close frame,
+    /// while the handshake completes on the event loop (the connection is dropped after the close timeout at the
+    /// latest). For a conversation whose result is in hand, such as a match: it does not wait a round trip for the
+    /// server's close.
+    public func closeWithoutWaiting(code: UInt16, reason: String? = nil) {
+        self.handler.startClose(code: code, reason: reason)
+        self.handler.endConversation()
+    }
+
     /// Drops the connection at once, without a close handshake (a dead link).
     public func abort() {
         self.handler.abort()
@@ -345,6 +355,13 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
 
     func abort() {
         self.context?.close(promise: nil)
+    }
+
+    /// Completes ``ended`` now (with no close frame); the connection itself carries on until it closes.
+    func endConversation() {
+        let ended = self.ended
+        self.ended = nil
+        ended?.succeed(nil)
     }
 
     private func finish() {

@@ -11,6 +11,8 @@ struct MatchConversationTests {
     final class LinkLog: @unchecked Sendable {
         var sent: [V2.MatchClientFrame] = []
         var closed: (code: UInt16, reason: String?)?
+        /// The close was ``ConversationLink/closeWithoutWaiting``.
+        var returnedAtOnce = false
         var silence: [Duration?] = []
         var farewell: (message: WebSocketMessage?, isReply: @Sendable (WebSocketMessage) -> Bool)?
 
@@ -29,6 +31,10 @@ struct MatchConversationTests {
                     }
                 },
                 close: { code, reason in self.closed = (code, reason) },
+                closeWithoutWaiting: { code, reason in
+                    self.closed = (code, reason)
+                    self.returnedAtOnce = true
+                },
                 abort: { Issue.record("aborted") },
                 setFarewell: { message, _, isReply in self.farewell = (message, isReply) },
                 setSilenceTimeout: { self.silence.append($0) }
@@ -88,6 +94,7 @@ struct MatchConversationTests {
         #expect(log.closed == nil)
         conversation.received(.text(Self.matched), link)
         #expect(log.closed?.code == 1000)
+        #expect(log.returnedAtOnce, "match() does not wait a round trip for the server's close")
         #expect(log.farewell?.message == nil, "nothing left to cancel")
         guard case .matched(let matched) = conversation.outcome.value else {
             Issue.record("not matched")
@@ -147,7 +154,7 @@ struct MatchConversationTests {
             return
         }
         #expect(result.accessToken == "v1.token" && result.peerID == UserID(8))
-        #expect(log.closed?.code == 1000)
+        #expect(log.closed?.code == 1000 && log.returnedAtOnce)
 
         let strict = Self.conversation(acceptsV1: false)
         let strictLog = LinkLog()

@@ -157,6 +157,25 @@ struct WebSocketConversationTests {
         #expect(try connection.ended.wait() == ChatWebSocketCloseFrame(code: 1000, reason: nil))
     }
 
+    @Test("close without waiting: the conversation ends at once; the handshake still completes, or times out")
+    func closeWithoutWaiting() throws {
+        let script = Script()
+        script.onMessage = { _, link in link.closeWithoutWaiting(code: 1000) }
+        let connection = try Self.open(script, closeTimeout: .seconds(2))
+        final class Moment: @unchecked Sendable { var messages: Int? }  // only touched on the embedded loop
+        let endedAt = Moment()
+        connection.ended.whenSuccess { _ in endedAt.messages = script.messages.count }
+        try connection.channel.writeInbound(Self.frame(.text, "matched"))
+        #expect(endedAt.messages == 1, "ended with the message, before any close from the server")
+        #expect(try connection.ended.wait() == nil, "no close frame was waited for")
+        #expect(Self.closeCode(try connection.written()) == 1000)
+        try connection.channel.writeInbound(Self.frame(.text, "ignored"))
+        #expect(script.messages == [.text("matched")])
+        #expect(connection.channel.isActive, "the close handshake carries on")
+        connection.advance(.seconds(2))
+        #expect(!connection.channel.isActive, "a server that never closes is dropped after the close timeout")
+    }
+
     @Test("silence: nothing inbound for the timeout drops the link; each message moves the deadline")
     func silence() throws {
         let script = Script()

@@ -144,6 +144,9 @@ struct ConversationLink {
     var send: (WebSocketMessage) -> Void
     /// Closes with a code and an optional reason; no message reaches the conversation afterwards.
     var close: (UInt16, String?) -> Void
+    /// As ``close``, and the conversation is over at once: `converse` returns without waiting for the server's close
+    /// (which the transport still completes, within its close timeout).
+    var closeWithoutWaiting: (UInt16, String?) -> Void
     /// Drops the connection at once, without a close handshake (a dead link).
     var abort: () -> Void
     /// As ``WebSocketIO/setFarewell``.
@@ -216,6 +219,7 @@ struct ConversationDriver {
                 subprotocol: io.subprotocol,
                 send: { message in if pending.close == nil { pending.sends.append(message) } },
                 close: { code, reason in if pending.close == nil { pending.close = (code, reason) } },
+                closeWithoutWaiting: { code, reason in if pending.close == nil { pending.close = (code, reason) } },
                 abort: { pending.aborted = true },
                 setFarewell: io.setFarewell,
                 setSilenceTimeout: { silence.value = $0 }
@@ -366,6 +370,7 @@ private final class ConversationOnLoop: ChatWebSocketConversation {
             subprotocol: link.subprotocol,
             send: { link.send($0.farewell) },
             close: { code, reason in link.close(code: code, reason: reason) },
+            closeWithoutWaiting: { code, reason in link.closeWithoutWaiting(code: code, reason: reason) },
             abort: { link.abort() },
             setFarewell: { message, timeout, isReply in
                 link.setFarewell(WebSocketFarewell(message, timeout: timeout, isReply: isReply))

@@ -326,7 +326,7 @@ final class MatchConversation: WebSocketConversation, @unchecked Sendable {
         if self.speaksV1 {
             if case .text(let text) = message, let result = try? V1.MatchResult(jsonBytes: Array(text.utf8)) {
                 self.outcome.value = .v1Token(result)
-                link.close(1000, nil)
+                link.closeWithoutWaiting(1000, nil)  // the token is in hand: no round trip for the server's close
             }
             return
         }
@@ -359,7 +359,7 @@ final class MatchConversation: WebSocketConversation, @unchecked Sendable {
         case .matched(let matched):
             link.setFarewell(nil, .zero) { _ in false }  // the ticket is consumed: nothing to cancel any more
             self.outcome.value = .matched(matched)
-            link.close(1000, nil)
+            link.closeWithoutWaiting(1000, nil)  // match() returns now, not a round trip later
         case .voided(let voided):
             if voided.requeued { break }  // RC-MATCH-VOID-1: still at the head of the list
             if voided.reason == "replaced" {

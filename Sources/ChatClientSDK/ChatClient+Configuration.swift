@@ -29,7 +29,9 @@ extension ChatClient {
         /// How long a new chat connection may stay silent before the session gives up on it and reconnects (a v1
         /// server greets every connection at once).
         public var firstFrameTimeout: Duration
-        /// The timeout of each HTTP request.
+        /// The timeout of each HTTP request, from the call to the whole answer: the wait for one of the connections
+        /// the SDK keeps per server (8, shared by every client in the process) counts too. A request that runs out
+        /// fails with `ChatError.Code.timeout`.
         public var requestTimeout: Duration
         /// How many sends may wait for the server's confirmation before ``ChatSession/send(text:)`` refuses more.
         public var maxQueuedMessages: Int

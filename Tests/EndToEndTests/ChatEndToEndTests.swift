@@ -228,6 +228,37 @@ struct ChatEndToEndTests {
         }
     }
 
+    @Test("an HTTP request that gets no answer fails with ChatError.timeout at the request timeout, queued ones too")
+    func requestTimeout() async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                var settings = testConfiguration("http://127.0.0.1:\(proxy.port)")
+                settings.requestTimeout = .milliseconds(800)
+                let configuration = settings
+                proxy.setFrozen(true)
+                // Nine at once: eight take the SDK's connections to this server, the ninth waits for one.
+                let codes = await withTaskGroup(of: ChatError.Code?.self) { group in
+                    for index in 0..<9 {
+                        group.addTask {
+                            do {
+                                _ = try await ChatClient(configuration: configuration).signUp(name: "t\(index)")
+                                return nil
+                            } catch {
+                                return (error as? ChatError)?.code
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [ChatError.Code?]()) { $0.append($1) }
+                }
+                #expect(codes == Array(repeating: .timeout, count: 9))
+                proxy.setFrozen(false)
+                proxy.dropAll()
+                let user = try await ChatClient(configuration: configuration).signUp(name: "after")
+                #expect(user.name == "after", "the same client library answers once the link carries data again")
+            }
+        }
+    }
+
     @Test("an expired token is a typed error, before and during a session, with no retry")
     func expiredToken() async throws {
         let shortTokens: (inout ServerConfiguration) -> Void = { $0.tokenLifetime = .seconds(3) }

@@ -40,12 +40,22 @@ struct AsyncHTTPClientTransport: HTTPTransport {
     /// Like `HTTPClient.shared`, except that a refused connection fails the request at once instead of being retried
     /// until the request's deadline: the session's reconnect policy does the retrying (with its backoff and its
     /// `reconnecting(attempt:delay:)` events), not the connection pool. Never shut down, like `HTTPClient.shared`.
+    ///
+    /// The request's own timeout (`Configuration.requestTimeout`) bounds all of it. AsyncHTTPClient also bounds
+    /// the wait for one of its connections (8 per server) with the connect timeout, which was 10 s: thousands of
+    /// requests started together (a fleet of bots signing up) then failed after 10 s in the queue however long
+    /// their own timeout; at 60 s that wait, like a TCP connect, ends with the request's timeout instead.
     static let shared: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
-        configuration.timeout.connect = .seconds(10)
+        configuration.timeout.connect = .seconds(60)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
+
+    /// AsyncHTTPClient's errors that mean time ran out: ``ChatError/Code/timeout``.
+    private static let timeouts: [HTTPClientError] = [
+        .deadlineExceeded, .connectTimeout, .getConnectionFromPoolTimeout, .readTimeout, .writeTimeout,
+    ]
 
     func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec {
         var outgoing = HTTPClientRequest(url: request.url)
@@ -64,8 +74,19 @@ struct AsyncHTTPClientTransport: HTTPTransport {
             }
         }
         let timeout = TimeAmount.nanoseconds(Int64(ReconnectPolicy.seconds(request.timeout) * 1e9))
-        let response = try await self.client.execute(outgoing, timeout: timeout)
-        let buffer = try await response.body.collect(upTo: maxResponseBytes)
+        let response: HTTPClientResponse
+        let buffer: ByteBuffer
+        do {
+            response = try await self.client.execute(outgoing, timeout: timeout)
+            buffer = try await response.body.collect(upTo: maxResponseBytes)
+        } catch let error as HTTPClientError where Self.timeouts.contains(error) {
+            throw ChatError(
+                code: .timeout,
+                message: "\(request.method) \(request.url.prefix { $0 != "?" }) got no answer within the request "
+                    + "timeout (\(request.timeout))",
+                cause: error
+            )
+        }
         return HTTPResponseSpec(
             status: Int(response.status.code),
             headers: response.headers.map { ($0.name, $0.value) },

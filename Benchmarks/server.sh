@@ -6,7 +6,7 @@
 # results/latest/server-<id>*.json and .txt; at the end server-report.py rewrites BENCHMARKS.md's server section and
 # its summary rows (--no-report skips that, for a run whose BENCHMARKS.md is written elsewhere).
 #
-#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 3] [--idle "1000 9000"] [--b5-rounds 3]
+#   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 5] [--idle "1000 9000"] [--b5-rounds 3]
 #                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 #                        [--b3-bots "1000 10000"] [--b3-rounds 3] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
 #                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
@@ -22,7 +22,7 @@ only="b6,b9,b5,b7,b3,b4,b8"
 pairs=1000
 idle="1000 9000"
 restart_conns=1000
-b6_rounds=3
+b6_rounds=5  # the box moves B6 by ±15 % between rounds; the median of five is steadier than of three
 b7_policies="1000 default"  # reconnect jitter window J in ms, or the SDK's default exponential policy
 protocols="v1 v2"
 b4_rounds=3

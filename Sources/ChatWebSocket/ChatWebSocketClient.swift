@@ -79,7 +79,8 @@ public struct ChatWebSocketOptions: Sendable {
     public init() {}
 }
 
-/// A websocket client over SwiftNIO, with swift-websocket's frame handling (`WSCore`) and its own upgrade step.
+/// A websocket client over SwiftNIO, with swift-websocket's message handling (`WSCore`), its own upgrade step and its
+/// own frame codec (`ClientFrameCodec`).
 ///
 /// swift-websocket 1.6.2's `WSClient` loses (or leaves stuck until the next read) frames that arrive in the same
 /// TCP read as the `101` answer, hangs when the connection closes before the answer, does not report which

@@ -474,7 +474,10 @@ EARLIER_B4_RUN = (
     "108/84 µs, v2 98/76, 106/86, 96/104 µs). A run of B3, B4 and B8 at commit 24d8cc0 (a connection's first ping "
     "at a random point of its first interval, since reverted) on a slower box (C at the same load 43.3 µs, closed "
     "loop 14.7 µs) measured v1 112 µs (2.6×) and v2 156 (3.6×), with about 40 % of the connections pinged inside "
-    "the fixed-rate window; the B4 figures in this section are the run at dc17e9e."
+    "the fixed-rate window. The run at dc17e9e itself (one round): C at the same load 33.3 µs, closed loop 12.5 µs; "
+    "v1 84 µs (2.5×), v2 104 (3.1×); two loops 140 and 136; saturation v1 16,000 msg/s, v2 8,000. The figures in "
+    "this section are session 13's run, three rounds, at commit bfd6b0b (the server's message path as at dc17e9e "
+    "and af79d9a): v1 and v2 changed places, a sign of how far the box moves a single round."
 )
 
 
@@ -719,7 +722,16 @@ def section(results):
         add("conversation on the connection's event loop (ChatWebSocket's `converse`: a channel handler decodes each")
         add("message and the match state machine answers it at once), with no task, async stream or outbound writer per")
         add("message (session 8, same-run A/B against the same server build: v2 client CPU per 1,000 pairs 0.79–0.86 →")
-        add("0.61–0.66 s, 1,320–1,385 → 1,434–1,558 pairs/s; v1 0.63–0.67 → 0.53–0.55 s). v2 still costs more per pair")
+        add("0.61–0.66 s, 1,320–1,385 → 1,434–1,558 pairs/s; v1 0.63–0.67 → 0.53–0.55 s). Session 13 cut the client's")
+        add("side again: ChatWebSocket reads and writes frames itself (`ClientFrameCodec`, in place of NIO's decoder,")
+        add("encoder and error handler) and parses the `101` answer from its bytes (Foundation's string splitting and")
+        add("trimming had been a sixth of a v2 match's client CPU in a perf profile), and `match()` returns when")
+        add("`matched` (or the v1 token) arrives instead of a round trip later, once the server has answered its close.")
+        add("Same-server A/Bs of server-bench, 1,000 pairs, alternated: codec and parser, 4 v2 pairs, client CPU")
+        add("0.81, 0.73, 0.75, 0.68 → 0.67, 0.57, 0.58, 0.68 s; the early return on top, 3 v2 pairs, 1,334, 1,434,")
+        add("1,444 → 1,528, 1,581, 1,782 pairs/s, and 3 v1 pairs, 1,646, 1,813, 2,054 → 1,745, 1,957, 2,217. A B6 run")
+        add("of that build ten minutes before this one measured a v2 median of 1,225 (rounds 1,201–1,465): the box moves")
+        add("more than the change, so B6 now runs five rounds. v2 still costs more per pair")
         add("than v1: its match socket is a conversation (per user the server sends `hello`, `queued`, `proposed`, `ok`")
         add("and `matched` and reads `enqueue` and `confirm`, against v1's one frame) and two tokens per pair, and on this")
         add("VM each frame is a system call and often a thread wake-up on both sides. Measured and not kept (session 8):")
@@ -947,7 +959,13 @@ def section(results):
                      " (`getConnectionFromPoolTimeout`); the figures are the other rounds'." if failed > 0 else "")
             add(f"  connecting included) is {b3['server_cpu_seconds_whole_run'] / b3['sent'] * 1e6:,.0f} µs per message sent, an upper bound of B4's figure.{busy}{lateness}{slow_box}{setup}")
         add("")
-        add("Earlier runs: this session's first run (commit dc17e9e, frames read and written by the connection, before")
+        add("Earlier runs: this table is session 13's second run (commit bfd6b0b: the SDK's own frame codec, below).")
+        add("Its first, twenty minutes before at commit 890c0dd (the same client and server code), measured p50 0.331")
+        add("ms and p99 1.091 ms at 1,000 connections and p99 13.3 ms at 10,000 (rounds 13.3, 12.3, 13.1), with the")
+        add("server's CPU over the whole 10,000 run 21 % above this run's on unchanged server code: a slower box.")
+        add("Session 12's")
+        add("run at af79d9a measured p50 0.284 ms and p99 0.909 ms at 1,000, p99 6.85 ms at 10,000. Session 12's")
+        add("first run (commit dc17e9e, frames read and written by the connection, before")
         add("heartbeat slots ran in batches) measured p50 0.343 ms and p99 0.972 ms at 1,000 connections, p99 14.5 ms")
         add("at 10,000 (p99.9 35 ms): connections opened together come due in the same few slots of the heartbeat")
         add("grid, and a slot pinged thousands of them in one event-loop tick every 30 s, holding the loop for tens of")
@@ -979,7 +997,12 @@ def section(results):
         add("tried in session 10 and measured worse: 3 alternated runs at 1,000 bots, bot CPU 3.23–3.69 s against")
         add("2.96–3.47 s on the pool, p50 0.30–0.36 against 0.29–0.35 ms; with the send loop there too it was worse")
         add("as well (2 alternated runs during a CI build: 3.29–3.50 s against 2.85–2.92 s; a sleep on the loop's")
-        add("executor still wakes a pool thread, which then hops to the loop). Not kept.")
+        add("executor still wakes a pool thread, which then hops to the loop). Not kept. Session 13's client frame")
+        add("codec (ChatWebSocket's `ClientFrameCodec`, see B6) gave the bots a little: BotFleet against the same")
+        add("server over 8 s of steady sending, 2 alternated runs each, at 1,000 bots 308 and 302 → 292 and 275 µs of")
+        add("client CPU per message (p50 0.354, 0.347 → 0.334, 0.326 ms); at 10,000 bots 193 and 182 → 192 and 180 µs,")
+        add("p99 6.8 and 7.0 against 9.3 and 7.8 ms — the wake-ups and timers, not the frames, are the client's cost")
+        add("there.")
         add("")
         add("B3 runs v1 sessions. A v2 session cost much more per message until commit 9f25cf3: each open v2")
         add("connection woke every 100 ms to look for sends due after retry advice or the per-second budget and for")

@@ -49,12 +49,8 @@ final class ClientFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.refused else { return }
-        var buffer = Self.unwrapInboundIn(data)
-        if var pending = self.pending {
-            self.pending = nil  // keeps the storage uniquely referenced for the append
-            pending.writeBuffer(&buffer)
-            buffer = pending
-        }
+        var incoming = Self.unwrapInboundIn(data)
+        var buffer = ByteBuffer.joined(&self.pending, &incoming)
         while buffer.readableBytes > 0 {
             switch Self.parse(&buffer, maxFrameSize: self.maxFrameSize) {
             case .frame(let frame):
@@ -178,5 +174,15 @@ final class ClientFrameCodec: ChannelDuplexHandler, RemovableChannelHandler {
             return count
         }
         return buffer
+    }
+}
+
+extension ByteBuffer {
+    /// The bytes `held` (taken, so its storage stays uniquely referenced for the append) followed by `incoming`;
+    /// `incoming` itself when nothing is held. What a handler that waits for the rest of something calls on each read.
+    static func joined(_ held: inout ByteBuffer?, _ incoming: inout ByteBuffer) -> ByteBuffer {
+        guard var joined = held.take() else { return incoming }
+        joined.writeBuffer(&incoming)
+        return joined
     }
 }

@@ -21,9 +21,8 @@ struct UpgradeAnswer: Sendable {
 /// Unlike swift-nio's typed client upgrader (as used by swift-websocket 1.6.2's `WSClient`), the bytes that arrive
 /// in the same read as the `101` answer are passed to the frame codec (`ClientFrameCodec`) in the same event loop
 /// tick, followed by a read-complete, so a server that speaks first (a match token, a v2 hello) is never lost or
-/// stuck. A refusal
-/// (any other status) is read with its body and reported as ``WebSocketUpgradeRefused``; a connection that closes
-/// before the answer fails the upgrade instead of hanging.
+/// stuck. A refusal (any other status) is read with its body and reported as ``WebSocketUpgradeRefused``; a
+/// connection that closes before the answer fails the upgrade instead of hanging.
 final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -102,13 +101,7 @@ final class WebSocketUpgradeHandler: ChannelInboundHandler, RemovableChannelHand
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.done else { return }
         var incoming = Self.unwrapInboundIn(data)
-        if var buffer = self.buffer {
-            self.buffer = nil  // keeps the storage uniquely referenced for the append
-            buffer.writeBuffer(&incoming)
-            self.buffer = buffer
-        } else {
-            self.buffer = incoming
-        }
+        self.buffer = ByteBuffer.joined(&self.buffer, &incoming)
         self.process(context: context)
     }
 
@@ -309,10 +302,13 @@ struct HTTPAnswerHead {
         }
     }
 
+    private static let versionPrefix = Array("HTTP/1.".utf8)
+
     /// The status of `HTTP/1.x NNN[ reason]`.
     private static func status(_ line: ArraySlice<UInt8>) -> Int? {
-        let prefix = Array("HTTP/1.".utf8)
-        guard line.starts(with: prefix), let space = line.firstIndex(of: UInt8(ascii: " ")) else { return nil }
+        guard line.starts(with: Self.versionPrefix), let space = line.firstIndex(of: UInt8(ascii: " ")) else {
+            return nil
+        }
         let code = line[(space + 1)...].prefix { $0 != UInt8(ascii: " ") }
         guard code.count == 3 else { return nil }
         var status = 0

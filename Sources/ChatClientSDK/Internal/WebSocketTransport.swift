@@ -215,11 +215,15 @@ struct ConversationDriver {
         let abort = io.abort
         try await withThrowingTaskGroup(of: Void.self) { group in
             var watching = false
+            // Over a plain WebSocketIO the connection ends with the handler: closing without waiting is a close.
+            let close: (UInt16, String?) -> Void = { code, reason in
+                if pending.close == nil { pending.close = (code, reason) }
+            }
             let link = ConversationLink(
                 subprotocol: io.subprotocol,
                 send: { message in if pending.close == nil { pending.sends.append(message) } },
-                close: { code, reason in if pending.close == nil { pending.close = (code, reason) } },
-                closeWithoutWaiting: { code, reason in if pending.close == nil { pending.close = (code, reason) } },
+                close: close,
+                closeWithoutWaiting: close,
                 abort: { pending.aborted = true },
                 setFarewell: io.setFarewell,
                 setSilenceTimeout: { silence.value = $0 }

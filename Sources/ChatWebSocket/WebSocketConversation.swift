@@ -397,7 +397,12 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     }
 
     func setSilenceTimeout(_ timeout: TimeAmount?) {
+        let previous = self.silenceTimeout
         self.silenceTimeout = timeout
+        // A pending check for an earlier deadline re-arms itself for a longer timeout when it fires, so only a shorter
+        // timeout (or none) needs a new timer: a v2 match socket's `hello` (the reference server's 30 s interval,
+        // against the 25 s assumed until then) costs no second timer.
+        if let timeout, let previous, timeout >= previous, self.silenceTimer != nil { return }
         self.silenceTimer?.cancel()
         self.silenceTimer = nil
         self.scheduleSilenceCheck()

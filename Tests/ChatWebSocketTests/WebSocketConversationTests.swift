@@ -191,6 +191,22 @@ struct WebSocketConversationTests {
         #expect(try connection.ended.wait() == nil)
     }
 
+    @Test("silence: a longer timeout takes effect though the check armed for the old one stays; a shorter at once")
+    func silenceChanged() throws {
+        for (newTimeout, dropsAt) in [(Duration.seconds(20), Duration.seconds(21)), (.seconds(3), .seconds(4))] {
+            let script = Script()
+            script.onOpen = { $0.setSilenceTimeout(.seconds(10)) }
+            script.onMessage = { _, link in link.setSilenceTimeout(newTimeout) }
+            let connection = try Self.open(script)
+            connection.advance(.seconds(1))
+            try connection.channel.writeInbound(Self.frame(.text, "hello"))
+            connection.advance(dropsAt - .seconds(1) - .milliseconds(1))
+            #expect(connection.channel.isActive, "\(newTimeout): not before 1 s + the new timeout")
+            connection.advance(.milliseconds(1))
+            #expect(!connection.channel.isActive, "\(newTimeout): dropped 1 s + the new timeout after the opening")
+        }
+    }
+
     @Test("pings every interval; one still unanswered at the next drops the link")
     func pings() throws {
         let connection = try Self.open(Script(), pingInterval: .seconds(5))

@@ -21,10 +21,11 @@ extension ChatClient {
         public var reconnectPolicy: ReconnectPolicy
         /// How often the client pings the server; a link that leaves a ping unanswered for one interval is
         /// considered dead and reconnected. A connection's first ping comes after half to all of an interval, at
-        /// random, so clients that connect together (after a server restart) do not ping in one burst. `nil` relies on the server's pings alone. A v2 chat connection pings only
-        /// when that notices a dead link sooner than its own deadline: the server's `ping` pushes already probe the
-        /// link, and the session drops a link silent for the server's `ping_interval_ms` (25 s until its `hello`
-        /// says otherwise) + 10 s, so it pings when twice this interval is shorter than that.
+        /// random, so clients that connect together (after a server restart) do not ping in one burst. `nil` relies
+        /// on the server's pings alone. A v2 chat connection pings only when that notices a dead link sooner than
+        /// its own deadline: the server's `ping` pushes already probe the link, and the session drops a link silent
+        /// for the server's `ping_interval_ms` (25 s until its `hello` says otherwise) + 10 s, so it pings when
+        /// twice this interval is shorter than that.
         public var pingInterval: Duration?
         /// How long a new chat connection may stay silent before the session gives up on it and reconnects (a v1
         /// server greets every connection at once).

@@ -9,7 +9,7 @@
 #   Benchmarks/server.sh [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds 5] [--idle "1000 9000"] [--b5-rounds 3]
 #                        [--restart-conns N] [--b7-jitter "1000 default"] [--protocols "v1 v2"]
 #                        [--b3-bots "1000 10000"] [--b3-rounds 3] [--b4-rounds 3] [--b4-conns 1000] [--b4-rate 500]
-#                        [--b4-steps "500 1000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
+#                        [--b4-steps "500 1000 …"] [--b4-c-steps "64000 …"] [--b4-variants "v1 v2 v1@2 v2@2"]
 #                        [--b8-runs "v1:30 v1:54 v2:30"] [--b8-conns 9000] [--b8-seconds 150] [--no-report]
 #                        [--b3-seconds 30] [--no-b3-profile] [--no-b5-baseline] [--results DIR]
 #
@@ -33,7 +33,8 @@ b3_rounds=3  # BotFleet runs per connection count (fresh server each); the resul
 b5_rounds=3  # chat runs per connection count (fresh server each); the result is the median round, with all rounds
 b4_conns=1000
 b4_rate=500
-b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000"
+b4_steps="500 1000 1500 2000 3000 4000 6000 8000 12000 16000 24000 32000 48000"
+b4_c_steps="64000 96000 128000"  # the C floor's open-loop sweep goes on past the chat server's steps
 b8_runs="v1:30 v1:54 v2:30"  # protocol:ping interval in seconds (30 = the server's default, 54 = upstream's)
 b8_conns=9000
 b8_seconds=150
@@ -58,6 +59,7 @@ while [ $# -gt 0 ]; do
     --b4-conns) b4_conns="$2"; shift ;;
     --b4-rate) b4_rate="$2"; shift ;;
     --b4-steps) b4_steps="$2"; shift ;;
+    --b4-c-steps) b4_c_steps="$2"; shift ;;
     --b8-runs) b8_runs="$2"; shift ;;
     --b8-conns) b8_conns="$2"; shift ;;
     --b8-seconds) b8_seconds="$2"; shift ;;
@@ -66,7 +68,7 @@ while [ $# -gt 0 ]; do
     --no-b5-baseline) b5_baseline=false; shift 0 ;;
     --no-b3-profile) b3_profile=false; shift 0 ;;
     --results) results="$2"; report=false; shift ;;
-    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report] [--b3-seconds S] [--no-b3-profile] [--no-b5-baseline] [--results DIR]" >&2
+    *) echo "usage: $0 [--only b6,b9,b5,b7,b3,b4,b8] [--pairs N] [--b6-rounds R] [--idle \"K …\"] [--b5-rounds R] [--restart-conns N] [--b7-jitter \"J|default …\"] [--protocols \"v1 v2\"] [--b3-bots \"N …\"] [--b3-rounds R] [--b4-rounds R] [--b4-variants \"v1 v1@1 …\"] [--b4-conns N] [--b4-rate R] [--b4-steps \"R …\"] [--b4-c-steps \"R …\"] [--b8-runs \"v1:30 …\"] [--b8-conns N] [--b8-seconds S] [--no-report] [--b3-seconds S] [--no-b3-profile] [--no-b5-baseline] [--results DIR]" >&2
        exit 64 ;;
     esac
     shift
@@ -520,6 +522,30 @@ if wants b4; then
         kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
         rm -f "$work/fanout.port"
         cat "$work/b4-c-open-$round.json" >&2
+        say "B4 round $round: C epoll fan-out floor swept open loop like the chat server: $b4_conns connections, steps $b4_steps $b4_c_steps"
+        # The chat server's saturation rule applied to the C floor: steps of 6 s (after 0.5 s of warm-up, a fresh
+        # client per step), the last step with p99 <= 10 ms that kept up with its rate, before the first failure.
+        "$work/fanout" server >"$work/fanout.port" &
+        fanout_pid=$!
+        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
+        : >"$work/b4-c-sweep-steps-$round.jsonl"
+        for rate in $b4_steps $b4_c_steps; do
+            "$work/fanout" client "$(cat "$work/fanout.port")" $((b4_conns / 2)) 6 "$fanout_pid" "$rate" \
+                >"$work/b4-c-step.json" || true
+            python3 - "$work/b4-c-step.json" "$rate" <<'PY' | tee -a "$work/b4-c-sweep-steps-$round.jsonl" >&2
+import json, sys
+try:
+    r = json.load(open(sys.argv[1]))
+except ValueError:
+    r = {"error": "the client ended without a result"}
+r["rate"] = float(sys.argv[2])
+r["pass"] = "error" not in r and r["latency_us"]["p99"] <= 10000 and r["chat_messages_per_second"] >= 0.98 * r["rate"]
+print(json.dumps(r))
+PY
+            tail -1 "$work/b4-c-sweep-steps-$round.jsonl" | grep -q '"pass": true' || break
+        done
+        kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
+        rm -f "$work/fanout.port"
         for variant in $b4_variants; do
             protocol="${variant%@*}"
             threads=""
@@ -564,6 +590,13 @@ import json, statistics, sys
 dst, work, rounds, protocols = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
 c = [json.load(open(f"{work}/b4-c-{k}.json")) for k in range(1, rounds + 1)]
 c_open = [json.load(open(f"{work}/b4-c-open-{k}.json")) for k in range(1, rounds + 1)]
+c_sweep = []
+for k in range(1, rounds + 1):
+    steps = [json.loads(line) for line in open(f"{work}/b4-c-sweep-steps-{k}.jsonl") if line.strip()]
+    passed = [st["rate"] for st in steps if st["pass"]]
+    # The last passing step before the first failure (every step passed: the last one, a lower bound).
+    c_sweep.append({"steps": steps, "saturation_rate": passed[-1] if passed else 0,
+                    "stopped_by_failure": bool(steps) and not steps[-1]["pass"]})
 r = {
     "benchmark": "B4 server CPU per chat message (1 in, 2 out, persisted) and saturation rate, vs a C epoll fan-out "
                  "measured in the same rounds",
@@ -579,6 +612,10 @@ r = {
                               statistics.median(x["server_cpu_us_per_message"] for x in c_open),
                           "median_latency_us_p50": statistics.median(x["latency_us"]["p50"] for x in c_open),
                           "median_latency_us_p99": statistics.median(x["latency_us"]["p99"] for x in c_open)},
+    # The same C server and client swept open loop over the chat server's connections and steps, with the chat
+    # server's saturation rule (p99 <= 10 ms, kept up): the like-for-like saturation rate.
+    "c_floor_open_loop_sweep": {"rounds": c_sweep,
+                                "median_saturation_rate": statistics.median(x["saturation_rate"] for x in c_sweep)},
 }
 for p in protocols:
     runs = [json.load(open(f"{work}/b4-{p}-{k}.json")) for k in range(1, rounds + 1)]
@@ -591,6 +628,8 @@ for p in protocols:
             "cpu_ratio_to_c_same_load": step["server_cpu_us_per_message"] / c_open[k]["server_cpu_us_per_message"],
             "saturation_rate": run["sweep"]["saturation_rate"],
             "saturation_ratio_to_c": run["sweep"]["saturation_rate"] / c[k]["chat_messages_per_second"],
+            "saturation_ratio_to_c_open_loop": run["sweep"]["saturation_rate"] / c_sweep[k]["saturation_rate"]
+            if c_sweep[k]["saturation_rate"] else 0,
             "fixed_rate_pass": step["pass"],
             "fixed_rate_latency_ms": step["latency_ms"],
             "load_average_before": run["load_average_before"],
@@ -603,6 +642,8 @@ for p in protocols:
         "median_cpu_ratio_to_c_same_load": statistics.median(x["cpu_ratio_to_c_same_load"] for x in per_round),
         "median_saturation_rate": statistics.median(x["saturation_rate"] for x in per_round),
         "median_saturation_ratio_to_c": statistics.median(x["saturation_ratio_to_c"] for x in per_round),
+        "median_saturation_ratio_to_c_open_loop":
+            statistics.median(x["saturation_ratio_to_c_open_loop"] for x in per_round),
     }
 json.dump(r, open(dst, "w"), indent=2, sort_keys=True)
 print(json.dumps({k: v for k, v in r.items() if k not in protocols} | {

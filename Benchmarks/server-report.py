@@ -476,6 +476,17 @@ def _b4_analysis(b4, results):
             f"{b4['v1']['median_cpu_us_per_message']:.0f} for v1 and {b4['v2@' + n]['median_cpu_us_per_message']:.0f} "
             f"instead of {b4['v2']['median_cpu_us_per_message']:.0f} for v2 in this run."
             for n in marked if all(v in b4 for v in ("v1", "v2", "v1@" + n, "v2@" + n))))
+    add("* **Where a loaded server's CPU goes** (session 14: per-thread CPU from `/proc/<pid>/task/*/schedstat` over "
+        "5 s of a fixed-rate wsload run on a fresh default server, 1,000 connections, single runs): at 16,000 msg/s "
+        "the event loop costs 37–39 µs per message for v1 and v2 alike, and the threads off the event loops (the "
+        "flusher's SQLite transactions and the checkpoints) 7 µs per v1 message and 11–13 µs per v2 message (v2's "
+        "rows carry the `client_msg_id` and its unique index); at 500 v1 msg/s, 80–83 µs on the event loop and "
+        "9–10 µs off it. At 24,000 v2 msg/s the event loop was at 68 % of a core, the whole server at 98 % and "
+        "wsload at 49 % when the p99 bound failed (10.9 ms): no single thread is saturated there, three busy threads "
+        "share two vCPUs (performance-notes §1 measured about 1.1 cores of parallel capacity). Storage settings "
+        "measured and not kept (same method, two alternated runs each at 16,000 v2 msg/s): a 64 MB page cache for "
+        "the writer connection (off-loop CPU 12.8 and 11.5 → 10.4 and 9.5 µs per message, the total within noise) "
+        "and a checkpoint every 5 s instead of every 500 ms (10.8 and 12.4 µs: no change).")
     same_text = ""
     if b4.get("c_floor_same_load"):
         cs = b4["c_floor_same_load"]
@@ -522,8 +533,12 @@ EARLIER_B4_RUN = (
     "loop 14.7 µs) measured v1 112 µs (2.6×) and v2 156 (3.6×), with about 40 % of the connections pinged inside "
     "the fixed-rate window. The run at dc17e9e itself (one round): C at the same load 33.3 µs, closed loop 12.5 µs; "
     "v1 84 µs (2.5×), v2 104 (3.1×); two loops 140 and 136; saturation v1 16,000 msg/s, v2 8,000. The figures in "
-    "this section are session 13's run, three rounds, at commit bfd6b0b (the server's message path as at dc17e9e "
-    "and af79d9a): v1 and v2 changed places, a sign of how far the box moves a single round."
+    "session 13's run (three rounds, commit bfd6b0b, the server's message path as at dc17e9e and af79d9a): C at the "
+    "same load 31.7 µs, closed loop 9.8 µs; v1 96 µs (3.1×), v2 84 (2.5×); two loops 128 and 140; saturation v1 "
+    "32,000 msg/s (0.32× C closed loop), v2 16,000 (0.16×) — v1 and v2 had changed places against dc17e9e's run. The "
+    "figures in this section are session 14's run, three rounds, at commit 6668c0c (the server as at 9aff501; the C "
+    "floor now also swept open loop, and the chat server's steps go on to 48,000 msg/s): v1 and v2 changed places "
+    "again, a sign of how far the box moves a single round."
 )
 
 
@@ -775,9 +790,12 @@ def section(results):
         add("`matched` (or the v1 token) arrives instead of a round trip later, once the server has answered its close.")
         add("Same-server A/Bs of server-bench, 1,000 pairs, alternated: codec and parser, 4 v2 pairs, client CPU")
         add("0.81, 0.73, 0.75, 0.68 → 0.67, 0.57, 0.58, 0.68 s; the early return on top, 3 v2 pairs, 1,334, 1,434,")
-        add("1,444 → 1,528, 1,581, 1,782 pairs/s, and 3 v1 pairs, 1,646, 1,813, 2,054 → 1,745, 1,957, 2,217. A B6 run")
-        add("of that build ten minutes before this one measured a v2 median of 1,225 (rounds 1,201–1,465): the box moves")
-        add("more than the change, so B6 now runs five rounds. v2 still costs more per pair")
+        add("1,444 → 1,528, 1,581, 1,782 pairs/s, and 3 v1 pairs, 1,646, 1,813, 2,054 → 1,745, 1,957, 2,217. Session")
+        add("13's run of that build (commit 890c0dd, five rounds) measured medians of 2,080 (v1, rounds 1,826–2,181) and")
+        add("1,465 pairs/s (v2, rounds 1,339–1,697), and a run ten minutes before it 1,225 for v2 (rounds 1,201–1,465):")
+        add("the box moves more than the change, so B6 runs five rounds. The table is session 14's run at commit")
+        add("9aff501 (session 13's code plus one timer fewer per v2 match socket): lower for both protocols, with the")
+        add("client's and the server's CPU per pair up as well. v2 still costs more per pair")
         add("than v1: its match socket is a conversation (per user the server sends `hello`, `queued`, `proposed`, `ok`")
         add("and `matched` and reads `enqueue` and `confirm`, against v1's one frame) and two tokens per pair, and on this")
         add("VM each frame is a system call and often a thread wake-up on both sides. Measured and not kept (session 8):")

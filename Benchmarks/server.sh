@@ -503,34 +503,38 @@ if wants b4; then
     say "B4: build the C fan-out floor and the websocket load generator (cc -O2, Benchmarks/c)"
     cc -O2 -o "$work/fanout" "$here/c/fanout.c"
     cc -O2 -o "$work/wsload" "$here/c/wsload.c"
+    # A fresh C fan-out server for each measurement: $fanout_pid, $fanout_port.
+    start_fanout() {
+        "$work/fanout" server >"$work/fanout.port" &
+        fanout_pid=$!
+        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
+        fanout_port="$(cat "$work/fanout.port")"
+    }
+    stop_fanout() {
+        kill "$fanout_pid"
+        wait "$fanout_pid" 2>/dev/null || true
+        rm -f "$work/fanout.port"
+    }
     for round in $(seq "$b4_rounds"); do
         say "B4 round $round of $b4_rounds: C epoll fan-out floor, 100 channels, closed loop, 5 s"
         machine >"$results/server-b4.txt"
-        "$work/fanout" server >"$work/fanout.port" &
-        fanout_pid=$!
-        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
-        "$work/fanout" client "$(cat "$work/fanout.port")" 100 5 "$fanout_pid" >"$work/b4-c-$round.json"
-        kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
-        rm -f "$work/fanout.port"
+        start_fanout
+        "$work/fanout" client "$fanout_port" 100 5 "$fanout_pid" >"$work/b4-c-$round.json"
+        stop_fanout
         cat "$work/b4-c-$round.json" >&2
         say "B4 round $round: C epoll fan-out floor at the chat server's load: $b4_conns connections, $b4_rate msg/s open loop, 12 s"
-        "$work/fanout" server >"$work/fanout.port" &
-        fanout_pid=$!
-        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
-        "$work/fanout" client "$(cat "$work/fanout.port")" $((b4_conns / 2)) 12 "$fanout_pid" "$b4_rate" \
+        start_fanout
+        "$work/fanout" client "$fanout_port" $((b4_conns / 2)) 12 "$fanout_pid" "$b4_rate" \
             >"$work/b4-c-open-$round.json"
-        kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
-        rm -f "$work/fanout.port"
+        stop_fanout
         cat "$work/b4-c-open-$round.json" >&2
         say "B4 round $round: C epoll fan-out floor swept open loop like the chat server: $b4_conns connections, steps $b4_steps $b4_c_steps"
         # The chat server's saturation rule applied to the C floor: steps of 6 s (after 0.5 s of warm-up, a fresh
         # client per step), the last step with p99 <= 10 ms that kept up with its rate, before the first failure.
-        "$work/fanout" server >"$work/fanout.port" &
-        fanout_pid=$!
-        while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
+        start_fanout
         : >"$work/b4-c-sweep-steps-$round.jsonl"
         for rate in $b4_steps $b4_c_steps; do
-            "$work/fanout" client "$(cat "$work/fanout.port")" $((b4_conns / 2)) 6 "$fanout_pid" "$rate" \
+            "$work/fanout" client "$fanout_port" $((b4_conns / 2)) 6 "$fanout_pid" "$rate" \
                 >"$work/b4-c-step.json" || true
             python3 - "$work/b4-c-step.json" "$rate" <<'PY' | tee -a "$work/b4-c-sweep-steps-$round.jsonl" >&2
 import json, sys
@@ -544,8 +548,7 @@ print(json.dumps(r))
 PY
             tail -1 "$work/b4-c-sweep-steps-$round.jsonl" | grep -q '"pass": true' || break
         done
-        kill "$fanout_pid"; wait "$fanout_pid" 2>/dev/null || true
-        rm -f "$work/fanout.port"
+        stop_fanout
         for variant in $b4_variants; do
             protocol="${variant%@*}"
             threads=""
@@ -595,8 +598,7 @@ for k in range(1, rounds + 1):
     steps = [json.loads(line) for line in open(f"{work}/b4-c-sweep-steps-{k}.jsonl") if line.strip()]
     passed = [st["rate"] for st in steps if st["pass"]]
     # The last passing step before the first failure (every step passed: the last one, a lower bound).
-    c_sweep.append({"steps": steps, "saturation_rate": passed[-1] if passed else 0,
-                    "stopped_by_failure": bool(steps) and not steps[-1]["pass"]})
+    c_sweep.append({"steps": steps, "saturation_rate": passed[-1] if passed else 0})
 r = {
     "benchmark": "B4 server CPU per chat message (1 in, 2 out, persisted) and saturation rate, vs a C epoll fan-out "
                  "measured in the same rounds",

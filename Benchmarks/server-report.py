@@ -494,6 +494,9 @@ def _b4_analysis(b4, results):
                      f"{cs['median_server_cpu_us_per_message']:.1f} µs per message, "
                      f"{cs['median_server_cpu_us_per_message'] / c['median_server_cpu_us_per_message']:.1f}× its "
                      "saturated figure: that is the like-for-like floor, and the table gives both ratios.")
+    swept = b4.get("c_floor_open_loop_sweep")
+    if swept:
+        same_text += _b4_at_rate(b4, swept, 16_000)
     add("* **What the C floor does not pay:** its headline figure is measured closed loop at saturation (100 frames "
         "in flight, so one `epoll_wait` returns many events and the per-wake-up cost is shared), with no websocket "
         "framing, no persistence and no JSON; the notes' syscall floor per message is ≈ 4.4 µs (§4 B4)." + same_text +
@@ -504,6 +507,32 @@ def _b4_analysis(b4, results):
         "the frame copied from `[UInt8]` into a `ByteBuffer` per recipient, the journal record, the decoded "
         "message's strings), and one `writev` per peer per tick.")
     return out
+
+
+def _b4_at_rate(b4, swept, rate):
+    """CPU per message of the C floor and the default variants at one step of the sweeps, ratios within each round."""
+
+    def cpu(steps):
+        return next((st["server_cpu_us_per_message"] for st in steps if st["rate"] == rate and "error" not in st), None)
+
+    c_cpu = [cpu(sr["steps"]) for sr in swept["rounds"]]
+    if None in c_cpu:
+        return ""
+    parts = []
+    for p in ("v1", "v2"):
+        if p not in b4:
+            continue
+        ours = [cpu(run["sweep"]["steps"]) for run in b4[p]["runs"]]
+        if None in ours:
+            continue
+        ratios = [x / c for x, c in zip(ours, c_cpu)]
+        parts.append(f"{_b4_name(p)} {min(ours):.0f}–{max(ours):.0f} µs ({min(ratios):.1f}–{max(ratios):.1f}× the same "
+                     "round's C)")
+    if not parts:
+        return ""
+    return (f" Higher up the sweeps the gap narrows: at {rate:,} msg/s the C server costs {min(c_cpu):.0f}–"
+            f"{max(c_cpu):.0f} µs per message and the chat server " + ", ".join(parts) + "; most of the gap at the "
+            "fixed rate is paid per wake-up.")
 
 
 # Committed runs before the latest changes; their results are in git history.

@@ -494,7 +494,6 @@ def _b4_analysis(b4, results):
                      f"{cs['median_server_cpu_us_per_message']:.1f} µs per message, "
                      f"{cs['median_server_cpu_us_per_message'] / c['median_server_cpu_us_per_message']:.1f}× its "
                      "saturated figure: that is the like-for-like floor, and the table gives both ratios.")
-    swept = b4.get("c_floor_open_loop_sweep")
     if swept:
         same_text += _b4_at_rate(b4, swept, 16_000)
     add("* **What the C floor does not pay:** its headline figure is measured closed loop at saturation (100 frames "

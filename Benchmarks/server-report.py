@@ -160,6 +160,7 @@ def _b4_section(results):
     lines = []
     add = lines.append
     c = b4["c_floor"]
+    swept = b4.get("c_floor_open_loop_sweep")
     add("### B4 CPU per chat message and saturation (targets ≤ 30 µs and ≤ 3× C; saturation ≥ 0.5× C)")
     add("")
     nproc = _nproc(results)
@@ -183,7 +184,7 @@ def _b4_section(results):
     add("  `read`/`write` work) is shared among them; at 500 msg/s over 1,000 connections almost every message wakes")
     add("  the server, so the C server's own CPU per message is several times its saturated figure. The ratio")
     add("  against it compares like with like; the closed-loop ratio is reported too.")
-    if b4.get("c_floor_open_loop_sweep"):
+    if swept:
         add("* **C floor swept like the chat server** (same programs, open loop): the chat server's connections and")
         add("  steps, then higher ones, 6 s each after 0.5 s of warm-up, a fresh client per step; the chat server's")
         add("  saturation rule (the last step with p99 ≤ 10 ms that kept up with its rate, before the first failure).")
@@ -222,7 +223,7 @@ def _b4_section(results):
                 f"{x['cpu_us_per_message']:.1f} µs ({ratio_cell}) | {lat['p50']:.2f} / {lat['p99']:.2f} ms | "
                 f"{x['saturation_rate']:,.0f} ({x['saturation_ratio_to_c']:.3f}×"
                 + (f"; {x['saturation_ratio_to_c_open_loop']:.2f}× C swept: "
-                   f"{b4['c_floor_open_loop_sweep']['rounds'][k]['saturation_rate']:,.0f}"
+                   f"{swept['rounds'][k]['saturation_rate']:,.0f}"
                    if "saturation_ratio_to_c_open_loop" in x else "") + ") | "
                 f"{r['runs'][k]['sweep'].get('highest_passing_rate', 0):,.0f} | {x['load_average_before']} |")
     add("")
@@ -240,7 +241,6 @@ def _b4_section(results):
                 f"| {s['server_cpu_percent']:.0f} % | {s['client_cpu_us_per_message']:.1f} µs | "
                 f"{'yes' if s['pass'] else 'no'} |")
         add("")
-    swept = b4.get("c_floor_open_loop_sweep")
     if swept:
         add("Sweep, C floor open loop, round 1 (rate → messages received per second, p50 / p99, server CPU/msg, "
             "server and client CPU %; every round's saturation is in the table above):")

@@ -97,35 +97,52 @@ final class MessageJournal: Sendable {
             }
         }
 
-        mutating func insertKey(_ channel: ChannelID, _ key: DedupKey) {
+        mutating func insertKey(_ hash: KeyHash) {
             if self.keyFilter.isEmpty {
                 self.keyFilter = [UInt64](repeating: 0, count: MessageJournal.keyFilterBits / 64)
             }
-            for bit in MessageJournal.filterBits(channel, key) { self.keyFilter[bit >> 6] |= 1 << UInt64(bit & 63) }
+            self.keyFilter.withUnsafeMutableBufferPointer { words in
+                for bit in 0..<3 { words[hash.word(bit)] |= hash.mask(bit) }
+            }
         }
 
-        func mayHoldKey(_ channel: ChannelID, _ key: DedupKey) -> Bool {
+        func mayHoldKey(_ hash: KeyHash) -> Bool {
             guard !self.keyFilter.isEmpty else { return false }
-            return MessageJournal.filterBits(channel, key).allSatisfy { bit in
-                self.keyFilter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+            return self.keyFilter.withUnsafeBufferPointer { words in
+                (0..<3).allSatisfy { words[hash.word($0)] & hash.mask($0) != 0 }
             }
         }
     }
 
-    /// The key filter's size: 2^23 bits (1 MiB), allocated on the first `client_msg_id`. With three bits per key its
-    /// false-positive rate is about 0.005 % at 100,000 keys and 3 % at a million; a false positive costs one lookup.
-    static let keyFilterBits = 1 << 23
+    /// Where a `client_msg_id` sits in the key filter, hashed once per append: a 512-bit block (one cache line) and
+    /// three bits in it, so a lookup or an insert touches one line of the filter.
+    struct KeyHash {
+        private let hash: UInt64
 
-    static func filterBits(_ channel: ChannelID, _ key: DedupKey) -> [Int] {
-        var hasher = Hasher()
-        hasher.combine(channel.rawValue)
-        hasher.combine(key.user.rawValue)
-        hasher.combine(key.key)
-        let hash = UInt64(bitPattern: Int64(hasher.finalize()))
-        let step = (hash >> 32) | 1
-        let mask = UInt64(Self.keyFilterBits - 1)
-        return (0..<3).map { Int((hash &+ UInt64($0) &* step) & mask) }
+        init(_ channel: ChannelID, _ key: DedupKey) {
+            var hasher = Hasher()
+            hasher.combine(channel.rawValue)
+            hasher.combine(key.user.rawValue)
+            hasher.combine(key.key)
+            self.hash = UInt64(bitPattern: Int64(hasher.finalize()))
+        }
+
+        /// The block: the hash's low bits; bit `index` (0...2) of the three: nine bits each from the ones above.
+        private func position(_ index: Int) -> Int {
+            let blocks = UInt64(MessageJournal.keyFilterBits / 512)
+            let block = Int(self.hash % blocks)
+            let inBlock = Int((self.hash >> (32 + 9 * UInt64(index))) & 511)
+            return block * 512 + inBlock
+        }
+
+        func word(_ index: Int) -> Int { self.position(index) >> 6 }
+        func mask(_ index: Int) -> UInt64 { 1 << UInt64(self.position(index) & 63) }
     }
+
+    /// The key filter's size: 2^23 bits (1 MiB, 16,384 blocks of 512 bits), allocated on the first `client_msg_id`.
+    /// With three bits per key in one block its false-positive rate is about 0.006 % at 100,000 keys and 3 % at a
+    /// million; a false positive costs one lookup.
+    static let keyFilterBits = 1 << 23
 
     /// Pending messages at which an append first flushes on its own thread (a bound on memory when flushes fall
     /// behind).
@@ -137,6 +154,8 @@ final class MessageJournal: Sendable {
     let paths: [String]
     private let descriptors: [Int32]
     private let state = Mutex(State())
+    /// `state.pending.count`, kept beside the lock so an append's check of the bound does not take it twice.
+    private let pendingCounter = Atomic<Int>(0)
     private let signal: AsyncStream<Void>.Continuation
     /// Yields when an append finds no message pending: the server's flusher waits on it (an idle server never
     /// wakes for the journal).
@@ -194,8 +213,8 @@ final class MessageJournal: Sendable {
         for fd in self.descriptors { close(fd) }
     }
 
-    /// How many messages wait for a flush.
-    var pendingCount: Int { self.state.withLock { $0.pending.count } }
+    /// How many messages wait for a flush (without taking the journal's lock).
+    var pendingCount: Int { self.pendingCounter.load(ordering: .relaxed) }
 
     /// A new channel: its cursor starts at `seq` 0 without a database read.
     func channelCreated(_ channel: ChannelID) {
@@ -241,43 +260,58 @@ final class MessageJournal: Sendable {
         storedDuplicate: (ChannelID, DedupKey) throws -> StoredMessage?
     ) throws -> AppendResult {
         let key = message.clientMessageID.map { DedupKey(user: message.userID, key: $0) }
-        if let key {
-            // A pending message stays in `pendingKeys` until its batch commits, so a key is always pending or
-            // flushed; the flushed ones are looked up outside the lock, unless the filter tells the key is new.
-            let (pending, mayBeStored) = try self.state.withLock { state in
-                let cursor = try Self.cursor(of: channel, in: &state, load: load)
-                guard !cursor.gone else { throw AppendMessageError.channelGone }
-                return (cursor.pendingKeys[key], !cursor.keysKnown || state.mayHoldKey(channel, key))
+        let hash = key.map { KeyHash(channel, $0) }
+        // A pending message stays in `pendingKeys` until its batch commits, so a key is always pending or flushed.
+        // One lock on the usual path: the key is pending (a duplicate), or the filter tells it is new. When the key
+        // may be flushed, it is looked up outside the lock, and the append takes the lock again.
+        var lookedUp = false
+        while true {
+            let outcome: AppendOutcome = try self.state.withLock { state in
+                let index = try Self.cursorIndex(of: channel, in: &state, load: load)
+                guard !state.cursors.values[index].gone else { throw AppendMessageError.channelGone }
+                if let key, let hash {
+                    if let original = state.cursors.values[index].pendingKeys[key] {
+                        return .done(.duplicate(original))
+                    }
+                    if !lookedUp, !state.cursors.values[index].keysKnown || state.mayHoldKey(hash) {
+                        return .lookUp(key)
+                    }
+                }
+                let lastSeq = state.cursors.values[index].lastSeq
+                guard lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
+                var stored = message
+                stored.seq = lastSeq + 1
+                stored.seen = false
+                let entry = Entry(channel: channel, message: stored)
+                try self.write(Self.encode(entry), to: state.active)
+                // In place: a copy of the cursor would share its pending keys, and the mutation would then copy the
+                // whole dictionary, per append.
+                state.cursors.values[index].lastSeq = stored.seq
+                state.cursors.values[index].pending += 1
+                if let key, let hash {
+                    state.cursors.values[index].pendingKeys[key] = stored
+                    state.insertKey(hash)
+                }
+                state.pending.append(entry)
+                self.pendingCounter.store(state.pending.count, ordering: .relaxed)
+                if state.pending.count == 1 { self.signal.yield() }
+                return .done(.stored(stored))
             }
-            if let pending { return .duplicate(pending) }
-            if mayBeStored, let original = try storedDuplicate(channel, key) { return .duplicate(original) }
+            switch outcome {
+            case .done(let result):
+                return result
+            case .lookUp(let key):
+                if let original = try storedDuplicate(channel, key) { return .duplicate(original) }
+                lookedUp = true
+            }
         }
-        return try self.state.withLock { state in
-            let lastSeq: UInt64
-            do {
-                let cursor = try Self.cursor(of: channel, in: &state, load: load)
-                guard !cursor.gone else { throw AppendMessageError.channelGone }
-                if let key, let original = cursor.pendingKeys[key] { return .duplicate(original) }
-                guard cursor.lastSeq < UInt64(max(0, cap)) else { throw AppendMessageError.capReached }
-                lastSeq = cursor.lastSeq
-            }
-            var stored = message
-            stored.seq = lastSeq + 1
-            stored.seen = false
-            let entry = Entry(channel: channel, message: stored)
-            try self.write(Self.encode(entry), to: state.active)
-            // In place (the cursor exists: `cursor(of:in:load:)` stored it): a copy of the cursor would share its
-            // pending keys, and the mutation would then copy the whole dictionary, per append.
-            Self.update(&state.cursors, channel) { cursor in
-                cursor.lastSeq = stored.seq
-                cursor.pending += 1
-                if let key { cursor.pendingKeys[key] = stored }
-            }
-            if let key { state.insertKey(channel, key) }
-            state.pending.append(entry)
-            if state.pending.count == 1 { self.signal.yield() }
-            return .stored(stored)
-        }
+    }
+
+    /// What one pass of ``append(_:channel:cap:load:storedDuplicate:)`` under the lock decided.
+    private enum AppendOutcome {
+        case done(AppendResult)
+        /// The key may be among the flushed messages: look it up, then append (unless it was found).
+        case lookUp(DedupKey)
     }
 
     /// Mutates the cursor of `channel` in place, if there is one: the dictionary's storage and the cursor's pending
@@ -291,17 +325,18 @@ final class MessageJournal: Sendable {
         body(&cursors.values[index])
     }
 
-    private static func cursor(
+    /// The index of `channel`'s cursor in `state.cursors`, loading it first when there is none.
+    private static func cursorIndex(
         of channel: ChannelID,
         in state: inout State,
         load: (ChannelID) throws -> Loaded?
-    ) throws -> Cursor {
-        if let cursor = state.cursors[channel] { return cursor }
+    ) throws -> Dictionary<ChannelID, Cursor>.Index {
+        if let index = state.cursors.index(forKey: channel) { return index }
         guard let loaded = try load(channel) else { throw AppendMessageError.channelGone }
-        for key in loaded.keys { state.insertKey(channel, key) }
-        let cursor = Cursor(lastSeq: loaded.lastSeq, gone: loaded.gone, keysKnown: true)
-        state.cursors[channel] = cursor
-        return cursor
+        for key in loaded.keys { state.insertKey(KeyHash(channel, key)) }
+        state.cursors[channel] = Cursor(lastSeq: loaded.lastSeq, gone: loaded.gone, keysKnown: true)
+        guard let index = state.cursors.index(forKey: channel) else { throw AppendMessageError.channelGone }
+        return index
     }
 
     /// Moves the pending messages into the database: switches appends to the other file, runs `commit` with the
@@ -325,6 +360,7 @@ final class MessageJournal: Sendable {
         }
         self.state.withLock { state in
             state.pending.removeFirst(batch.count)
+            self.pendingCounter.store(state.pending.count, ordering: .relaxed)
             for entry in batch {
                 Self.update(&state.cursors, entry.channel) { cursor in
                     cursor.pending -= 1

@@ -487,6 +487,23 @@ def _b4_analysis(b4, results):
         "measured and not kept (same method, two alternated runs each at 16,000 v2 msg/s): a 64 MB page cache for "
         "the writer connection (off-loop CPU 12.8 and 11.5 → 10.4 and 9.5 µs per message, the total within noise) "
         "and a checkpoint every 5 s instead of every 500 ms (10.8 and 12.4 µs: no change).")
+    add("* **What the wake-ups cost, and what they do not** (session 15, same method and single runs unless "
+        "stated): at 500 msg/s (v1 and v2) the event loop is switched out 2.3–2.8 times per message — once when it sleeps in "
+        "`epoll_wait`, and 1.3–1.8 times preempted — against 1.7–1.9 for the C server under its own client (1.0 and "
+        "0.67–0.91). Every preemption of the event loop in a 3 s `sched:sched_switch` trace (1,878 of 1,886) was by "
+        "wsload: a socket write's synchronous wake-up puts the generator on the server's vCPU. Running the "
+        "generators (wsload, and the C client for the C server) as `SCHED_BATCH` removes the preemptions (0.002 "
+        "and 0.000 per message) but not the CPU: the event loop's 92 and 94 µs per message became 99 and 104 (two "
+        "alternated runs; C 45 and 27 → 36 and 33), so the server's CPU is not lost to being preempted. The "
+        "journal's `write(2)`: a build that skipped it (for the measurement only) used 100–106 µs per v2 message "
+        "at 500 msg/s against 109–126 for the unmodified build (3 alternated runs, `/proc` ticks): a few per "
+        "cent, so writing the journal through a memory map would not close the gap. Not kept either: the flusher "
+        "at nice 19 during its transactions (v2 steps 16,000, 20,000 and 24,000 msg/s, two alternated runs each: "
+        "24,000 failed the p99 bound in all four, and the lower steps passed or failed with the box's noise). Kept "
+        "(commit 8416c40): a v2 append takes the journal's lock once, not twice, and hashes its `client_msg_id` "
+        "once into a blocked filter (three bits in one cache line, no arrays) — the filter was 2.8 % of the event "
+        "loop's samples in a v2 profile at 16,000 msg/s; same-box A/B, 2 alternated runs: 36.1 and 39.1 → 35.4 "
+        "and 36.6 µs per message on the event loop, within noise.")
     same_text = ""
     if b4.get("c_floor_same_load"):
         cs = b4["c_floor_same_load"]
@@ -508,6 +525,12 @@ def _b4_analysis(b4, results):
     return out
 
 
+def _span(values, digits=0):
+    """`min–max` of the values, or the one value when both round the same."""
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    return low if low == high else f"{low}–{high}"
+
+
 def _b4_at_rate(b4, swept, rate):
     """CPU per message of the C floor and the default variants at one step of the sweeps, ratios within each round."""
 
@@ -525,13 +548,12 @@ def _b4_at_rate(b4, swept, rate):
         if None in ours:
             continue
         ratios = [x / c for x, c in zip(ours, c_cpu)]
-        parts.append(f"{_b4_name(p)} {min(ours):.0f}–{max(ours):.0f} µs ({min(ratios):.1f}–{max(ratios):.1f}× the same "
-                     "round's C)")
+        parts.append(f"{_b4_name(p)} {_span(ours)} µs ({_span(ratios, 1)}× the same round's C)")
     if not parts:
         return ""
-    return (f" Higher up the sweeps the gap narrows: at {rate:,} msg/s the C server costs {min(c_cpu):.0f}–"
-            f"{max(c_cpu):.0f} µs per message and the chat server " + ", ".join(parts) + "; most of the gap at the "
-            "fixed rate is paid per wake-up.")
+    return (f" Higher up the sweeps the gap narrows: at {rate:,} msg/s the C server costs {_span(c_cpu)} µs per "
+            "message and the chat server " + ", ".join(parts) + "; most of the gap at the fixed rate is paid per "
+            "wake-up.")
 
 
 # Committed runs before the latest changes; their results are in git history.
@@ -563,10 +585,16 @@ EARLIER_B4_RUN = (
     "v1 84 µs (2.5×), v2 104 (3.1×); two loops 140 and 136; saturation v1 16,000 msg/s, v2 8,000. The figures in "
     "session 13's run (three rounds, commit bfd6b0b, the server's message path as at dc17e9e and af79d9a): C at the "
     "same load 31.7 µs, closed loop 9.8 µs; v1 96 µs (3.1×), v2 84 (2.5×); two loops 128 and 140; saturation v1 "
-    "32,000 msg/s (0.32× C closed loop), v2 16,000 (0.16×) — v1 and v2 had changed places against dc17e9e's run. The "
-    "figures in this section are session 14's run, three rounds, at commit 6668c0c (the server as at 9aff501; the C "
-    "floor now also swept open loop, and the chat server's steps go on to 48,000 msg/s): v1 and v2 changed places "
-    "again, a sign of how far the box moves a single round."
+    "32,000 msg/s (0.32× C closed loop), v2 16,000 (0.16×) — v1 and v2 had changed places against dc17e9e's run. "
+    "Session 14's run (three rounds, commit 6668c0c, the server as at 9aff501; the C floor now also swept open loop, "
+    "and the chat server's steps go on to 48,000 msg/s): C at the same load 30.0 µs, closed loop 98,077 msg/s "
+    "(10.0 µs), swept 48,000 msg/s; v1 86 µs (2.9×), v2 96 (3.2×) — v1 and v2 changed places again; two loops 122 "
+    "and 138; saturation 16,000 msg/s for both (0.16× C closed loop, 0.33× C swept). Session 15's first run (three "
+    "rounds at commit 8416c40, the journal's one-lock append, 01:45–02:10 UTC) found a slower box: C closed loop "
+    "74,760 msg/s (12.8 µs), swept 32,000, 24,000 and 16,000 msg/s in its three rounds, at the same load 33.3 µs; "
+    "v1 116 µs (4.0×; rounds 4.0, 3.5, 4.1), v2 110 (4.1×; 4.1, 3.1, 4.1); two loops 140 and 174; saturation "
+    "16,000 msg/s for both (0.21× C closed loop, 0.67× C swept). The figures in this section are session 15's "
+    "second run of the same build, started right after the first."
 )
 
 
@@ -578,8 +606,7 @@ def _tail_reading(tail, b4):
         return []
 
     def span(rs, f):
-        values = [f(r) for r in rs]
-        return f"{min(values):.1f}–{max(values):.1f}"
+        return _span([f(r) for r in rs], 1)
 
     delay = [r["server_run_delay_ms_per_second"] / r["server_on_cpu_ms_per_second"] for r in runs]
     return [

@@ -493,7 +493,7 @@ def _b4_analysis(b4, results):
         "0.67–0.91). Every preemption of the event loop in a 3 s `sched:sched_switch` trace (1,878 of 1,886) was by "
         "wsload: a socket write's synchronous wake-up puts the generator on the server's vCPU. Running the "
         "generators (wsload, and the C client for the C server) as `SCHED_BATCH` removes the preemptions (0.002 "
-        "and 0.000 per message) but not the CPU: the event loop's 92 and 94 µs per message became 99 and 104 (two "
+        "and 0.000 per message) but not the CPU: the event loop's 92 and 94 µs per v1 message became 99 and 104 (two "
         "alternated runs; C 45 and 27 → 36 and 33), so the server's CPU is not lost to being preempted. The "
         "journal's `write(2)`: a build that skipped it (for the measurement only) used 100–106 µs per v2 message "
         "at 500 msg/s against 109–126 for the unmodified build (3 alternated runs, `/proc` ticks): a few per "

@@ -102,14 +102,20 @@ final class MessageJournal: Sendable {
                 self.keyFilter = [UInt64](repeating: 0, count: MessageJournal.keyFilterBits / 64)
             }
             self.keyFilter.withUnsafeMutableBufferPointer { words in
-                for bit in 0..<3 { words[hash.word(bit)] |= hash.mask(bit) }
+                for index in 0..<3 {
+                    let bit = hash.bit(index)
+                    words[bit.word] |= bit.mask
+                }
             }
         }
 
         func mayHoldKey(_ hash: KeyHash) -> Bool {
             guard !self.keyFilter.isEmpty else { return false }
             return self.keyFilter.withUnsafeBufferPointer { words in
-                (0..<3).allSatisfy { words[hash.word($0)] & hash.mask($0) != 0 }
+                (0..<3).allSatisfy { index in
+                    let bit = hash.bit(index)
+                    return words[bit.word] & bit.mask != 0
+                }
             }
         }
     }
@@ -127,16 +133,13 @@ final class MessageJournal: Sendable {
             self.hash = UInt64(bitPattern: Int64(hasher.finalize()))
         }
 
-        /// The block: the hash's low bits; bit `index` (0...2) of the three: nine bits each from the ones above.
-        private func position(_ index: Int) -> Int {
+        /// Bit `index` (0...2) of the three: the filter's word that holds it and its mask in that word. The block is
+        /// the hash's low bits; each bit's place in it, nine bits of the hash from bit 32 up.
+        func bit(_ index: Int) -> (word: Int, mask: UInt64) {
             let blocks = UInt64(MessageJournal.keyFilterBits / 512)
-            let block = Int(self.hash % blocks)
-            let inBlock = Int((self.hash >> (32 + 9 * UInt64(index))) & 511)
-            return block * 512 + inBlock
+            let position = Int(self.hash % blocks) * 512 + Int((self.hash >> (32 + 9 * UInt64(index))) & 511)
+            return (position >> 6, 1 << UInt64(position & 63))
         }
-
-        func word(_ index: Int) -> Int { self.position(index) >> 6 }
-        func mask(_ index: Int) -> UInt64 { 1 << UInt64(self.position(index) & 63) }
     }
 
     /// The key filter's size: 2^23 bits (1 MiB, 16,384 blocks of 512 bits), allocated on the first `client_msg_id`.

@@ -56,6 +56,9 @@ actor Matchmaker {
     private var proposals: [UInt64: Proposal] = [:]
     private var nextSocketID = 0
     private var isShuttingDown = false
+    /// The `ok` owed to a socket's last `confirm` (its command id) while the channel is being created: sent right
+    /// before the next frame to that socket, or when the creation ends.
+    private var heldConfirmations: [Int: UInt32] = [:]
 
     /// Yields when a ticket is created, for ``MatchTimers``-style drivers that sleep while nothing can time out.
     nonisolated let ticketCreated: AsyncStream<Void>
@@ -119,6 +122,7 @@ actor Matchmaker {
     /// Removes a v2 match socket and the ticket it holds (RC-MATCH-ENQ-2); a pending proposal is voided for the peer.
     func disconnectV2(_ socket: Int) async {
         guard let removed = self.v2Sockets.removeValue(forKey: socket) else { return }
+        self.heldConfirmations[socket] = nil
         if self.tickets[removed.user]?.socket == socket {
             self.removeTicket(of: removed.user, peerReason: "peer_disconnected")
             await self.pairWaiting()
@@ -177,8 +181,14 @@ actor Matchmaker {
         }
         proposal.confirmed.insert(user)
         self.proposals[matchID] = proposal
-        self.send(.ok(V2.Ok()), to: socket, id: id)
-        if proposal.confirmed.count == proposal.users.count { await self.complete(matchID) }
+        guard proposal.confirmed.count == proposal.users.count, !proposal.isCreating else {
+            return self.send(.ok(V2.Ok()), to: socket, id: id)
+        }
+        // The last confirmation creates the channel; its `ok` waits for the next frame to this socket (`matched`, or
+        // `voided` when the channel cannot be made), so that both go out in one write.
+        self.heldConfirmations[socket] = id
+        await self.complete(matchID)
+        self.releaseHeldConfirmation(of: socket)
     }
 
     /// Sends a reply to a v2 socket (used by the route for errors it decides itself).
@@ -248,8 +258,16 @@ actor Matchmaker {
 
     private func send(_ body: V2.MatchServerFrame.Body, to socket: Int, id: UInt32 = 0) {
         guard let connection = self.v2Sockets[socket] else { return }
+        if !self.heldConfirmations.isEmpty { self.releaseHeldConfirmation(of: socket) }
         let bytes = V2Wire.encode(V2.MatchServerFrame(id: id, body: body), connection.encoding)
         connection.outbox.send(bytes, binary: connection.encoding == .protobuf)
+    }
+
+    /// Sends the `ok` held for the socket's last `confirm`, if any (frames keep their order: it precedes whatever the
+    /// socket is sent next).
+    private func releaseHeldConfirmation(of socket: Int) {
+        guard let id = self.heldConfirmations.removeValue(forKey: socket) else { return }
+        self.send(.ok(V2.Ok()), to: socket, id: id)
     }
 
     /// Ends a user's ticket; a pending proposal is voided for the peer, who goes back to the head.

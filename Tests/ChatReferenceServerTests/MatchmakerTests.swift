@@ -56,7 +56,9 @@ struct MatchmakerTests {
         }
 
         mutating func next() async throws -> V2.MatchServerFrame {
-            guard case .frame(let bytes, _, _)? = await self.frames.next(isolation: #isolation) else { throw TestFailure("no frame") }
+            guard case .frame(let bytes, _, _)? = await self.frames.next(isolation: #isolation) else {
+                throw TestFailure("no frame")
+            }
             return try V2.MatchServerFrame(jsonBytes: bytes)
         }
     }

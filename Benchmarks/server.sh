@@ -477,6 +477,9 @@ PY
             # to show where the latency's CPU goes (a profiled round runs slower, so its figures are not used).
             say "B3 profile round (not counted): $bots connections, perf on BotFleet and chat-server for 8 s"
             start_server
+            # Emptied here, not by the background job's redirection: the loop below could otherwise still read the
+            # previous connection count's "channels ready" and profile this count's set-up instead of its sending.
+            : >"$work/b3-profile.err"
             "$(dirname "$server_bin")/BotFleet" --server "$(url)" --bots "$bots" --rate 1 --duration 15 --drain 5 \
                 --setup-timeout 300 --stagger --json >"$work/b3-profile.json" 2>"$work/b3-profile.err" &
             fleet_pid=$!

@@ -63,95 +63,88 @@ struct MatchmakerTests {
         }
     }
 
-    /// Enqueues both and returns the proposal's id, with both sockets' `queued` and `proposed` read.
-    private func propose(_ a: inout Socket, _ b: inout Socket, on matchmaker: Matchmaker) async throws -> UInt64 {
-        await matchmaker.enqueue(socket: a.id, id: 1)
-        await matchmaker.enqueue(socket: b.id, id: 1)
-        var matchIDs: [UInt64] = []
-        for index in 0..<2 {
-            guard case .queued = try await (index == 0 ? a.next() : b.next()).body else { throw TestFailure("queued") }
-            guard case .proposed(let proposed) = try await (index == 0 ? a.next() : b.next()).body else {
-                throw TestFailure("proposed")
+    /// Alice and Bob proposed to each other; Alice confirmed (command 2, `ok` read) and Bob's confirmation (command
+    /// `lastID`) is the last one, suspended while the channel is created.
+    struct HeldMatch {
+        let creation = HeldCreation()
+        let matchmaker: Matchmaker
+        var alice: Socket
+        var bob: Socket
+        let last: Task<Void, Never>
+
+        init(lastID: UInt32) async throws {
+            let matchmaker = Matchmaker(services: self.creation.services)
+            self.matchmaker = matchmaker
+            self.alice = try await Socket(UserID(rawValue: 1), on: matchmaker)
+            self.bob = try await Socket(UserID(rawValue: 2), on: matchmaker)
+            await matchmaker.enqueue(socket: self.alice.id, id: 1)
+            await matchmaker.enqueue(socket: self.bob.id, id: 1)
+            var matchIDs: [UInt64] = []
+            for index in 0..<2 {
+                guard case .queued = try await (index == 0 ? self.alice.next() : self.bob.next()).body else {
+                    throw TestFailure("queued")
+                }
+                guard case .proposed(let proposed) = try await (index == 0 ? self.alice.next() : self.bob.next()).body
+                else { throw TestFailure("proposed") }
+                matchIDs.append(proposed.matchID)
             }
-            matchIDs.append(proposed.matchID)
+            #expect(matchIDs[0] == matchIDs[1])
+            let matchID = matchIDs[0]
+            await matchmaker.confirm(socket: self.alice.id, id: 2, matchID: matchID)
+            // The first confirmation's ok goes out at once.
+            #expect(try await self.alice.next() == V2.MatchServerFrame(id: 2, body: .ok(V2.Ok())))
+            let bob = self.bob.id
+            self.last = Task { await matchmaker.confirm(socket: bob, id: lastID, matchID: matchID) }
+            for await _ in self.creation.started { break }
         }
-        #expect(matchIDs[0] == matchIDs[1])
-        return matchIDs[0]
+
+        var discarded: Int { self.creation.discarded.load(ordering: .relaxed) }
+
+        /// Lets the channel creation finish and waits for the last `confirm` to return.
+        func finishCreation() async {
+            self.creation.release()
+            await self.last.value
+        }
     }
 
     @Test("The last confirm's ok waits for the channel and goes out right before matched; the first's at once")
     func lastOkComesWithMatched() async throws {
-        let creation = HeldCreation()
-        let matchmaker = Matchmaker(services: creation.services)
-        var alice = try await Socket(UserID(rawValue: 1), on: matchmaker)
-        var bob = try await Socket(UserID(rawValue: 2), on: matchmaker)
-        let matchID = try await self.propose(&alice, &bob, on: matchmaker)
-
-        await matchmaker.confirm(socket: alice.id, id: 2, matchID: matchID)
-        let first = try await alice.next()
-        #expect(first == V2.MatchServerFrame(id: 2, body: .ok(V2.Ok())))
-
-        let bobID = bob.id
-        let last = Task { await matchmaker.confirm(socket: bobID, id: 3, matchID: matchID) }
-        for await _ in creation.started { break }
-        #expect(bob.outbox.queuedFrames == 2)  // queued and proposed only: the ok is held while the channel is made
-        creation.release()
-        await last.value
-
-        #expect(try await bob.next() == V2.MatchServerFrame(id: 3, body: .ok(V2.Ok())))
-        guard case .matched(let matched) = try await bob.next().body else { throw TestFailure("bob: no matched") }
+        var held = try await HeldMatch(lastID: 3)
+        // Queued and proposed only: the ok is held while the channel is made.
+        #expect(held.bob.outbox.queuedFrames == 2)
+        await held.finishCreation()
+        #expect(try await held.bob.next() == V2.MatchServerFrame(id: 3, body: .ok(V2.Ok())))
+        guard case .matched(let matched) = try await held.bob.next().body else { throw TestFailure("bob: no matched") }
         #expect(matched.channelID == ChannelID(rawValue: 42))
         #expect(matched.peerID == UserID(rawValue: 1))
-        guard case .matched(let alicesMatch) = try await alice.next().body else { throw TestFailure("alice: none") }
+        guard case .matched(let alicesMatch) = try await held.alice.next().body else { throw TestFailure("alice") }
         #expect(alicesMatch.accessToken == "v2-token-1")
-        #expect(bob.outbox.queuedFrames == 4)
-        #expect(creation.discarded.load(ordering: .relaxed) == 0)
+        #expect(held.bob.outbox.queuedFrames == 4)
+        #expect(held.discarded == 0)
     }
 
     @Test("A peer leaving while the channel is made: the held ok still comes first, then voided")
     func heldOkPrecedesVoided() async throws {
-        let creation = HeldCreation()
-        let matchmaker = Matchmaker(services: creation.services)
-        var alice = try await Socket(UserID(rawValue: 1), on: matchmaker)
-        var bob = try await Socket(UserID(rawValue: 2), on: matchmaker)
-        let matchID = try await self.propose(&alice, &bob, on: matchmaker)
-        await matchmaker.confirm(socket: alice.id, id: 2, matchID: matchID)
-        _ = try await alice.next()
-
-        let bobID = bob.id
-        let last = Task { await matchmaker.confirm(socket: bobID, id: 7, matchID: matchID) }
-        for await _ in creation.started { break }
-        await matchmaker.disconnectV2(alice.id)
-        #expect(try await bob.next() == V2.MatchServerFrame(id: 7, body: .ok(V2.Ok())))
-        guard case .voided(let voided) = try await bob.next().body else { throw TestFailure("bob: no voided") }
+        var held = try await HeldMatch(lastID: 7)
+        await held.matchmaker.disconnectV2(held.alice.id)
+        #expect(try await held.bob.next() == V2.MatchServerFrame(id: 7, body: .ok(V2.Ok())))
+        guard case .voided(let voided) = try await held.bob.next().body else { throw TestFailure("bob: no voided") }
         #expect(voided.reason == "peer_disconnected")
         #expect(voided.requeued)
-        creation.release()
-        await last.value
-        #expect(creation.discarded.load(ordering: .relaxed) == 1)
-        #expect(bob.outbox.queuedFrames == 4)  // queued, proposed, ok, voided: nothing sent twice, no matched
-        #expect(await matchmaker.waitingUsers == [UserID(rawValue: 2)])
+        await held.finishCreation()
+        #expect(held.discarded == 1)
+        #expect(held.bob.outbox.queuedFrames == 4)  // queued, proposed, ok, voided: nothing sent twice, no matched
+        #expect(await held.matchmaker.waitingUsers == [UserID(rawValue: 2)])
     }
 
     @Test("The confirmer leaving while the channel is made: nothing is owed to the gone socket")
     func confirmerLeavesDuringCreation() async throws {
-        let creation = HeldCreation()
-        let matchmaker = Matchmaker(services: creation.services)
-        var alice = try await Socket(UserID(rawValue: 1), on: matchmaker)
-        var bob = try await Socket(UserID(rawValue: 2), on: matchmaker)
-        let matchID = try await self.propose(&alice, &bob, on: matchmaker)
-        await matchmaker.confirm(socket: alice.id, id: 2, matchID: matchID)
-        _ = try await alice.next()
-
-        let bobID = bob.id
-        let last = Task { await matchmaker.confirm(socket: bobID, id: 3, matchID: matchID) }
-        for await _ in creation.started { break }
-        await matchmaker.disconnectV2(bobID)
-        creation.release()
-        await last.value
-        #expect(bob.outbox.queuedFrames == 2)  // the held ok went with the socket
-        guard case .voided(let voided) = try await alice.next().body else { throw TestFailure("alice: no voided") }
+        var held = try await HeldMatch(lastID: 3)
+        await held.matchmaker.disconnectV2(held.bob.id)
+        await held.finishCreation()
+        #expect(held.bob.outbox.queuedFrames == 2)  // the held ok went with the socket
+        guard case .voided(let voided) = try await held.alice.next().body else { throw TestFailure("alice: no voided") }
         #expect(voided.requeued)
-        #expect(creation.discarded.load(ordering: .relaxed) == 1)
+        #expect(held.discarded == 1)
     }
 }

@@ -46,6 +46,20 @@ struct MessageLedgerTests {
         #expect(ledger.reachesKnown([self.text(3, self.peer, "")]))
     }
 
+    @Test("a long session remembers a bounded number of ids, and still de-duplicates a reconnect's overlap")
+    func boundedMemory() {
+        var ledger = MessageLedger(selfID: self.me, idMemory: 50)
+        let live = (1...1000).map { self.text(UInt64($0), self.peer, "m\($0)") }
+        for message in live { #expect(self.ids(ledger.receive(message)) == [message.messageID.rawValue]) }
+        #expect(ledger.knownIDs.count == 50, "1,000 messages delivered, 50 ids remembered")
+        #expect(ledger.receive(live[999]).isEmpty, "a live repeat of a recent message is dropped")
+        // The link drops; 1001...1010 are sent meanwhile. Back-filling pages newest first until a remembered id.
+        let page = (961...1010).reversed().map { self.text(UInt64($0), self.peer, "m\($0)") }
+        #expect(ledger.reachesKnown(page))
+        #expect(self.ids(ledger.backfill(newestFirst: page)) == Array(1001...1010))
+        #expect(ledger.knownIDs.count == 50)
+    }
+
     @Test("a send persisted before the drop is confirmed by history and not resent; the rest is resent in order")
     func pendingAcrossReconnect() {
         var ledger = MessageLedger(selfID: self.me)

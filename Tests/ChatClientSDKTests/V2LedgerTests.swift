@@ -104,6 +104,24 @@ struct V2LedgerTests {
         }
     }
 
+    @Test("a long session remembers a bounded number of ids; an epoch change's replay skips the recent ones")
+    func boundedMemory() {
+        var ledger = V2Ledger(selfID: self.me, idMemory: 50)
+        _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
+        for seq in UInt64(1)...1000 {
+            #expect(self.seqs(ledger.receive(self.message(seq, from: self.peer)).events) == [seq])
+        }
+        #expect(ledger.knownIDs.count == 50, "1,000 messages delivered, 50 ids remembered")
+        _ = ledger.resumed(V2.Resumed(resumed: false, reason: "epoch_changed", epoch: "e2", lastSeq: 0))
+        // The new epoch numbers the last 40 messages from 1 and adds one.
+        let replay = (961...1001).enumerated().map { index, id in
+            self.message(UInt64(index + 1), from: self.peer, id: 100 + UInt64(id))
+        }
+        let page = ledger.backfill(V2.HistoryPage(messages: replay, epoch: "e2", lastSeq: 41))
+        #expect(self.seqs(page.events) == [41], "only the new message is delivered")
+        #expect(ledger.knownIDs.count == 50)
+    }
+
     @Test("a history page of another epoch (reset while paging) restarts the back-fill from that epoch's start")
     func backfillEpochChangesWhilePaging() {
         var ledger = V2Ledger(selfID: self.me)

@@ -101,8 +101,8 @@ public final class ChatSession: Sendable {
     func seed(knownMessages: [ChatMessage], position: ChatChannelPosition? = nil, pendingSends: [ChatPendingSend] = [])
     {
         self.state.withLock { state in
-            state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
-            state.v2.ledger = V2Ledger(selfID: self.match.userID, knownIDs: Set(knownMessages.map(\.id)))
+            state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: knownMessages.map(\.id))
+            state.v2.ledger = V2Ledger(selfID: self.match.userID, knownIDs: knownMessages.map(\.id))
             if let position { state.v2.ledger.restore(position) }
             state.v2.restore(pendingSends, localIDs: self.client.nextLocalID)
         }

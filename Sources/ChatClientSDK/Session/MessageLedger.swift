@@ -31,16 +31,22 @@ struct MessageLedger: Sendable {
     }
 
     let selfID: UserID
-    private(set) var knownIDs: Set<MessageID>
+    /// The delivered messages' ids, the most recent ones (``RecentMessageIDs``).
+    private(set) var knownIDs: RecentMessageIDs
     private(set) var pending: [PendingSend] = []
     private(set) var pendingSeen: [Outbound] = []
     /// Frames to write on the current connection, in order; only filled while the writer is active.
     private(set) var outbox: [Outbound] = []
     private(set) var isWriterActive = false
 
-    init(selfID: UserID, knownIDs: Set<MessageID> = []) {
+    /// Starts with what an earlier session delivered.
+    /// - Parameters:
+    ///   - selfID: The session's own user.
+    ///   - knownIDs: Messages delivered before (a store's transcript), oldest first.
+    ///   - idMemory: How many delivered ids de-duplication remembers.
+    init(selfID: UserID, knownIDs: [MessageID] = [], idMemory: Int = RecentMessageIDs.defaultCapacity) {
         self.selfID = selfID
-        self.knownIDs = knownIDs
+        self.knownIDs = RecentMessageIDs(knownIDs, capacity: idMemory)
     }
 
     /// Queues a text or file frame; it stays pending until its echo (or a history entry) confirms it.
@@ -133,7 +139,7 @@ struct MessageLedger: Sendable {
     }
 
     private mutating func accept(_ message: V1.Message) -> ChatMessage? {
-        guard self.knownIDs.insert(message.messageID).inserted, var chat = ChatMessage(v1: message) else {
+        guard self.knownIDs.insert(message.messageID), var chat = ChatMessage(v1: message) else {
             return nil
         }
         if message.userID == self.selfID,

@@ -36,7 +36,8 @@ struct V2Ledger: Sendable {
     private(set) var epoch = ""
     /// The highest `seq` delivered with every lower one delivered too.
     private(set) var lastSeq: UInt64 = 0
-    private(set) var knownIDs: Set<MessageID>
+    /// The delivered messages' ids, the most recent ones (``RecentMessageIDs``).
+    private(set) var knownIDs: RecentMessageIDs
     /// Messages above `lastSeq + 1`, waiting for the gap below them to fill.
     private(set) var heldBack: [UInt64: V2.ChatMessage] = [:]
     /// The outgoing queue, oldest first.
@@ -51,9 +52,14 @@ struct V2Ledger: Sendable {
     /// ``takeSettled()``: the session removes them from its store.
     private var settled: [String] = []
 
-    init(selfID: UserID, knownIDs: Set<MessageID> = []) {
+    /// Starts with what an earlier session delivered.
+    /// - Parameters:
+    ///   - selfID: The session's own user.
+    ///   - knownIDs: Messages delivered before (a store's transcript), oldest first.
+    ///   - idMemory: How many delivered ids de-duplication remembers.
+    init(selfID: UserID, knownIDs: [MessageID] = [], idMemory: Int = RecentMessageIDs.defaultCapacity) {
         self.selfID = selfID
-        self.knownIDs = knownIDs
+        self.knownIDs = RecentMessageIDs(knownIDs, capacity: idMemory)
     }
 
     /// The position a store keeps across restarts.
@@ -227,7 +233,7 @@ struct V2Ledger: Sendable {
         self.lastSeq = message.seq
         // An acknowledged send whose push went by unmatched (its id was already known) is done with.
         defer { self.acknowledged.removeAll { $0.seq != 0 && $0.seq <= self.lastSeq } }
-        guard self.knownIDs.insert(message.messageID).inserted, var chat = ChatMessage(v2: message) else { return [] }
+        guard self.knownIDs.insert(message.messageID), var chat = ChatMessage(v2: message) else { return [] }
         var events: [ChatEvent] = []
         if message.userID == self.selfID {
             let key = message.clientMessageID

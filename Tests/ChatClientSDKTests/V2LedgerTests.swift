@@ -122,6 +122,37 @@ struct V2LedgerTests {
         #expect(ledger.knownIDs.count == 50)
     }
 
+    @Test("messages above a hole are held up to a bound; the ones dropped past it come again with the hole's fill")
+    func boundedHeldBack() {
+        var ledger = V2Ledger(selfID: self.me)
+        let limit = UInt64(V2Ledger.maximumHeldBack)
+        var delivered = self.seqs(ledger.receive(self.message(1, from: self.peer)).events)
+        for seq in 3...(limit + 12) {
+            let outcome = ledger.receive(self.message(seq, from: self.peer))
+            #expect(outcome.events.isEmpty && outcome.hasGap)
+        }
+        #expect(ledger.heldBack.count == V2Ledger.maximumHeldBack)
+        // The resume after the hole replays everything after seq 1.
+        for seq in 2...(limit + 12) {
+            delivered += self.seqs(ledger.receive(self.message(seq, from: self.peer)).events)
+        }
+        #expect(delivered == Array(1...(limit + 12)), "every seq once, in order")
+        #expect(ledger.heldBack.isEmpty)
+    }
+
+    @Test("own messages waiting for the peer's seen are bounded too; the newest are kept")
+    func boundedOwnUnseen() {
+        var ledger = V2Ledger(selfID: self.me, idMemory: 50)
+        for seq in UInt64(1)...120 { _ = ledger.receive(self.message(seq, from: self.me)) }
+        let waiting = ledger.ownUnseen.count
+        #expect(waiting > 0 && waiting <= 50)
+        let seen = ledger.seen(by: self.peer, upToSeq: 120).compactMap { event -> UInt64? in
+            if case .seen(let id, _) = event { id.rawValue - 100 } else { nil }
+        }
+        #expect(seen == Array((121 - UInt64(waiting))...120), "the newest \(waiting), in order")
+        #expect(ledger.seen(by: self.peer, upToSeq: 120).isEmpty, "reported once")
+    }
+
     @Test("a history page of another epoch (reset while paging) restarts the back-fill from that epoch's start")
     func backfillEpochChangesWhilePaging() {
         var ledger = V2Ledger(selfID: self.me)

@@ -38,7 +38,7 @@ struct V2Ledger: Sendable {
     private(set) var lastSeq: UInt64 = 0
     /// The delivered messages' ids, the most recent ones (``RecentMessageIDs``).
     private(set) var knownIDs: RecentMessageIDs
-    /// Messages above `lastSeq + 1`, waiting for the gap below them to fill.
+    /// Messages above `lastSeq + 1`, waiting for the gap below them to fill; at most ``maximumHeldBack``.
     private(set) var heldBack: [UInt64: V2.ChatMessage] = [:]
     /// The outgoing queue, oldest first.
     private(set) var queue: [OutgoingSend] = []
@@ -46,8 +46,9 @@ struct V2Ledger: Sendable {
     /// `ack` leaves out the `client_msg_id` (RC-CHAT-SEND-3), so it is matched by `seq` (0 once an epoch change made
     /// the `seq` void); a replayed or back-filled copy carries the key and is matched by it.
     private var acknowledged: [(seq: UInt64, clientMessageID: String, localID: ChatLocalMessageID)] = []
-    /// Own delivered messages the peer has not been reported to have seen, by `seq`.
-    private var ownUnseen: [(seq: UInt64, id: MessageID)] = []
+    /// Own delivered messages the peer has not been reported to have seen, by `seq`: the most recent ones, at most
+    /// the id memory's capacity (the oldest half goes when it is full; their `seen` is then not reported).
+    private(set) var ownUnseen: [(seq: UInt64, id: MessageID)] = []
     /// `client_msg_id`s of sends that left the queue for good (acknowledged, refused, withdrawn) since the last
     /// ``takeSettled()``: the session removes them from its store.
     private var settled: [String] = []
@@ -61,6 +62,10 @@ struct V2Ledger: Sendable {
         self.selfID = selfID
         self.knownIDs = RecentMessageIDs(knownIDs, capacity: idMemory)
     }
+
+    /// How many messages above a hole are held back at most. Past it a message is dropped, which loses nothing: the
+    /// `resume` or the history back-fill that fills the hole sends everything after ``lastSeq`` again.
+    static let maximumHeldBack = 1_000
 
     /// The position a store keeps across restarts.
     var position: ChatChannelPosition { ChatChannelPosition(epoch: self.epoch, lastSeq: self.lastSeq) }
@@ -219,7 +224,7 @@ struct V2Ledger: Sendable {
     mutating func receive(_ message: V2.ChatMessage) -> (events: [ChatEvent], hasGap: Bool) {
         if message.seq <= self.lastSeq { return ([], !self.heldBack.isEmpty) }
         if message.seq > self.lastSeq + 1 {
-            self.heldBack[message.seq] = message
+            if self.heldBack.count < Self.maximumHeldBack { self.heldBack[message.seq] = message }
             return ([], true)
         }
         var events = self.deliver(message)
@@ -249,7 +254,12 @@ struct V2Ledger: Sendable {
                 events.append(.sendAcknowledged(send.localID, seq: message.seq))
             }
         }
-        if message.userID == self.selfID, !message.seen { self.ownUnseen.append((message.seq, message.messageID)) }
+        if message.userID == self.selfID, !message.seen {
+            self.ownUnseen.append((message.seq, message.messageID))
+            if self.ownUnseen.count > self.knownIDs.capacity {
+                self.ownUnseen.removeFirst(self.ownUnseen.count / 2)
+            }
+        }
         events.append(.message(chat))
         return events
     }

@@ -253,6 +253,88 @@ struct WebSocketConnectionTests {
         }
     }
 
+    @Test("A peer that pings without reading the pongs stops being read; once it reads, every ping is answered")
+    func pingFloodStopsReading() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let socket = try #require(
+                await RawSocket.connect(
+                    port: server.port,
+                    path: "/api/chat?uid=\(alice.id)&access_token=\(token)",
+                    receiveBuffer: 4096
+                )
+            )
+            // 300,000 pings of 131 bytes (39 MB) whose pongs Alice does not read: without the bound the server reads
+            // them all and keeps every pong in memory; with it, reading stops once NIO holds 16 KB of unwritten
+            // frames for her, and only the kernel's socket buffers (not the process's memory) take more.
+            let ping = Self.maskedFrame(0x9, [UInt8](repeating: UInt8(ascii: "p"), count: 125))
+            let before = Self.residentBytes()
+            let written = await socket.writeUntilStalled(ping, count: 300_000, stall: .seconds(2))
+            let grown = Self.residentBytes() - before
+            #expect(grown < 20_000_000, "\(written) pings written; the server grew by \(grown / 1_000_000) MB")
+            let read = await socket.readFrames(until: written, containing: String(repeating: "p", count: 125))
+            #expect(read.matched == written, "every ping written gets its pong")
+            #expect(read.closeCode == nil)
+            socket.drop()
+        }
+    }
+
+    @Test("resume commands sent without reading the replays wait for each replay to be written")
+    func resumesWaitForTheirReplay() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (channel, _) = try await server.makeChannel([alice.id])
+            let text = String(repeating: "r", count: 2000)
+            for index in 1...200 {
+                let message = StoredMessage(
+                    messageID: MessageID(server.state.ids.next()),
+                    seq: 0,
+                    event: .text,
+                    userID: alice.id,
+                    payload: "\(index) \(text)",
+                    seen: false,
+                    time: 1000,
+                    clientMessageID: nil
+                )
+                _ = try server.state.storage.appendMessage(message, channel: channel, cap: 5000)
+            }
+            let token = server.state.tokens.issueV2(for: channel, user: alice.id).token
+            let socket = try #require(
+                await RawSocket.connect(
+                    port: server.port,
+                    path: "/api/chat",
+                    subprotocol: "\(WebSocketSubprotocol.v2JSON), rc.bearer.\(token)",
+                    receiveBuffer: 4096
+                )
+            )
+            // Each resume from the start replays the 200 messages (400 KB). 1,000 of them, not read: without the
+            // wait the server queues every replay at once (400 MB); with it, it reads the next resume only once the
+            // replay before it has left for the socket.
+            let resume = Self.maskedFrame(0x1, Array(#"{"id":0,"resume":{"after_seq":"0","epoch":""}}"#.utf8))
+            let before = Self.residentBytes()
+            let written = await socket.writeUntilStalled(resume, count: 1000, stall: .seconds(2))
+            var grown = 0
+            for _ in 0..<40 {  // 4 s for the server to work through what it read
+                try await Task.sleep(for: .milliseconds(100))
+                grown = Self.residentBytes() - before
+                if grown >= 40_000_000 { break }
+            }
+            #expect(grown < 40_000_000, "\(written) resumes written; the server grew by \(grown / 1_000_000) MB")
+            // The replays are all there, in order, once Alice reads.
+            let read = await socket.readFrames(until: 3 * 200, containing: text)
+            #expect(read.matched == 600 && read.closeCode == nil)
+            socket.drop()
+        }
+    }
+
+    /// The process's resident memory, in bytes (`/proc/self/statm`; 0 where there is none).
+    static func residentBytes() -> Int {
+        guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let pages = statm.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     @Test("An unmasked client frame closes the connection with 1002")
     func unmaskedFrame() async throws {
         try await TestServer.with { server in

@@ -436,12 +436,17 @@ final class ChatSocketV2: WebSocketSession {
     }
 
     /// RC-CHAT-RESUME-1..3: under the channel's lock, so the replay and live pushes neither overlap wrongly nor
-    /// leave a gap; the replay is not counted against the outbound queue bound (it never causes 4001).
+    /// leave a gap; the replay is not counted against the outbound queue bound (it never causes 4001). The
+    /// connection's next message waits until the replay has left for the socket (outside the lock): `resume`s sent
+    /// without reading the replays cannot pile them up in memory.
     private func resume(_ command: V2.ResumeCommand, id: UInt32, on live: WebSocketConnection) async {
         do {
-            try await self.state.channelLocks.withLock(self.channel) {
+            let replayed = try await self.state.channelLocks.withLock(self.channel) { () async throws -> Bool in
                 let position = try await self.state.storage.position(of: self.channel)
-                guard position.state == .active else { return self.fail(id, .channelClosed, on: live) }
+                guard position.state == .active else {
+                    self.fail(id, .channelClosed, on: live)
+                    return false
+                }
                 var resumed = V2.Resumed(resumed: true, epoch: position.epoch, lastSeq: position.lastSeq)
                 if command.epoch.isEmpty ? command.afterSeq > 0 : command.epoch != position.epoch {
                     resumed.resumed = false
@@ -454,14 +459,16 @@ final class ChatSocketV2: WebSocketSession {
                     resumed.reason = "too_old"
                 }
                 self.reply(id, .resumed(resumed), on: live)
-                guard resumed.resumed, command.afterSeq < position.lastSeq else { return }
+                guard resumed.resumed, command.afterSeq < position.lastSeq else { return false }
                 let replay = try await self.state.storage.messages(
                     of: self.channel,
                     afterSeq: command.afterSeq,
                     limit: Int(clamping: position.lastSeq - command.afterSeq)
                 )
                 for message in replay { self.push(.message(message.v2(for: self.user)), on: live, counted: false) }
+                return !replay.isEmpty
             }
+            if replayed { await live.waitUntilWritable() }
         } catch {
             self.state.logger.error("resume failed", metadata: ["error": "\(error)"])
             self.fail(id, .serverError, on: live)

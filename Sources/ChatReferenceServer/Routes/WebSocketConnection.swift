@@ -136,14 +136,17 @@ struct HeartbeatPush: Sendable {
 ///
 /// An inbound message that arrives while no job is pending is offered to the session on the event loop
 /// (``WebSocketSession/receivedOnLoop(_:on:)``); everything else goes to the ``WebSocketSession`` through a job queue
-/// drained by a task that runs only while jobs are pending. Reading pauses while too many messages wait
-/// (back-pressure on the peer).
+/// drained by a task that runs only while jobs are pending. Reading pauses while too many messages wait, and while
+/// the channel is not writable (NIO holds more than ``writeBufferWaterMark``'s high mark unwritten): a peer that
+/// sends without reading what the server answers — pings, `resume`s — stops being read, so what it makes the server
+/// hold is bounded (back-pressure on the peer).
 ///
 /// State marked "loop" is touched on the channel's event loop only; `shared` is guarded by its mutex.
-final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler, OutboxSink, HeartbeatTarget,
+final class WebSocketConnection: ChannelDuplexHandler, RemovableChannelHandler, OutboxSink, HeartbeatTarget,
     @unchecked Sendable
 {
     typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     /// Which one-shot timer a session sets (a new one replaces the old one of the same slot).
@@ -210,6 +213,10 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     /// Counted frames flushed while the channel was not writable (NIO held them): reported to the outbox once it is
     /// writable again (``channelWritabilityChanged(context:)``).
     private var framesAwaitingWritability = 0
+    /// A read the channel asked for while it was not writable: issued once it is writable again.
+    private var readHeld = false
+    /// Tasks waiting in ``waitUntilWritable()``.
+    private var writabilityWaiters: [CheckedContinuation<Void, Never>] = []
 
     private let heartbeats: HeartbeatWheel
 
@@ -246,12 +253,49 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
     static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 8 * 1024, high: 16 * 1024)
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, self.framesAwaitingWritability > 0 {
-            let count = self.framesAwaitingWritability
-            self.framesAwaitingWritability = 0
-            self.outbox.didWriteFrames(count)
+        if context.channel.isWritable {
+            if self.framesAwaitingWritability > 0 {
+                let count = self.framesAwaitingWritability
+                self.framesAwaitingWritability = 0
+                self.outbox.didWriteFrames(count)
+            }
+            self.resumeWritabilityWaiters()
+            if self.readHeld {
+                self.readHeld = false
+                context.read()
+            }
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Reads only while the channel is writable; a read asked for meanwhile waits for writability.
+    func read(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            context.read()
+        } else {
+            self.readHeld = true
+        }
+    }
+
+    /// Returns once what was queued for this connection before the call has left for the socket within NIO's write
+    /// bound (the channel is writable), or the connection is gone. A job that queued many frames outside the outbox's
+    /// count (a `resume` replay) waits here, so the connection reads its next message only after them.
+    func waitUntilWritable() async {
+        await withCheckedContinuation { continuation in
+            // Behind the outbox's pending write on the loop, so the check sees the frames queued before the call.
+            self.eventLoop.execute { [self] in
+                guard self.closeState != .closed, let context = self.context, !context.channel.isWritable else {
+                    return continuation.resume()
+                }
+                self.writabilityWaiters.append(continuation)
+            }
+        }
+    }
+
+    private func resumeWritabilityWaiters() {
+        let waiters = self.writabilityWaiters
+        self.writabilityWaiters = []
+        for waiter in waiters { waiter.resume() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -278,6 +322,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.typingTimer = nil
         self.fragment = nil
         self.parser.reset()
+        self.resumeWritabilityWaiters()
         self.stats.connectionClosed()
         self.enqueue(.closed)
     }
@@ -730,7 +775,7 @@ final class WebSocketConnection: ChannelInboundHandler, RemovableChannelHandler,
         self.eventLoop.execute { [self] in
             guard self.closeState != .closed, let context = self.context else { return }
             context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
-            context.read()
+            self.read(context: context)
         }
     }
 }

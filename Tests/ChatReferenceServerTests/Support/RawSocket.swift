@@ -159,6 +159,20 @@ final class RawSocket: @unchecked Sendable {
         return out
     }
 
+    /// Writes `frame` up to `count` times, each once the socket has room; stops early when the socket stays full for
+    /// `stall` (the server stopped reading). Returns how many were written whole.
+    func writeUntilStalled(_ frame: [UInt8], count: Int, stall: Duration) async -> Int {
+        let stallMs = Int32(stall.components.seconds * 1000 + stall.components.attoseconds / 1_000_000_000_000_000)
+        return await Self.offPool {
+            for index in 0..<count {
+                var entry = pollfd(fd: self.fd, events: Int16(POLLOUT), revents: 0)
+                guard poll(&entry, 1, stallMs) == 1, entry.revents & Int16(POLLOUT) != 0 else { return index }
+                self.write(frame)  // room for a third of the send buffer: a small frame goes whole
+            }
+            return count
+        }
+    }
+
     /// Closes the TCP connection without a websocket close frame; `reset` sends an RST instead of a FIN.
     func drop(reset: Bool = false) {
         if reset {

@@ -116,6 +116,10 @@ public struct ServerConfiguration: Sendable {
         public var pingInterval: Duration = .seconds(30)
         /// Largest upload, for presigned PUT and each multipart request.
         public var maxUploadSize: Int = 64 << 20
+        /// Files one multipart request may carry (default 100): more answer 400 `invalid_parameter` and none of the
+        /// request's files is kept. Each file is an object on disk and an entry of the answer, so a body of many tiny
+        /// parts would otherwise cost far more than its size.
+        public var maxFilesPerUpload: Int = 100
         /// Lifetime of presigned upload and download URLs.
         public var presignLifetime: Duration = .seconds(900)
         /// Upload/download presign requests per second per channel (token-bucket refill rate).

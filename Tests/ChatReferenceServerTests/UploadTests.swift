@@ -267,6 +267,34 @@ struct UploadTests {
         }
     }
 
+    @Test("A multipart upload of more files than the limit answers 400 and keeps none; the limit itself is fine")
+    func multipartTooManyFiles() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (_, token) = try await server.makeChannel([alice.id])
+            let boundary = "XyZ"
+            let limit = server.state.configuration.limits.maxFilesPerUpload
+            func upload(_ count: Int) async throws -> TestServer.HTTPResult {
+                var body: [UInt8] = []
+                for index in 0..<count { body += Self.part("files", file: "f\(index).txt", [1], boundary: boundary) }
+                body += Array("--\(boundary)--\r\n".utf8)
+                return try await server.request(
+                    "POST",
+                    "/api/uploader/upload/files",
+                    headers: server.bearer(token) + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                    body: body
+                )
+            }
+            let tooMany = try await upload(limit + 1)
+            #expect(tooMany.status == 400 && tooMany.msg == "invalid parameter")
+            #expect(Self.storedFiles(server).isEmpty, "the first \(limit) files are removed again")
+            let atLimit = try await upload(limit)
+            #expect(atLimit.status == 201)
+            #expect((atLimit.json["uploaded_files"] as? [[String: Any]])?.count == limit)
+            #expect(Self.storedFiles(server).count == limit)
+        }
+    }
+
     static let malformedBodies = [
         "truncated": "--XyZ\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\ntruncated",
         "garbage": "garbage",

@@ -732,7 +732,7 @@ paths:
       description: |
         docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file
         name is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.
-        The whole body may be at most `--max-upload-size` (64 MiB).
+        The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.
       security:
         - channelToken: []
       requestBody:
@@ -765,7 +765,7 @@ paths:
                   x-fixture: Tests/ChatProtocolTests/Fixtures/json/v1/uploaded_files_null.json
                   value: {"uploaded_files":null}
         '400':
-          description: Not multipart or unparsable (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).
+          description: Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).
           $ref: '#/components/responses/InvalidParameter'
         '401':
           $ref: '#/components/responses/TokenRejected'
@@ -2544,7 +2544,7 @@ components:
         "operationId": "uploadFiles",
         "summary": "Multipart upload (deprecated)",
         "deprecated": true,
-        "description": "docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file\nname is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.\nThe whole body may be at most `--max-upload-size` (64 MiB).\n",
+        "description": "docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file\nname is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.\nThe whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.\n",
         "security": [
           {
             "channelToken": []
@@ -2609,7 +2609,7 @@ components:
             }
           },
           "400": {
-            "description": "Not multipart or unparsable (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).",
+            "description": "Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).",
             "$ref": "#/components/responses/InvalidParameter"
           },
           "401": {
@@ -3977,7 +3977,7 @@ URL-safe or standard alphabet, padded or not. The key must belong to the token&#
 <p><b>Multipart upload (deprecated)</b></p>
 <pre>docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file
 name is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.
-The whole body may be at most `--max-upload-size` (64 MiB).
+The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.
 </pre>
 <p>Auth: channelToken</p>
 <p>Request body (required):</p><ul>
@@ -3985,7 +3985,7 @@ The whole body may be at most `--max-upload-size` (64 MiB).
 </ul>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>201</td><td>The stored files; `null` when no part was a file.</td><td><code>application/json</code>: <code>UploadedFiles</code><div class=ex><span>example <b>one</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/uploaded_files.json</span><pre>{&quot;uploaded_files&quot;: [{&quot;name&quot;: &quot;a.png&quot;, &quot;url&quot;: &quot;http://localhost:9000/myfilebucket/1847563543227432961/0b7c9e8a-3d1f-4a2b-8c6e-5f4d3c2b1a09.png&quot;}, {&quot;name&quot;: &quot;&quot;, &quot;url&quot;: &quot;&quot;}]}</pre></div><div class=ex><span>example <b>none</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/uploaded_files_null.json</span><pre>{&quot;uploaded_files&quot;: null}</pre></div><br></td><td></td></tr>
-<tr><td>400</td><td>Not multipart or unparsable (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>400</td><td>Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
 (`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
 </td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>

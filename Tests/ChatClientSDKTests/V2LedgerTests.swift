@@ -195,6 +195,7 @@ struct V2LedgerTests {
     @Test("a stored position is where the first resume starts; settled sends are reported once for the store")
     func storedPositionAndSettledSends() {
         var ledger = V2Ledger(selfID: self.me)
+        ledger.keepsSettled = true
         ledger.restore(ChatChannelPosition(epoch: "e1", lastSeq: 7))
         #expect(ledger.resumeCommand() == V2.ResumeCommand(afterSeq: 7, epoch: "e1"))
         #expect(ledger.receive(self.message(7, from: self.peer)).events.isEmpty, "at or below the position: not again")
@@ -219,6 +220,18 @@ struct V2LedgerTests {
         _ = ledger.failAll(ChatError(code: .cancelled))
         #expect(ledger.takeSettled().isEmpty, "sends failed because the session closed stay in the store")
         #expect(ledger.position == ChatChannelPosition(epoch: "e1", lastSeq: 7))
+    }
+
+    @Test("without a store, settled sends are not collected: nothing takes them")
+    func settledSendsWithoutStore() {
+        var ledger = V2Ledger(selfID: self.me)
+        for index in 1...100 {
+            let localID = ChatLocalMessageID(rawValue: UInt64(index))
+            ledger.enqueue(.init(localID: localID, clientMessageID: "k\(index)", content: .text("t")))
+            _ = ledger.acknowledge(V2.Ack(clientMessageID: "k\(index)", seq: UInt64(index)))
+        }
+        #expect(ledger.queue.isEmpty)
+        #expect(ledger.takeSettled().isEmpty)
     }
 
     @Test("sends stay queued until acknowledged, are re-sent per connection, and keep their order")

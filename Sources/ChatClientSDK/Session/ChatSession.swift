@@ -103,6 +103,7 @@ public final class ChatSession: Sendable {
         self.state.withLock { state in
             state.ledger = MessageLedger(selfID: self.match.userID, knownIDs: knownMessages.map(\.id))
             state.v2.ledger = V2Ledger(selfID: self.match.userID, knownIDs: knownMessages.map(\.id))
+            state.v2.ledger.keepsSettled = true  // the store removes them (forgetSettledSends)
             if let position { state.v2.ledger.restore(position) }
             state.v2.restore(pendingSends, localIDs: self.client.nextLocalID)
         }

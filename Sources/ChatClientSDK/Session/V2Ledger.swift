@@ -49,6 +49,9 @@ struct V2Ledger: Sendable {
     /// Own delivered messages the peer has not been reported to have seen, by `seq`: the most recent ones, at most
     /// the id memory's capacity (the oldest half goes when it is full; their `seen` is then not reported).
     private(set) var ownUnseen: [(seq: UInt64, id: MessageID)] = []
+    /// Whether settled sends are collected for ``takeSettled()``: only a session with a store takes them (set when
+    /// it is seeded from the store); without one they would pile up for the session's lifetime.
+    var keepsSettled = false
     /// `client_msg_id`s of sends that left the queue for good (acknowledged, refused, withdrawn) since the last
     /// ``takeSettled()``: the session removes them from its store.
     private var settled: [String] = []
@@ -77,6 +80,10 @@ struct V2Ledger: Sendable {
         self.lastSeq = position.lastSeq
     }
 
+    private mutating func settle(_ clientMessageID: String) {
+        if self.keepsSettled { self.settled.append(clientMessageID) }
+    }
+
     /// The `client_msg_id`s settled since the last call.
     mutating func takeSettled() -> [String] {
         defer { self.settled.removeAll() }
@@ -95,7 +102,7 @@ struct V2Ledger: Sendable {
     mutating func cancel(_ localID: ChatLocalMessageID) -> Bool {
         guard let index = self.queue.firstIndex(where: { $0.localID == localID }), !self.queue[index].everWritten
         else { return false }
-        self.settled.append(self.queue.remove(at: index).clientMessageID)
+        self.settle(self.queue.remove(at: index).clientMessageID)
         return true
     }
 
@@ -137,7 +144,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
-        self.settled.append(send.clientMessageID)
+        self.settle(send.clientMessageID)
         if ack.seq > self.lastSeq { self.acknowledged.append((ack.seq, send.clientMessageID, send.localID)) }
         return .sendAcknowledged(send.localID, seq: ack.seq)
     }
@@ -151,7 +158,7 @@ struct V2Ledger: Sendable {
             return nil
         }
         let send = self.queue.remove(at: index)
-        self.settled.append(send.clientMessageID)
+        self.settle(send.clientMessageID)
         return .sendFailed(send.localID, error)
     }
 
@@ -249,7 +256,7 @@ struct V2Ledger: Sendable {
             } else if !key.isEmpty, let index = self.queue.firstIndex(where: { $0.clientMessageID == key }) {
                 // Stored before a crash or a drop swallowed the ack: the replayed message is the confirmation.
                 let send = self.queue.remove(at: index)
-                self.settled.append(send.clientMessageID)
+                self.settle(send.clientMessageID)
                 chat.localID = send.localID
                 events.append(.sendAcknowledged(send.localID, seq: message.seq))
             }

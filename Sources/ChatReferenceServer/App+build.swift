@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 public import Logging
+import NIOCore
 import NIOPosix
 public import ServiceLifecycle
 
@@ -269,6 +270,7 @@ public func buildApplication(
                 configuration.limits.maxMatchFrameSize,
                 configuration.limits.maxV2FrameSize
             )
+    let idleTimeout = TimeAmount(configuration.limits.idleTimeout)
     let ownedEventLoopGroup = configuration.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
     let eventLoopGroup = ownedEventLoopGroup ?? ChatServer.defaultEventLoopGroup
     let application = Application(
@@ -277,7 +279,10 @@ public func buildApplication(
             ChatServerChannel(
                 responder: responder,
                 webSocketResponder: webSocketResponder,
-                http1: .init(additionalChannelHandlers: [ExpectContinueHandler()]),
+                http1: .init(
+                    additionalChannelHandlers: [ExpectContinueHandler()],
+                    idleTimeout: idleTimeout
+                ),
                 maxFrameSize: maxFrameSize,
                 silentConnections: silentConnections,
                 stats: webSocketStats

@@ -58,6 +58,8 @@ public struct ChatServerCommand: AsyncParsableCommand {
     var pingInterval: Int?
     @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
+    @Option(help: "Seconds an HTTP connection may stay idle, before its first request or between two (default 75).")
+    var idleTimeout: Int?
     @Option(help: "Upload/download presigns per second per channel (default 200).") var uploadRate: Double?
     @Option(help: "Token-bucket burst per channel (default 50).") var uploadBurst: Int?
     @Option(help: "v2 sends per connection per second; more are refused with RATE_LIMITED (default 20).")
@@ -169,6 +171,7 @@ public struct ChatServerCommand: AsyncParsableCommand {
         c.limits.pingInterval = try seconds(self.pingInterval, "ping-interval") ?? c.limits.pingInterval
         c.limits.maxUploadSize = try value(self.maxUploadSize, "max-upload-size", int) ?? c.limits.maxUploadSize
         c.limits.presignLifetime = try seconds(self.presignLifetime, "presign-lifetime") ?? c.limits.presignLifetime
+        c.limits.idleTimeout = try seconds(self.idleTimeout, "idle-timeout") ?? c.limits.idleTimeout
         c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate
         c.limits.uploadBurst = try value(self.uploadBurst, "upload-burst", int) ?? c.limits.uploadBurst
         c.limits.maxSendsPerSecond =

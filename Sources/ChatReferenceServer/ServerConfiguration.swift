@@ -153,6 +153,11 @@ public struct ServerConfiguration: Sendable {
         public var matchWaitTimeout: Duration = .seconds(300)
         /// How long both peers of a v2 proposal have to confirm (default 10 s).
         public var matchConfirmTimeout: Duration = .seconds(10)
+        /// How long an HTTP connection may stay idle — before its first byte, or between requests on a kept-alive
+        /// connection — before the server closes it (default 75 s: longer than the SDK's HTTP pool keeps an idle
+        /// connection, 60 s, so the client closes first). A request or response in progress does not count as idle.
+        /// Websockets have their own liveness (pings) instead.
+        public var idleTimeout: Duration = .seconds(75)
         /// Creates the default limits.
         public init() {}
     }

@@ -149,6 +149,46 @@ struct LifecycleTests {
         }
     }
 
+    @Test("An HTTP connection idle for the idle timeout is closed: silent from the start, or after a response")
+    func idleConnectionsClosed() async throws {
+        try await TestServer.with { configuration in
+            configuration.limits.idleTimeout = .seconds(1)
+            configuration.conformanceEcho = true
+        } _: { server in
+            let clock = ContinuousClock()
+            // Silent from the start: no request, no byte.
+            let silent = try #require(await RawSocket.plain(port: server.port))
+            let silentStart = clock.now
+            #expect(await silent.readToEnd().isEmpty)
+            let silentFor = clock.now - silentStart
+            #expect(silentFor >= .milliseconds(900) && silentFor < .seconds(8), "closed after \(silentFor)")
+            silent.drop()
+            // Kept alive after a response, then idle.
+            let kept = try #require(await RawSocket.plain(port: server.port))
+            kept.write(Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+            let keptStart = clock.now
+            let answer = String(decoding: await kept.readToEnd(), as: UTF8.self)
+            let keptFor = clock.now - keptStart
+            #expect(answer.hasPrefix("HTTP/1.1 200"))
+            #expect(keptFor >= .milliseconds(900) && keptFor < .seconds(8), "closed after \(keptFor)")
+            kept.drop()
+            // A websocket is not an HTTP connection any more: it outlives the timeout (its pings keep it).
+            let socket = try #require(await RawSocket.connect(port: server.port, path: "/conformance/echo"))
+            try await Task.sleep(for: .milliseconds(2500))
+            socket.write(WebSocketConnectionTests.maskedFrame(0x1, Array("still here".utf8)))
+            #expect(await socket.readTextFrames(1, containing: "still here").matched == 1)
+            socket.drop()
+        }
+    }
+
+    @Test("--idle-timeout sets the HTTP idle timeout (75 s by default)")
+    func idleTimeoutFlag() throws {
+        let defaults = try ChatServerCommand.parse([]).serverConfiguration(environment: [:])
+        #expect(defaults.limits.idleTimeout == .seconds(75))
+        let command = try ChatServerCommand.parse(["--idle-timeout", "20"])
+        #expect(try command.serverConfiguration(environment: [:]).limits.idleTimeout == .seconds(20))
+    }
+
     @Test("The first start generates a JWT secret of at least 32 bytes in the data directory and reuses it")
     func generatedSecret() async throws {
         let directory = TestServer.makeDataDirectory()

@@ -73,7 +73,10 @@ struct ChatServerChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveAllocator)
             try channel.pipeline.syncOperations.addHandler(
-                RefusalRewriter(silentConnections: self.silentConnections),
+                RefusalRewriter(
+                    silentConnections: self.silentConnections,
+                    silenceTimeout: self.http1.idleTimeout
+                ),
                 position: .first
             )
             let upgradeAttempted = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)

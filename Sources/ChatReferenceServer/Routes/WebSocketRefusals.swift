@@ -9,7 +9,8 @@ import NIOCore
 /// for a refused websocket upgrade with the real answer — the status and `{"msg": …}` body of the error that refused
 /// it (401 without a session, 404 for a vanished user, …), as the upstream server sends (RC-HS-2).
 /// ``WebSocketRefusalMiddleware`` records that answer. It also tracks connections that have not sent a byte yet
-/// (``SilentConnections``). An accepted upgrade removes it from the pipeline.
+/// (``SilentConnections``) and closes one that stays silent for the idle timeout (Hummingbird's idle handler only
+/// starts with the first request). An accepted upgrade removes it from the pipeline.
 final class RefusalRewriter: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -20,18 +21,32 @@ final class RefusalRewriter: ChannelDuplexHandler, RemovableChannelHandler, @unc
     private let refusal = NIOLockedValueBox<[UInt8]?>(nil)
     private static let emptyRefusal = Array("HTTP/1.1 400 Bad Request\r\n".utf8)
     private let silentConnections: SilentConnections
+    private let silenceTimeout: TimeAmount?
     private var heardFrom = false
+    private var silenceTimer: Scheduled<Void>?
 
-    init(silentConnections: SilentConnections) {
+    init(silentConnections: SilentConnections, silenceTimeout: TimeAmount?) {
         self.silentConnections = silentConnections
+        self.silenceTimeout = silenceTimeout
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.silentConnections.add(context.channel)
+        if let timeout = self.silenceTimeout {
+            let channel = context.channel
+            self.silenceTimer = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.silenceTimer?.cancel()
+        self.silenceTimer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if !self.heardFrom { self.silentConnections.remove(context.channel) }
+        self.silenceTimer?.cancel()
+        self.silenceTimer = nil
         context.fireChannelInactive()
     }
 
@@ -57,6 +72,8 @@ final class RefusalRewriter: ChannelDuplexHandler, RemovableChannelHandler, @unc
         if !self.heardFrom {
             self.heardFrom = true
             self.silentConnections.remove(context.channel)
+            self.silenceTimer?.cancel()
+            self.silenceTimer = nil
         }
         context.fireChannelRead(data)
     }

@@ -29,6 +29,25 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
+    /// Connects to `127.0.0.1:port` and sends nothing: a plain TCP connection, for HTTP by hand.
+    static func plain(port: Int) async -> RawSocket? {
+        await Self.offPool {
+            RawSocket(port: port, path: nil, cookie: nil, subprotocol: nil, receiveBuffer: nil)
+        }
+    }
+
+    /// Reads until the server closes the connection (or the 10 s read timeout); returns everything read.
+    func readToEnd() async -> [UInt8] {
+        await Self.offPool {
+            var all: [UInt8] = []
+            while true {
+                let chunk = self.read(4096)
+                if chunk.isEmpty { return all }
+                all += chunk
+            }
+        }
+    }
+
     /// Runs blocking work on a Dispatch thread.
     static func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
@@ -36,7 +55,7 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    private init?(port: Int, path: String, cookie: String?, subprotocol: String?, receiveBuffer: Int32?) {
+    private init?(port: Int, path: String?, cookie: String?, subprotocol: String?, receiveBuffer: Int32?) {
         self.fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var timeout = timeval(tv_sec: 10, tv_usec: 0)  // reads never block a test for long
         setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -53,6 +72,7 @@ final class RawSocket: @unchecked Sendable {
             }
         }
         guard connected == 0 else { return nil }
+        guard let path else { return }
         var head = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         head += "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let cookie { head += "Cookie: sid=\(cookie)\r\n" }

@@ -40,6 +40,38 @@ struct HistoryAndStoreTests {
         }
     }
 
+    @Test("a v1 session back-fills at most the newest 10,000 missed messages; the older ones stay in history")
+    func backfillIsBounded() async throws {
+        let uncapped: (inout ServerConfiguration) -> Void = { $0.limits.maxMessagesPerChannel = 20_000 }
+        try await InProcessServer.with(configure: uncapped) { server in
+            var configuration = testConfiguration(server.baseURL)
+            configuration.protocolPreference = [.v1]
+            let alice = ChatClient(configuration: configuration)
+            let bob = ChatClient(configuration: configuration)
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            // A long channel, as a server without a cap holds: 10,050 messages (three v1 history pages of 5,000).
+            for index in 1...10_050 {
+                let message = StoredMessage(
+                    messageID: MessageID(server.state.ids.next()),
+                    seq: 0,
+                    event: .text,
+                    userID: bobMatch.userID,
+                    payload: "m\(index)",
+                    seen: false,
+                    time: 1_700_000_000_000 + Int64(index),
+                    clientMessageID: nil
+                )
+                _ = try server.state.storage.appendMessage(message, channel: aliceMatch.channelID, cap: 20_000)
+            }
+            try await alice.withRecordedSession(aliceMatch) { _, aliceLog in
+                try await aliceLog.expectText("m10050")
+                let texts = aliceLog.messages.compactMap(\.text)
+                #expect(texts.count == 10_000)
+                #expect(texts.first == "m51" && texts.last == "m10050")
+            }
+        }
+    }
+
     @Test("a store carries a transcript across a restart: only messages that arrived meanwhile are delivered")
     func storeAcrossRestart() async throws {
         try await InProcessServer.with { server in

@@ -24,6 +24,8 @@ public final class ChatSession: Sendable {
     let state: Mutex<State>
     /// The session's clock origin, for the millisecond times of ``V2Ledger``.
     let startedAt = ContinuousClock.now
+    /// The most messages a v1 reconnect back-fills from history: as many as de-duplication remembers.
+    static let maxBackfill = RecentMessageIDs.defaultCapacity
 
     struct State {
         /// The protocol sends are queued for: v2 until a v1-only server forces the fallback.
@@ -706,7 +708,8 @@ public final class ChatSession: Sendable {
         }
     }
 
-    /// Fetches history newest-first until a known message, and delivers what was missed, oldest first.
+    /// Fetches history newest-first until a known message, and delivers what was missed, oldest first: at most the
+    /// newest ``maxBackfill`` (the pages are collected before anything is delivered, so the gap must be bounded).
     private func fillGap() async throws {
         var collected: [V1.Message] = []
         var pageState = ""
@@ -714,6 +717,14 @@ public final class ChatSession: Sendable {
             let page = try await self.historyPage(pageState)
             collected += page.messages
             if self.state.withLock({ $0.ledger.reachesKnown(page.messages) }) { break }
+            if collected.count >= Self.maxBackfill {
+                self.logger.warning(
+                    "more than \(Self.maxBackfill) messages were missed; the older ones stay in the channel's history",
+                    metadata: ["chat.session.collected": "\(collected.count)"]
+                )
+                collected.removeLast(collected.count - Self.maxBackfill)
+                break
+            }
             if page.nextPageState.isEmpty || page.messages.isEmpty || page.nextPageState == pageState { break }
             pageState = page.nextPageState
         }

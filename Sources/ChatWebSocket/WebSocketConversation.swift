@@ -255,7 +255,10 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
             data.writeBuffer(&more)
             self.append(opcode: fragment.opcode, data, fin: frame.fin)
         case .ping:
-            guard self.state == .open else { return }
+            // While the channel is not writable (NIO holds its write buffer's high mark unsent: the server does not
+            // read) a ping gets no pong, so a server that pings without reading cannot grow the buffer; the next ping
+            // once it is writable is answered (RFC 6455 §5.5.3 allows answering only the latest ping).
+            guard self.state == .open, self.context?.channel.isWritable ?? false else { return }
             self.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
         case .pong:
             self.awaitingPong = false

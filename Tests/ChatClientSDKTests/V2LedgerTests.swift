@@ -401,6 +401,20 @@ struct V2SessionStateTests {
         }
         #expect(send.clientMessageID == "k2")
     }
+
+    @Test("pings that arrive while a pong waits to be written are answered by that one pong")
+    func pongsDoNotPileUp() {
+        var state = V2SessionState(selfID: UserID(1))
+        let connection = state.beginConnection()
+        let hello = V2.Hello(version: 2, limits: V2.Limits(), epoch: "e1")
+        _ = state.handle(V2.ChatServerFrame(body: .hello(hello)), now: 0)
+        for _ in 0..<1000 { _ = state.handle(V2.ChatServerFrame(body: .ping(V2.Ping())), now: 0) }
+        var frames: [V2.ChatClientFrame] = []
+        while let frame = state.nextFrame(connection: connection, now: 0) { frames.append(frame) }
+        #expect(frames.filter { $0.command == .pong(V2.Pong()) }.count == 1)
+        _ = state.handle(V2.ChatServerFrame(body: .ping(V2.Ping())), now: 0)
+        #expect(state.nextFrame(connection: connection, now: 0)?.command == .pong(V2.Pong()), "a later ping, a pong")
+    }
 }
 
 @Suite("V2SessionState: typing indicators")

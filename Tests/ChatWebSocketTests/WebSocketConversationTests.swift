@@ -103,6 +103,19 @@ struct WebSocketConversationTests {
         #expect(pong.opcode == .pong && pong.maskKey != nil && String(buffer: pong.data) == "beat")
     }
 
+    @Test("pings that arrive while the channel is not writable get no pong; the next one once it is writable does")
+    func noPongWhileNotWritable() throws {
+        let connection = try Self.open(Script())
+        connection.channel.isWritable = false
+        for _ in 0..<1000 { try connection.channel.writeInbound(Self.frame(.ping, "flood")) }
+        #expect(try connection.written() == nil, "nothing queued behind a server that does not read")
+        connection.channel.isWritable = true
+        try connection.channel.writeInbound(Self.frame(.ping, "later"))
+        let pong = try #require(try connection.written())
+        #expect(pong.opcode == .pong && String(buffer: pong.data) == "later")
+        #expect(try connection.written() == nil)
+    }
+
     /// A frame and the close code it causes (0: none, it is delivered).
     static let badInputs: [(WebSocketFrame, UInt16)] = [
         (Self.frame(.text, String(repeating: "x", count: 65)), 1009),

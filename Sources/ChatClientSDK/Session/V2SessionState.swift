@@ -390,7 +390,10 @@ struct V2SessionState: Sendable {
         case .seen(let seen):
             outcome.events = self.ledger.seen(by: seen.userID, upToSeq: seen.upToSeq)
         case .ping:
-            self.control.append(V2.ChatClientFrame(id: 0, command: .pong(V2.Pong())))  // RC-CHAT-PING-1
+            // RC-CHAT-PING-1. One pong not yet written answers every ping before it: pings from a server that does
+            // not read ours (the writer waits for room) do not pile up.
+            let pong = V2.ChatClientFrame(id: 0, command: .pong(V2.Pong()))
+            if !self.control.contains(pong) { self.control.append(pong) }
             outcome.wake = true
         case .pong, .ok, .resumed, nil:
             break  // RC-CHAT-ENV-6: unknown bodies and unmatched replies are ignored

@@ -79,6 +79,21 @@ struct MessageLedgerTests {
         #expect(ledger.nextOutbound() == nil)
     }
 
+    @Test("typing actions waiting to be written are replaced by the latest; a seen receipt waits once")
+    func typingAndSeenDoNotPileUp() {
+        var ledger = MessageLedger(selfID: self.me)
+        ledger.activateWriter()
+        for index in 0..<1000 { _ = ledger.enqueueTyping(index % 2 == 0 ? .isTyping : .endTyping) }
+        for _ in 0..<1000 { ledger.enqueueSeen(messageID: MessageID(3), authorID: self.peer) }
+        var written: [MessageLedger.Outbound] = []
+        while let frame = ledger.nextOutbound() {
+            written.append(frame)
+            ledger.didWrite(frame)
+        }
+        #expect(written == [.typing(.endTyping), .seen(messageID: MessageID(3), authorID: self.peer)])
+        #expect(ledger.pendingSeen.isEmpty)
+    }
+
     @Test("typing is dropped while disconnected; seen receipts wait for the connection")
     func typingAndSeen() {
         var ledger = MessageLedger(selfID: self.me)

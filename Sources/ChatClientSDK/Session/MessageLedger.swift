@@ -55,16 +55,21 @@ struct MessageLedger: Sendable {
         if self.isWriterActive { self.outbox.append(.message(send)) }
     }
 
-    /// Queues a seen receipt; written once, on this connection or the next.
+    /// Queues a seen receipt; written once, on this connection or the next. A receipt already waiting is not queued
+    /// twice.
     mutating func enqueueSeen(messageID: MessageID, authorID: UserID) {
         let frame = Outbound.seen(messageID: messageID, authorID: authorID)
+        guard !self.pendingSeen.contains(frame) else { return }
         self.pendingSeen.append(frame)
         if self.isWriterActive { self.outbox.append(frame) }
     }
 
-    /// Queues a typing action; dropped (returns `false`) when no connection is active, since it would be stale.
+    /// Queues a typing action; dropped (returns `false`) when no connection is active, since it would be stale. It
+    /// replaces a typing action still waiting to be written: only the latest state matters, and an app that reports
+    /// every keystroke while the socket is slow does not grow the queue.
     mutating func enqueueTyping(_ action: V1.Action) -> Bool {
         guard self.isWriterActive else { return false }
+        self.outbox.removeAll { if case .typing = $0 { true } else { false } }
         self.outbox.append(.typing(action))
         return true
     }

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// - Receive side: messages are delivered in `seq` order, each once (RC-CLIENT-DEDUP-1); a message above the next
 ///   expected `seq` is held back until the gap is filled (RC-CLIENT-GAP-1); message ids already known (a store, or
-///   a transcript from before an epoch change) are never delivered twice.
+///   a transcript from before an epoch change; the last ``RecentMessageIDs/defaultCapacity`` of them) are not
+///   delivered twice.
 /// - Send side: an ordered, bounded queue of sends keyed by `client_msg_id` (RC-CLIENT-SEND-1). A send stays queued
 ///   until the server's `ack` (or the replayed message carrying its `client_msg_id`) confirms it, or a permanent
 ///   error fails it; every connection re-sends what is still queued, in order, with the same ids.

@@ -126,8 +126,8 @@ struct UploaderRoutes {
     /// The deprecated `POST /api/uploader/upload/files` (multipart, field `files`). The body is parsed while it
     /// streams in and each file is streamed to the object store; the whole body is capped at the upload limit (413
     /// past it, by `Content-Length` or while streaming), the files at `Limits.maxFilesPerUpload` (400 past it), and
-    /// nothing is kept when the request fails. Objects are
-    /// private and the answer carries presigned GET URLs instead of public ones (D28).
+    /// nothing is kept when the request fails. Objects are private and the answer carries presigned GET URLs instead
+    /// of public ones (D28).
     private func multipartUpload(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let channel = try await self.authorizeLimited(request)
         guard let contentType = request.headers[.contentType],

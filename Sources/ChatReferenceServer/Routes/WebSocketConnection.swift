@@ -279,7 +279,7 @@ final class WebSocketConnection: ChannelDuplexHandler, RemovableChannelHandler, 
 
     /// Returns once what was queued for this connection before the call has left for the socket within NIO's write
     /// bound (the channel is writable), or the connection is gone. A job that queued many frames outside the outbox's
-    /// count (a `resume` replay) waits here, so the connection reads its next message only after them.
+    /// count (a `resume` replay) waits here, so the connection handles its next message only after them.
     func waitUntilWritable() async {
         await withCheckedContinuation { continuation in
             // Behind the outbox's pending write on the loop, so the check sees the frames queued before the call.

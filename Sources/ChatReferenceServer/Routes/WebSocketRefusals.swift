@@ -39,15 +39,18 @@ final class RefusalRewriter: ChannelDuplexHandler, RemovableChannelHandler, @unc
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.silenceTimer?.cancel()
-        self.silenceTimer = nil
+        self.stopSilenceTimer()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         if !self.heardFrom { self.silentConnections.remove(context.channel) }
+        self.stopSilenceTimer()
+        context.fireChannelInactive()
+    }
+
+    private func stopSilenceTimer() {
         self.silenceTimer?.cancel()
         self.silenceTimer = nil
-        context.fireChannelInactive()
     }
 
     /// Records the answer to send instead of the empty 400.
@@ -72,8 +75,7 @@ final class RefusalRewriter: ChannelDuplexHandler, RemovableChannelHandler, @unc
         if !self.heardFrom {
             self.heardFrom = true
             self.silentConnections.remove(context.channel)
-            self.silenceTimer?.cancel()
-            self.silenceTimer = nil
+            self.stopSilenceTimer()
         }
         context.fireChannelRead(data)
     }

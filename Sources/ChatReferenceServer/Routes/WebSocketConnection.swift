@@ -272,8 +272,9 @@ final class WebSocketConnection: ChannelDuplexHandler, RemovableChannelHandler, 
     func read(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             context.read()
-        } else {
+        } else if !self.readHeld {
             self.readHeld = true
+            self.stats.readHeld()
         }
     }
 
@@ -788,6 +789,7 @@ final class WebSocketStats: Sendable {
     private let drains = Atomic<Int>(0)
     private let drainsStarted = Atomic<Int>(0)
     private let onLoop = Atomic<Int>(0)
+    private let heldReads = Atomic<Int>(0)
 
     init(slowConsumerCloses: Counter) {
         self.slowConsumerCloses = slowConsumerCloses
@@ -801,6 +803,8 @@ final class WebSocketStats: Sendable {
     var drainTasksStarted: Int { self.drainsStarted.load(ordering: .relaxed) }
     /// Messages the sessions handled on the event loop since the server started.
     var messagesHandledOnLoop: Int { self.onLoop.load(ordering: .relaxed) }
+    /// Times a connection stopped reading because its channel was not writable (its peer does not read).
+    var readsHeld: Int { self.heldReads.load(ordering: .relaxed) }
 
     func connectionOpened() { self.connections.add(1, ordering: .relaxed) }
     func connectionClosed() { self.connections.subtract(1, ordering: .relaxed) }
@@ -809,5 +813,6 @@ final class WebSocketStats: Sendable {
         self.drainsStarted.add(1, ordering: .relaxed)
     }
     func messageHandledOnLoop() { self.onLoop.add(1, ordering: .relaxed) }
+    func readHeld() { self.heldReads.add(1, ordering: .relaxed) }
     func drainEnded() { self.drains.subtract(1, ordering: .relaxed) }
 }

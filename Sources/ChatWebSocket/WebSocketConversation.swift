@@ -26,6 +26,13 @@ public struct ChatWebSocketLink {
         self.handler.send(message)
     }
 
+    /// Whether the connection takes writes without queueing them: `false` while NIO holds more than the channel's
+    /// high water mark (a server that does not read), and once the connection is gone. A reply that only keeps
+    /// the link alive (a pong) can be left out while it is `false`; it would otherwise pile up.
+    public var isWritable: Bool {
+        self.handler.isWritable
+    }
+
     /// Starts the close handshake; no message reaches the conversation afterwards. The connection ends when the
     /// server closes it after its close frame, or after the close timeout.
     public func close(code: UInt16, reason: String? = nil) {
@@ -186,6 +193,11 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
     private var finished = false
     private var readingPaused = false
 
+    /// Whether a write now would be sent rather than held (open, and the channel below its high water mark).
+    var isWritable: Bool {
+        self.state == .open && (self.context?.channel.isWritable ?? false)
+    }
+
     init(
         conversation: any ChatWebSocketConversation,
         maxMessageSize: Int,
@@ -258,7 +270,7 @@ final class WebSocketConversationHandler: ChannelInboundHandler {
             // While the channel is not writable (NIO holds its write buffer's high mark unsent: the server does not
             // read) a ping gets no pong, so a server that pings without reading cannot grow the buffer; the next ping
             // once it is writable is answered (RFC 6455 §5.5.3 allows answering only the latest ping).
-            guard self.state == .open, self.context?.channel.isWritable ?? false else { return }
+            guard self.isWritable else { return }
             self.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
         case .pong:
             self.awaitingPong = false

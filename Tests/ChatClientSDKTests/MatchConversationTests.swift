@@ -15,6 +15,8 @@ struct MatchConversationTests {
         var returnedAtOnce = false
         var silence: [Duration?] = []
         var farewell: (message: WebSocketMessage?, isReply: @Sendable (WebSocketMessage) -> Bool)?
+        /// What the link says about writing: `false` plays a server that does not read.
+        var writable = true
 
         func link(subprotocol: String?) -> ConversationLink {
             ConversationLink(
@@ -37,7 +39,8 @@ struct MatchConversationTests {
                 },
                 abort: { Issue.record("aborted") },
                 setFarewell: { message, _, isReply in self.farewell = (message, isReply) },
-                setSilenceTimeout: { self.silence.append($0) }
+                setSilenceTimeout: { self.silence.append($0) },
+                isWritable: { self.writable }
             )
         }
     }
@@ -120,6 +123,23 @@ struct MatchConversationTests {
             Issue.record("not pong")
             return
         }
+    }
+
+    @Test("server pings while the server does not read get no pong; the next one once it reads does")
+    func noPongWhileNotWritable() {
+        let conversation = Self.conversation()
+        let log = LinkLog()
+        let link = log.link(subprotocol: "rc.v2.json")
+        conversation.opened(link)
+        conversation.received(.text(Self.hello), link)
+        let before = log.sent.count
+        log.writable = false
+        for _ in 0..<1000 { conversation.received(.text(#"{"ping":{}}"#), link) }
+        #expect(log.sent.count == before, "nothing written behind a server that does not read")
+        log.writable = true
+        conversation.received(.text(#"{"ping":{}}"#), link)
+        #expect(log.sent.count == before + 1)
+        #expect(log.sent.last?.command == .pong(V2.Pong()))
     }
 
     @Test("an undecodable frame closes with 1002 and fails with protocolViolation")

@@ -153,6 +153,32 @@ struct V2LedgerTests {
         #expect(ledger.seen(by: self.peer, upToSeq: 120).isEmpty, "reported once")
     }
 
+    @Test("acknowledged sends whose push never comes are bounded; the newest still get their local id")
+    func boundedAcknowledged() {
+        var ledger = V2Ledger(selfID: self.me, idMemory: 50)
+        _ = ledger.resumed(V2.Resumed(resumed: true, epoch: "e1", lastSeq: 0))
+        var localIDs: [ChatLocalMessageID] = []
+        // A server that acknowledges sends at seqs 2, 3, … but never pushes seq 1, so none is delivered.
+        for n in UInt64(1)...120 {
+            let local = ChatLocalMessageID(rawValue: n)
+            localIDs.append(local)
+            ledger.enqueue(.init(localID: local, clientMessageID: "k\(n)", content: .text("t")))
+            _ = ledger.nextSend(connection: 1, now: 0, maxInFlight: 10)
+            _ = ledger.acknowledge(V2.Ack(clientMessageID: "k\(n)", seq: n + 1))
+        }
+        let kept = ledger.acknowledged.count
+        #expect(kept > 0 && kept <= 50, "120 acknowledged, \(kept) waiting for their push")
+        // The pushes come after all: the newest sends are matched, the forgotten ones arrive without a local id.
+        var delivered = self.localIDs(ledger.receive(self.message(1, from: self.peer)).events)
+        for n in UInt64(1)...120 {
+            delivered += self.localIDs(ledger.receive(self.message(n + 1, from: self.me)).events)
+        }
+        let matched = delivered.compactMap { $0 }
+        #expect(matched == Array(localIDs.suffix(kept)), "the newest \(kept), in order")
+        #expect(delivered.count == 121, "every message delivered")
+        #expect(ledger.acknowledged.isEmpty)
+    }
+
     @Test("a history page of another epoch (reset while paging) restarts the back-fill from that epoch's start")
     func backfillEpochChangesWhilePaging() {
         var ledger = V2Ledger(selfID: self.me)
@@ -417,6 +443,72 @@ struct V2SessionStateTests {
     }
 }
 
+@Suite("V2SessionState: replies the server never sends")
+struct V2UnansweredCommandTests {
+    static func started() -> (V2SessionState, Int) {
+        var state = V2SessionState(selfID: UserID(1))
+        let connection = state.beginConnection()
+        let hello = V2.Hello(version: 2, limits: V2.Limits(), epoch: "e1")
+        _ = state.handle(V2.ChatServerFrame(body: .hello(hello)), now: 0)
+        let resume = state.nextFrame(connection: connection, now: 0)
+        _ = state.handle(
+            V2.ChatServerFrame(id: resume?.id ?? 0, body: .resumed(V2.Resumed(resumed: true, epoch: "e1"))),
+            now: 0
+        )
+        return (state, connection)
+    }
+
+    @Test("receipts and typing a server never answers are remembered up to a bound; a send's reply still counts")
+    func unansweredNoticesAreBounded() throws {
+        var (state, connection) = Self.started()
+        #expect(state.unansweredCommands == 0)
+        try state.enqueueText("hi", localID: 1, key: "k1", maxQueued: 10)
+        let sendFrame = state.nextFrame(connection: connection, now: 0)
+        let send = try #require(sendFrame)
+        var written = 0
+        for seq in UInt64(1)...5000 {
+            state.markSeen(upTo: seq)
+            if state.nextFrame(connection: connection, now: seq) != nil { written += 1 }
+            if seq % 1000 == 0 {
+                _ = try state.typing(true, now: seq * 1000)
+                if state.nextFrame(connection: connection, now: seq) != nil { written += 1 }
+            }
+        }
+        #expect(written == 5005, "every receipt and indicator written")
+        let waiting = state.unansweredCommands
+        #expect(waiting == V2SessionState.maximumUnansweredNotices + 1, "the notices' bound, and the send")
+        // The send's refusal is still matched to it.
+        let refusal = V2.ChatServerFrame(
+            id: send.id,
+            body: .error(V2.Error(code: V2.Error.Code(.invalidParameter), message: "no", temporary: false))
+        )
+        let outcome = state.handle(refusal, now: 6000)
+        #expect(outcome.events.contains { if case .sendFailed = $0 { true } else { false } })
+        #expect(state.unansweredCommands == V2SessionState.maximumUnansweredNotices)
+    }
+
+    @Test("an error reply to a command no longer waited for is ignored, not taken as the push before a close")
+    func unmatchedErrorReply() {
+        var (state, _) = Self.started()
+        let late = V2.ChatServerFrame(
+            id: 4242,
+            body: .error(
+                V2.Error(code: V2.Error.Code(.rateLimited), message: "slow", temporary: true, retryAfterMs: 9000)
+            )
+        )
+        #expect(state.handle(late, now: 0).events.isEmpty)
+        #expect(state.errorRetryAfter == nil)
+        let push = V2.ChatServerFrame(
+            id: 0,
+            body: .error(
+                V2.Error(code: V2.Error.Code(.rateLimited), message: "slow", temporary: true, retryAfterMs: 9000)
+            )
+        )
+        _ = state.handle(push, now: 0)
+        #expect(state.errorRetryAfter == .milliseconds(9000), "a push (id 0) still sets the reconnect's advice")
+    }
+}
+
 @Suite("V2SessionState: typing indicators")
 struct V2TypingExpiryTests {
     static func typing(_ user: UInt64, _ on: Bool) -> V2.ChatServerFrame {
@@ -433,6 +525,18 @@ struct V2TypingExpiryTests {
         #expect(state.expireTyping(now: 9_000) == [UserID(2)])
         #expect(state.expireTyping(now: 20_000).isEmpty, "reported once")
         #expect(state.handle(Self.typing(2, false), now: 20_001).events.isEmpty, "no second typingStopped")
+    }
+
+    @Test("the indicators followed are bounded: a server naming ever more users is not followed further")
+    func boundedUsers() {
+        var state = V2SessionState(selfID: UserID(1))
+        let limit = UInt64(V2SessionState.maximumTypingUsers)
+        for user in 2...(limit + 101) { _ = state.handle(Self.typing(user, true), now: 0) }
+        #expect(state.typingSince.count == V2SessionState.maximumTypingUsers)
+        #expect(state.handle(Self.typing(2, true), now: 10).events == [.typingStarted(UserID(2))], "a known one")
+        #expect(state.handle(Self.typing(limit + 101, true), now: 10).events.isEmpty, "not followed")
+        _ = state.handle(Self.typing(2, false), now: 20)
+        #expect(state.handle(Self.typing(limit + 101, true), now: 30).events == [.typingStarted(UserID(limit + 101))])
     }
 
     @Test("typing:false from the server ends the indicator at once, and only once")

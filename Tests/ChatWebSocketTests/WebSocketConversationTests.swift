@@ -116,6 +116,26 @@ struct WebSocketConversationTests {
         #expect(try connection.written() == nil)
     }
 
+    @Test("the link tells the conversation whether the channel is writable, and not once the close started")
+    func linkWritability() throws {
+        let script = Script()
+        var seen: [Bool] = []
+        script.onMessage = { message, link in
+            seen.append(link.isWritable)
+            if message == .text("close") {
+                link.close(code: 1000)
+                seen.append(link.isWritable)
+            }
+        }
+        let connection = try Self.open(script)
+        try connection.channel.writeInbound(Self.frame(.text, "a"))
+        connection.channel.isWritable = false
+        try connection.channel.writeInbound(Self.frame(.text, "b"))
+        connection.channel.isWritable = true
+        try connection.channel.writeInbound(Self.frame(.text, "close"))
+        #expect(seen == [true, false, true, false])
+    }
+
     /// A frame and the close code it causes (0: none, it is delivered).
     static let badInputs: [(WebSocketFrame, UInt16)] = [
         (Self.frame(.text, String(repeating: "x", count: 65)), 1009),

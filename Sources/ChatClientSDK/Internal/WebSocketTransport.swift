@@ -158,6 +158,9 @@ struct ConversationLink {
     /// Drops the connection (``abort``) when nothing arrives for this long since the last message (or the
     /// opening); `nil` turns it off.
     var setSilenceTimeout: (Duration?) -> Void
+    /// Whether a message sent now would go out rather than wait behind unsent ones (the server reads what we
+    /// write). Transports without that knowledge say `true`.
+    var isWritable: () -> Bool = { true }
 }
 
 /// The websocket seam: tests inject faults by implementing it; production uses ``NIOWebSocketTransport``.
@@ -379,7 +382,8 @@ private final class ConversationOnLoop: ChatWebSocketConversation {
             setFarewell: { message, timeout, isReply in
                 link.setFarewell(WebSocketFarewell(message, timeout: timeout, isReply: isReply))
             },
-            setSilenceTimeout: { link.setSilenceTimeout($0) }
+            setSilenceTimeout: { link.setSilenceTimeout($0) },
+            isWritable: { link.isWritable }
         )
     }
 }

@@ -383,6 +383,9 @@ final class MatchConversation: WebSocketConversation, @unchecked Sendable {
             // a close whose code says what to do (MATCH_TIMEOUT before 4408).
             break
         case .ping:
+            // No pong while the server does not read what we write: pongs would pile up behind it. The next ping
+            // after it reads again is answered, and its silence timer only needs one.
+            guard link.isWritable() else { break }
             link.send(codec.message(V2.MatchClientFrame(id: 0, command: .pong(V2.Pong()))))
         case .queued, .ok, .pong, nil:
             break

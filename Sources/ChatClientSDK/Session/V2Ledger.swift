@@ -46,7 +46,9 @@ struct V2Ledger: Sendable {
     /// Sends already acknowledged whose `message` push has not arrived yet. The push on the connection that got the
     /// `ack` leaves out the `client_msg_id` (RC-CHAT-SEND-3), so it is matched by `seq` (0 once an epoch change made
     /// the `seq` void); a replayed or back-filled copy carries the key and is matched by it.
-    private var acknowledged: [(seq: UInt64, clientMessageID: String, localID: ChatLocalMessageID)] = []
+    /// At most the id memory's capacity: past it the oldest half goes (a push that comes after all is then
+    /// delivered without its local id).
+    private(set) var acknowledged: [(seq: UInt64, clientMessageID: String, localID: ChatLocalMessageID)] = []
     /// Own delivered messages the peer has not been reported to have seen, by `seq`: the most recent ones, at most
     /// the id memory's capacity (the oldest half goes when it is full; their `seen` is then not reported).
     private(set) var ownUnseen: [(seq: UInt64, id: MessageID)] = []
@@ -146,7 +148,12 @@ struct V2Ledger: Sendable {
         }
         let send = self.queue.remove(at: index)
         self.settle(send.clientMessageID)
-        if ack.seq > self.lastSeq { self.acknowledged.append((ack.seq, send.clientMessageID, send.localID)) }
+        if ack.seq > self.lastSeq {
+            self.acknowledged.append((ack.seq, send.clientMessageID, send.localID))
+            if self.acknowledged.count > self.knownIDs.capacity {
+                self.acknowledged.removeFirst(self.acknowledged.count / 2)
+            }
+        }
         return .sendAcknowledged(send.localID, seq: ack.seq)
     }
 

@@ -61,13 +61,21 @@ struct V2SessionState: Sendable {
     private(set) var errorRetryAfter: Duration?
     private var control: [V2.ChatClientFrame] = []
     private var pending: [UInt32: Command] = [:]
+    /// The ids of the latest commands whose reply nothing waits for (`typing`, `seen`, `refresh_token`), oldest
+    /// first: they are in `pending` only so that their reply is recognised. A server that never answers them would
+    /// grow `pending` for the connection's life, so past ``maximumUnansweredNotices`` the oldest are forgotten (a
+    /// late reply to one is then ignored as unmatched).
+    private var notices: [UInt32] = []
+    static let maximumUnansweredNotices = 256
     private var lastCommandID: UInt32 = 0
     private var seenToSend: UInt64?
     private var seenSent: UInt64 = 0
     private var typingToSend: Bool?
     private(set) var lastTypingStarted: UInt64?
-    /// The other members' typing indicators that are on, with the time (ms) of their last `typing:true`.
+    /// The other members' typing indicators that are on, with the time (ms) of their last `typing:true`; at most
+    /// ``maximumTypingUsers`` (a channel has two members; a server naming more users is not followed further).
     private(set) var typingSince: [UserID: UInt64] = [:]
+    static let maximumTypingUsers = 16
     /// The latest sends written on this connection, in order: when each one's reply arrived (`nil`: not yet).
     private var sendReplies: [UInt64?] = []
     /// How many earlier sends of this connection were trimmed from the front of `sendReplies`.
@@ -96,6 +104,7 @@ struct V2SessionState: Sendable {
         self.errorRetryAfter = nil
         self.control.removeAll()
         self.pending.removeAll()
+        self.notices.removeAll()
         self.typingToSend = nil
         self.resumePending = false
         self.resumesThisConnection = 0
@@ -114,6 +123,7 @@ struct V2SessionState: Sendable {
         self.isActive = false
         self.control.removeAll()
         self.pending.removeAll()
+        self.notices.removeAll()
         self.typingToSend = nil
     }
 
@@ -275,8 +285,24 @@ struct V2SessionState: Sendable {
             self.lastCommandID &+= 1
         } while self.lastCommandID == 0 || self.pending[self.lastCommandID] != nil
         self.pending[self.lastCommandID] = command
+        switch command {
+        case .typing, .seen, .refreshToken:
+            self.notices.append(self.lastCommandID)
+            if self.notices.count > Self.maximumUnansweredNotices {
+                let forgotten = self.notices.removeFirst()
+                switch self.pending[forgotten] {
+                case .typing, .seen, .refreshToken: self.pending[forgotten] = nil
+                default: break  // answered long ago, and its id taken by another command since
+                }
+            }
+        case .send, .resume, .leave:
+            break
+        }
         return self.lastCommandID
     }
+
+    /// The commands written on this connection whose reply has not arrived.
+    var unansweredCommands: Int { self.pending.count }
 
     private mutating func queueResume(_ command: V2.ResumeCommand) {
         let id = self.register(.resume)
@@ -364,9 +390,11 @@ struct V2SessionState: Sendable {
                 outcome.leaveReply = .some(chatError)
             case .typing, .seen, .refreshToken:
                 break
-            case nil:
+            case nil where frame.id == 0:
                 // A push before the server closes (RC-CHAT-CLOSE-1); its advice holds for the reconnect.
                 self.errorRetryAfter = chatError.retryAfter
+            case nil:
+                break  // a reply to no command we wait for (RC-CHAT-ENV-6)
             }
         case .ok where command == .leave:
             outcome.leaveReply = .some(nil)
@@ -382,6 +410,8 @@ struct V2SessionState: Sendable {
             }
         case .typing(let typing):
             if typing.typing {
+                guard self.typingSince[typing.userID] != nil || self.typingSince.count < Self.maximumTypingUsers
+                else { break }
                 self.typingSince[typing.userID] = now
                 outcome.events = [.typingStarted(typing.userID)]
             } else if self.typingSince.removeValue(forKey: typing.userID) != nil {

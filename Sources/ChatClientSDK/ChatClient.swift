@@ -89,6 +89,20 @@ public final class ChatClient: Sendable {
         }
     }
 
+    /// Connects again now: call it when the network path changed (`NWPathMonitor` reported a new path, a VPN came
+    /// up) or the app returned to the foreground.
+    ///
+    /// Every open session of this client replaces its connection, or ends its reconnect wait, as
+    /// ``ChatSession/reconnectNow()`` does, and later HTTP requests of every client in the process open fresh
+    /// connections instead of reusing kept-alive ones of the old path, which may be dead without knowing it (a
+    /// request written on one would wait out its whole ``Configuration/requestTimeout``). Requests already running
+    /// finish where they are. Nothing is lost: sessions resume from their position.
+    public func reconnectNow() {
+        self.http.retireConnections()
+        let sessions = self.state.withLock { Array($0.sessions.values) }
+        for session in sessions { session.reconnectNow() }
+    }
+
     /// Asks ``run()`` to return: open sessions close, and later calls fail with `ChatError.Code.invalidState`.
     public func beginGracefulShutdown() {
         self.shutdown.continuation.finish()

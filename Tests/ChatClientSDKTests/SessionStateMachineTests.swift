@@ -43,6 +43,27 @@ struct SessionStateMachineTests {
         #expect(action == .reconnect(after: .zero, attempt: 1))
     }
 
+    @Test("reconnectNow: a replaced connection reconnects at once, and the backoff starts over")
+    func reconnectRequested() {
+        var machine = SessionStateMachine(policy: self.policy, seed: 3)
+        for _ in 0..<3 {
+            machine.connecting()
+            _ = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        }
+        #expect(machine.consecutiveFailures == 3)
+        machine.connecting()
+        let action = machine.connectionEnded(.reconnectRequested, uptime: nil)
+        #expect(action == .reconnect(after: .zero, attempt: 1), "not attempt 4, which maxAttempts 3 would refuse")
+        // Woken while waiting: the counter starts over too.
+        machine.connecting()
+        _ = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        machine.restartBackoff()
+        #expect(machine.consecutiveFailures == 0)
+        machine.connecting()
+        let next = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        #expect(next == .reconnect(after: .zero, attempt: 1))
+    }
+
     @Test("attempts beyond maxAttempts fail the session")
     func givesUp() {
         var machine = SessionStateMachine(policy: self.policy, seed: 3)

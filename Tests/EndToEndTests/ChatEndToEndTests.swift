@@ -228,6 +228,89 @@ struct ChatEndToEndTests {
         }
     }
 
+    @Test(
+        "reconnectNow replaces a connection whose network path died, at once and with nothing lost",
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+    )
+    func reconnectNowReplacesDeadPath(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                var configuration = testConfiguration("http://127.0.0.1:\(proxy.port)", speaking: wire)
+                configuration.pingInterval = .seconds(30)  // the dead link would go unnoticed for the whole test
+                let alice = ChatClient(configuration: configuration)
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                        try await bobLog.expect("connected") { $0.isConnected }
+                        try await bobSession.send(text: "m1")
+                        try await aliceLog.expectText("m1")
+                        try await Task.sleep(for: ChatSession.reconnectNowInterval)
+
+                        // The phone moved from Wi-Fi to cellular: the old socket carries nothing and says nothing.
+                        proxy.freezeOpenConnections()
+                        try await bobSession.send(text: "m2")
+                        try await bobLog.expectText("m2")
+                        let queued = try await aliceSession.send(text: "a1")
+                        aliceSession.reconnectNow()
+                        aliceSession.reconnectNow()  // a burst of path updates: one reconnect
+                        try await aliceLog.expect("reconnecting at once", timeout: .seconds(3)) {
+                            $0 == .connection(.reconnecting(attempt: 1, delay: .zero))
+                        }
+                        try await aliceLog.expect("connected again", timeout: .seconds(5)) { $0.isConnected }
+                        try await aliceLog.expectText("m2")
+                        let echo = try await aliceLog.expectText("a1")
+                        #expect(echo.localID == queued)
+                        try await bobLog.expectText("a1")
+                        try await bobSession.send(text: "m3")
+                        try await aliceLog.expectText("m3")
+                        #expect(aliceLog.messages.compactMap(\.text) == ["m1", "m2", "a1", "m3"])
+                        #expect(bobLog.messages.compactMap(\.text) == ["m1", "m2", "a1", "m3"])
+                        #expect(aliceLog.events.filter(\.isReconnecting).count == 1, "\(aliceLog.events)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("reconnectNow cuts a long backoff short: the session connects at once and its attempts start over")
+    func reconnectNowEndsBackoff() async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                let alice = ChatClient(configuration: testConfiguration("http://127.0.0.1:\(proxy.port)"))
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+                let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                    try await aliceLog.expect("connected") { $0.isConnected }
+                    // Every request now gets a refusal that asks for an hour's wait (PROTOCOL.md's error body).
+                    let body =
+                        #"{"msg":"down for maintenance","code":"server_shutting_down","#
+                        + #""temporary":true,"retry_after_ms":3600000}"#
+                    proxy.setAnswer(
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+                    )
+                    proxy.dropAll()
+                    let waiting = try await aliceLog.expect("told to wait an hour") { event in
+                        if case .connection(.reconnecting(_, let delay)) = event { return delay >= .seconds(3600) }
+                        return false
+                    }
+                    #expect(waiting == .connection(.reconnecting(attempt: 2, delay: .seconds(3600))))
+                    try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                        try await bobLog.expect("connected") { $0.isConnected }
+                        try await bobSession.send(text: "while away")
+                        // The app came back to the foreground, the server is back.
+                        proxy.setAnswer(nil)
+                        aliceSession.reconnectNow()
+                        try await aliceLog.expect("connected again", timeout: .seconds(5)) { $0.isConnected }
+                        try await aliceLog.expectText("while away")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("an HTTP request that gets no answer fails with ChatError.timeout at the request timeout, queued ones too")
     func requestTimeout() async throws {
         try await InProcessServer.with { server in

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One HTTP request, independent of the client library that sends it.
 struct HTTPRequestSpec: Sendable {
@@ -31,11 +32,24 @@ struct HTTPResponseSpec: Sendable {
 /// The HTTP seam: the SDK's REST calls go through this protocol so tests can inject faults.
 protocol HTTPTransport: Sendable {
     func execute(_ request: HTTPRequestSpec, maxResponseBytes: Int) async throws -> HTTPResponseSpec
+    /// The network path changed: later requests must not use kept-alive connections of the old one.
+    func retireConnections()
+}
+
+extension HTTPTransport {
+    func retireConnections() {}
 }
 
 /// The production HTTP transport: one AsyncHTTPClient for every SDK client in the process.
 struct AsyncHTTPClientTransport: HTTPTransport {
-    var client: HTTPClient = Self.shared
+    var clients: HTTPClientGenerations = Self.process
+
+    /// The process's client, replaced by ``retireConnections()``.
+    static let process = HTTPClientGenerations { Self.makeClient() }
+
+    func retireConnections() {
+        self.clients.replace()
+    }
 
     /// Like `HTTPClient.shared`, except that a refused connection fails the request at once instead of being retried
     /// until the request's deadline: the session's reconnect policy does the retrying (with its backoff and its
@@ -45,12 +59,12 @@ struct AsyncHTTPClientTransport: HTTPTransport {
     /// the wait for one of its connections (8 per server) with the connect timeout, which was 10 s: thousands of
     /// requests started together (a fleet of bots signing up) then failed after 10 s in the queue however long
     /// their own timeout; at 60 s that wait, like a TCP connect, ends with the request's timeout instead.
-    static let shared: HTTPClient = {
+    static func makeClient() -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout.connect = .seconds(60)
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
+    }
 
     /// AsyncHTTPClient's errors that mean time ran out: ``ChatError/Code/timeout``.
     private static let timeouts: [HTTPClientError] = [
@@ -77,8 +91,10 @@ struct AsyncHTTPClientTransport: HTTPTransport {
         let response: HTTPClientResponse
         let buffer: ByteBuffer
         do {
-            response = try await self.client.execute(outgoing, timeout: timeout)
-            buffer = try await response.body.collect(upTo: maxResponseBytes)
+            (response, buffer) = try await self.clients.withClient { client in
+                let response = try await client.execute(outgoing, timeout: timeout)
+                return (response, try await response.body.collect(upTo: maxResponseBytes))
+            }
         } catch let error as HTTPClientError where Self.timeouts.contains(error) {
             throw ChatError(
                 code: .timeout,
@@ -92,6 +108,93 @@ struct AsyncHTTPClientTransport: HTTPTransport {
             headers: response.headers.map { ($0.name, $0.value) },
             body: Array(buffer.readableBytesView)
         )
+    }
+}
+
+/// An `HTTPClient` that can be replaced while requests run on it: ``AsyncHTTPClientTransport/retireConnections()``
+/// (``ChatClient/reconnectNow()``, after a network change). Kept-alive connections opened on the old path may be
+/// dead without knowing it, and a request written on one would wait out its whole timeout; a fresh client opens
+/// fresh connections. Requests already running finish on the client they started on, which is shut down after
+/// its last one.
+final class HTTPClientGenerations: Sendable {
+    private final class Generation: Sendable {
+        let client: HTTPClient
+        let created = ContinuousClock.now
+        /// Requests running on `client`, and whether it was replaced.
+        let use = Mutex((running: 0, retired: false))
+
+        init(_ client: HTTPClient) { self.client = client }
+
+        func begin() { self.use.withLock { $0.running += 1 } }
+
+        func end() {
+            let idle = self.use.withLock { use in
+                use.running -= 1
+                return use.retired && use.running == 0
+            }
+            if idle { self.shutDown() }
+        }
+
+        func retire() {
+            let idle = self.use.withLock { use in
+                use.retired = true
+                return use.running == 0
+            }
+            if idle { self.shutDown() }
+        }
+
+        private func shutDown() {
+            let client = self.client
+            Task { try? await client.shutdown() }
+        }
+    }
+
+    private let make: @Sendable () -> HTTPClient
+    private let current: Mutex<Generation>
+
+    init(make: @escaping @Sendable () -> HTTPClient) {
+        self.make = make
+        self.current = Mutex(Generation(make()))
+    }
+
+    /// How many clients this has made (1, plus one per effective ``replace()``).
+    var generation: Int { self.generationCount.withLock { $0 } }
+    private let generationCount = Mutex(1)
+    /// A client younger than this is not replaced: a burst of path updates makes one new client.
+    static let minimumAge: Duration = .seconds(1)
+
+    /// Runs `body` with the current client, which stays up until `body` returns.
+    func withClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
+        let generation = self.current.withLock { current in
+            current.begin()
+            return current
+        }
+        defer { generation.end() }
+        return try await body(generation.client)
+    }
+
+    /// Shuts the current client down (an instance other than the process's, before it goes away: AsyncHTTPClient
+    /// requires it).
+    func shutDown() async {
+        try? await self.current.withLock { $0.client }.shutdown()
+    }
+
+    /// Later requests use a new client; the old one is shut down once its running requests finished. Does nothing
+    /// while the current client is younger than ``minimumAge``.
+    func replace() {
+        guard ContinuousClock.now - self.current.withLock({ $0.created }) >= Self.minimumAge else { return }
+        let fresh = Generation(self.make())
+        let old = self.current.withLock { current -> Generation? in
+            guard ContinuousClock.now - current.created >= Self.minimumAge else { return nil }
+            defer { current = fresh }
+            return current
+        }
+        guard let old else {
+            fresh.retire()  // another call replaced it meanwhile
+            return
+        }
+        self.generationCount.withLock { $0 += 1 }
+        old.retire()
     }
 }
 

@@ -46,6 +46,10 @@ public final class ChatSession: Sendable {
         var ledger: MessageLedger
         var stopReason: SessionStateMachine.Ending?
         var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
+        /// ``reconnectNow()`` was called and no attempt has started since.
+        var reconnectRequested = false
+        /// When the connection attempt in progress started; `nil` between attempts.
+        var attemptStartedAt: ContinuousClock.Instant?
         var writerWake: AsyncStream<Void>.Continuation?
         /// Who writes the open v1 connection's frames (``WriterSlot``).
         var writer = WriterSlot<MessageLedger.Outbound>()
@@ -330,6 +334,37 @@ public final class ChatSession: Sendable {
         )
     }
 
+    /// Connects again now instead of waiting: call it when the network path changed (`NWPathMonitor` reported a new
+    /// path, a VPN came up) or the app returned to the foreground.
+    ///
+    /// A session waiting out its reconnect backoff connects at once, and its backoff starts over. An open
+    /// connection, or an attempt in progress, is replaced by a fresh one: a socket opened on a path that is gone can
+    /// look open until the ping timeout notices, long after the app knew. Nothing is lost: the new connection
+    /// resumes from the session's position and re-sends what the server did not acknowledge, as after any drop
+    /// (events: ``ChatConnectionState/reconnecting(attempt:delay:)`` with attempt 1 and no delay, then
+    /// ``ChatConnectionState/connected``). Later HTTP requests (a v1 session's history back-fill) open fresh
+    /// connections too, as with ``ChatClient/reconnectNow()``, which does this for every open session.
+    ///
+    /// Calls within ``reconnectNowInterval`` of the attempt's start are ignored, so a burst of path updates costs one
+    /// reconnect. Does nothing once the session is closing or over.
+    public func reconnectNow() {
+        self.client.http.retireConnections()
+        let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation?? in
+            guard state.stopReason == nil, state.endReason == nil else { return nil }
+            if let started = state.attemptStartedAt, ContinuousClock.now - started < Self.reconnectNowInterval {
+                return nil
+            }
+            state.reconnectRequested = true
+            return .some(state.stopSignal)
+        }
+        guard let signal else { return }
+        self.logger.debug("reconnect requested by the app")
+        signal?.yield(.reconnectRequested)
+    }
+
+    /// How long after a connection attempt starts ``reconnectNow()`` leaves it alone: 1 s.
+    public static let reconnectNowInterval: Duration = .seconds(1)
+
     /// Asks the connection loop to end (the app closed the session, the client shut down, or the channel ended).
     func stop(_ ending: SessionStateMachine.Ending) {
         self.logger.trace("stop requested", metadata: ["chat.session.ending": "\(ending)"])
@@ -371,7 +406,12 @@ public final class ChatSession: Sendable {
                     metadata: ["chat.session.attempt": "\(attempt)", "chat.session.delay": "\(delay)"]
                 )
                 _ = try? await self.buffer.yield(.connection(.reconnecting(attempt: attempt, delay: delay)))
-                if let stop = await self.sleep(delay) {
+                switch await self.sleep(delay) {
+                case .elapsed:
+                    break
+                case .woken:
+                    machine.restartBackoff()
+                case .stopped(let stop):
                     _ = machine.stopped(Self.reason(of: stop))
                     await self.end(Self.reason(of: stop), throwing: nil)
                     return
@@ -390,6 +430,7 @@ public final class ChatSession: Sendable {
         switch ending {
         case .closed: ChatError(code: .connectionClosed)
         case .rejected(let e), .unreachable(let e), .channelEnded(let e), .tokenExpired(let e), .closedByApp(let e): e
+        case .reconnectRequested: ChatError(code: .connectionClosed, message: "replaced at the app's request")
         }
     }
 
@@ -420,38 +461,73 @@ public final class ChatSession: Sendable {
         self.buffer.finish(throwing: error)
     }
 
-    /// Sleeps `delay` unless a stop request comes first; returns the stop request, if any.
-    private func sleep(_ delay: Duration) async -> SessionStateMachine.Ending? {
+    /// How a wait before reconnecting ended.
+    enum Wake {
+        /// The delay passed.
+        case elapsed
+        /// ``reconnectNow()`` cut it short.
+        case woken
+        /// A stop request came first.
+        case stopped(SessionStateMachine.Ending)
+    }
+
+    /// Sleeps `delay` unless a stop request or ``reconnectNow()`` comes first.
+    private func sleep(_ delay: Duration) async -> Wake {
         let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
-        if let stop = self.installStopSignal(continuation) { return stop }
+        let installed = self.state.withLock { state -> Wake? in
+            if let stop = state.stopReason { return .stopped(stop) }
+            if state.reconnectRequested {
+                state.reconnectRequested = false
+                return .woken
+            }
+            state.stopSignal = continuation
+            return nil
+        }
+        if let installed { return installed }
         defer { self.state.withLock { $0.stopSignal = nil } }
-        return await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
+        let cancelled = SessionStateMachine.Ending.closedByApp(
+            ChatError(code: .cancelled, message: "the session's task was cancelled")
+        )
+        let first = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
             group.addTask {
                 for await stop in stream { return stop }
-                return .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
+                return cancelled
             }
             group.addTask {
                 do {
                     try await Task.sleep(for: delay)
                     return nil
                 } catch {
-                    return .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled"))
+                    return cancelled
                 }
             }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
         }
+        return self.state.withLock { state -> Wake in
+            if let stop = state.stopReason { return .stopped(stop) }
+            guard let first else { return .elapsed }
+            if case .reconnectRequested = first {
+                state.reconnectRequested = false
+                return .woken
+            }
+            return .stopped(first)
+        }
     }
 
+    /// Installs the stop signal for a connection attempt, which also answers any ``reconnectNow()`` request made
+    /// before it; returns the stop request instead if there is one.
     private func installStopSignal(
         _ continuation: AsyncStream<SessionStateMachine.Ending>.Continuation
     ) -> SessionStateMachine.Ending? {
         self.state.withLock { state in
             if let stop = state.stopReason { return stop }
             state.stopSignal = continuation
+            state.reconnectRequested = false
+            state.attemptStartedAt = .now
             return nil
         }
     }
@@ -464,7 +540,12 @@ public final class ChatSession: Sendable {
             bufferingPolicy: .bufferingNewest(1)
         )
         if let stop = self.installStopSignal(continuation) { return (stop, nil) }
-        defer { self.state.withLock { $0.stopSignal = nil } }
+        defer {
+            self.state.withLock {
+                $0.stopSignal = nil
+                $0.attemptStartedAt = nil
+            }
+        }
         let opened = LockedBox<ContinuousClock.Instant?>(nil)
         let hasExpiry = self.state.withLock { $0.expiresAt != nil }
         let result = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
@@ -493,6 +574,10 @@ public final class ChatSession: Sendable {
         }
         let uptime = opened.value.map { ContinuousClock.now - $0 }
         if uptime != nil { machine.connected() }
+        // A stop request made while `reconnectNow()` ended the attempt wins over the reconnect.
+        if case .reconnectRequested = result, let stop = self.state.withLock({ $0.stopReason }) {
+            return (stop, uptime)
+        }
         return (
             result ?? .closedByApp(ChatError(code: .cancelled, message: "the session's task was cancelled")),
             uptime

@@ -30,6 +30,9 @@ struct SessionStateMachine: Sendable {
         case tokenExpired(ChatError)
         /// The app closed the session (the `withSession` body returned) or the client shut down.
         case closedByApp(ChatError)
+        /// The app asked for a fresh connection now (``ChatSession/reconnectNow()``): the network path changed or
+        /// the app returned to the foreground.
+        case reconnectRequested
     }
 
     /// What the loop must do next.
@@ -120,6 +123,9 @@ struct SessionStateMachine: Sendable {
             return self.finishing(.finish(reason))
         case .tokenExpired(let error):
             return self.finishing(.fail(error))
+        case .reconnectRequested:
+            self.restartBackoff()
+            retryAfter = nil
         }
         self.consecutiveFailures += 1
         if let maxAttempts = self.policy.maxAttempts, self.consecutiveFailures > maxAttempts {
@@ -137,6 +143,13 @@ struct SessionStateMachine: Sendable {
         if let retryAfter, retryAfter > delay { delay = retryAfter }
         self.state = .waitingToReconnect(attempt: self.consecutiveFailures)
         return .reconnect(after: delay, attempt: self.consecutiveFailures)
+    }
+
+    /// The app asked to connect now (``ChatSession/reconnectNow()``): the attempts start over from an immediate
+    /// one, since what made the earlier ones fail (the network) has changed.
+    mutating func restartBackoff() {
+        self.consecutiveFailures = 0
+        self.delays = self.policy.delays(seed: self.seed)
     }
 
     /// The app or the client stopped the session while it was between connections.

@@ -11,6 +11,9 @@ final class TCPProxy: Sendable {
     private let frozen = Mutex(false)
     private let deaf = Mutex(false)
     private let requestHeads = Mutex<[String]>([])
+    /// Connection numbers: the next one, and the first one ``freezeOpenConnections()`` left alone.
+    private let serials = Mutex((next: 0, frozenBelow: 0))
+    private let answer = Mutex<String?>(nil)
 
     private init(port: Int) { self.port = port }
 
@@ -63,7 +66,21 @@ final class TCPProxy: Sendable {
         self.frozen.withLock { $0 = frozen }
     }
 
-    private var isFrozen: Bool { self.frozen.withLock { $0 } }
+    /// Freezes the connections open now, as ``setFrozen(_:)`` does, and leaves later ones alone: the network path
+    /// they used is gone (a switch from Wi-Fi to cellular) and a new one works.
+    func freezeOpenConnections() {
+        self.serials.withLock { $0.frozenBelow = $0.next }
+    }
+
+    private func isFrozen(_ serial: Int) -> Bool {
+        self.frozen.withLock { $0 } || serial < self.serials.withLock { $0.frozenBelow }
+    }
+
+    /// While set, each new connection gets this HTTP response (after its request arrived) and is closed: a server
+    /// that refuses every request the same way. `nil` forwards again.
+    func setAnswer(_ response: String?) {
+        self.answer.withLock { $0 = response }
+    }
 
     /// While deaf, the client's bytes still reach the server but nothing comes back (lost acks and pushes).
     func setDeaf(_ deaf: Bool) {
@@ -88,6 +105,21 @@ final class TCPProxy: Sendable {
             try? await client.channel.close()
             return
         }
+        if let answer = self.answer.withLock({ $0 }) {
+            try? await client.executeThenClose { inbound, outbound in
+                var request = ""
+                for try await bytes in inbound {
+                    request += String(buffer: bytes)
+                    if request.contains("\r\n\r\n") { break }
+                }
+                try await outbound.write(ByteBuffer(string: answer))
+            }
+            return
+        }
+        let serial = self.serials.withLock { serials in
+            defer { serials.next += 1 }
+            return serials.next
+        }
         do {
             let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: targetPort) { channel in
@@ -100,7 +132,7 @@ final class TCPProxy: Sendable {
                 try await upstream.executeThenClose { upstreamIn, upstreamOut in
                     try await withThrowingTaskGroup(of: Bool.self) { group in
                         group.addTask {
-                            for try await bytes in clientIn where !self.isFrozen {
+                            for try await bytes in clientIn where !self.isFrozen(serial) {
                                 self.record(bytes)
                                 try await upstreamOut.write(bytes)
                             }
@@ -108,11 +140,11 @@ final class TCPProxy: Sendable {
                         }
                         group.addTask {
                             do {
-                                for try await bytes in upstreamIn where !self.isFrozen && !self.isDeaf {
+                                for try await bytes in upstreamIn where !self.isFrozen(serial) && !self.isDeaf {
                                     try await clientOut.write(bytes)
                                 }
                             } catch {}
-                            return self.isFrozen
+                            return self.isFrozen(serial)
                         }
                         // The server ended the connection while frozen: hide that from the client too, as a half-open
                         // link does, until the client gives up on it or the test drops it.

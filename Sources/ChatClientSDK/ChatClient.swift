@@ -96,7 +96,8 @@ public final class ChatClient: Sendable {
     /// ``ChatSession/reconnectNow()`` does, and later HTTP requests of every client in the process open fresh
     /// connections instead of reusing kept-alive ones of the old path, which may be dead without knowing it (a
     /// request written on one would wait out its whole ``Configuration/requestTimeout``). Requests already running
-    /// finish where they are. Nothing is lost: sessions resume from their position.
+    /// finish where they are. Nothing is lost: sessions resume from their position. A ``match()`` in progress keeps
+    /// its socket (a new one could cost its place on the wait list); a dead one is noticed by its pings.
     public func reconnectNow() {
         self.http.retireConnections()
         let sessions = self.state.withLock { Array($0.sessions.values) }

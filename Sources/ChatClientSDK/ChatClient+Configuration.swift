@@ -19,6 +19,8 @@ extension ChatClient {
         public var protocolPreference: [NegotiatedProtocol]
         /// How sessions space their reconnection attempts.
         public var reconnectPolicy: ReconnectPolicy
+        /// Seeds the sessions' backoff jitter (tests only; `nil`: system randomness).
+        var reconnectJitterSeed: UInt64?
         /// How often the client pings the server; a link that leaves a ping unanswered for one interval is
         /// considered dead and reconnected. A connection's first ping comes after half to all of an interval, at
         /// random, so clients that connect together (after a server restart) do not ping in one burst. `nil` relies

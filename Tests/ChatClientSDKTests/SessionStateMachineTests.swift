@@ -43,7 +43,7 @@ struct SessionStateMachineTests {
         #expect(action == .reconnect(after: .zero, attempt: 1))
     }
 
-    @Test("reconnectNow: a replaced connection reconnects at once, and the backoff starts over")
+    @Test("reconnectNow: an immediate attempt 1 that is not a failure, then the backoff from its start")
     func reconnectRequested() {
         var machine = SessionStateMachine(policy: self.policy, seed: 3)
         for _ in 0..<3 {
@@ -52,16 +52,64 @@ struct SessionStateMachineTests {
         }
         #expect(machine.consecutiveFailures == 3)
         machine.connecting()
-        let action = machine.connectionEnded(.reconnectRequested, uptime: nil)
-        #expect(action == .reconnect(after: .zero, attempt: 1), "not attempt 4, which maxAttempts 3 would refuse")
-        // Woken while waiting: the counter starts over too.
+        #expect(machine.connectionEnded(.reconnectRequested, uptime: nil) == .reconnect(after: .zero, attempt: 1))
+        // The requested attempt fails too: attempt 2 with the policy's second delay, as after a first drop.
         machine.connecting()
-        _ = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
-        machine.restartBackoff()
-        #expect(machine.consecutiveFailures == 0)
+        guard
+            case .reconnect(let delay, 2) = machine.connectionEnded(
+                .unreachable(ChatError(code: .connectionClosed)),
+                uptime: nil
+            )
+        else {
+            Issue.record("expected attempt 2")
+            return
+        }
+        #expect(delay <= .milliseconds(500))
+        // maxAttempts (3) counts the failures after the request: two more fail, the third gives up.
+        for expected in [3, 4] {
+            machine.connecting()
+            let next = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+            guard case .reconnect(_, let attempt) = next, attempt == expected else {
+                Issue.record("expected attempt \(expected), got \(next)")
+                return
+            }
+        }
         machine.connecting()
-        let next = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
-        #expect(next == .reconnect(after: .zero, attempt: 1))
+        guard case .fail = machine.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        else {
+            Issue.record("expected to give up")
+            return
+        }
+    }
+
+    @Test("reconnectNow with maxAttempts 0 still reconnects; woken from a wait it starts over the same way")
+    func reconnectRequestedWithoutRetries() {
+        var machine = SessionStateMachine(policy: ReconnectPolicy(maxAttempts: 0), seed: 3)
+        machine.connecting()
+        machine.connected()
+        #expect(
+            machine.connectionEnded(.reconnectRequested, uptime: .seconds(1)) == .reconnect(after: .zero, attempt: 1)
+        )
+        var other = SessionStateMachine(policy: self.policy, seed: 3)
+        other.connecting()
+        _ = other.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        other.connecting()
+        _ = other.connectionEnded(.unreachable(ChatError(code: .connectionClosed)), uptime: nil)
+        #expect(other.state == .waitingToReconnect(attempt: 2))
+        #expect(other.reconnectRequested() == .reconnect(after: .zero, attempt: 1))
+        #expect(other.state == .waitingToReconnect(attempt: 1))
+    }
+
+    @Test("a delay that is the server's retry advice is marked as such; the policy's own is not")
+    func adviceIsMarked() {
+        var machine = SessionStateMachine(policy: self.policy, seed: 3)
+        machine.connecting()
+        let advised = machine.connectionEnded(.closed(code: 1012, retryAfter: .seconds(30)), uptime: nil)
+        #expect(advised == .reconnect(after: .seconds(30), attempt: 1))
+        #expect(machine.delayIsServerAdvice)
+        machine.connecting()
+        _ = machine.connectionEnded(.closed(code: nil, retryAfter: nil), uptime: nil)
+        #expect(!machine.delayIsServerAdvice)
     }
 
     @Test("attempts beyond maxAttempts fail the session")

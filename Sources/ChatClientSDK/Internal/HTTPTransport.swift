@@ -119,7 +119,6 @@ struct AsyncHTTPClientTransport: HTTPTransport {
 final class HTTPClientGenerations: Sendable {
     private final class Generation: Sendable {
         let client: HTTPClient
-        let created = ContinuousClock.now
         /// Requests running on `client`, and whether it was replaced.
         let use = Mutex((running: 0, retired: false))
 
@@ -151,6 +150,8 @@ final class HTTPClientGenerations: Sendable {
 
     private let make: @Sendable () -> HTTPClient
     private let current: Mutex<Generation>
+    /// When ``replace()`` last made a new client.
+    private let lastReplaced = Mutex<ContinuousClock.Instant?>(nil)
 
     init(make: @escaping @Sendable () -> HTTPClient) {
         self.make = make
@@ -160,8 +161,8 @@ final class HTTPClientGenerations: Sendable {
     /// How many clients this has made (1, plus one per effective ``replace()``).
     var generation: Int { self.generationCount.withLock { $0 } }
     private let generationCount = Mutex(1)
-    /// A client younger than this is not replaced: a burst of path updates makes one new client.
-    static let minimumAge: Duration = .seconds(1)
+    /// A ``replace()`` within this long of the last one does nothing: a burst of path updates makes one new client.
+    static let minimumInterval: Duration = .seconds(1)
 
     /// Runs `body` with the current client, which stays up until `body` returns.
     func withClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
@@ -180,18 +181,19 @@ final class HTTPClientGenerations: Sendable {
     }
 
     /// Later requests use a new client; the old one is shut down once its running requests finished. Does nothing
-    /// while the current client is younger than ``minimumAge``.
+    /// within ``minimumInterval`` of the last replacement.
     func replace() {
-        guard ContinuousClock.now - self.current.withLock({ $0.created }) >= Self.minimumAge else { return }
+        let due = self.lastReplaced.withLock { last in
+            let now = ContinuousClock.now
+            if let last, now - last < Self.minimumInterval { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
         let fresh = Generation(self.make())
-        let old = self.current.withLock { current -> Generation? in
-            guard ContinuousClock.now - current.created >= Self.minimumAge else { return nil }
+        let old = self.current.withLock { current in
             defer { current = fresh }
             return current
-        }
-        guard let old else {
-            fresh.retire()  // another call replaced it meanwhile
-            return
         }
         self.generationCount.withLock { $0 += 1 }
         old.retire()

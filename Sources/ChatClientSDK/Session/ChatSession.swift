@@ -46,10 +46,10 @@ public final class ChatSession: Sendable {
         var ledger: MessageLedger
         var stopReason: SessionStateMachine.Ending?
         var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
-        /// ``reconnectNow()`` was called and no attempt has started since.
+        /// ``reconnectNow()`` was called and no connection has started or opened since.
         var reconnectRequested = false
-        /// When the connection attempt in progress started; `nil` between attempts.
-        var attemptStartedAt: ContinuousClock.Instant?
+        /// When ``reconnectNow()`` last ended a connection or a wait.
+        var lastReconnectRequest: ContinuousClock.Instant?
         var writerWake: AsyncStream<Void>.Continuation?
         /// Who writes the open v1 connection's frames (``WriterSlot``).
         var writer = WriterSlot<MessageLedger.Outbound>()
@@ -345,16 +345,18 @@ public final class ChatSession: Sendable {
     /// ``ChatConnectionState/connected``). Later HTTP requests (a v1 session's history back-fill) open fresh
     /// connections too, as with ``ChatClient/reconnectNow()``, which does this for every open session.
     ///
-    /// Calls within ``reconnectNowInterval`` of the attempt's start are ignored, so a burst of path updates costs one
-    /// reconnect. Does nothing once the session is closing or over.
+    /// A call within ``reconnectNowInterval`` of the last one that replaced a connection leaves the connection
+    /// started since alone, so a burst of path updates costs one reconnect; should that connection fail without
+    /// opening, the retry is immediate. A wait for the server's retry advice (`retry_after_ms`, `Retry-After`) is
+    /// not cut short: the server asked for it. Does nothing once the session is closing or over.
     public func reconnectNow() {
         self.client.http.retireConnections()
         let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation?? in
             guard state.stopReason == nil, state.endReason == nil else { return nil }
-            if let started = state.attemptStartedAt, ContinuousClock.now - started < Self.reconnectNowInterval {
-                return nil
-            }
             state.reconnectRequested = true
+            let now = ContinuousClock.now
+            if let last = state.lastReconnectRequest, now - last < Self.reconnectNowInterval { return nil }
+            state.lastReconnectRequest = now
             return .some(state.stopSignal)
         }
         guard let signal else { return }
@@ -362,7 +364,7 @@ public final class ChatSession: Sendable {
         signal?.yield(.reconnectRequested)
     }
 
-    /// How long after a connection attempt starts ``reconnectNow()`` leaves it alone: 1 s.
+    /// How long after a ``reconnectNow()`` that replaced a connection later calls leave the new one alone: 1 s.
     public static let reconnectNowInterval: Duration = .seconds(1)
 
     /// Asks the connection loop to end (the app closed the session, the client shut down, or the channel ended).
@@ -379,7 +381,10 @@ public final class ChatSession: Sendable {
     // MARK: Connection loop
 
     func runConnectionLoop() async {
-        var machine = SessionStateMachine(policy: self.configuration.reconnectPolicy)
+        var machine = SessionStateMachine(
+            policy: self.configuration.reconnectPolicy,
+            seed: self.configuration.reconnectJitterSeed
+        )
         while true {
             machine.connecting()
             let ending: SessionStateMachine.Ending
@@ -399,23 +404,28 @@ public final class ChatSession: Sendable {
                 self.logger.trace("connection ended", metadata: ["chat.session.ending": "\(ending)"])
             }
             let tokenStillValid = (try? self.checkTokenNotExpired()) != nil
-            switch machine.connectionEnded(ending, uptime: uptime, tokenStillValid: tokenStillValid) {
-            case .reconnect(let delay, let attempt):
+            var action = machine.connectionEnded(ending, uptime: uptime, tokenStillValid: tokenStillValid)
+            waiting: while case .reconnect(let delay, let attempt) = action {
                 self.logger.debug(
                     "reconnecting",
                     metadata: ["chat.session.attempt": "\(attempt)", "chat.session.delay": "\(delay)"]
                 )
                 _ = try? await self.buffer.yield(.connection(.reconnecting(attempt: attempt, delay: delay)))
-                switch await self.sleep(delay) {
+                // reconnectNow() cuts the policy's backoff short, never the server's retry advice.
+                switch await self.sleep(delay, wakeable: !machine.delayIsServerAdvice) {
                 case .elapsed:
-                    break
+                    break waiting
                 case .woken:
-                    machine.restartBackoff()
+                    action = machine.reconnectRequested()
                 case .stopped(let stop):
                     _ = machine.stopped(Self.reason(of: stop))
                     await self.end(Self.reason(of: stop), throwing: nil)
                     return
                 }
+            }
+            switch action {
+            case .reconnect:
+                continue
             case .fail(let error):
                 await self.end(error, throwing: error)
                 return
@@ -471,14 +481,14 @@ public final class ChatSession: Sendable {
         case stopped(SessionStateMachine.Ending)
     }
 
-    /// Sleeps `delay` unless a stop request or ``reconnectNow()`` comes first.
-    private func sleep(_ delay: Duration) async -> Wake {
+    /// Sleeps `delay` unless a stop request comes first, or, when `wakeable`, a ``reconnectNow()``.
+    private func sleep(_ delay: Duration, wakeable: Bool) async -> Wake {
         let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
         let installed = self.state.withLock { state -> Wake? in
             if let stop = state.stopReason { return .stopped(stop) }
-            if state.reconnectRequested {
+            if wakeable, state.reconnectRequested {
                 state.reconnectRequested = false
                 return .woken
             }
@@ -492,7 +502,10 @@ public final class ChatSession: Sendable {
         )
         let first = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
             group.addTask {
-                for await stop in stream { return stop }
+                for await stop in stream {
+                    if case .reconnectRequested = stop, !wakeable { continue }
+                    return stop
+                }
                 return cancelled
             }
             group.addTask {
@@ -527,7 +540,6 @@ public final class ChatSession: Sendable {
             if let stop = state.stopReason { return stop }
             state.stopSignal = continuation
             state.reconnectRequested = false
-            state.attemptStartedAt = .now
             return nil
         }
     }
@@ -540,12 +552,7 @@ public final class ChatSession: Sendable {
             bufferingPolicy: .bufferingNewest(1)
         )
         if let stop = self.installStopSignal(continuation) { return (stop, nil) }
-        defer {
-            self.state.withLock {
-                $0.stopSignal = nil
-                $0.attemptStartedAt = nil
-            }
-        }
+        defer { self.state.withLock { $0.stopSignal = nil } }
         let opened = LockedBox<ContinuousClock.Instant?>(nil)
         let hasExpiry = self.state.withLock { $0.expiresAt != nil }
         let result = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
@@ -567,10 +574,16 @@ public final class ChatSession: Sendable {
             group.cancelAll()
             return first
         }
+        let replaced: Bool
+        if case .reconnectRequested = result { replaced = true } else { replaced = false }
+        let didOpen = opened.value != nil
         self.state.withLock {
             $0.ledger.deactivateWriter()
             $0.writerWake = nil
             $0.writer.close()
+            // A request that ended this connection is answered by the next; one made while it was opening, by its
+            // opening.
+            if replaced || didOpen { $0.reconnectRequested = false }
         }
         let uptime = opened.value.map { ContinuousClock.now - $0 }
         if uptime != nil { machine.connected() }

@@ -46,8 +46,14 @@ struct SessionStateMachine: Sendable {
     }
 
     private(set) var state: State = .idle
-    /// Failed attempts since the last healthy connection.
+    /// Failed attempts since the last healthy connection (counting from 1 after ``reconnectRequested()``, whose
+    /// attempt is not a failure).
     private(set) var consecutiveFailures = 0
+    /// The attempts since the last healthy connection started with ``reconnectRequested()``.
+    private var startedByRequest = false
+    /// The delay of the last ``Action/reconnect(after:attempt:)`` is the server's retry advice, not the policy's
+    /// backoff: ``ChatSession/reconnectNow()`` does not cut it short.
+    private(set) var delayIsServerAdvice = false
     private let policy: ReconnectPolicy
     private var delays: ReconnectPolicy.Delays
     private let seed: UInt64?
@@ -80,6 +86,7 @@ struct SessionStateMachine: Sendable {
         if self.state == .finished { return .finish(ChatError(code: .connectionClosed)) }
         if let uptime, uptime >= self.policy.healthyConnectionDuration {
             self.consecutiveFailures = 0
+            self.startedByRequest = false
             self.delays = self.policy.delays(seed: self.seed)
         }
         let retryAfter: Duration?
@@ -124,11 +131,12 @@ struct SessionStateMachine: Sendable {
         case .tokenExpired(let error):
             return self.finishing(.fail(error))
         case .reconnectRequested:
-            self.restartBackoff()
-            retryAfter = nil
+            return self.reconnectRequested()
         }
         self.consecutiveFailures += 1
-        if let maxAttempts = self.policy.maxAttempts, self.consecutiveFailures > maxAttempts {
+        // After reconnectRequested() the count starts at its attempt, which is not a failure.
+        let failures = self.consecutiveFailures - (self.startedByRequest ? 1 : 0)
+        if let maxAttempts = self.policy.maxAttempts, failures > maxAttempts {
             return self.finishing(
                 .fail(
                     ChatError(
@@ -140,16 +148,28 @@ struct SessionStateMachine: Sendable {
             )
         }
         var delay = self.delays.next() ?? .zero
-        if let retryAfter, retryAfter > delay { delay = retryAfter }
+        self.delayIsServerAdvice = false
+        if let retryAfter, retryAfter > delay {
+            delay = retryAfter
+            self.delayIsServerAdvice = true
+        }
         self.state = .waitingToReconnect(attempt: self.consecutiveFailures)
         return .reconnect(after: delay, attempt: self.consecutiveFailures)
     }
 
-    /// The app asked to connect now (``ChatSession/reconnectNow()``): the attempts start over from an immediate
-    /// one, since what made the earlier ones fail (the network) has changed.
-    mutating func restartBackoff() {
-        self.consecutiveFailures = 0
+    /// The app asked to connect now (``ChatSession/reconnectNow()``), ending the connection or the wait before a
+    /// retry: the attempts start over with an immediate one, since what made the earlier ones fail (the network)
+    /// has changed. That attempt is number 1 and is not a failure, so ``ReconnectPolicy/maxAttempts`` counts the
+    /// failures after it.
+    mutating func reconnectRequested() -> Action {
+        guard self.state != .finished else { return .finish(ChatError(code: .connectionClosed)) }
         self.delays = self.policy.delays(seed: self.seed)
+        let delay = self.delays.next() ?? .zero
+        self.consecutiveFailures = 1
+        self.startedByRequest = true
+        self.delayIsServerAdvice = false
+        self.state = .waitingToReconnect(attempt: 1)
+        return .reconnect(after: delay, attempt: 1)
     }
 
     /// The app or the client stopped the session while it was between connections.

@@ -100,16 +100,23 @@ struct SessionStateMachineTests {
         #expect(other.state == .waitingToReconnect(attempt: 1))
     }
 
-    @Test("a delay that is the server's retry advice is marked as such; the policy's own is not")
-    func adviceIsMarked() {
+    @Test("the server's retry advice is kept beside the delay, whether or not it is the longer of the two")
+    func adviceIsKept() {
         var machine = SessionStateMachine(policy: self.policy, seed: 3)
         machine.connecting()
         let advised = machine.connectionEnded(.closed(code: 1012, retryAfter: .seconds(30)), uptime: nil)
         #expect(advised == .reconnect(after: .seconds(30), attempt: 1))
-        #expect(machine.delayIsServerAdvice)
+        #expect(machine.retryAdvice == .seconds(30))
+        machine.connecting()
+        // Shorter than the policy's delay would be (none here: 1 ms), it is still the advice.
+        _ = machine.connectionEnded(.closed(code: 1012, retryAfter: .milliseconds(1)), uptime: nil)
+        #expect(machine.retryAdvice == .milliseconds(1))
         machine.connecting()
         _ = machine.connectionEnded(.closed(code: nil, retryAfter: nil), uptime: nil)
-        #expect(!machine.delayIsServerAdvice)
+        #expect(machine.retryAdvice == nil)
+        _ = machine.connectionEnded(.closed(code: 1012, retryAfter: .seconds(5)), uptime: nil)
+        _ = machine.reconnectRequested()
+        #expect(machine.retryAdvice == nil, "the session keeps when the earlier advice ends")
     }
 
     @Test("attempts beyond maxAttempts fail the session")

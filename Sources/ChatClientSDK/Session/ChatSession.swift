@@ -46,10 +46,11 @@ public final class ChatSession: Sendable {
         var ledger: MessageLedger
         var stopReason: SessionStateMachine.Ending?
         var stopSignal: AsyncStream<SessionStateMachine.Ending>.Continuation?
-        /// ``reconnectNow()`` was called and no connection has started or opened since.
+        /// ``reconnectNow()`` was called and no connection attempt has started since.
         var reconnectRequested = false
-        /// When ``reconnectNow()`` last ended a connection or a wait.
-        var lastReconnectRequest: ContinuousClock.Instant?
+        /// The connection attempt in progress (connecting or open): when it started, and whether it answers a
+        /// ``reconnectNow()``. `nil` between attempts.
+        var attempt: (started: ContinuousClock.Instant, answersRequest: Bool)?
         var writerWake: AsyncStream<Void>.Continuation?
         /// Who writes the open v1 connection's frames (``WriterSlot``).
         var writer = WriterSlot<MessageLedger.Outbound>()
@@ -345,37 +346,38 @@ public final class ChatSession: Sendable {
     /// ``ChatConnectionState/connected``). Later HTTP requests (a v1 session's history back-fill) open fresh
     /// connections too, as with ``ChatClient/reconnectNow()``, which does this for every open session.
     ///
-    /// A call within ``reconnectNowInterval`` of the last one that replaced a connection leaves the connection
-    /// started since alone, so a burst of path updates costs one reconnect; should that connection fail without
-    /// opening, the retry is immediate. A wait for the server's retry advice (`retry_after_ms`, `Retry-After`) is
-    /// not cut short: the server asked for it. Does nothing once the session is closing or over.
+    /// A connection that a call started is left alone by the calls within ``reconnectNowInterval`` of its start, so
+    /// a burst of path updates costs one reconnect. A wait for the server's retry advice (`retry_after_ms`,
+    /// `Retry-After`) is not cut short: the server asked for it. Does nothing once the session is closing or over.
     public func reconnectNow() {
         self.client.http.retireConnections()
-        let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation?? in
-            guard state.stopReason == nil, state.endReason == nil else { return nil }
+        let honoured = self.state.withLock { state -> Bool in
+            guard state.stopReason == nil, state.endReason == nil else { return false }
+            if let attempt = state.attempt, attempt.answersRequest,
+                ContinuousClock.now - attempt.started < Self.reconnectNowInterval
+            {
+                return false
+            }
             state.reconnectRequested = true
-            let now = ContinuousClock.now
-            if let last = state.lastReconnectRequest, now - last < Self.reconnectNowInterval { return nil }
-            state.lastReconnectRequest = now
-            return .some(state.stopSignal)
+            // Signalled under the lock, so that a stop request made meanwhile is signalled after it: the stream
+            // keeps the newest signal, and a stop must never be overwritten.
+            state.stopSignal?.yield(.reconnectRequested)
+            return true
         }
-        guard let signal else { return }
-        self.logger.debug("reconnect requested by the app")
-        signal?.yield(.reconnectRequested)
+        if honoured { self.logger.debug("reconnect requested by the app") }
     }
 
-    /// How long after a ``reconnectNow()`` that replaced a connection later calls leave the new one alone: 1 s.
+    /// How long a connection that ``reconnectNow()`` started is left alone by later calls: 1 s.
     public static let reconnectNowInterval: Duration = .seconds(1)
 
     /// Asks the connection loop to end (the app closed the session, the client shut down, or the channel ended).
     func stop(_ ending: SessionStateMachine.Ending) {
         self.logger.trace("stop requested", metadata: ["chat.session.ending": "\(ending)"])
-        let signal = self.state.withLock { state -> AsyncStream<SessionStateMachine.Ending>.Continuation? in
+        self.state.withLock { state in
             if state.stopReason == nil { state.stopReason = ending }
             if state.endReason == nil { state.endReason = Self.reason(of: ending) }
-            return state.stopSignal
+            state.stopSignal?.yield(ending)  // under the lock: see reconnectNow()
         }
-        signal?.yield(ending)
     }
 
     // MARK: Connection loop
@@ -385,6 +387,8 @@ public final class ChatSession: Sendable {
             policy: self.configuration.reconnectPolicy,
             seed: self.configuration.reconnectJitterSeed
         )
+        /// The next attempt answers a reconnectNow().
+        var answersRequest = false
         while true {
             machine.connecting()
             let ending: SessionStateMachine.Ending
@@ -400,23 +404,35 @@ public final class ChatSession: Sendable {
                 uptime = nil
             } else {
                 _ = try? await self.buffer.yield(.connection(.connecting))
-                (ending, uptime) = await self.runAttempt(machine: &machine)
+                (ending, uptime) = await self.runAttempt(machine: &machine, answersRequest: answersRequest)
                 self.logger.trace("connection ended", metadata: ["chat.session.ending": "\(ending)"])
             }
             let tokenStillValid = (try? self.checkTokenNotExpired()) != nil
             var action = machine.connectionEnded(ending, uptime: uptime, tokenStillValid: tokenStillValid)
-            waiting: while case .reconnect(let delay, let attempt) = action {
+            let adviceEnds = machine.retryAdvice.map { ContinuousClock.now + $0 }
+            answersRequest = if case .reconnectRequested = ending { true } else { false }
+            waiting: while case .reconnect(var delay, let attempt) = action {
+                // reconnectNow() cuts the policy's backoff short, never the server's retry advice.
+                // The wait is the advice's when the advice ends last (1 ms of slack: the time since it was read).
+                var wakeable = true
+                if let adviceEnds {
+                    let left = adviceEnds - ContinuousClock.now
+                    if left + .milliseconds(1) >= delay {
+                        delay = max(delay, left)
+                        wakeable = false
+                    }
+                }
                 self.logger.debug(
                     "reconnecting",
                     metadata: ["chat.session.attempt": "\(attempt)", "chat.session.delay": "\(delay)"]
                 )
                 _ = try? await self.buffer.yield(.connection(.reconnecting(attempt: attempt, delay: delay)))
-                // reconnectNow() cuts the policy's backoff short, never the server's retry advice.
-                switch await self.sleep(delay, wakeable: !machine.delayIsServerAdvice) {
+                switch await self.sleep(delay, wakeable: wakeable) {
                 case .elapsed:
                     break waiting
                 case .woken:
                     action = machine.reconnectRequested()
+                    answersRequest = true
                 case .stopped(let stop):
                     _ = machine.stopped(Self.reason(of: stop))
                     await self.end(Self.reason(of: stop), throwing: nil)
@@ -481,8 +497,10 @@ public final class ChatSession: Sendable {
         case stopped(SessionStateMachine.Ending)
     }
 
-    /// Sleeps `delay` unless a stop request comes first, or, when `wakeable`, a ``reconnectNow()``.
+    /// Sleeps `delay` unless a stop request comes first, or, when `wakeable` and `delay` is not zero, a
+    /// ``reconnectNow()`` (a zero wait is over at once anyway: the attempt after it answers the request).
     private func sleep(_ delay: Duration, wakeable: Bool) async -> Wake {
+        let wakeable = wakeable && delay > .zero
         let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
@@ -534,11 +552,13 @@ public final class ChatSession: Sendable {
     /// Installs the stop signal for a connection attempt, which also answers any ``reconnectNow()`` request made
     /// before it; returns the stop request instead if there is one.
     private func installStopSignal(
-        _ continuation: AsyncStream<SessionStateMachine.Ending>.Continuation
+        _ continuation: AsyncStream<SessionStateMachine.Ending>.Continuation,
+        answersRequest: Bool
     ) -> SessionStateMachine.Ending? {
         self.state.withLock { state in
             if let stop = state.stopReason { return stop }
             state.stopSignal = continuation
+            state.attempt = (.now, answersRequest || state.reconnectRequested)
             state.reconnectRequested = false
             return nil
         }
@@ -546,13 +566,19 @@ public final class ChatSession: Sendable {
 
     /// One connection: open, fill the gap, then read and write until it ends or a stop request arrives.
     private func runAttempt(
-        machine: inout SessionStateMachine
+        machine: inout SessionStateMachine,
+        answersRequest: Bool
     ) async -> (SessionStateMachine.Ending, Duration?) {
         let (stream, continuation) = AsyncStream<SessionStateMachine.Ending>.makeStream(
             bufferingPolicy: .bufferingNewest(1)
         )
-        if let stop = self.installStopSignal(continuation) { return (stop, nil) }
-        defer { self.state.withLock { $0.stopSignal = nil } }
+        if let stop = self.installStopSignal(continuation, answersRequest: answersRequest) { return (stop, nil) }
+        defer {
+            self.state.withLock {
+                $0.stopSignal = nil
+                $0.attempt = nil
+            }
+        }
         let opened = LockedBox<ContinuousClock.Instant?>(nil)
         let hasExpiry = self.state.withLock { $0.expiresAt != nil }
         let result = await withTaskGroup(of: SessionStateMachine.Ending?.self) { group in
@@ -576,14 +602,13 @@ public final class ChatSession: Sendable {
         }
         let replaced: Bool
         if case .reconnectRequested = result { replaced = true } else { replaced = false }
-        let didOpen = opened.value != nil
         self.state.withLock {
             $0.ledger.deactivateWriter()
             $0.writerWake = nil
             $0.writer.close()
-            // A request that ended this connection is answered by the next; one made while it was opening, by its
-            // opening.
-            if replaced || didOpen { $0.reconnectRequested = false }
+            // The request that ended this connection is answered by the next one (the loop knows); a request made
+            // as it ended for another reason stays, and ends the wait before the next attempt.
+            if replaced { $0.reconnectRequested = false }
         }
         let uptime = opened.value.map { ContinuousClock.now - $0 }
         if uptime != nil { machine.connected() }

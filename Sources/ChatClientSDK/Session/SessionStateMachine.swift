@@ -51,9 +51,10 @@ struct SessionStateMachine: Sendable {
     private(set) var consecutiveFailures = 0
     /// The attempts since the last healthy connection started with ``reconnectRequested()``.
     private var startedByRequest = false
-    /// The delay of the last ``Action/reconnect(after:attempt:)`` is the server's retry advice, not the policy's
-    /// backoff: ``ChatSession/reconnectNow()`` does not cut it short.
-    private(set) var delayIsServerAdvice = false
+    /// The server's retry advice that came with the end of the last connection (`retry_after_ms`, `Retry-After`),
+    /// if any: the least wait before the next attempt, which ``ChatSession/reconnectNow()`` does not cut short.
+    /// `nil` after ``reconnectRequested()``, which does not change when the advice ends.
+    private(set) var retryAdvice: Duration?
     private let policy: ReconnectPolicy
     private var delays: ReconnectPolicy.Delays
     private let seed: UInt64?
@@ -148,11 +149,8 @@ struct SessionStateMachine: Sendable {
             )
         }
         var delay = self.delays.next() ?? .zero
-        self.delayIsServerAdvice = false
-        if let retryAfter, retryAfter > delay {
-            delay = retryAfter
-            self.delayIsServerAdvice = true
-        }
+        self.retryAdvice = retryAfter
+        if let retryAfter, retryAfter > delay { delay = retryAfter }
         self.state = .waitingToReconnect(attempt: self.consecutiveFailures)
         return .reconnect(after: delay, attempt: self.consecutiveFailures)
     }
@@ -167,7 +165,7 @@ struct SessionStateMachine: Sendable {
         let delay = self.delays.next() ?? .zero
         self.consecutiveFailures = 1
         self.startedByRequest = true
-        self.delayIsServerAdvice = false
+        self.retryAdvice = nil
         self.state = .waitingToReconnect(attempt: 1)
         return .reconnect(after: delay, attempt: 1)
     }

@@ -101,7 +101,7 @@ public final class ChatClient: Sendable {
     public func reconnectNow() {
         self.http.retireConnections()
         let sessions = self.state.withLock { Array($0.sessions.values) }
-        for session in sessions { session.reconnectNow() }
+        for session in sessions { session.requestReconnect() }
     }
 
     /// Asks ``run()`` to return: open sessions close, and later calls fail with `ChatError.Code.invalidState`.

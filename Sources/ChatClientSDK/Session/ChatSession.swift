@@ -351,6 +351,11 @@ public final class ChatSession: Sendable {
     /// `Retry-After`) is not cut short: the server asked for it. Does nothing once the session is closing or over.
     public func reconnectNow() {
         self.client.http.retireConnections()
+        self.requestReconnect()
+    }
+
+    /// ``reconnectNow()`` without retiring the HTTP connections (``ChatClient/reconnectNow()`` does that once).
+    func requestReconnect() {
         let honoured = self.state.withLock { state -> Bool in
             guard state.stopReason == nil, state.endReason == nil else { return false }
             if let attempt = state.attempt, attempt.answersRequest,
@@ -600,15 +605,10 @@ public final class ChatSession: Sendable {
             group.cancelAll()
             return first
         }
-        let replaced: Bool
-        if case .reconnectRequested = result { replaced = true } else { replaced = false }
         self.state.withLock {
             $0.ledger.deactivateWriter()
             $0.writerWake = nil
             $0.writer.close()
-            // The request that ended this connection is answered by the next one (the loop knows); a request made
-            // as it ended for another reason stays, and ends the wait before the next attempt.
-            if replaced { $0.reconnectRequested = false }
         }
         let uptime = opened.value.map { ContinuousClock.now - $0 }
         if uptime != nil { machine.connected() }

@@ -34,6 +34,9 @@ public struct ChatServer: Service {
             StorageCheckpoints(state: self.state),
             MessageFlusher(state: self.state),
         ]
+        if self.configuration.endedChannelRetention != nil {
+            services.append(ChannelRetention(state: self.state))
+        }
         #if canImport(Glibc)
         if let interval = self.configuration.memoryReclaimInterval {
             services.append(

@@ -57,6 +57,10 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Seconds between server pings; a peer missing a pong is dropped (default 30).")
     var pingInterval: Int?
     @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
+    @Option(help: "Bytes a channel's uploads may add up to; 0 = no quota (default 1073741824).")
+    var maxChannelUploadBytes: Int?
+    @Option(help: "Seconds an ended channel's messages and files are kept, or 'forever' (default 86400).")
+    var endedChannelRetention: String?
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
     @Option(help: "Seconds an HTTP connection may stay idle, before its first request or between two (default 75).")
     var idleTimeout: Int?
@@ -170,6 +174,19 @@ public struct ChatServerCommand: AsyncParsableCommand {
             ?? c.limits.maxQueuedFrames
         c.limits.pingInterval = try seconds(self.pingInterval, "ping-interval") ?? c.limits.pingInterval
         c.limits.maxUploadSize = try value(self.maxUploadSize, "max-upload-size", int) ?? c.limits.maxUploadSize
+        if let quota = try value(self.maxChannelUploadBytes, "max-channel-upload-bytes", int) {
+            guard quota >= 0 else { throw ValidationError("max-channel-upload-bytes must be 0 (no quota) or more") }
+            c.limits.maxChannelUploadBytes = quota
+        }
+        if let retention = try value(self.endedChannelRetention, "ended-channel-retention", string) {
+            if retention == "forever" {
+                c.endedChannelRetention = nil
+            } else if let seconds = Int(retention), seconds >= 0 {
+                c.endedChannelRetention = .seconds(seconds)
+            } else {
+                throw ValidationError("invalid value '\(retention)' for ended-channel-retention: seconds or 'forever'")
+            }
+        }
         c.limits.presignLifetime = try seconds(self.presignLifetime, "presign-lifetime") ?? c.limits.presignLifetime
         c.limits.idleTimeout = try seconds(self.idleTimeout, "idle-timeout") ?? c.limits.idleTimeout
         c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate

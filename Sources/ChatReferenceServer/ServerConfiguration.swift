@@ -61,6 +61,12 @@ public struct ServerConfiguration: Sendable {
     /// The least freed memory, and the least growth of resident memory beyond the live heap's since the last trim,
     /// in bytes, that makes the check trim.
     public var memoryReclaimThreshold: Int = 8 << 20
+    /// How long a channel's messages and uploaded files are kept after the channel ends (`nil`: forever, as
+    /// upstream). Nothing reaches them through the protocol once the channel ended; the window is for the operator
+    /// (abuse reports). Default 24 hours. See docs/SERVER.md, "Retention".
+    public var endedChannelRetention: Duration? = .seconds(86_400)
+    /// How often the server deletes what ``endedChannelRetention`` no longer keeps (default 60 s).
+    public var retentionSweepInterval: Duration = .seconds(60)
 
     /// Creates the default configuration.
     public init() {}
@@ -116,6 +122,10 @@ public struct ServerConfiguration: Sendable {
         public var pingInterval: Duration = .seconds(30)
         /// Largest upload, for presigned PUT and each multipart request.
         public var maxUploadSize: Int = 64 << 20
+        /// What a channel's stored uploads may add up to, in bytes; 0 means no quota (default 1 GiB). Each object
+        /// counts as at least 4 KiB; uploads in flight count with their size. Past it, presigns with a `size` and
+        /// uploads are refused with 413 `upload_quota_exceeded`, nothing stored.
+        public var maxChannelUploadBytes: Int = 1 << 30
         /// Files one multipart request may carry (default 100): more answer 400 `invalid_parameter` and none of the
         /// request's files is kept. Each file is an object on disk and an entry of the answer, so a body of many tiny
         /// parts would otherwise cost far more than its size.

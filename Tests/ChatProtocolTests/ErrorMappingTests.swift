@@ -38,6 +38,12 @@ struct ErrorMappingTests {
             #expect(parsed.code == code)
             #expect(parsed.message == msg)
         }
+        // Ours: the per-channel upload quota has its own text, so a 413 tells a full channel from a large file.
+        let quota = ChatError(httpStatus: 413, message: "channel upload quota exceeded")
+        #expect(quota.code == .uploadQuotaExceeded)
+        #expect(ChatError(httpStatus: 413, message: "file too large").code == .uploadTooLarge)
+        #expect(ChatError.Code.uploadQuotaExceeded.mapping.number == 28)
+        #expect(!ChatError.Code.uploadQuotaExceeded.mapping.isTemporary)
         // Upstream's bodyless 401 is an authorisation failure.
         #expect(ChatError(httpStatus: 401, message: nil).code == .unauthorized)
         #expect(ChatError(httpStatus: 429, message: nil).code == .rateLimited)

@@ -105,6 +105,13 @@ let v2Vectors: [JSONGoldenVector] = {
     )
     vectors.append(
         JSONGoldenVector(
+            "chat_server_error_upload_quota",
+            server(4, .error(.init(code: .init(.uploadQuotaExceeded), message: "channel upload quota exceeded"))),
+            version: "v2"
+        )
+    )
+    vectors.append(
+        JSONGoldenVector(
             "chat_server_error_unknown_code",
             server(.error(.init(code: .init(rawValue: 99), message: "from the future"))),
             version: "v2"

@@ -1,8 +1,12 @@
-import ChatClientSDK
+import AsyncHTTPClient
+import ChatProtocol
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
+@testable import ChatClientSDK
 @testable import ChatReferenceServer
 
 @Suite("End to end: the SDK against the reference server over real sockets", .serialized, .timeLimit(.minutes(1)))
@@ -104,7 +108,10 @@ struct ChatEndToEndTests {
 
     @Test("a file over maxUploadSize fails before any request; a failed PUT sends no file message")
     func uploadChecks() async throws {
-        let smallUploads: (inout ServerConfiguration) -> Void = { $0.limits.maxUploadSize = 1000 }
+        let smallUploads: (inout ServerConfiguration) -> Void = {
+            $0.limits.maxUploadSize = 1000
+            $0.limits.presignLifetime = .seconds(-1)  // every PUT meets an expired URL
+        }
         try await InProcessServer.with(configure: smallUploads) { server in
             var configuration = testConfiguration(server.baseURL)
             configuration.maxUploadSize = 100
@@ -125,14 +132,68 @@ struct ChatEndToEndTests {
             }
             try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
                 try await bobLog.expect("connected") { $0.isConnected }
-                // The server's presigned URL allows 1000 bytes; the SDK allows more, so the PUT itself fails.
-                let error = await #expect(throws: ChatError.self) {
+                // The SDK allows more than the server's 1000 bytes; the presign names the size, so the server
+                // refuses before any byte is sent.
+                let tooLarge = await #expect(throws: ChatError.self) {
                     try await bobSession.sendFile([UInt8](repeating: 2, count: 5000), named: "big.txt")
                 }
+                #expect(tooLarge?.code == .uploadTooLarge)
+                #expect(tooLarge?.httpStatus == 413)
+                // A PUT the storage refuses (403: the URL expired) fails the call.
+                let error = await #expect(throws: ChatError.self) {
+                    try await bobSession.sendFile([UInt8](repeating: 2, count: 500), named: "small.txt")
+                }
                 #expect(error?.code == .uploadFailed)
+                #expect(error?.httpStatus == 403)
                 try await bobSession.send(text: "after")
                 try await bobLog.expectText("after")
                 #expect(bobLog.messages.map(\.text) == ["after"], "no file message after a failed PUT")
+            }
+        }
+    }
+
+    @Test("a channel's full upload quota is an uploadQuotaExceeded error, from the presign or from the PUT")
+    func uploadQuota() async throws {
+        let quota: (inout ServerConfiguration) -> Void = { $0.limits.maxChannelUploadBytes = 11_000 }
+        try await InProcessServer.with(configure: quota) { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            let (aliceMatch, _) = try await matchPair(alice, bob)
+            try await alice.withRecordedSession(aliceMatch) { session, log in
+                try await log.expect("connected") { $0.isConnected }
+                try await session.sendFile([UInt8](repeating: 1, count: 6000), named: "a.bin")
+                // The presign carries the size: a file that does not fit is refused before its bytes are sent.
+                let refused = await #expect(throws: ChatError.self) {
+                    try await session.sendFile([UInt8](repeating: 2, count: 6000), named: "b.bin")
+                }
+                #expect(refused?.code == .uploadQuotaExceeded)
+                #expect(refused?.httpStatus == 413)
+                #expect(refused?.isTemporary == false)
+                // A PUT the quota refuses (another upload took the room after the presign) says so too: the
+                // server's real answer to such a PUT, as the SDK reads it.
+                let presign = try await HTTPClient.shared.execute(
+                    {
+                        var request = HTTPClientRequest(url: server.baseURL + "/api/uploader/upload/presigned?ext=bin")
+                        request.headers.add(name: "Authorization", value: "Bearer \(aliceMatch.token)")
+                        return request
+                    }(),
+                    timeout: .seconds(10)
+                )
+                let upload = try V1.PresignedUpload(
+                    jsonBytes: Array(buffer: try await presign.body.collect(upTo: 1 << 16))
+                )
+                var put = HTTPClientRequest(url: upload.url)
+                put.method = .PUT
+                put.body = .bytes(ByteBuffer(bytes: [UInt8](repeating: 5, count: 6000)))
+                let refusedPut = try await HTTPClient.shared.execute(put, timeout: .seconds(10))
+                let body = Array(buffer: try await refusedPut.body.collect(upTo: 1 << 16))
+                #expect(refusedPut.status.code == 413)
+                let mapped = ChatSession.uploadRefusal(status: Int(refusedPut.status.code), body: body)
+                #expect(mapped.code == .uploadQuotaExceeded && mapped.httpStatus == 413)
+                #expect(ChatSession.uploadRefusal(status: 403, body: Array("<Error/>".utf8)).code == .uploadFailed)
+                try await session.send(text: "after")
+                try await log.expectText("after")
+                #expect(log.messages.filter { $0.file != nil }.count == 1, "no file message for a refused upload")
             }
         }
     }

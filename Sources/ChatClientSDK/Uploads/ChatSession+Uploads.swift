@@ -25,15 +25,16 @@ public struct ChatUploadProgress: Hashable, Sendable {
 extension ChatSession {
     /// Uploads a file and, once the upload succeeded, sends a file message that refers to it.
     ///
-    /// The size is checked before anything is sent; the upload uses the presigned flow (ask for an upload URL,
-    /// `PUT` the bytes, then send the message). Cancelling the task cancels the upload, and no message is sent.
+    /// The size is checked before anything is sent; the upload uses the presigned flow (ask for an upload URL bound
+    /// to the file's size, `PUT` the bytes, then send the message). Cancelling the task cancels the upload, and no message is sent.
     /// - Parameters:
     ///   - bytes: The file's contents.
     ///   - fileName: The name to show, for example `"cat.png"`; its extension names the stored object.
     ///   - progress: Called as the bytes go out.
     /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
     /// - Throws: `ChatError` with `ChatError.Code.uploadTooLarge` above
-    ///   ``ChatClient/Configuration/maxUploadSize``, `ChatError.Code.uploadFailed` when the storage refused the
+    ///   ``ChatClient/Configuration/maxUploadSize``, `ChatError.Code.uploadQuotaExceeded` when the channel's files
+    ///   reached the server's per-channel quota, `ChatError.Code.uploadFailed` when the storage refused the
     ///   bytes, `ChatError.Code.rateLimited` when the server throttles uploads, `ChatError.Code.tokenExpired`,
     ///   `ChatError.Code.invalidState` when the session has ended, or `ChatError.Code.cancelled`.
     @discardableResult
@@ -65,7 +66,7 @@ extension ChatSession {
             let presign = try await self.client.send(
                 "GET",
                 "/api/uploader/upload/presigned",
-                query: [("ext", ext)],
+                query: [("ext", ext), ("size", String(bytes.count))],
                 auth: .bearer(self.match.token)
             )
             let upload = try V1.PresignedUpload(jsonBytes: presign.body)
@@ -88,11 +89,7 @@ extension ChatSession {
             )
             let response = try await self.client.http.execute(request, maxResponseBytes: 1 << 20)
             guard (200..<300).contains(response.status) else {
-                throw ChatError(
-                    code: .uploadFailed,
-                    message: "the storage answered \(response.status) to the upload; no file message was sent",
-                    httpStatus: response.status
-                )
+                throw Self.uploadRefusal(status: response.status, body: response.body)
             }
             try Task.checkCancellation()
             if usesV2 {
@@ -103,6 +100,26 @@ extension ChatSession {
             await self.writeFromCaller()
             return localID
         }
+    }
+
+    /// The error for an upload `PUT` the storage answered with `status`: `uploadQuotaExceeded` or `uploadTooLarge`
+    /// when the body is our server's JSON error saying so, `uploadFailed` otherwise (S3 answers XML).
+    static func uploadRefusal(status: Int, body: [UInt8]) -> ChatError {
+        if let error = try? V1.ErrorBody(jsonBytes: body),
+            let code = error.code.flatMap(ChatError.Code.init(wireName:)),
+            code == .uploadQuotaExceeded || code == .uploadTooLarge
+        {
+            return ChatError(
+                code: code,
+                message: "the storage answered \(status) (\(error.msg)); no file message was sent",
+                httpStatus: status
+            )
+        }
+        return ChatError(
+            code: .uploadFailed,
+            message: "the storage answered \(status) to the upload; no file message was sent",
+            httpStatus: status
+        )
     }
 
     /// Resolves where a shared file can be downloaded from.

@@ -20,7 +20,7 @@ enum V2Scenarios {
     }
 
     static var all: [Scenario] {
-        negotiation + matching + chat + history + compatibility + deadlines
+        negotiation + matching + chat + history + compatibility + deadlines + files
     }
 
     // MARK: Negotiation (§2.2)
@@ -615,6 +615,54 @@ enum V2Scenarios {
     ]
 
     // MARK: limits and deadlines that end a connection (§5.4, §6.16, §6.17)
+
+    // MARK: Files (§4.4.1, §4.4.4)
+
+    /// Presigns an upload for `token` with the v2 query `query`; returns the URL (checks the 200).
+    private static func presign(_ context: ScenarioContext, _ token: String, _ query: String) async throws -> String {
+        let presign = try await context.http(
+            "GET",
+            "/api/uploader/upload/presigned?ext=bin\(query)",
+            headers: context.bearer(token)
+        )
+        try check(presign.status == 200, "presign with \(query): \(presign.summary)")
+        return try must(presign.json?["url"] as? String, "url")
+    }
+
+    static let files: [Scenario] = [
+        scenario(
+            "RC-UPL-PRESIGN-1_size_binds_put",
+            "§4.4.1",
+            "a presign's `size` is the URL's maximum: one byte more is 413 and stores nothing; `size` bytes are stored"
+        ) { context in
+            let pair = try await context.matchedPair()
+            let url = try await presign(context, pair.token, "&size=10")
+            let over = try await context.http("PUT", url, body: [UInt8](repeating: 1, count: 11))
+            try check(over.status == 413, "a PUT of 11 bytes to a URL presigned for 10: \(over.summary)")
+            let exact = try await context.http("PUT", url, body: [UInt8](repeating: 1, count: 10))
+            try check((200..<300).contains(exact.status), "a PUT of the presigned 10 bytes: \(exact.summary)")
+            let malformed = try await context.http(
+                "GET",
+                "/api/uploader/upload/presigned?ext=bin&size=ten",
+                headers: context.bearer(pair.token)
+            )
+            try check(malformed.status == 400, "a malformed size: \(malformed.summary)")
+            return nil
+        },
+        scenario(
+            "RC-UPL-PRESIGN-1_content_type_binds_put",
+            "§4.4.1",
+            "a presign's `content_type` binds the PUT: another Content-Type is 400, the bound one is stored"
+        ) { context in
+            let pair = try await context.matchedPair()
+            let url = try await presign(context, pair.token, "&content_type=text/plain")
+            let other = try await context.http("PUT", url, headers: [("Content-Type", "image/png")], body: [1])
+            try check(other.status == 400, "a PUT with another Content-Type: \(other.summary)")
+            let bound = try await context.http("PUT", url, headers: [("Content-Type", "text/plain")], body: [1])
+            try check((200..<300).contains(bound.status), "a PUT with the bound Content-Type: \(bound.summary)")
+            return nil
+        },
+    ]
 
     static let deadlines: [Scenario] = [
         scenario(

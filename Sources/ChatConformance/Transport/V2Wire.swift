@@ -46,6 +46,7 @@ enum V2Schema {
             "SERVER_SHUTTING_DOWN", "SERVER_ERROR",
         ]
         return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($0.offset + 1, $0.element) })
+            .merging([28: "UPLOAD_QUOTA_EXCEEDED"]) { old, _ in old }
     }()
 
     static let error = Message(fields: [

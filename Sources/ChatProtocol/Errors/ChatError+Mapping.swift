@@ -67,6 +67,7 @@ extension ChatError.Code {
         row(.timeout, 25, nil, "timed out", nil, true),
         row(.cancelled, 26, nil, "cancelled", nil, false),
         row(.invalidState, 27, nil, "invalid state", nil, false),
+        row(.uploadQuotaExceeded, 28, 413, "channel upload quota exceeded", nil, false),
     ]
 
     private static func row(

@@ -36,6 +36,7 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             case timeout = "timeout"
             case cancelled = "cancelled"
             case invalidState = "invalid_state"
+            case uploadQuotaExceeded = "upload_quota_exceeded"
         }
 
         package let wrapped: Wrapped
@@ -116,6 +117,9 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The API was used in a state that does not allow the call (a second iterator, a send on a closed
         /// session, running a client twice); the message says how to fix it.
         public static var invalidState: Self { Self(.invalidState) }
+        /// The channel's uploads would exceed the server's per-channel storage quota; nothing was stored. Files
+        /// already shared stay; new ones cannot be added to this channel.
+        public static var uploadQuotaExceeded: Self { Self(.uploadQuotaExceeded) }
     }
 
     /// The stable classification of the failure.

@@ -89,7 +89,7 @@ extension JSONScanner {
             return 0
         case .string:
             let name = try self.readString()
-            guard let index = names.firstIndex(of: name) else { return nil }
+            guard !name.isEmpty, let index = names.firstIndex(of: name) else { return nil }
             return Int32(index)
         default:
             return try self.readInt32()
@@ -190,7 +190,7 @@ extension JSONWriter {
     package mutating func writeProtoEnum(_ key: StaticString, _ value: Int32, names: [String]) {
         guard value != 0 else { return }
         self.writeKey(key)
-        if value > 0, Int(value) < names.count {
+        if value > 0, Int(value) < names.count, !names[Int(value)].isEmpty {
             self.writeString(names[Int(value)])
         } else {
             self.writeInt64(Int64(value))

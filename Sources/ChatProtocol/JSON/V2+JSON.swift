@@ -2,13 +2,14 @@
 // ProtoJSON.swift. Every message writes its fields in field-number order.
 
 extension V2.Error.Code {
-    /// The proto value names of `randomchat.v2.Error.Code`, indexed by number.
+    /// The proto value names of `randomchat.v2.Error.Code`, indexed by number; `""` for the numbers of client-side
+    /// codes (24–27), which have no proto value.
     static let protoNames: [String] = [
         "CODE_UNSPECIFIED", "INVALID_PARAMETER", "UNAUTHORIZED", "INVALID_TOKEN", "TOKEN_EXPIRED",
         "SESSION_NOT_FOUND", "USER_NOT_FOUND", "CHANNEL_NOT_FOUND", "CHANNEL_CLOSED", "NOT_FOUND", "RATE_LIMITED",
         "MESSAGE_TOO_LARGE", "MESSAGE_CAP_REACHED", "UPLOAD_TOO_LARGE", "FILE_NOT_READABLE", "NO_FILE_RECEIVED",
         "UPLOAD_FAILED", "PROTOCOL_VIOLATION", "UNSUPPORTED_VERSION", "MATCH_TIMEOUT", "SLOW_CONSUMER",
-        "PING_TIMEOUT", "SERVER_SHUTTING_DOWN", "SERVER_ERROR",
+        "PING_TIMEOUT", "SERVER_SHUTTING_DOWN", "SERVER_ERROR", "", "", "", "", "UPLOAD_QUOTA_EXCEEDED",
     ]
 }
 

@@ -653,8 +653,10 @@ paths:
       summary: Presign an upload (PUT)
       description: |
         docs/PROTOCOL.md 4.4.1. Bearer token, then the per-channel rate limit. The URL points at this
-        server's object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel and
-        the maximum upload size.
+        server's object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel, a
+        maximum size (`size`, or `--max-upload-size`) and, with `content_type`, the PUT's media type. The
+        channel's upload quota (`--max-channel-upload-bytes`, 1 GiB) is checked here too: with `size`, for an
+        object of that size; without, for the smallest object (4 KiB).
       security:
         - channelToken: []
       parameters:
@@ -665,6 +667,21 @@ paths:
           schema:
             type: string
             pattern: ^[A-Za-z0-9]{1,10}$
+        - name: size
+          in: query
+          required: false
+          description: (v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.
+          schema:
+            type: integer
+            minimum: 0
+            maximum: 67108864
+        - name: content_type
+          in: query
+          required: false
+          description: (v2) The media type the PUT will carry (`type/subtype`, no parameters); the URL then requires it.
+          schema:
+            type: string
+            pattern: ^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$
       responses:
         '200':
           description: The object key and the PUT URL.
@@ -683,6 +700,9 @@ paths:
           $ref: '#/components/responses/InvalidParameter'
         '401':
           $ref: '#/components/responses/TokenRejected'
+        '413':
+          description: '`size` over `--max-upload-size` (`upload_too_large`), or the channel''s upload quota cannot take it (`upload_quota_exceeded`).'
+          $ref: '#/components/responses/UploadTooLarge'
         '429':
           $ref: '#/components/responses/RateLimited'
   /api/uploader/download/presigned:
@@ -732,7 +752,8 @@ paths:
       description: |
         docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file
         name is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.
-        The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.
+        The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files, and must fit
+        the channel's upload quota.
       security:
         - channelToken: []
       requestBody:
@@ -808,10 +829,16 @@ paths:
         description: The expiry, Unix seconds.
         schema:
           type: string
+      - name: ct
+        in: query
+        required: false
+        description: The media type a PUT must carry, when the presign bound one (`content_type`).
+        schema:
+          type: string
       - name: sig
         in: query
         required: true
-        description: Hex HMAC-SHA256 over operation, key, maximum size and expiry.
+        description: Hex HMAC-SHA256 over operation, key, maximum size, expiry and, when present, `ct`.
         schema:
           type: string
     put:
@@ -821,7 +848,8 @@ paths:
       description: |
         docs/PROTOCOL.md 4.4.4. The query is the credential (clients use presigned URLs verbatim). The body
         streams to a temporary file and becomes visible only when complete; over the signed maximum (by
-        `Content-Length` or while streaming) it is refused and nothing is stored.
+        `Content-Length` or while streaming), or over the channel's upload quota, it is refused and nothing is
+        stored. An object that is complete after its channel ended is deleted again (403 `channel_closed`).
       security: []
       requestBody:
         required: false
@@ -833,8 +861,11 @@ paths:
       responses:
         '200':
           description: Stored; empty body.
+        '400':
+          description: The URL binds a `content_type` and the PUT's `Content-Type` differs (`invalid_parameter`).
+          $ref: '#/components/responses/InvalidParameter'
         '403':
-          description: Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).
+          description: Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).
           $ref: '#/components/responses/Forbidden'
         '404':
           description: The key is malformed (`not_found`).
@@ -869,7 +900,7 @@ paths:
                 type: string
                 contentMediaType: application/octet-stream
         '403':
-          description: Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).
+          description: Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).
           $ref: '#/components/responses/Forbidden'
         '404':
           description: The key is malformed or the object absent (`not_found`).
@@ -1117,7 +1148,7 @@ components:
               x-error-code: unauthorized
               value: {"msg":"unauthorized","code":"unauthorized","temporary":false}
     UploadTooLarge:
-      description: The body is larger than allowed (`upload_too_large`).
+      description: The body is larger than allowed (`upload_too_large`), or the channel's uploads would exceed its quota (`upload_quota_exceeded`).
       content:
         application/json:
           schema:
@@ -1126,6 +1157,9 @@ components:
             tooLarge:
               x-error-code: upload_too_large
               value: {"msg":"file too large","code":"upload_too_large","temporary":false}
+            quota:
+              x-error-code: upload_quota_exceeded
+              value: {"msg":"channel upload quota exceeded","code":"upload_quota_exceeded","temporary":false}
     RateLimited:
       description: The channel's token bucket is empty (`rate_limited`).
       headers:
@@ -1166,7 +1200,7 @@ components:
         code:
           type: string
           description: The snake_case code name (docs/PROTOCOL.md 8.1).
-          enum: [invalid_parameter, unauthorized, invalid_token, token_expired, session_not_found, user_not_found, channel_not_found, channel_closed, not_found, rate_limited, message_too_large, message_cap_reached, upload_too_large, file_not_readable, no_file_received, upload_failed, protocol_violation, unsupported_version, match_timeout, server_shutting_down, server_error]
+          enum: [invalid_parameter, unauthorized, invalid_token, token_expired, session_not_found, user_not_found, channel_not_found, channel_closed, not_found, rate_limited, message_too_large, message_cap_reached, upload_too_large, file_not_readable, no_file_received, upload_failed, protocol_violation, unsupported_version, match_timeout, server_shutting_down, server_error, upload_quota_exceeded]
         temporary:
           type: boolean
           description: Whether the same request may succeed later unchanged.
@@ -2420,7 +2454,7 @@ components:
         ],
         "operationId": "presignUpload",
         "summary": "Presign an upload (PUT)",
-        "description": "docs/PROTOCOL.md 4.4.1. Bearer token, then the per-channel rate limit. The URL points at this\nserver's object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel and\nthe maximum upload size.\n",
+        "description": "docs/PROTOCOL.md 4.4.1. Bearer token, then the per-channel rate limit. The URL points at this\nserver's object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel, a\nmaximum size (`size`, or `--max-upload-size`) and, with `content_type`, the PUT's media type. The\nchannel's upload quota (`--max-channel-upload-bytes`, 1 GiB) is checked here too: with `size`, for an\nobject of that size; without, for the smallest object (4 KiB).\n",
         "security": [
           {
             "channelToken": []
@@ -2435,6 +2469,27 @@ components:
             "schema": {
               "type": "string",
               "pattern": "^[A-Za-z0-9]{1,10}$"
+            }
+          },
+          {
+            "name": "size",
+            "in": "query",
+            "required": false,
+            "description": "(v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.",
+            "schema": {
+              "type": "integer",
+              "minimum": 0,
+              "maximum": 67108864
+            }
+          },
+          {
+            "name": "content_type",
+            "in": "query",
+            "required": false,
+            "description": "(v2) The media type the PUT will carry (`type/subtype`, no parameters); the URL then requires it.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}$"
             }
           }
         ],
@@ -2468,6 +2523,10 @@ components:
           },
           "401": {
             "$ref": "#/components/responses/TokenRejected"
+          },
+          "413": {
+            "description": "`size` over `--max-upload-size` (`upload_too_large`), or the channel's upload quota cannot take it (`upload_quota_exceeded`).",
+            "$ref": "#/components/responses/UploadTooLarge"
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
@@ -2544,7 +2603,7 @@ components:
         "operationId": "uploadFiles",
         "summary": "Multipart upload (deprecated)",
         "deprecated": true,
-        "description": "docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file\nname is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.\nThe whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.\n",
+        "description": "docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file\nname is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.\nThe whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files, and must fit\nthe channel's upload quota.\n",
         "security": [
           {
             "channelToken": []
@@ -2676,10 +2735,19 @@ components:
           }
         },
         {
+          "name": "ct",
+          "in": "query",
+          "required": false,
+          "description": "The media type a PUT must carry, when the presign bound one (`content_type`).",
+          "schema": {
+            "type": "string"
+          }
+        },
+        {
           "name": "sig",
           "in": "query",
           "required": true,
-          "description": "Hex HMAC-SHA256 over operation, key, maximum size and expiry.",
+          "description": "Hex HMAC-SHA256 over operation, key, maximum size, expiry and, when present, `ct`.",
           "schema": {
             "type": "string"
           }
@@ -2691,7 +2759,7 @@ components:
         ],
         "operationId": "putObject",
         "summary": "Upload an object (target of a presigned PUT URL)",
-        "description": "docs/PROTOCOL.md 4.4.4. The query is the credential (clients use presigned URLs verbatim). The body\nstreams to a temporary file and becomes visible only when complete; over the signed maximum (by\n`Content-Length` or while streaming) it is refused and nothing is stored.\n",
+        "description": "docs/PROTOCOL.md 4.4.4. The query is the credential (clients use presigned URLs verbatim). The body\nstreams to a temporary file and becomes visible only when complete; over the signed maximum (by\n`Content-Length` or while streaming), or over the channel's upload quota, it is refused and nothing is\nstored. An object that is complete after its channel ended is deleted again (403 `channel_closed`).\n",
         "security": [],
         "requestBody": {
           "required": false,
@@ -2708,8 +2776,12 @@ components:
           "200": {
             "description": "Stored; empty body."
           },
+          "400": {
+            "description": "The URL binds a `content_type` and the PUT's `Content-Type` differs (`invalid_parameter`).",
+            "$ref": "#/components/responses/InvalidParameter"
+          },
           "403": {
-            "description": "Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).",
+            "description": "Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).",
             "$ref": "#/components/responses/Forbidden"
           },
           "404": {
@@ -2759,7 +2831,7 @@ components:
             }
           },
           "403": {
-            "description": "Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).",
+            "description": "Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).",
             "$ref": "#/components/responses/Forbidden"
           },
           "404": {
@@ -3147,7 +3219,7 @@ components:
         }
       },
       "UploadTooLarge": {
-        "description": "The body is larger than allowed (`upload_too_large`).",
+        "description": "The body is larger than allowed (`upload_too_large`), or the channel's uploads would exceed its quota (`upload_quota_exceeded`).",
         "content": {
           "application/json": {
             "schema": {
@@ -3159,6 +3231,14 @@ components:
                 "value": {
                   "msg": "file too large",
                   "code": "upload_too_large",
+                  "temporary": false
+                }
+              },
+              "quota": {
+                "x-error-code": "upload_quota_exceeded",
+                "value": {
+                  "msg": "channel upload quota exceeded",
+                  "code": "upload_quota_exceeded",
                   "temporary": false
                 }
               }
@@ -3258,7 +3338,8 @@ components:
               "unsupported_version",
               "match_timeout",
               "server_shutting_down",
-              "server_error"
+              "server_error",
+              "upload_quota_exceeded"
             ]
           },
           "temporary": {
@@ -3941,12 +4022,16 @@ user must be `delby` (else 401 `unauthorized`, D3).
 <div class=op id="op-get--api-uploader-upload-presigned"><h3><span class=m>get</span> <code>/api/uploader/upload/presigned</code></h3>
 <p><b>Presign an upload (PUT)</b></p>
 <pre>docs/PROTOCOL.md 4.4.1. Bearer token, then the per-channel rate limit. The URL points at this
-server&#x27;s object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel and
-the maximum upload size.
+server&#x27;s object endpoint, valid for `--presign-lifetime` (900 s), bound to the key, the channel, a
+maximum size (`size`, or `--max-upload-size`) and, with `content_type`, the PUT&#x27;s media type. The
+channel&#x27;s upload quota (`--max-channel-upload-bytes`, 1 GiB) is checked here too: with `size`, for an
+object of that size; without, for the smallest object (4 KiB).
 </pre>
 <p>Auth: channelToken</p>
 <table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
 <tr><td><code>ext</code></td><td>query</td><td>yes</td><td><code>string pattern ^[A-Za-z0-9]{1,10}$</code></td><td>The file extension without the dot, 1-10 ASCII letters or digits (lower-cased).</td></tr>
+<tr><td><code>size</code></td><td>query</td><td>no</td><td><code>integer</code></td><td>(v2) The upload&#x27;s size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.</td></tr>
+<tr><td><code>content_type</code></td><td>query</td><td>no</td><td><code>string pattern ^[A-Za-z0-9][A-Za-z0-9!#$&amp;^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&amp;^_.+-]{0,126}$</code></td><td>(v2) The media type the PUT will carry (`type/subtype`, no parameters); the URL then requires it.</td></tr>
 </table>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>200</td><td>The object key and the PUT URL.</td><td><code>application/json</code>: <code>PresignedUpload</code><div class=ex><span>example <b>png</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/presigned_upload.json</span><pre>{&quot;object_key&quot;: &quot;1847563543227432961/5f0c3b1e-8d2a-4c1e-9b7a-2f6d1e0c9a8b.png&quot;, &quot;url&quot;: &quot;http://localhost:9000/myfilebucket/1847563543227432961/5f0c3b1e-8d2a-4c1e-9b7a-2f6d1e0c9a8b.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&amp;X-Amz-Expires=900&amp;X-Amz-SignedHeaders=host&quot;}</pre></div><br></td><td><code>Cache-Control</code></td></tr>
@@ -3954,6 +4039,7 @@ the maximum upload size.
 <tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
 (`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
 </td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>413</td><td>`size` over `--max-upload-size` (`upload_too_large`), or the channel&#x27;s upload quota cannot take it (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 </table>
 </div>
@@ -3977,7 +4063,8 @@ URL-safe or standard alphabet, padded or not. The key must belong to the token&#
 <p><b>Multipart upload (deprecated)</b></p>
 <pre>docs/PROTOCOL.md 4.4.3. Bearer token, then the rate limit. Every part named `files` with a file
 name is stored privately; the answer carries presigned GET URLs (D28). Other parts are ignored.
-The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files.
+The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100 files, and must fit
+the channel&#x27;s upload quota.
 </pre>
 <p>Auth: channelToken</p>
 <p>Request body (required):</p><ul>
@@ -3989,7 +4076,7 @@ The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100
 <tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
 (`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
 </td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>413</td><td>The body is larger than allowed (`upload_too_large`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>413</td><td>The body is larger than allowed (`upload_too_large`), or the channel&#x27;s uploads would exceed its quota (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 <tr><td>500</td><td>Storing a file failed (`upload_failed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
@@ -4006,11 +4093,12 @@ The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100
 <tr><td><code>op</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>`put` or `get`, as signed.</td></tr>
 <tr><td><code>max</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>The signed maximum size in bytes.</td></tr>
 <tr><td><code>exp</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>The expiry, Unix seconds.</td></tr>
-<tr><td><code>sig</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>Hex HMAC-SHA256 over operation, key, maximum size and expiry.</td></tr>
+<tr><td><code>ct</code></td><td>query</td><td>no</td><td><code>string</code></td><td>The media type a PUT must carry, when the presign bound one (`content_type`).</td></tr>
+<tr><td><code>sig</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>Hex HMAC-SHA256 over operation, key, maximum size, expiry and, when present, `ct`.</td></tr>
 </table>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>200</td><td>The object&#x27;s bytes.</td><td><code>*/*</code>: <code>string</code><br></td><td><code>X-Content-Type-Options</code>, <code>Content-Disposition</code></td></tr>
-<tr><td>403</td><td>Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>badSignature</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>403</td><td>Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>badSignature</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>404</td><td>The key is malformed or the object absent (`not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>notFound</b> &middot; error code not_found</span><pre>{&quot;msg&quot;: &quot;not found&quot;, &quot;code&quot;: &quot;not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
@@ -4019,7 +4107,8 @@ The whole body may be at most `--max-upload-size` (64 MiB) and carry at most 100
 <p><b>Upload an object (target of a presigned PUT URL)</b></p>
 <pre>docs/PROTOCOL.md 4.4.4. The query is the credential (clients use presigned URLs verbatim). The body
 streams to a temporary file and becomes visible only when complete; over the signed maximum (by
-`Content-Length` or while streaming) it is refused and nothing is stored.
+`Content-Length` or while streaming), or over the channel&#x27;s upload quota, it is refused and nothing is
+stored. An object that is complete after its channel ended is deleted again (403 `channel_closed`).
 </pre>
 <p>Auth: none</p>
 <table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
@@ -4028,16 +4117,18 @@ streams to a temporary file and becomes visible only when complete; over the sig
 <tr><td><code>op</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>`put` or `get`, as signed.</td></tr>
 <tr><td><code>max</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>The signed maximum size in bytes.</td></tr>
 <tr><td><code>exp</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>The expiry, Unix seconds.</td></tr>
-<tr><td><code>sig</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>Hex HMAC-SHA256 over operation, key, maximum size and expiry.</td></tr>
+<tr><td><code>ct</code></td><td>query</td><td>no</td><td><code>string</code></td><td>The media type a PUT must carry, when the presign bound one (`content_type`).</td></tr>
+<tr><td><code>sig</code></td><td>query</td><td>yes</td><td><code>string</code></td><td>Hex HMAC-SHA256 over operation, key, maximum size, expiry and, when present, `ct`.</td></tr>
 </table>
 <p>Request body:</p><ul>
 <li><code>application/octet-stream</code>: <code>string</code></li>
 </ul>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>200</td><td>Stored; empty body.</td><td>empty</td><td></td></tr>
-<tr><td>403</td><td>Bad, tampered or expired signature (`unauthorized`), or the channel was deleted (`channel_closed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>badSignature</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>400</td><td>The URL binds a `content_type` and the PUT&#x27;s `Content-Type` differs (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>403</td><td>Bad, tampered or expired signature (`unauthorized`), or the channel ended (`channel_closed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>badSignature</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>404</td><td>The key is malformed (`not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>notFound</b> &middot; error code not_found</span><pre>{&quot;msg&quot;: &quot;not found&quot;, &quot;code&quot;: &quot;not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>413</td><td>The body is larger than allowed (`upload_too_large`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>413</td><td>The body is larger than allowed (`upload_too_large`), or the channel&#x27;s uploads would exceed its quota (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>
@@ -4145,7 +4236,8 @@ here is secured by it, and an inbound `X-Channel-Id` is ignored (D29).
         &quot;unsupported_version&quot;,
         &quot;match_timeout&quot;,
         &quot;server_shutting_down&quot;,
-        &quot;server_error&quot;
+        &quot;server_error&quot;,
+        &quot;upload_quota_exceeded&quot;
       ]
     },
     &quot;temporary&quot;: {

@@ -30,13 +30,31 @@ struct UploaderRoutes {
         return channel
     }
 
+    /// `ext` names the object; v2's optional `size` binds the URL to at most that many bytes (413 past
+    /// `max_upload_bytes`) and `content_type` to that media type. The channel's upload quota is checked here too, so
+    /// a full channel is told before any byte is sent.
     private func presignUpload(_ request: Request) async throws -> Response {
         let channel = try await self.authorizeLimited(request)
         guard let ext = request.query("ext").flatMap(ObjectStore.normalizedExtension) else {
             throw ChatHTTPError(.invalidParameter)
         }
+        var maxSize = self.state.configuration.limits.maxUploadSize
+        if let text = request.query("size") {
+            guard let size = UInt64(text) else { throw ChatHTTPError(.invalidParameter) }
+            guard size <= UInt64(maxSize) else { throw ChatHTTPError(.uploadTooLarge) }
+            maxSize = Int(size)
+        }
+        var contentType: String?
+        if let text = request.query("content_type") {
+            guard let normalized = ObjectStore.normalizedContentType(text) else {
+                throw ChatHTTPError(.invalidParameter)
+            }
+            contentType = normalized
+        }
+        // Without `size` only a channel that cannot take even the smallest object is refused here.
+        try await self.state.uploadQuota.check(adding: request.query("size") == nil ? 0 : maxSize, in: channel)
         let key = ObjectStore.newKey(channel: channel, ext: ext)
-        let url = self.presignedURL(.put, key: key, request: request)
+        let url = self.presignedURL(.put, key: key, maxSize: maxSize, contentType: contentType, request: request)
         return .json(V1.PresignedUpload(objectKey: key, url: url).jsonBytes(), headers: [.cacheControl: "no-store"])
     }
 
@@ -54,19 +72,31 @@ struct UploaderRoutes {
         return .json(V1.PresignedDownload(url: url).jsonBytes(), headers: [.cacheControl: "no-store"])
     }
 
-    /// `<base>/api/uploader/objects/<key>?op=&max=&exp=&sig=`, signed over operation, key (which names the
-    /// channel), maximum size and expiry.
-    private func presignedURL(_ operation: ObjectStore.Operation, key: String, request: Request) -> String {
+    /// `<base>/api/uploader/objects/<key>?op=&max=&exp=[&ct=]&sig=`, signed over operation, key (which names the
+    /// channel), maximum size, expiry and the bound content type, if any.
+    private func presignedURL(
+        _ operation: ObjectStore.Operation,
+        key: String,
+        maxSize: Int? = nil,
+        contentType: String? = nil,
+        request: Request
+    ) -> String {
         let limits = self.state.configuration.limits
+        let maxSize = maxSize ?? limits.maxUploadSize
         let expires = Int64(Date().timeIntervalSince1970) + limits.presignLifetime.components.seconds
         let signature = self.state.objects.signature(
             operation,
             key: key,
-            maxSize: limits.maxUploadSize,
-            expires: expires
+            maxSize: maxSize,
+            expires: expires,
+            contentType: contentType
         )
-        return "\(self.baseURL(request))/api/uploader/objects/\(key)?op=\(operation.rawValue)"
-            + "&max=\(limits.maxUploadSize)&exp=\(expires)&sig=\(signature)"
+        var url = "\(self.baseURL(request))/api/uploader/objects/\(key)?op=\(operation.rawValue)"
+        url += "&max=\(maxSize)&exp=\(expires)"
+        if let contentType {
+            url += "&ct=" + (contentType.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        }
+        return url + "&sig=\(signature)"
     }
 
     private func baseURL(_ request: Request) -> String {
@@ -75,41 +105,68 @@ struct UploaderRoutes {
         return "http://\(host)"
     }
 
-    /// Checks a presigned request; returns the key and the signed maximum size. 403 for a bad or expired
-    /// signature, 404 for a malformed key.
+    /// Checks a presigned request; returns the key, its channel and the signed maximum size. 403 for a bad or
+    /// expired signature, 400 for a PUT whose `Content-Type` is not the one the URL binds, 404 for a malformed key.
     private func verifyPresigned(
         _ operation: ObjectStore.Operation,
         _ request: Request,
         _ context: ChatRequestContext
-    ) async throws -> (key: String, maxSize: Int) {
+    ) async throws -> (key: String, channel: ChannelID, maxSize: Int) {
         let key = "\(context.parameters.get("channel") ?? "")/\(context.parameters.get("file") ?? "")"
         guard let channel = ObjectStore.channel(ofKey: key) else { throw ChatHTTPError(.notFound) }
+        let contentType = request.query("ct")
         guard request.query("op") == operation.rawValue, let maxSize = request.query("max").flatMap({ Int($0) }),
             let expires = request.query("exp").flatMap({ Int64($0) }), let signature = request.query("sig"),
-            self.state.objects.isValid(signature, operation, key: key, maxSize: maxSize, expires: expires),
+            self.state.objects.isValid(
+                signature,
+                operation,
+                key: key,
+                maxSize: maxSize,
+                expires: expires,
+                contentType: contentType
+            ),
             Int64(Date().timeIntervalSince1970) < expires
         else { throw ChatHTTPError(.unauthorized, status: .forbidden) }
+        if let contentType {
+            let sent = request.headers[.contentType].map {
+                String($0.prefix { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            guard sent == contentType else { throw ChatHTTPError(.invalidParameter) }
+        }
         guard try await self.state.storage.channelState(channel) == .active else {
             throw ChatHTTPError(.channelClosed, status: .forbidden)
         }
-        return (key, maxSize)
+        return (key, channel, maxSize)
     }
 
+    /// Stores an object. The upload holds a reservation of the channel's quota while it streams in; an object that
+    /// lands after its channel ended is deleted again (403 `channel_closed`), so the end's clean-up misses none.
     private func putObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
-        let (key, maxSize) = try await self.verifyPresigned(.put, request, context)
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
+        let (key, channel, maxSize) = try await self.verifyPresigned(.put, request, context)
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        if let length, length > maxSize {
             throw ChatHTTPError(.uploadTooLarge)
         }
-        do {
-            _ = try await self.state.objects.write(key: key, body: request.body, maxSize: maxSize)
-        } catch ObjectStore.WriteError.tooLarge {
-            throw ChatHTTPError(.uploadTooLarge)
+        try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) {
+            do {
+                _ = try await self.state.objects.write(key: key, body: request.body, maxSize: maxSize)
+            } catch ObjectStore.WriteError.tooLarge {
+                throw ChatHTTPError(.uploadTooLarge)
+            }
         }
+        try await self.keep([key], of: channel)
         return Response(status: .ok)
     }
 
+    /// Deletes `keys` and throws 403 `channel_closed` when `channel` ended while they were written.
+    private func keep(_ keys: [String], of channel: ChannelID) async throws {
+        guard try await self.state.storage.channelState(channel) != .active else { return }
+        for key in keys { try? FileManager.default.removeItem(at: self.state.objects.path(of: key)) }
+        throw ChatHTTPError(.channelClosed, status: .forbidden)
+    }
+
     private func getObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
-        let (key, _) = try await self.verifyPresigned(.get, request, context)
+        let (key, _, _) = try await self.verifyPresigned(.get, request, context)
         let path = self.state.objects.path(of: key).path
         guard FileManager.default.fileExists(atPath: path) else { throw ChatHTTPError(.notFound) }
         let ext = String(key.split(separator: ".").last ?? "")
@@ -134,9 +191,25 @@ struct UploaderRoutes {
             let boundary = MultipartParser.boundary(of: contentType)
         else { throw ChatHTTPError(.invalidParameter) }
         let maxSize = self.state.configuration.limits.maxUploadSize
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxSize {
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        if let length, length > maxSize {
             throw ChatHTTPError(.uploadTooLarge)
         }
+        let (files, stored) = try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) {
+            try await self.storeParts(of: request, channel: channel, boundary: boundary, maxSize: maxSize)
+        }
+        try await self.keep(stored, of: channel)
+        return .json(V1.UploadedFiles(files: files.isEmpty ? nil : files).jsonBytes(), status: .created)
+    }
+
+    /// Streams the `files` parts of a multipart body to the object store; returns the answer's entries and the
+    /// keys stored. On any failure none of the request's files is kept.
+    private func storeParts(
+        of request: Request,
+        channel: ChannelID,
+        boundary: String,
+        maxSize: Int
+    ) async throws -> ([V1.UploadedFiles.File], [String]) {
         let reader = MultipartReader(body: request.body, boundary: boundary, maxBytes: maxSize)
         var files: [V1.UploadedFiles.File] = []
         var stored: [String] = []
@@ -169,6 +242,6 @@ struct UploaderRoutes {
             default: throw ChatHTTPError(.uploadFailed)
             }
         }
-        return .json(V1.UploadedFiles(files: files.isEmpty ? nil : files).jsonBytes(), status: .created)
+        return (files, stored)
     }
 }

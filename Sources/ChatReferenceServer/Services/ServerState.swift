@@ -19,6 +19,8 @@ final class ServerState: Sendable {
     let sessions: SessionCache
     let limiter: RateLimiter
     let objects: ObjectStore
+    /// The per-channel upload quota over ``objects``.
+    let uploadQuota: UploadQuota
     let metrics: ServerMetrics
     /// Open websockets and running session tasks.
     let webSockets: WebSocketStats
@@ -59,6 +61,7 @@ final class ServerState: Sendable {
         self.sessions = SessionCache(window: SessionCache.window(idleTimeout: configuration.sessionIdleTimeout))
         self.limiter = RateLimiter(rate: configuration.limits.uploadRate, burst: configuration.limits.uploadBurst)
         self.objects = objects
+        self.uploadQuota = UploadQuota(limit: configuration.limits.maxChannelUploadBytes, objects: objects)
         self.logger = logger
     }
 

@@ -135,8 +135,17 @@ protocol ChatStorage: Sendable {
     func channelState(_ id: ChannelID) async throws -> ChannelState
     func members(of channel: ChannelID) async throws -> [UserID]
     func isMember(_ user: UserID, of channel: ChannelID) async throws -> Bool
-    /// Marks the channel deleted and drops its members; messages stay for audit but are unreachable.
+    /// Marks the channel deleted and drops its members; its messages stay, unreachable, until the retention sweep
+    /// purges them (``purgeChannels(_:)``).
     func deleteChannel(_ id: ChannelID, now: Date) async throws
+    /// Up to `limit` channels that ended before `cutoff` and still hold their messages, the earliest ended first.
+    func channelsToPurge(endedBefore cutoff: Date, limit: Int) async throws -> [ChannelID]
+    /// Deletes the messages and read markers of ended channels (appended messages not yet flushed included) and
+    /// marks them purged; active channels among `ids` keep everything.
+    func purgeChannels(_ ids: [ChannelID]) async throws
+    /// Deletes the rows of purged channels that ended before `cutoff`; returns how many. Afterwards their tokens
+    /// meet an unknown channel, so the caller picks a cutoff by which every such token has expired.
+    func forgetChannels(endedBefore cutoff: Date) async throws -> Int
 
     /// Stores a text or file message with the next per-channel `seq` (the `seq` given is ignored), refusing it over
     /// `cap`. A message whose `clientMessageID` the same user already stored in the channel is not stored again: the

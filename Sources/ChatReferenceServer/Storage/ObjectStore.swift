@@ -63,19 +63,76 @@ struct ObjectStore: Sendable {
     /// The file of a key already checked with ``channel(ofKey:)``.
     func path(of key: String) -> URL { self.root.appendingPathComponent(key) }
 
-    /// The signature of a presigned URL's parameters.
-    func signature(_ operation: Operation, key: String, maxSize: Int, expires: Int64) -> String {
-        let message = "\(operation.rawValue)\n\(key)\n\(maxSize)\n\(expires)"
+    /// The signature of a presigned URL's parameters; `contentType`, when the URL binds one, is signed too.
+    func signature(
+        _ operation: Operation,
+        key: String,
+        maxSize: Int,
+        expires: Int64,
+        contentType: String? = nil
+    ) -> String {
+        var message = "\(operation.rawValue)\n\(key)\n\(maxSize)\n\(expires)"
+        if let contentType { message += "\n\(contentType)" }
         return HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: self.signingKey)
             .map { String($0, radix: 16).leftPadded(to: 2) }.joined()
     }
 
     /// Whether a signature matches, compared in constant time.
-    func isValid(_ signature: String, _ operation: Operation, key: String, maxSize: Int, expires: Int64) -> Bool {
-        let expected = Array(self.signature(operation, key: key, maxSize: maxSize, expires: expires).utf8)
+    func isValid(
+        _ signature: String,
+        _ operation: Operation,
+        key: String,
+        maxSize: Int,
+        expires: Int64,
+        contentType: String? = nil
+    ) -> Bool {
+        let expected = Array(
+            self.signature(operation, key: key, maxSize: maxSize, expires: expires, contentType: contentType).utf8
+        )
         let given = Array(signature.utf8)
         guard expected.count == given.count else { return false }
         return zip(expected, given).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// A media type as a presign's `content_type` may give it: `type/subtype`, each an RFC 6838 restricted name (a
+    /// letter or digit, then up to 126 of letters, digits and `!#$&-^_.+`), lower-cased; parameters (`; charset=…`)
+    /// are not allowed.
+    static func normalizedContentType(_ text: String) -> String? {
+        let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
+        let alphanumerics = Set("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        let others = Set("!#$&-^_.+".utf8)
+        guard parts.count == 2,
+            parts.allSatisfy({ part in
+                guard let first = part.utf8.first, alphanumerics.contains(first), part.utf8.count <= 127 else {
+                    return false
+                }
+                return part.utf8.allSatisfy { alphanumerics.contains($0) || others.contains($0) }
+            })
+        else { return nil }
+        return "\(parts[0])/\(parts[1])"
+    }
+
+    /// The bytes stored for `channel`, each object counted as at least ``UploadQuota/minimumCharge``; files being
+    /// written (`.upload-*`) are left out (their uploads hold reservations instead).
+    func usage(of channel: ChannelID) -> Int {
+        let folder = self.root.appendingPathComponent(String(channel.rawValue))
+        guard
+            let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
+        else { return 0 }
+        var total = 0
+        for name in names where !name.hasPrefix(".") {
+            let path = folder.appendingPathComponent(name).path
+            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
+            total += UploadQuota.charge(size)
+        }
+        return total
+    }
+
+    /// Deletes every object of `channel` (its folder); nothing to do when it has none.
+    func removeObjects(of channel: ChannelID) throws {
+        let folder = self.root.appendingPathComponent(String(channel.rawValue))
+        guard FileManager.default.fileExists(atPath: folder.path) else { return }
+        try FileManager.default.removeItem(at: folder)
     }
 
     /// Streams `body` into the object `key`, failing with ``WriteError/tooLarge`` past `maxSize` bytes.

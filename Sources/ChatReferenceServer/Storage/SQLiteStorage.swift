@@ -166,6 +166,15 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
+        // Retention: whether an ended channel's messages are deleted yet, and the ended channels by end time.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE channels ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX channels_ended ON channels (deleted_at) WHERE deleted_at IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -346,6 +355,55 @@ final class SQLiteStorage: ChatStorage {
             try db.cachedStatement(sql: "DELETE FROM members WHERE channel_id = ?").execute(arguments: [
                 Int64(bitPattern: id.rawValue)
             ])
+        }
+    }
+
+    func channelsToPurge(endedBefore cutoff: Date, limit: Int) async throws -> [ChannelID] {
+        try await self.pool.read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM channels WHERE deleted_at IS NOT NULL AND deleted_at < ? AND purged = 0
+                        ORDER BY deleted_at LIMIT ?
+                        """
+                ),
+                arguments: [cutoff.timeIntervalSince1970, limit]
+            ).map { ChannelID(UInt64(bitPattern: $0)) }
+        }
+    }
+
+    /// Moves the journal's pending messages into the database first, in the same writer turn, so a message appended
+    /// before its channel ended is deleted too rather than inserted afterwards.
+    func purgeChannels(_ ids: [ChannelID]) async throws {
+        guard !ids.isEmpty else { return }
+        let journal = self.journal
+        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        try await self.pool.writeWithoutTransaction { db in
+            _ = try Self.flush(journal, into: db)
+            try db.inTransaction {
+                for id in ids.map({ Int64(bitPattern: $0.rawValue) }) {
+                    guard
+                        try Bool.fetchOne(
+                            db.cachedStatement(sql: "SELECT deleted_at IS NOT NULL FROM channels WHERE id = ?"),
+                            arguments: [id]
+                        ) == true
+                    else { continue }
+                    try db.cachedStatement(sql: "DELETE FROM messages WHERE channel_id = ?").execute(arguments: [id])
+                    try db.cachedStatement(sql: "DELETE FROM read_markers WHERE channel_id = ?")
+                        .execute(arguments: [id])
+                    try db.cachedStatement(sql: "UPDATE channels SET purged = 1 WHERE id = ?").execute(arguments: [id])
+                }
+                return .commit
+            }
+        }
+    }
+
+    func forgetChannels(endedBefore cutoff: Date) async throws -> Int {
+        try await self.write { db in
+            try db.cachedStatement(
+                sql: "DELETE FROM channels WHERE deleted_at IS NOT NULL AND deleted_at < ? AND purged = 1"
+            ).execute(arguments: [cutoff.timeIntervalSince1970])
+            return db.changesCount
         }
     }
 

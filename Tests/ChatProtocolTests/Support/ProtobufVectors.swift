@@ -110,6 +110,10 @@ extension ProtobufVector {
         ),
         .init("error_unknown_code", V2.Error(code: V2.Error.Code(rawValue: 99), message: "新しいエラー 🚨")),
         .init("error_negative_code", V2.Error(code: V2.Error.Code(rawValue: -5))),
+        .init(
+            "error_upload_quota",
+            V2.Error(code: V2.Error.Code(.uploadQuotaExceeded), message: "channel upload quota exceeded")
+        ),
         .init("limits_full", Sample.limits),
         .init("hello_chat", Sample.helloChat),
         .init("hello_match", Sample.helloMatch),

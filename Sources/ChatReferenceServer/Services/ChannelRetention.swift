@@ -1,0 +1,89 @@
+import ChatProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Deletes what ended channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first
+/// their uploaded files and messages, then — once every token of the channel has expired as well — the channel's
+/// own row. Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops,
+/// and never throws: a failed sweep is logged and the next one tries again.
+struct ChannelRetention: Service {
+    /// Channels purged per database transaction.
+    static let batchSize = 256
+    /// Batches per sweep, so one sweep's work is bounded; the rest waits for the next sweep.
+    static let maximumBatchesPerSweep = 16
+
+    let state: ServerState
+
+    /// What one sweep deleted.
+    struct Sweep: Hashable {
+        /// Channels whose files and messages were deleted.
+        var purged = 0
+        /// Channels whose rows were deleted.
+        var forgotten = 0
+    }
+
+    func run() async throws {
+        // A service that returns ends the server's service group: without retention, wait for the shutdown.
+        guard self.state.configuration.endedChannelRetention != nil else {
+            try? await gracefulShutdown()
+            return
+        }
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: self.state.configuration.retentionSweepInterval)
+                _ = await self.sweep(now: Date())
+            }
+        }
+    }
+
+    /// One sweep as of `now`; does nothing when retention is off.
+    @discardableResult
+    func sweep(now: Date) async -> Sweep {
+        guard let retention = self.state.configuration.endedChannelRetention else { return Sweep() }
+        var result = Sweep()
+        let cutoff = now.addingTimeInterval(-retention.timeInterval)
+        do {
+            for _ in 0..<Self.maximumBatchesPerSweep {
+                let ids = try await self.state.storage.channelsToPurge(endedBefore: cutoff, limit: Self.batchSize)
+                var purgeable: [ChannelID] = []
+                for id in ids {
+                    do {
+                        try self.state.objects.removeObjects(of: id)
+                        purgeable.append(id)
+                    } catch {
+                        self.state.logger.error(
+                            "deleting an ended channel's files failed",
+                            metadata: ["channel": "\(id)", "error": "\(error)"]
+                        )
+                    }
+                }
+                try await self.state.storage.purgeChannels(purgeable)
+                result.purged += purgeable.count
+                guard ids.count == Self.batchSize, purgeable.count == ids.count else { break }
+            }
+            // A token issued just before the end is valid for one lifetime after it: the row answers it with
+            // `channel_closed` until then.
+            let lifetime = max(retention, self.state.configuration.tokenLifetime + .seconds(60))
+            result.forgotten = try await self.state.storage.forgetChannels(
+                endedBefore: now.addingTimeInterval(-lifetime.timeInterval)
+            )
+        } catch {
+            self.state.logger.error("the retention sweep failed", metadata: ["error": "\(error)"])
+        }
+        if result != Sweep() {
+            self.state.logger.info(
+                "retention sweep",
+                metadata: ["channels.purged": "\(result.purged)", "channels.forgotten": "\(result.forgotten)"]
+            )
+        }
+        return result
+    }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var timeInterval: TimeInterval {
+        TimeInterval(self.components.seconds) + TimeInterval(self.components.attoseconds) / 1e18
+    }
+}

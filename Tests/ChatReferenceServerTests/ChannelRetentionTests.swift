@@ -1,0 +1,178 @@
+import ArgumentParser
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+/// What an ended channel leaves behind is deleted after `endedChannelRetention`: its files and messages first, its
+/// row once its tokens have expired too (docs/SERVER.md, "Retention").
+@Suite("Retention of ended channels", .serialized, .timeLimit(.minutes(1)))
+struct ChannelRetentionTests {
+    private static func message(_ id: UInt64, by user: UserID) -> StoredMessage {
+        StoredMessage(
+            messageID: MessageID(id),
+            seq: 0,
+            event: .text,
+            userID: user,
+            payload: "message \(id)",
+            seen: false,
+            time: Int64(id),
+            clientMessageID: "k\(id)",
+            fileSize: 0,
+            contentType: ""
+        )
+    }
+
+    /// A channel of `user` with two messages (one of them flushed to the database, one still in the journal) and one
+    /// uploaded file; returns the channel, its token and the file's key.
+    private static func busyChannel(
+        _ server: TestServer,
+        _ user: UserID,
+        firstID: UInt64
+    ) async throws -> (ChannelID, String, String) {
+        let (channel, token) = try await server.makeChannel([user])
+        _ = try server.state.storage.appendMessage(Self.message(firstID, by: user), channel: channel, cap: 100)
+        try await server.state.storage.flushAppends()
+        _ = try server.state.storage.appendMessage(Self.message(firstID + 1, by: user), channel: channel, cap: 100)
+        let presign = try await UploadQuotaTests.presign(server, token)
+        let url = try #require(presign.url)
+        #expect(try await server.request("PUT", url, body: [1, 2, 3]).status == 200)
+        return (channel, token, try #require(presign.key))
+    }
+
+    private static func storedMessages(_ server: TestServer, _ channel: ChannelID) async throws -> Int {
+        try await server.state.storage.messages(of: channel, afterSeq: 0, limit: 100).count
+    }
+
+    @Test("files and messages go after the retention, the row after the token lifetime; live channels stay")
+    func sweep() async throws {
+        try await TestServer.with { configuration in
+            configuration.endedChannelRetention = .seconds(3600)
+            configuration.retentionSweepInterval = .seconds(3600)  // the test sweeps itself
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let (ended, endedToken, endedKey) = try await Self.busyChannel(server, alice.id, firstID: 1)
+            let (live, _, liveKey) = try await Self.busyChannel(server, alice.id, firstID: 10)
+            let end = try await server.request(
+                "DELETE",
+                "/api/chat/channel?delby=\(alice.id)",
+                headers: server.bearer(endedToken)
+            )
+            #expect(end.status == 204)
+            let retention = ChannelRetention(state: server.state)
+            let now = Date()
+
+            // Within the retention nothing goes.
+            #expect(await retention.sweep(now: now) == .init())
+            #expect(FileManager.default.fileExists(atPath: server.state.objects.path(of: endedKey).path))
+            #expect(try await Self.storedMessages(server, ended) == 2)
+
+            // After it, the ended channel's files and messages go; its token still meets `channel closed`.
+            #expect(await retention.sweep(now: now + 3601) == .init(purged: 1, forgotten: 0))
+            #expect(!FileManager.default.fileExists(atPath: server.state.objects.path(of: endedKey).path))
+            #expect(try await Self.storedMessages(server, ended) == 0)
+            #expect(try await server.state.storage.channelState(ended) == .deleted)
+            let closed = try await server.request(
+                "GET",
+                "/api/uploader/upload/presigned?ext=png",
+                headers: server.bearer(endedToken)
+            )
+            #expect(closed.status == 401 && closed.msg == "channel closed")
+            #expect(await retention.sweep(now: now + 3602) == .init())
+
+            // Once every token of it has expired (lifetime + 60 s), the row goes as well.
+            let later = now + 86_400 + 61
+            #expect(await retention.sweep(now: later) == .init(purged: 0, forgotten: 1))
+            #expect(try await server.state.storage.channelState(ended) == .unknown)
+
+            // The live channel kept everything.
+            #expect(FileManager.default.fileExists(atPath: server.state.objects.path(of: liveKey).path))
+            #expect(try await Self.storedMessages(server, live) == 2)
+            #expect(try await server.state.storage.channelState(live) == .active)
+        }
+    }
+
+    @Test("a message still in the journal when its channel ends is purged, not inserted after the purge")
+    func pendingMessagesArePurged() async throws {
+        try await V2PersistenceTests.withStorage { storage, _, channel in
+            let user = UserID(1)
+            _ = try storage.appendMessage(Self.message(1, by: user), channel: channel, cap: 10)
+            try await storage.flushAppends()
+            _ = try storage.appendMessage(Self.message(2, by: user), channel: channel, cap: 10)
+            #expect(storage.pendingAppends == 1)
+            try await storage.deleteChannel(channel, now: Date())
+            let due = try await storage.channelsToPurge(endedBefore: Date() + 1, limit: 10)
+            #expect(due == [channel])
+            try await storage.purgeChannels(due)
+            #expect(storage.pendingAppends == 0)
+            #expect(try await storage.messages(of: channel, afterSeq: 0, limit: 10).isEmpty)
+            #expect(try await storage.channelsToPurge(endedBefore: Date() + 1, limit: 10).isEmpty)
+            // An active channel named by mistake keeps its messages.
+            let other = ChannelID(channel.rawValue + 1)
+            try await storage.createChannel(other, members: [user], now: Date())
+            _ = try storage.appendMessage(Self.message(3, by: user), channel: other, cap: 10)
+            try await storage.purgeChannels([other])
+            #expect(try await storage.messages(of: other, afterSeq: 0, limit: 10).count == 1)
+        }
+    }
+
+    @Test("without retention (nil, upstream's behaviour) nothing is ever deleted")
+    func keptForever() async throws {
+        try await TestServer.with { configuration in
+            configuration.endedChannelRetention = nil
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let (ended, _, key) = try await Self.busyChannel(server, alice.id, firstID: 1)
+            try await server.state.storage.deleteChannel(ended, now: Date())
+            #expect(await ChannelRetention(state: server.state).sweep(now: Date() + 1e9) == .init())
+            #expect(FileManager.default.fileExists(atPath: server.state.objects.path(of: key).path))
+            #expect(try await Self.storedMessages(server, ended) == 2)
+        }
+    }
+
+    @Test("the server sweeps by itself every retentionSweepInterval")
+    func runsOnItsOwn() async throws {
+        try await TestServer.with { configuration in
+            configuration.endedChannelRetention = .zero
+            configuration.retentionSweepInterval = .milliseconds(100)
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let (ended, token, key) = try await Self.busyChannel(server, alice.id, firstID: 1)
+            let end = try await server.request(
+                "DELETE",
+                "/api/chat/channel?delby=\(alice.id)",
+                headers: server.bearer(token)
+            )
+            #expect(end.status == 204)
+            #expect(
+                try await server.eventually {
+                    !FileManager.default.fileExists(atPath: server.state.objects.path(of: key).path)
+                }
+            )
+            #expect(try await server.eventually { try await Self.storedMessages(server, ended) == 0 })
+        }
+    }
+
+    @Test("the command line reads the quota and the retention, 'forever' included, and refuses nonsense")
+    func commandLine() throws {
+        let defaults = try ChatServerCommand.parse([]).serverConfiguration(environment: [:])
+        #expect(defaults.endedChannelRetention == .seconds(86_400))
+        #expect(defaults.limits.maxChannelUploadBytes == 1 << 30)
+        let tuned = try ChatServerCommand.parse(["--ended-channel-retention", "forever"])
+            .serverConfiguration(environment: ["CHAT_MAX_CHANNEL_UPLOAD_BYTES": "0"])
+        #expect(tuned.endedChannelRetention == nil)
+        #expect(tuned.limits.maxChannelUploadBytes == 0)
+        let immediate = try ChatServerCommand.parse(["--ended-channel-retention", "0"])
+            .serverConfiguration(environment: [:])
+        #expect(immediate.endedChannelRetention == .zero)
+        for (flag, value) in [("--ended-channel-retention", "-5"), ("--ended-channel-retention", "soon")] {
+            #expect(throws: (any Error).self) {
+                try ChatServerCommand.parse([flag, value]).serverConfiguration(environment: [:])
+            }
+        }
+        #expect(throws: (any Error).self) {
+            try ChatServerCommand.parse([]).serverConfiguration(environment: ["CHAT_MAX_CHANNEL_UPLOAD_BYTES": "-1"])
+        }
+    }
+}

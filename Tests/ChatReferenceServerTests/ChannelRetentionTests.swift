@@ -117,6 +117,35 @@ struct ChannelRetentionTests {
         }
     }
 
+    @Test("records of purged or forgotten channels left in a journal file are not recovered at the next start")
+    func recoverySkipsPurgedChannels() async throws {
+        try await V2PersistenceTests.withStorage { storage, path, purged in
+            let user = UserID(1)
+            let forgotten = ChannelID(purged.rawValue + 1)
+            let live = ChannelID(purged.rawValue + 2)
+            for channel in [forgotten, live] { try await storage.createChannel(channel, members: [user], now: Date()) }
+            var records: [UInt8] = []
+            for (index, channel) in [purged, forgotten, live].enumerated() {
+                _ = try storage.appendMessage(Self.message(UInt64(index + 1), by: user), channel: channel, cap: 10)
+                var message = Self.message(UInt64(index + 1), by: user)
+                message.seq = 1
+                records += MessageJournal.encode(MessageJournal.Entry(channel: channel, message: message))
+            }
+            try await storage.flushAppends()
+            // A journal file that still holds the committed records (a flush after a failed one does not swap files).
+            try Data(records).write(to: URL(fileURLWithPath: path + "-messages.0"))
+            try await storage.deleteChannel(forgotten, now: Date() - 100)
+            try await storage.deleteChannel(purged, now: Date() - 1)
+            try await storage.purgeChannels([purged, forgotten])
+            #expect(try await storage.forgetChannels(endedBefore: Date() - 50) == 1)
+
+            let reopened = try SQLiteStorage(path: path)
+            #expect(try await reopened.messages(of: purged, afterSeq: 0, limit: 10).isEmpty)
+            #expect(try await reopened.messages(of: forgotten, afterSeq: 0, limit: 10).isEmpty)
+            #expect(try await reopened.messages(of: live, afterSeq: 0, limit: 10).count == 1)
+        }
+    }
+
     @Test("without retention (nil, upstream's behaviour) nothing is ever deleted")
     func keptForever() async throws {
         try await TestServer.with { configuration in

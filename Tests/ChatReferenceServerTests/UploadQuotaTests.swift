@@ -44,7 +44,7 @@ struct UploadQuotaTests {
             let over = try await Self.presign(server, token, "&size=1001")
             #expect(over.result.status == 413 && over.result.msg == "file too large")
             #expect(try await Self.presign(server, token, "&size=1000").result.status == 200)
-            for bad in ["-1", "ten", "", "18446744073709551616"] {
+            for bad in ["-1", "+5", "ten", "", "18446744073709551616"] {
                 let result = try await Self.presign(server, token, "&size=\(bad)")
                 #expect(result.result.status == 400 && result.result.msg == "invalid parameter", "\(bad)")
             }
@@ -165,6 +165,104 @@ struct UploadQuotaTests {
         }
     }
 
+    @Test("a multipart upload's tiny files count 4 KiB each: past the quota it is refused whole, nothing kept")
+    func multipartCharges() async throws {
+        try await TestServer.with { configuration in
+            configuration.limits.maxChannelUploadBytes = 3 * UploadQuota.minimumCharge
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let (channel, token) = try await server.makeChannel([alice.id])
+            let boundary = "XyZ"
+            func upload(_ files: Int) async throws -> TestServer.HTTPResult {
+                var body: [UInt8] = []
+                for index in 0..<files {
+                    body += UploadTests.part("files", file: "\(index).txt", [1], boundary: boundary)
+                }
+                return try await server.request(
+                    "POST",
+                    "/api/uploader/upload/files",
+                    headers: server.bearer(token) + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                    body: body + Array("--XyZ--\r\n".utf8)
+                )
+            }
+            // Four one-byte files in a body of a few hundred bytes: the fourth does not fit.
+            let refused = try await upload(4)
+            #expect(refused.status == 413 && refused.msg == "channel upload quota exceeded")
+            #expect(UploadTests.storedFiles(server).isEmpty)
+            #expect(server.state.uploadQuota.storedBytes(in: channel) == 0)
+            #expect(server.state.uploadQuota.reservedBytes(in: channel) == 0)
+            // Three fit exactly.
+            #expect(try await upload(3).status == 201)
+            #expect(server.state.uploadQuota.storedBytes(in: channel) == 3 * UploadQuota.minimumCharge)
+            #expect(server.state.objects.usage(of: channel) == 3 * UploadQuota.minimumCharge)
+        }
+    }
+
+    @Test("an object replaced under its key counts once; after a restart usage is read from the folder")
+    func usageAcrossRestarts() async throws {
+        let directory = TestServer.makeDataDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quota: (inout ServerConfiguration) -> Void = {
+            $0.limits.maxChannelUploadBytes = 20_000
+        }
+        let (channel, token) = try await TestServer.with(dataDirectory: directory, configure: quota) { server in
+            let alice = try await server.signUp("alice")
+            let (channel, token) = try await server.makeChannel([alice.id])
+            let url = try #require(try await Self.presign(server, token).url)
+            for _ in 0..<2 {
+                #expect(try await server.request("PUT", url, body: Array(repeating: 1, count: 6000)).status == 200)
+            }
+            #expect(server.state.uploadQuota.storedBytes(in: channel) == 6000)
+            return (channel, token)
+        }
+        try await TestServer.with(dataDirectory: directory, configure: quota) { server in
+            #expect(server.state.uploadQuota.storedBytes(in: channel) == nil)
+            let over = try await Self.presign(server, token, "&size=14001")
+            #expect(over.result.status == 413)
+            #expect(server.state.uploadQuota.storedBytes(in: channel) == 6000)
+            let fits = try await Self.presign(server, token, "&size=14000")
+            #expect(fits.result.status == 200)
+        }
+    }
+
+    @Test("a multipart upload whose channel ends meanwhile answers 401 channel_closed and keeps nothing")
+    func multipartAfterTheEnd() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (channel, token) = try await server.makeChannel([alice.id])
+            let boundary = "XyZ"
+            let whole =
+                UploadTests.part("files", file: "a.txt", [1, 2, 3], boundary: boundary)
+                + UploadTests.part("files", file: "b.txt", [4], boundary: boundary) + Array("--XyZ--\r\n".utf8)
+            // The first part and the next delimiter, so the first file is complete; then the rest.
+            let split = UploadTests.part("files", file: "a.txt", [1, 2, 3], boundary: boundary).count + 12
+            let (first, rest) = (Array(whole[..<split]), Array(whole[split...]))
+            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+            var request = HTTPClientRequest(url: server.base + "/api/uploader/upload/files")
+            request.method = .POST
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+            request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+            request.body = .stream(chunks, length: .known(Int64(first.count + rest.count)))
+            async let post = TestServer.client.execute(request, timeout: .seconds(30))
+            feed.yield(ByteBuffer(bytes: first))
+            // The first file is in place once the quota counts it.
+            #expect(try await server.eventually { server.state.uploadQuota.storedBytes(in: channel) ?? 0 > 0 })
+            try await server.state.storage.deleteChannel(channel, now: Date())
+            feed.yield(ByteBuffer(bytes: rest))
+            feed.finish()
+            let response = try await post
+            let body = try await response.body.collect(upTo: 1 << 16)
+            #expect(response.status.code == 401)
+            #expect(String(buffer: body).contains("channel closed"))
+            #expect(UploadTests.storedFiles(server).isEmpty)
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
+                )
+            )
+        }
+    }
+
     @Test("an object that lands after its channel ended is deleted and the PUT answers 403 channel_closed")
     func putAfterTheEnd() async throws {
         try await TestServer.with { server in
@@ -188,6 +286,12 @@ struct UploadQuotaTests {
             #expect(response.status.code == 403)
             #expect(String(buffer: body).contains("channel closed"))
             #expect(!FileManager.default.fileExists(atPath: server.state.objects.path(of: key).path))
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
+                ),
+                "no empty folder left behind"
+            )
         }
     }
 }

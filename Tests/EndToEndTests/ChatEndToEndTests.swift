@@ -198,6 +198,38 @@ struct ChatEndToEndTests {
         }
     }
 
+    @Test("a PUT the storage refuses with our quota body fails sendFile with uploadQuotaExceeded, no message sent")
+    func uploadQuotaFromThePut() async throws {
+        // The presigned URLs point at a stand-in storage that answers every PUT the way our object endpoint answers
+        // an upload over the quota (another upload took the room after the presign).
+        try await TCPProxy.with(targetPort: 1) { storage in
+            let body = String(decoding: V1.ErrorBody(ChatError(code: .uploadQuotaExceeded)).jsonBytes(), as: UTF8.self)
+            storage.setAnswer(
+                "HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            )
+            let storageURL: (inout ServerConfiguration) -> Void = {
+                $0.publicBaseURL = "http://127.0.0.1:\(storage.port)"
+            }
+            try await InProcessServer.with(configure: storageURL) { server in
+                let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+                let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+                let (aliceMatch, _) = try await matchPair(alice, bob)
+                try await alice.withRecordedSession(aliceMatch) { session, log in
+                    try await log.expect("connected") { $0.isConnected }
+                    let refused = await #expect(throws: ChatError.self) {
+                        try await session.sendFile([UInt8](repeating: 1, count: 3000), named: "a.bin")
+                    }
+                    #expect(refused?.code == .uploadQuotaExceeded)
+                    #expect(refused?.httpStatus == 413)
+                    try await session.send(text: "after")
+                    try await log.expectText("after")
+                    #expect(log.messages.allSatisfy { $0.file == nil }, "no file message for a refused upload")
+                }
+            }
+        }
+    }
+
     @Test("cancelling a pending match leaves the wait list")
     func cancelMatch() async throws {
         try await InProcessServer.with { server in
@@ -314,8 +346,17 @@ struct ChatEndToEndTests {
                 #expect(codes == Array(repeating: .timeout, count: 9))
                 proxy.setFrozen(false)
                 proxy.dropAll()
-                let user = try await ChatClient(configuration: configuration).signUp(name: "after")
-                #expect(user.name == "after", "the same client library answers once the link carries data again")
+                // A pooled connection the drop just closed can still be picked before its close is seen; the SDK
+                // does not resend a sign-up (not idempotent), so the test does, on that error only.
+                var user: ChatUser?
+                for _ in 0..<3 where user == nil {
+                    do {
+                        user = try await ChatClient(configuration: configuration).signUp(name: "after")
+                    } catch let error as ChatError where error.code == .connectionClosed {
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                }
+                #expect(user?.name == "after", "the same client library answers once the link carries data again")
             }
         }
     }

@@ -117,8 +117,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The API was used in a state that does not allow the call (a second iterator, a send on a closed
         /// session, running a client twice); the message says how to fix it.
         public static var invalidState: Self { Self(.invalidState) }
-        /// The channel's uploads would exceed the server's per-channel storage quota; nothing was stored. Files
-        /// already shared stay; new ones cannot be added to this channel.
+        /// The upload does not fit in what is left of the server's per-channel storage quota; nothing was stored.
+        /// Files already shared stay; a smaller file may still fit.
         public static var uploadQuotaExceeded: Self { Self(.uploadQuotaExceeded) }
     }
 

@@ -789,8 +789,10 @@ paths:
           description: Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).
           $ref: '#/components/responses/InvalidParameter'
         '401':
+          description: Token rejected, or the channel ended while the body streamed in (`channel_closed`; nothing kept).
           $ref: '#/components/responses/TokenRejected'
         '413':
+          description: The body is over `--max-upload-size` (`upload_too_large`), or its files, each at least 4 KiB, do not fit the channel's upload quota (`upload_quota_exceeded`).
           $ref: '#/components/responses/UploadTooLarge'
         '429':
           $ref: '#/components/responses/RateLimited'
@@ -2672,9 +2674,11 @@ components:
             "$ref": "#/components/responses/InvalidParameter"
           },
           "401": {
+            "description": "Token rejected, or the channel ended while the body streamed in (`channel_closed`; nothing kept).",
             "$ref": "#/components/responses/TokenRejected"
           },
           "413": {
+            "description": "The body is over `--max-upload-size` (`upload_too_large`), or its files, each at least 4 KiB, do not fit the channel's upload quota (`upload_quota_exceeded`).",
             "$ref": "#/components/responses/UploadTooLarge"
           },
           "429": {
@@ -4073,10 +4077,8 @@ the channel&#x27;s upload quota.
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>201</td><td>The stored files; `null` when no part was a file.</td><td><code>application/json</code>: <code>UploadedFiles</code><div class=ex><span>example <b>one</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/uploaded_files.json</span><pre>{&quot;uploaded_files&quot;: [{&quot;name&quot;: &quot;a.png&quot;, &quot;url&quot;: &quot;http://localhost:9000/myfilebucket/1847563543227432961/0b7c9e8a-3d1f-4a2b-8c6e-5f4d3c2b1a09.png&quot;}, {&quot;name&quot;: &quot;&quot;, &quot;url&quot;: &quot;&quot;}]}</pre></div><div class=ex><span>example <b>none</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/uploaded_files_null.json</span><pre>{&quot;uploaded_files&quot;: null}</pre></div><br></td><td></td></tr>
 <tr><td>400</td><td>Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>401</td><td>The channel token is missing, malformed or badly signed (`invalid_token`), expired
-(`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
-</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>413</td><td>The body is larger than allowed (`upload_too_large`), or the channel&#x27;s uploads would exceed its quota (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>401</td><td>Token rejected, or the channel ended while the body streamed in (`channel_closed`; nothing kept).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>413</td><td>The body is over `--max-upload-size` (`upload_too_large`), or its files, each at least 4 KiB, do not fit the channel&#x27;s upload quota (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 <tr><td>500</td><td>Storing a file failed (`upload_failed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>

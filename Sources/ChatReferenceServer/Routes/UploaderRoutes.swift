@@ -40,7 +40,9 @@ struct UploaderRoutes {
         }
         var maxSize = self.state.configuration.limits.maxUploadSize
         if let text = request.query("size") {
-            guard let size = UInt64(text) else { throw ChatHTTPError(.invalidParameter) }
+            guard text.utf8.allSatisfy({ (48...57).contains($0) }), let size = UInt64(text) else {
+                throw ChatHTTPError(.invalidParameter)
+            }
             guard size <= UInt64(maxSize) else { throw ChatHTTPError(.uploadTooLarge) }
             maxSize = Int(size)
         }
@@ -147,22 +149,46 @@ struct UploaderRoutes {
         if let length, length > maxSize {
             throw ChatHTTPError(.uploadTooLarge)
         }
-        try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) {
-            do {
-                _ = try await self.state.objects.write(key: key, body: request.body, maxSize: maxSize)
-            } catch ObjectStore.WriteError.tooLarge {
-                throw ChatHTTPError(.uploadTooLarge)
+        try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) { reservation in
+            try await self.whileOpen(channel, keys: [key], closed: .forbidden) {
+                let (file, size) = try await self.state.objects.writeTemporary(
+                    key: key,
+                    body: request.body,
+                    maxSize: maxSize
+                )
+                try await self.state.uploadQuota.store(file, size: size, as: key, for: reservation)
             }
         }
-        try await self.keep([key], of: channel)
         return Response(status: .ok)
     }
 
-    /// Deletes `keys` and throws 403 `channel_closed` when `channel` ended while they were written.
-    private func keep(_ keys: [String], of channel: ChannelID) async throws {
-        guard try await self.state.storage.channelState(channel) != .active else { return }
-        for key in keys { try? FileManager.default.removeItem(at: self.state.objects.path(of: key)) }
-        throw ChatHTTPError(.channelClosed, status: .forbidden)
+    /// Runs `body`, which stores `keys` of `channel`, and makes sure nothing of them stays when the channel ended
+    /// meanwhile (the retention sweep may already have passed it): then the objects are deleted and the request is
+    /// answered `channel_closed` with the status `closed`, also when the failure was the store's (the sweep removed
+    /// the folder under the upload). `ObjectStore.WriteError.tooLarge` becomes 413 `upload_too_large`.
+    private func whileOpen<T>(
+        _ channel: ChannelID,
+        keys: @autoclosure () -> [String],
+        closed: HTTPResponse.Status,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        let result: T
+        do {
+            result = try await body()
+        } catch ObjectStore.WriteError.tooLarge {
+            throw ChatHTTPError(.uploadTooLarge)
+        } catch {
+            if try await self.state.storage.channelState(channel) != .active {
+                self.state.objects.remove(keys())
+                throw ChatHTTPError(.channelClosed, status: closed)
+            }
+            throw error
+        }
+        guard try await self.state.storage.channelState(channel) == .active else {
+            self.state.objects.remove(keys())
+            throw ChatHTTPError(.channelClosed, status: closed)
+        }
+        return result
     }
 
     private func getObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
@@ -195,53 +221,62 @@ struct UploaderRoutes {
         if let length, length > maxSize {
             throw ChatHTTPError(.uploadTooLarge)
         }
-        let (files, stored) = try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) {
-            try await self.storeParts(of: request, channel: channel, boundary: boundary, maxSize: maxSize)
+        let files = try await self.state.uploadQuota.withReservation(of: length ?? maxSize, in: channel) {
+            reservation in
+            try await self.storeParts(of: request, boundary: boundary, maxSize: maxSize, reservation: reservation)
         }
-        try await self.keep(stored, of: channel)
         return .json(V1.UploadedFiles(files: files.isEmpty ? nil : files).jsonBytes(), status: .created)
     }
 
-    /// Streams the `files` parts of a multipart body to the object store; returns the answer's entries and the
-    /// keys stored. On any failure none of the request's files is kept.
+    /// Streams the `files` parts of a multipart body to the object store, each counted against `reservation`;
+    /// returns the answer's entries. On any failure none of the request's files is kept; when the channel ended
+    /// meanwhile the answer is 401 `channel_closed`, as for any request with its token.
     private func storeParts(
         of request: Request,
-        channel: ChannelID,
         boundary: String,
-        maxSize: Int
-    ) async throws -> ([V1.UploadedFiles.File], [String]) {
+        maxSize: Int,
+        reservation: UploadQuota.Reservation
+    ) async throws -> [V1.UploadedFiles.File] {
+        let channel = reservation.channel
         let reader = MultipartReader(body: request.body, boundary: boundary, maxBytes: maxSize)
         var files: [V1.UploadedFiles.File] = []
         var stored: [String] = []
         do {
-            while let event = try await reader.next() {
-                guard case .partHeaders(let headers) = event else { continue }
-                guard headers.name == "files" else {
-                    try await reader.skipPart()
-                    continue
+            return try await self.whileOpen(channel, keys: stored, closed: .unauthorized) {
+                while let event = try await reader.next() {
+                    guard case .partHeaders(let headers) = event else { continue }
+                    guard headers.name == "files" else {
+                        try await reader.skipPart()
+                        continue
+                    }
+                    guard let fileName = headers.fileName else { throw ChatHTTPError(.fileNotReadable) }
+                    guard stored.count < self.state.configuration.limits.maxFilesPerUpload else {
+                        throw ChatHTTPError(.invalidParameter)
+                    }
+                    let pieces = fileName.split(separator: ".")
+                    let ext =
+                        pieces.count > 1
+                        ? ObjectStore.normalizedExtension(String(pieces.last ?? "")) ?? "bin" : "bin"
+                    let key = ObjectStore.newKey(channel: channel, ext: ext)
+                    let (file, size) = try await self.state.objects.writeTemporary(
+                        key: key,
+                        body: reader.content,
+                        maxSize: maxSize
+                    )
+                    try await self.state.uploadQuota.store(file, size: size, as: key, for: reservation)
+                    stored.append(key)
+                    files.append(.init(name: fileName, url: self.presignedURL(.get, key: key, request: request)))
                 }
-                guard let fileName = headers.fileName else { throw ChatHTTPError(.fileNotReadable) }
-                guard stored.count < self.state.configuration.limits.maxFilesPerUpload else {
-                    throw ChatHTTPError(.invalidParameter)
-                }
-                let pieces = fileName.split(separator: ".")
-                let ext =
-                    pieces.count > 1 ? ObjectStore.normalizedExtension(String(pieces.last ?? "")) ?? "bin" : "bin"
-                let key = ObjectStore.newKey(channel: channel, ext: ext)
-                _ = try await self.state.objects.write(key: key, body: reader.content, maxSize: maxSize)
-                stored.append(key)
-                files.append(.init(name: fileName, url: self.presignedURL(.get, key: key, request: request)))
+                return files
             }
         } catch {
-            for key in stored { try? FileManager.default.removeItem(at: self.state.objects.path(of: key)) }
+            await self.state.uploadQuota.remove(stored, in: channel)
             switch error {
             case let error as ChatHTTPError: throw error
-            case is MultipartReader<RequestBody>.TooLarge, ObjectStore.WriteError.tooLarge:
-                throw ChatHTTPError(.uploadTooLarge)
+            case is MultipartReader<RequestBody>.TooLarge: throw ChatHTTPError(.uploadTooLarge)
             case is MultipartParser.ParseError: throw ChatHTTPError(.invalidParameter)
             default: throw ChatHTTPError(.uploadFailed)
             }
         }
-        return (files, stored)
     }
 }

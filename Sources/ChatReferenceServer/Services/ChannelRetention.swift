@@ -1,6 +1,7 @@
 import ChatProtocol
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// Deletes what ended channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first
@@ -46,21 +47,30 @@ struct ChannelRetention: Service {
         do {
             for _ in 0..<Self.maximumBatchesPerSweep {
                 let ids = try await self.state.storage.channelsToPurge(endedBefore: cutoff, limit: Self.batchSize)
-                var purgeable: [ChannelID] = []
-                for id in ids {
-                    do {
-                        try self.state.objects.removeObjects(of: id)
-                        purgeable.append(id)
-                    } catch {
-                        self.state.logger.error(
-                            "deleting an ended channel's files failed",
-                            metadata: ["channel": "\(id)", "error": "\(error)"]
-                        )
+                let objects = self.state.objects
+                // Deleting thousands of files blocks: on NIO's blocking pool, not on a Swift task's thread.
+                let failures = try await NIOThreadPool.singleton.runIfActive {
+                    ids.compactMap { id -> (ChannelID, any Error)? in
+                        do {
+                            try objects.removeObjects(of: id)
+                            return nil
+                        } catch {
+                            return (id, error)
+                        }
                     }
                 }
-                try await self.state.storage.purgeChannels(purgeable)
-                result.purged += purgeable.count
-                guard ids.count == Self.batchSize, purgeable.count == ids.count else { break }
+                // A folder that cannot be deleted (permissions, a failing disk) would otherwise block the sweep
+                // for good: its messages are purged anyway and the error is logged for the operator.
+                for (id, error) in failures {
+                    self.state.logger.error(
+                        "deleting an ended channel's files failed; they stay on disk",
+                        metadata: ["channel": "\(id)", "error": "\(error)"]
+                    )
+                }
+                for id in ids { await self.state.uploadQuota.forget(id) }
+                try await self.state.storage.purgeChannels(ids)
+                result.purged += ids.count
+                guard ids.count == Self.batchSize else { break }
             }
             // A token issued just before the end is valid for one lifetime after it: the row answers it with
             // `channel_closed` until then.

@@ -135,15 +135,17 @@ struct ObjectStore: Sendable {
         try FileManager.default.removeItem(at: folder)
     }
 
-    /// Streams `body` into the object `key`, failing with ``WriteError/tooLarge`` past `maxSize` bytes.
-    func write<Body: AsyncSequence>(key: String, body: Body, maxSize: Int) async throws -> Int
-    where Body.Element == ByteBuffer {
-        let destination = self.path(of: key)
-        try FileManager.default.createDirectory(
-            at: destination.deletingLastPathComponent(),
-            withIntermediateDirectories: true
-        )
-        let temporary = destination.deletingLastPathComponent().appendingPathComponent(".upload-\(UUID().uuidString)")
+    /// Streams `body` into a temporary file in the folder of the object `key`, failing with ``WriteError/tooLarge``
+    /// past `maxSize` bytes (nothing is left behind on any failure); returns the file and its size. ``commit(_:as:)``
+    /// moves it into place.
+    func writeTemporary<Body: AsyncSequence>(
+        key: String,
+        body: Body,
+        maxSize: Int
+    ) async throws -> (file: URL, size: Int) where Body.Element == ByteBuffer {
+        let folder = self.path(of: key).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let temporary = folder.appendingPathComponent(".upload-\(UUID().uuidString)")
         guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
             throw CocoaError(.fileWriteUnknown)
         }
@@ -157,13 +159,36 @@ struct ObjectStore: Sendable {
                 try handle.write(contentsOf: Data(buffer.readableBytesView))
             }
             try handle.synchronize()
-            _ = try? FileManager.default.removeItem(at: destination)
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+        return (temporary, written)
+    }
+
+    /// Moves a file from ``writeTemporary(key:body:maxSize:)`` into place as `key`, replacing an object of the same
+    /// key; returns the size of the object it replaced (`nil` for none). The temporary file is gone either way.
+    @discardableResult
+    func commit(_ temporary: URL, as key: String) throws -> Int? {
+        let destination = self.path(of: key)
+        let replaced = (try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? Int
+        do {
+            if replaced != nil { try FileManager.default.removeItem(at: destination) }
             try FileManager.default.moveItem(at: temporary, to: destination)
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw error
         }
-        return written
+        return replaced
+    }
+
+    /// Deletes the objects `keys` and, when that leaves it empty, their channel's folder (an upload that lands after
+    /// its channel ended must not leave a folder the retention sweep has already passed).
+    func remove(_ keys: [String]) {
+        for key in keys { try? FileManager.default.removeItem(at: self.path(of: key)) }
+        if let folder = keys.first.map({ self.path(of: $0).deletingLastPathComponent() }) {
+            _ = rmdir(folder.path)  // fails, harmlessly, unless the folder is empty
+        }
     }
 }
 

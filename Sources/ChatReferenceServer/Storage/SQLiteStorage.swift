@@ -57,7 +57,7 @@ final class SQLiteStorage: ChatStorage {
         lookupConfiguration.label = "append lookups"
         self.lookup = try DatabaseQueue(path: path, configuration: lookupConfiguration)
         if !recovered.isEmpty {
-            _ = try self.pool.write { db in try Self.insert(recovered, into: db) }
+            _ = try self.pool.write { db in try Self.insert(recovered, into: db, recovering: true) }
             self.writesSinceCheckpoint.add(1, ordering: .relaxed)
         }
         try journal.truncateAll()
@@ -84,28 +84,37 @@ final class SQLiteStorage: ChatStorage {
         try journal.flush { batch in try db.inTransaction { try Self.insert(batch, into: db) } }
     }
 
-    /// `INSERT OR IGNORE`: a recovered record whose batch had committed before the server stopped is skipped.
+    /// `INSERT OR IGNORE`: a recovered record whose batch had committed before the server stopped is skipped. When
+    /// `recovering`, so is a record of a channel whose messages were purged or whose row is gone (a journal file can
+    /// still hold records committed before the purge, after a flush that did not swap files).
     private static func insert(
         _ entries: [MessageJournal.Entry],
-        into db: Database
+        into db: Database,
+        recovering: Bool = false
     ) throws
         -> Database.TransactionCompletion
     {
+        let columns =
+            "(id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size, content_type)"
         let statement = try db.cachedStatement(
-            sql: """
-                INSERT OR IGNORE INTO messages
-                    (id, channel_id, seq, event, user_id, payload, seen, time, client_msg_id, file_size, content_type)
-                VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
+            sql: recovering
+                ? """
+                INSERT OR IGNORE INTO messages \(columns)
+                SELECT ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?
+                WHERE EXISTS (SELECT 1 FROM channels WHERE id = ? AND purged = 0)
                 """
+                : "INSERT OR IGNORE INTO messages \(columns) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)"
         )
         for entry in entries {
             let message = entry.message
-            try statement.execute(arguments: [
+            var arguments: StatementArguments = [
                 Int64(bitPattern: message.messageID.rawValue), Int64(bitPattern: entry.channel.rawValue),
                 Int64(clamping: message.seq), message.event.rawValue, Int64(bitPattern: message.userID.rawValue),
                 message.payload, message.time, message.clientMessageID, Int64(clamping: message.fileSize),
                 message.contentType,
-            ])
+            ]
+            if recovering { arguments += [Int64(bitPattern: entry.channel.rawValue)] }
+            try statement.execute(arguments: arguments)
         }
         return .commit
     }
@@ -372,28 +381,24 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    /// Moves the journal's pending messages into the database first, in the same writer turn, so a message appended
-    /// before its channel ended is deleted too rather than inserted afterwards.
+    /// Moves the journal's pending messages into the database first, so a message appended before its channel ended
+    /// is deleted too rather than inserted afterwards (every such append precedes the end, which precedes the
+    /// caller's ``channelsToPurge(endedBefore:limit:)``); then one transaction per channel (at most the message cap
+    /// of rows), so the writer is never held for long.
     func purgeChannels(_ ids: [ChannelID]) async throws {
         guard !ids.isEmpty else { return }
-        let journal = self.journal
-        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        try await self.pool.writeWithoutTransaction { db in
-            _ = try Self.flush(journal, into: db)
-            try db.inTransaction {
-                for id in ids.map({ Int64(bitPattern: $0.rawValue) }) {
-                    guard
-                        try Bool.fetchOne(
-                            db.cachedStatement(sql: "SELECT deleted_at IS NOT NULL FROM channels WHERE id = ?"),
-                            arguments: [id]
-                        ) == true
-                    else { continue }
-                    try db.cachedStatement(sql: "DELETE FROM messages WHERE channel_id = ?").execute(arguments: [id])
-                    try db.cachedStatement(sql: "DELETE FROM read_markers WHERE channel_id = ?")
-                        .execute(arguments: [id])
-                    try db.cachedStatement(sql: "UPDATE channels SET purged = 1 WHERE id = ?").execute(arguments: [id])
-                }
-                return .commit
+        try await self.flushAppends()
+        for id in ids.map({ Int64(bitPattern: $0.rawValue) }) {
+            try await self.write { db in
+                guard
+                    try Bool.fetchOne(
+                        db.cachedStatement(sql: "SELECT deleted_at IS NOT NULL FROM channels WHERE id = ?"),
+                        arguments: [id]
+                    ) == true
+                else { return }
+                try db.cachedStatement(sql: "DELETE FROM messages WHERE channel_id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM read_markers WHERE channel_id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "UPDATE channels SET purged = 1 WHERE id = ?").execute(arguments: [id])
             }
         }
     }

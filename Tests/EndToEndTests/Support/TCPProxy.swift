@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -76,8 +77,8 @@ final class TCPProxy: Sendable {
         self.frozen.withLock { $0 } || serial < self.serials.withLock { $0.frozenBelow }
     }
 
-    /// While set, each new connection gets this HTTP response (after its request arrived) and is closed: a server
-    /// that refuses every request the same way. `nil` forwards again.
+    /// While set, each new connection gets this HTTP response (after its request arrived, body included, by its
+    /// `Content-Length`) and is closed: a server that refuses every request the same way. `nil` forwards again.
     func setAnswer(_ response: String?) {
         self.answer.withLock { $0 = response }
     }
@@ -100,6 +101,17 @@ final class TCPProxy: Sendable {
         self.requestHeads.withLock { $0.append(String(line)) }
     }
 
+    /// Whether `request` holds a whole HTTP request: its head and as many body bytes as its `Content-Length` says.
+    private static func isComplete(_ request: [UInt8]) -> Bool {
+        let separator: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let end = request.indices.first(where: { request[$0...].starts(with: separator) }) else { return false }
+        let head = String(decoding: request[..<end], as: UTF8.self).lowercased()
+        let length =
+            head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+            .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        return request.count - (end + separator.count) >= length
+    }
+
     private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, targetPort: Int) async {
         if self.refusing.withLock({ $0 }) {
             try? await client.channel.close()
@@ -107,10 +119,10 @@ final class TCPProxy: Sendable {
         }
         if let answer = self.answer.withLock({ $0 }) {
             try? await client.executeThenClose { inbound, outbound in
-                var request = ""
+                var request: [UInt8] = []
                 for try await bytes in inbound {
-                    request += String(buffer: bytes)
-                    if request.contains("\r\n\r\n") { break }
+                    request += Array(buffer: bytes)
+                    if Self.isComplete(request) { break }
                 }
                 try await outbound.write(ByteBuffer(string: answer))
             }

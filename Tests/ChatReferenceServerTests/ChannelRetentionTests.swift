@@ -69,8 +69,10 @@ struct ChannelRetentionTests {
             #expect(try await Self.storedMessages(server, ended) == 2)
 
             // After it, the ended channel's files and messages go; its token still meets `channel closed`.
+            #expect(server.state.uploadQuota.storedBytes(in: ended) == UploadQuota.minimumCharge)
             #expect(await retention.sweep(now: now + 3601) == .init(purged: 1, forgotten: 0))
             #expect(!FileManager.default.fileExists(atPath: server.state.objects.path(of: endedKey).path))
+            #expect(server.state.uploadQuota.storedBytes(in: ended) == nil, "the quota forgot the deleted files")
             #expect(try await Self.storedMessages(server, ended) == 0)
             #expect(try await server.state.storage.channelState(ended) == .deleted)
             let closed = try await server.request(
@@ -174,12 +176,15 @@ struct ChannelRetentionTests {
                 headers: server.bearer(token)
             )
             #expect(end.status == 204)
+            // Generous: the sweeper, NIO's blocking pool and a database write on a loaded 2-core box.
             #expect(
-                try await server.eventually {
+                try await server.eventually(timeout: .seconds(30)) {
                     !FileManager.default.fileExists(atPath: server.state.objects.path(of: key).path)
                 }
             )
-            #expect(try await server.eventually { try await Self.storedMessages(server, ended) == 0 })
+            #expect(
+                try await server.eventually(timeout: .seconds(30)) { try await Self.storedMessages(server, ended) == 0 }
+            )
         }
     }
 

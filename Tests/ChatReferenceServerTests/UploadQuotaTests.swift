@@ -263,6 +263,33 @@ struct UploadQuotaTests {
         }
     }
 
+    @Test("a PUT that runs over its size after its channel ended answers 403 channel_closed and leaves no folder")
+    func oversizeAfterTheEnd() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let (channel, token) = try await server.makeChannel([alice.id])
+            let url = try #require(try await Self.presign(server, token, "&size=5").url)
+            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+            var request = HTTPClientRequest(url: url)
+            request.method = .PUT
+            request.body = .stream(chunks, length: .unknown)
+            async let put = TestServer.client.execute(request, timeout: .seconds(30))
+            feed.yield(ByteBuffer(bytes: [1, 2]))
+            #expect(try await server.eventually { server.state.uploadQuota.reservedBytes(in: channel) > 0 })
+            try await server.state.storage.deleteChannel(channel, now: Date())
+            try server.state.objects.removeObjects(of: channel)  // the sweep passed meanwhile
+            feed.yield(ByteBuffer(bytes: Array(repeating: 3, count: 10)))
+            feed.finish()
+            let response = try await put
+            #expect(response.status.code == 403)
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
+                )
+            )
+        }
+    }
+
     @Test("an object that lands after its channel ended is deleted and the PUT answers 403 channel_closed")
     func putAfterTheEnd() async throws {
         try await TestServer.with { server in

@@ -163,9 +163,13 @@ struct ChatEndToEndTests {
                 try await log.expect("connected") { $0.isConnected }
                 try await session.sendFile([UInt8](repeating: 1, count: 6000), named: "a.bin")
                 // The presign carries the size: a file that does not fit is refused before its bytes are sent.
+                let sent = Mutex(0)
                 let refused = await #expect(throws: ChatError.self) {
-                    try await session.sendFile([UInt8](repeating: 2, count: 6000), named: "b.bin")
+                    try await session.sendFile([UInt8](repeating: 2, count: 6000), named: "b.bin") { progress in
+                        sent.withLock { $0 = max($0, progress.bytesSent) }
+                    }
                 }
+                #expect(sent.withLock { $0 } == 0, "refused at the presign: no byte of the file went out")
                 #expect(refused?.code == .uploadQuotaExceeded)
                 #expect(refused?.httpStatus == 413)
                 #expect(refused?.isTemporary == false)

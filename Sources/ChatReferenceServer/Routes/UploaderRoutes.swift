@@ -163,32 +163,35 @@ struct UploaderRoutes {
     }
 
     /// Runs `body`, which stores `keys` of `channel`, and makes sure nothing of them stays when the channel ended
-    /// meanwhile (the retention sweep may already have passed it): then the objects are deleted and the request is
-    /// answered `channel_closed` with the status `closed`, also when the failure was the store's (the sweep removed
-    /// the folder under the upload). `ObjectStore.WriteError.tooLarge` becomes 413 `upload_too_large`.
+    /// meanwhile, however `body` ended (the retention sweep may already have passed the channel, or removed the
+    /// folder under the upload): then the objects are deleted, with their folder if that is left empty, and the
+    /// request is answered `channel_closed` with the status `closed`. Otherwise `ObjectStore.WriteError.tooLarge`
+    /// becomes 413 `upload_too_large` and other errors pass through.
     private func whileOpen<T>(
         _ channel: ChannelID,
         keys: @autoclosure () -> [String],
         closed: HTTPResponse.Status,
         _ body: () async throws -> T
     ) async throws -> T {
-        let result: T
+        let outcome: Result<T, any Error>
         do {
-            result = try await body()
-        } catch ObjectStore.WriteError.tooLarge {
-            throw ChatHTTPError(.uploadTooLarge)
+            outcome = .success(try await body())
         } catch {
-            if try await self.state.storage.channelState(channel) != .active {
-                self.state.objects.remove(keys())
-                throw ChatHTTPError(.channelClosed, status: closed)
-            }
-            throw error
+            outcome = .failure(error)
         }
         guard try await self.state.storage.channelState(channel) == .active else {
-            self.state.objects.remove(keys())
+            await self.state.uploadQuota.remove(keys(), in: channel, removingFolder: true)
+            if case .failure = outcome, keys().isEmpty {
+                // Nothing of this request was stored; a folder its write re-created may still be there.
+                _ = rmdir(self.state.objects.root.appendingPathComponent("\(channel)").path)
+            }
             throw ChatHTTPError(.channelClosed, status: closed)
         }
-        return result
+        switch outcome {
+        case .success(let value): return value
+        case .failure(ObjectStore.WriteError.tooLarge): throw ChatHTTPError(.uploadTooLarge)
+        case .failure(let error): throw error
+        }
     }
 
     private func getObject(_ request: Request, _ context: ChatRequestContext) async throws -> Response {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// own row. Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops,
 /// and never throws: a failed sweep is logged and the next one tries again.
 struct ChannelRetention: Service {
-    /// Channels purged per database transaction.
+    /// Channels read per query of the ones to purge (each is purged in a transaction of its own).
     static let batchSize = 256
     /// Batches per sweep, so one sweep's work is bounded; the rest waits for the next sweep.
     static let maximumBatchesPerSweep = 16
@@ -48,26 +48,20 @@ struct ChannelRetention: Service {
             for _ in 0..<Self.maximumBatchesPerSweep {
                 let ids = try await self.state.storage.channelsToPurge(endedBefore: cutoff, limit: Self.batchSize)
                 let objects = self.state.objects
-                // Deleting thousands of files blocks: on NIO's blocking pool, not on a Swift task's thread.
-                let failures = try await NIOThreadPool.singleton.runIfActive {
-                    ids.compactMap { id -> (ChannelID, any Error)? in
-                        do {
-                            try objects.removeObjects(of: id)
-                            return nil
-                        } catch {
-                            return (id, error)
-                        }
+                for id in ids {
+                    // Deleting thousands of files blocks: on NIO's blocking pool, one channel per job, not on a
+                    // Swift task's thread. A folder that cannot be deleted (permissions, a failing disk) would
+                    // otherwise stall the sweep for good: its messages are purged anyway and the error is logged.
+                    do {
+                        try await NIOThreadPool.singleton.runIfActive { try objects.removeObjects(of: id) }
+                    } catch {
+                        self.state.logger.error(
+                            "deleting an ended channel's files failed; they stay on disk",
+                            metadata: ["channel": "\(id)", "error": "\(error)"]
+                        )
                     }
+                    await self.state.uploadQuota.forget(id)
                 }
-                // A folder that cannot be deleted (permissions, a failing disk) would otherwise block the sweep
-                // for good: its messages are purged anyway and the error is logged for the operator.
-                for (id, error) in failures {
-                    self.state.logger.error(
-                        "deleting an ended channel's files failed; they stay on disk",
-                        metadata: ["channel": "\(id)", "error": "\(error)"]
-                    )
-                }
-                for id in ids { await self.state.uploadQuota.forget(id) }
                 try await self.state.storage.purgeChannels(ids)
                 result.purged += ids.count
                 guard ids.count == Self.batchSize else { break }

@@ -172,21 +172,24 @@ struct ObjectStore: Sendable {
     func commit(_ temporary: URL, as key: String) throws -> Int? {
         let destination = self.path(of: key)
         let replaced = (try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? Int
-        do {
-            if replaced != nil { try FileManager.default.removeItem(at: destination) }
-            try FileManager.default.moveItem(at: temporary, to: destination)
-        } catch {
+        // rename(2) replaces an existing object in one step: a GET never finds the key missing.
+        guard rename(temporary.path, destination.path) == 0 else {
+            let code = errno
             try? FileManager.default.removeItem(at: temporary)
-            throw error
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)]
+            )
         }
         return replaced
     }
 
-    /// Deletes the objects `keys` and, when that leaves it empty, their channel's folder (an upload that lands after
-    /// its channel ended must not leave a folder the retention sweep has already passed).
-    func remove(_ keys: [String]) {
+    /// Deletes the objects `keys`; with `removingFolder`, also their channel's folder when that leaves it empty (an
+    /// upload that lands after its channel ended must not leave a folder the retention sweep has already passed; on
+    /// an open channel another upload may be about to write into it).
+    func remove(_ keys: [String], removingFolder: Bool = false) {
         for key in keys { try? FileManager.default.removeItem(at: self.path(of: key)) }
-        if let folder = keys.first.map({ self.path(of: $0).deletingLastPathComponent() }) {
+        if removingFolder, let folder = keys.first.map({ self.path(of: $0).deletingLastPathComponent() }) {
             _ = rmdir(folder.path)  // fails, harmlessly, unless the folder is empty
         }
     }

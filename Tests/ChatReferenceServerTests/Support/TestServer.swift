@@ -210,9 +210,12 @@ struct TestServer {
         }
     }
 
-    /// Polls `condition` until it holds or 5 s pass.
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(5)
+    /// Polls `condition` until it holds or `timeout` passes.
+    func eventually(
+        timeout: Duration = .seconds(5),
+        _ condition: () async throws -> Bool
+    ) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(20))

@@ -63,7 +63,8 @@ public struct ServerConfiguration: Sendable {
     public var memoryReclaimThreshold: Int = 8 << 20
     /// How long a channel's messages and uploaded files are kept after the channel ends (`nil`: forever, as
     /// upstream). Nothing reaches them through the protocol once the channel ended; the window is for the operator
-    /// (abuse reports). Default 24 hours. See docs/SERVER.md, "Retention".
+    /// (abuse reports). Default 24 hours. With retention on, a channel nobody ended is ended once every token of it
+    /// has expired and no socket of it is open. See docs/SERVER.md, "Retention".
     public var endedChannelRetention: Duration? = .seconds(86_400)
     /// How often the server deletes what ``endedChannelRetention`` no longer keeps (default 60 s).
     public var retentionSweepInterval: Duration = .seconds(60)

@@ -148,6 +148,88 @@ struct ChannelRetentionTests {
         }
     }
 
+    @Test("a channel whose tokens all expired is ended once no socket of it is open; a refresh pushes that back")
+    func abandonedChannels() async throws {
+        try await TestServer.with { configuration in
+            configuration.endedChannelRetention = .seconds(3600)
+            configuration.retentionSweepInterval = .seconds(3600)  // the test sweeps itself
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let storage = server.state.storage
+            let retention = ChannelRetention(state: server.state)
+            let now = Date()
+            // Tokens that expired two minutes ago (the sweep's margin is one); one channel's were refreshed.
+            let abandoned = ChannelID(server.state.ids.next())
+            let refreshed = ChannelID(server.state.ids.next())
+            let connected = ChannelID(server.state.ids.next())
+            for channel in [abandoned, refreshed, connected] {
+                try await storage.createChannel(channel, members: [alice.id], now: now, tokensExpireAt: now - 120)
+            }
+            try await storage.extendTokens(of: refreshed, until: now + 3600)
+            try await storage.extendTokens(of: refreshed, until: now - 500)  // an earlier date changes nothing
+            // A v1 socket outlives its token: its channel waits. (The token used to connect is a fresh one.)
+            let token = try await server.state.tokens.issue(for: connected)
+            let path = "/api/chat?uid=\(alice.id)&access_token=\(token)"
+            try await server.withSocket(path, cookie: alice.sid) { socket in
+                try await socket.expectAction("waiting", by: alice.id)
+                #expect(await retention.sweep(now: now) == .init(abandoned: 1))
+            }
+            #expect(try await storage.channelState(abandoned) == .deleted)
+            #expect(try await storage.channelState(refreshed) == .active)
+            #expect(
+                try await server.eventually { await retention.sweep(now: now).abandoned == 1 },
+                "the connected channel ends once its socket closed"
+            )
+            #expect(try await storage.channelState(connected) == .deleted)
+            #expect(try await storage.channelState(refreshed) == .active)
+            // The retention then runs from the end.
+            #expect(await retention.sweep(now: now + 3601).purged == 2)
+        }
+    }
+
+    @Test("a match records when its tokens expire; a v2 token refresh extends it before answering")
+    func matchAndRefreshRecordTokens() async throws {
+        try await TestServer.with { configuration in
+            configuration.tokenLifetime = .seconds(1000)
+        } _: { server in
+            let storage = server.state.storage
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let before = Date()
+            // A v1 match over the match sockets.
+            let token = try await withThrowingTaskGroup(of: String?.self) { group in
+                for user in [alice, bob] {
+                    group.addTask {
+                        try await server.withSocket("/api/match", cookie: user.sid) { socket in
+                            try #require(try await socket.next())["access_token"] as? String
+                        }.value
+                    }
+                    if user.id == alice.id {
+                        #expect(
+                            try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id] }
+                        )
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }.compactMap { $0 }.first
+            }
+            let channel = try await server.state.tokens.verifyClaims(try #require(token)).channel
+            #expect(try await storage.channelsWithExpiredTokens(before: before + 990, limit: 10).isEmpty)
+            #expect(try await storage.channelsWithExpiredTokens(before: Date() + 1010, limit: 10) == [channel])
+
+            // A v2 refresh in a channel whose tokens were not tracked records the new token's expiry.
+            let (untracked, _) = try await server.makeChannel([alice.id])
+            let v2Token = server.state.tokens.issueV2(for: untracked, user: alice.id).token
+            try await server.withV2Chat(token: v2Token, encoding: .json) { socket in
+                _ = try await socket.hello()
+                let reply = try await socket.command(.refreshToken(.init()))
+                guard case .tokenRefreshed = reply.body else { throw TestFailure("not refreshed: \(reply)") }
+            }
+            let due = try await storage.channelsWithExpiredTokens(before: Date() + 1010, limit: 10)
+            #expect(due.contains(untracked))
+            #expect(try await !storage.channelsWithExpiredTokens(before: before + 990, limit: 10).contains(untracked))
+        }
+    }
+
     @Test("without retention (nil, upstream's behaviour) nothing is ever deleted")
     func keptForever() async throws {
         try await TestServer.with { configuration in

@@ -570,6 +570,12 @@ final class ChatSocketV2: WebSocketSession {
             guard try await self.state.storage.channelState(self.channel) == .active else {
                 return self.fail(id, .channelClosed, on: live)
             }
+            // Recorded before the token is handed out: the retention sweep ends a channel only once every token
+            // of it has expired.
+            try await self.state.storage.extendTokens(
+                of: self.channel,
+                until: Date().addingTimeInterval(self.state.configuration.tokenLifetime.timeInterval + 1)
+            )
         } catch {
             return self.fail(id, .serverError, on: live)
         }

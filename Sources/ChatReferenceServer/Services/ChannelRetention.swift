@@ -4,9 +4,9 @@ import Logging
 import NIOPosix
 import ServiceLifecycle
 
-/// Deletes what ended channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first
-/// their uploaded files and messages, then — once every token of the channel has expired as well — the channel's
-/// own row. Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops,
+/// Ends channels that nobody can reach any more (every token expired, no socket open), and deletes what ended
+/// channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first their uploaded files and
+/// messages, then — once every token of the channel has expired as well — the channel's own row. Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops,
 /// and never throws: a failed sweep is logged and the next one tries again.
 struct ChannelRetention: Service {
     /// Channels read per query of the ones to purge (each is purged in a transaction of its own).
@@ -16,8 +16,10 @@ struct ChannelRetention: Service {
 
     let state: ServerState
 
-    /// What one sweep deleted.
+    /// What one sweep ended and deleted.
     struct Sweep: Hashable {
+        /// Channels ended because every token of them had expired and nobody was connected.
+        var abandoned = 0
         /// Channels whose files and messages were deleted.
         var purged = 0
         /// Channels whose rows were deleted.
@@ -45,6 +47,15 @@ struct ChannelRetention: Service {
         var result = Sweep()
         let cutoff = now.addingTimeInterval(-retention.timeInterval)
         do {
+            // Channels nobody can reach any more: every token expired (a minute's margin) and no socket open. A v1
+            // socket outlives its token, so such a channel is left until it closes.
+            let expired = try await self.state.storage.channelsWithExpiredTokens(
+                before: now.addingTimeInterval(-60),
+                limit: Self.batchSize * Self.maximumBatchesPerSweep
+            )
+            for id in expired {
+                if try await self.state.endAbandonedChannel(id) { result.abandoned += 1 }
+            }
             for _ in 0..<Self.maximumBatchesPerSweep {
                 let ids = try await self.state.storage.channelsToPurge(endedBefore: cutoff, limit: Self.batchSize)
                 let objects = self.state.objects
@@ -78,7 +89,10 @@ struct ChannelRetention: Service {
         if result != Sweep() {
             self.state.logger.info(
                 "retention sweep",
-                metadata: ["channels.purged": "\(result.purged)", "channels.forgotten": "\(result.forgotten)"]
+                metadata: [
+                    "channels.abandoned": "\(result.abandoned)", "channels.purged": "\(result.purged)",
+                    "channels.forgotten": "\(result.forgotten)",
+                ]
             )
         }
         return result

@@ -19,6 +19,18 @@ extension ServerState {
         }
     }
 
+    /// Ends a channel that every token of has expired and that nobody is connected to (the retention sweep): under
+    /// the channel's lock, without a broadcast (there is nobody to tell). Returns whether it ended it.
+    func endAbandonedChannel(_ channel: ChannelID) async throws -> Bool {
+        try await self.channelLocks.withLock(channel) {
+            guard self.hub.onlineUsers(channel).isEmpty,
+                try await self.storage.channelState(channel) == .active
+            else { return false }
+            try await self.storage.deleteChannel(channel, now: Date())
+            return true
+        }
+    }
+
     /// Stores a message and fans it out under the channel's lock, so every socket sees messages in `seq` order
     /// (RC-CHAT-SEQ-2, RC-CHAT1-ORDER-1). A duplicate `client_msg_id` is returned without a broadcast. `beforeFanOut`
     /// runs after storing and before the broadcast (the v2 sender queues its `ack` there, RC-CHAT-SEND-3), and

@@ -47,7 +47,15 @@ final class ServerState: Sendable {
                 newID: { ids.next() },
                 createChannel: { users in
                     let channel = ChannelID(ids.next())
-                    try await storage.createChannel(channel, members: users, now: Date())
+                    // Its tokens are issued right after, with the same lifetime (a minute's margin is added when the
+                    // retention sweep looks for channels whose tokens all expired).
+                    let now = Date()
+                    try await storage.createChannel(
+                        channel,
+                        members: users,
+                        now: now,
+                        tokensExpireAt: now.addingTimeInterval(configuration.tokenLifetime.timeInterval)
+                    )
                     return channel
                 },
                 discardChannel: { channel in try? await storage.deleteChannel(channel, now: Date()) },

@@ -131,7 +131,14 @@ protocol ChatStorage: Sendable {
     func sessionUser(_ sessionID: String, now: Date, idleTimeout: TimeInterval) async throws -> UserID?
     func deleteSession(_ sessionID: String) async throws
 
-    func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws
+    /// Creates a channel; `tokensExpireAt` is when the tokens issued with it expire (`nil`: not tracked, the
+    /// channel never ends by itself).
+    func createChannel(_ id: ChannelID, members: [UserID], now: Date, tokensExpireAt: Date?) async throws
+    /// Records that a token of `channel` valid until `date` was issued (v2 `refresh_token`); an earlier date is
+    /// ignored.
+    func extendTokens(of channel: ChannelID, until date: Date) async throws
+    /// Up to `limit` active channels whose every token expired before `cutoff`, the earliest first.
+    func channelsWithExpiredTokens(before cutoff: Date, limit: Int) async throws -> [ChannelID]
     func channelState(_ id: ChannelID) async throws -> ChannelState
     func members(of channel: ChannelID) async throws -> [UserID]
     func isMember(_ user: UserID, of channel: ChannelID) async throws -> Bool
@@ -198,4 +205,11 @@ protocol ChatStorage: Sendable {
     ) async throws -> (
         messages: [V1.Message], nextSeq: Int64?
     )
+}
+
+extension ChatStorage {
+    /// Creates a channel whose tokens are not tracked (tests, tools).
+    func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
+        try await self.createChannel(id, members: members, now: now, tokensExpireAt: nil)
+    }
 }

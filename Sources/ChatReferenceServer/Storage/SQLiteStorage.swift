@@ -175,12 +175,17 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
-        // Retention: whether an ended channel's messages are deleted yet, and the ended channels by end time.
+        // Retention: whether an ended channel's messages are deleted yet, and the ended channels by end time; when
+        // the last token of a channel expires (NULL for channels from before: they never end by themselves), and
+        // the active channels by that time.
         migrator.registerMigration("v3") { db in
             try db.execute(
                 sql: """
                     ALTER TABLE channels ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
                     CREATE INDEX channels_ended ON channels (deleted_at) WHERE deleted_at IS NOT NULL;
+                    ALTER TABLE channels ADD COLUMN tokens_expire_at REAL;
+                    CREATE INDEX channels_tokens ON channels (tokens_expire_at)
+                        WHERE deleted_at IS NULL AND tokens_expire_at IS NOT NULL;
                     """
             )
         }
@@ -306,11 +311,16 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    func createChannel(_ id: ChannelID, members: [UserID], now: Date) async throws {
+    func createChannel(_ id: ChannelID, members: [UserID], now: Date, tokensExpireAt: Date?) async throws {
         // A short transaction on the caller's thread (the matchmaker's), like a message append.
         try self.writeOnThisThread { db in
-            try db.cachedStatement(sql: "INSERT INTO channels (id, created_at, epoch) VALUES (?, ?, ?)").execute(
-                arguments: [Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch()]
+            try db.cachedStatement(
+                sql: "INSERT INTO channels (id, created_at, epoch, tokens_expire_at) VALUES (?, ?, ?, ?)"
+            ).execute(
+                arguments: [
+                    Int64(bitPattern: id.rawValue), now.timeIntervalSince1970, Self.newEpoch(),
+                    tokensExpireAt?.timeIntervalSince1970,
+                ]
             )
             for member in Set(members) {
                 try db.cachedStatement(sql: "INSERT INTO members (channel_id, user_id) VALUES (?, ?)").execute(
@@ -364,6 +374,32 @@ final class SQLiteStorage: ChatStorage {
             try db.cachedStatement(sql: "DELETE FROM members WHERE channel_id = ?").execute(arguments: [
                 Int64(bitPattern: id.rawValue)
             ])
+        }
+    }
+
+    func extendTokens(of channel: ChannelID, until date: Date) async throws {
+        try await self.write { db in
+            try db.cachedStatement(
+                sql: """
+                    UPDATE channels SET tokens_expire_at = MAX(IFNULL(tokens_expire_at, 0), ?)
+                    WHERE id = ? AND deleted_at IS NULL
+                    """
+            ).execute(arguments: [date.timeIntervalSince1970, Int64(bitPattern: channel.rawValue)])
+        }
+    }
+
+    func channelsWithExpiredTokens(before cutoff: Date, limit: Int) async throws -> [ChannelID] {
+        try await self.pool.read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id FROM channels
+                        WHERE deleted_at IS NULL AND tokens_expire_at IS NOT NULL AND tokens_expire_at < ?
+                        ORDER BY tokens_expire_at LIMIT ?
+                        """
+                ),
+                arguments: [cutoff.timeIntervalSince1970, limit]
+            ).map { ChannelID(UInt64(bitPattern: $0)) }
         }
     }
 

@@ -41,16 +41,19 @@ struct ChannelRetentionTests {
         return (channel, token, try #require(presign.key))
     }
 
+    /// An hour's retention, swept by the test itself (the service's interval is as long).
+    private static func sweptByTheTest(_ configuration: inout ServerConfiguration) {
+        configuration.endedChannelRetention = .seconds(3600)
+        configuration.retentionSweepInterval = .seconds(3600)
+    }
+
     private static func storedMessages(_ server: TestServer, _ channel: ChannelID) async throws -> Int {
         try await server.state.storage.messages(of: channel, afterSeq: 0, limit: 100).count
     }
 
     @Test("files and messages go after the retention, the row after the token lifetime; live channels stay")
     func sweep() async throws {
-        try await TestServer.with { configuration in
-            configuration.endedChannelRetention = .seconds(3600)
-            configuration.retentionSweepInterval = .seconds(3600)  // the test sweeps itself
-        } _: { server in
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
             let alice = try await server.signUp("alice")
             let (ended, endedToken, endedKey) = try await Self.busyChannel(server, alice.id, firstID: 1)
             let (live, _, liveKey) = try await Self.busyChannel(server, alice.id, firstID: 10)
@@ -150,10 +153,7 @@ struct ChannelRetentionTests {
 
     @Test("a channel whose tokens all expired is ended once no socket of it is open; a refresh pushes that back")
     func abandonedChannels() async throws {
-        try await TestServer.with { configuration in
-            configuration.endedChannelRetention = .seconds(3600)
-            configuration.retentionSweepInterval = .seconds(3600)  // the test sweeps itself
-        } _: { server in
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
             let alice = try await server.signUp("alice")
             let storage = server.state.storage
             let retention = ChannelRetention(state: server.state)

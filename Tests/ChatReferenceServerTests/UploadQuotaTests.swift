@@ -24,6 +24,11 @@ struct UploadQuotaTests {
         return (result, result.json["object_key"] as? String, result.json["url"] as? String)
     }
 
+    /// Whether `channel` has a folder in the object store.
+    static func hasFolder(_ server: TestServer, _ channel: ChannelID) -> Bool {
+        FileManager.default.fileExists(atPath: server.state.objects.root.appendingPathComponent("\(channel)").path)
+    }
+
     @Test("size binds the URL to at most that many bytes; over max_upload_bytes or malformed is refused")
     func sizeBinding() async throws {
         try await TestServer.with { configuration in
@@ -147,18 +152,13 @@ struct UploadQuotaTests {
             let (channel, token) = try await server.makeChannel([alice.id])
             let first = try #require(try await Self.presign(server, token).url)
             let second = try #require(try await Self.presign(server, token).url)
-            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            var request = HTTPClientRequest(url: first)
-            request.method = .PUT
-            request.body = .stream(chunks, length: .known(Int64(6000)))
-            async let slow = TestServer.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: Array(repeating: 1, count: 1000)))
+            let slow = FedRequest(.PUT, first, length: 6000)
+            slow.send(Array(repeating: 1, count: 1000))
             #expect(try await server.eventually { server.state.uploadQuota.reservedBytes(in: channel) == 6000 })
             let refused = try await server.request("PUT", second, body: Array(repeating: 2, count: 6000))
             #expect(refused.status == 413 && refused.msg == "channel upload quota exceeded")
-            feed.yield(ByteBuffer(bytes: Array(repeating: 1, count: 5000)))
-            feed.finish()
-            #expect(try await slow.status.code == 200)
+            slow.send(Array(repeating: 1, count: 5000))
+            #expect(try await slow.finish().status == 200)
             #expect(server.state.uploadQuota.reservedBytes(in: channel) == 0)
             #expect(server.state.objects.usage(of: channel) == 6000)
             #expect(try await server.request("PUT", second, body: Array(repeating: 2, count: 4000)).status == 200)
@@ -237,29 +237,21 @@ struct UploadQuotaTests {
             // The first part and the next delimiter, so the first file is complete; then the rest.
             let split = UploadTests.part("files", file: "a.txt", [1, 2, 3], boundary: boundary).count + 12
             let (first, rest) = (Array(whole[..<split]), Array(whole[split...]))
-            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            var request = HTTPClientRequest(url: server.base + "/api/uploader/upload/files")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-            request.body = .stream(chunks, length: .known(Int64(first.count + rest.count)))
-            async let post = TestServer.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: first))
+            let post = FedRequest(
+                .POST,
+                server.base + "/api/uploader/upload/files",
+                headers: server.bearer(token) + [("Content-Type", "multipart/form-data; boundary=\(boundary)")],
+                length: whole.count
+            )
+            post.send(first)
             // The first file is in place once the quota counts it.
             #expect(try await server.eventually { server.state.uploadQuota.storedBytes(in: channel) ?? 0 > 0 })
             try await server.state.storage.deleteChannel(channel, now: Date())
-            feed.yield(ByteBuffer(bytes: rest))
-            feed.finish()
-            let response = try await post
-            let body = try await response.body.collect(upTo: 1 << 16)
-            #expect(response.status.code == 401)
-            #expect(String(buffer: body).contains("channel closed"))
+            post.send(rest)
+            let response = try await post.finish()
+            #expect(response.status == 401 && response.body.contains("channel closed"))
             #expect(UploadTests.storedFiles(server).isEmpty)
-            #expect(
-                !FileManager.default.fileExists(
-                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
-                )
-            )
+            #expect(!Self.hasFolder(server, channel))
         }
     }
 
@@ -269,24 +261,15 @@ struct UploadQuotaTests {
             let alice = try await server.signUp("alice")
             let (channel, token) = try await server.makeChannel([alice.id])
             let url = try #require(try await Self.presign(server, token, "&size=5").url)
-            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            var request = HTTPClientRequest(url: url)
-            request.method = .PUT
-            request.body = .stream(chunks, length: .unknown)
-            async let put = TestServer.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: [1, 2]))
+            let put = FedRequest(.PUT, url, length: nil)
+            put.send([1, 2])
             #expect(try await server.eventually { server.state.uploadQuota.reservedBytes(in: channel) > 0 })
             try await server.state.storage.deleteChannel(channel, now: Date())
             try server.state.objects.removeObjects(of: channel)  // the sweep passed meanwhile
-            feed.yield(ByteBuffer(bytes: Array(repeating: 3, count: 10)))
-            feed.finish()
-            let response = try await put
-            #expect(response.status.code == 403)
-            #expect(
-                !FileManager.default.fileExists(
-                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
-                )
-            )
+            put.send(Array(repeating: 3, count: 10))
+            let response = try await put.finish()
+            #expect(response.status == 403 && response.body.contains("channel closed"))
+            #expect(!Self.hasFolder(server, channel))
         }
     }
 
@@ -298,27 +281,46 @@ struct UploadQuotaTests {
             let presign = try await Self.presign(server, token)
             let url = try #require(presign.url)
             let key = try #require(presign.key)
-            let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
-            var request = HTTPClientRequest(url: url)
-            request.method = .PUT
-            request.body = .stream(chunks, length: .known(Int64(10)))
-            async let put = TestServer.client.execute(request, timeout: .seconds(30))
-            feed.yield(ByteBuffer(bytes: [1, 2, 3]))
+            let put = FedRequest(.PUT, url, length: 10)
+            put.send([1, 2, 3])
             #expect(try await server.eventually { server.state.uploadQuota.reservedBytes(in: channel) > 0 })
             try await server.state.storage.deleteChannel(channel, now: Date())
-            feed.yield(ByteBuffer(bytes: Array(repeating: 4, count: 7)))
-            feed.finish()
-            let response = try await put
-            let body = try await response.body.collect(upTo: 1 << 16)
-            #expect(response.status.code == 403)
-            #expect(String(buffer: body).contains("channel closed"))
+            put.send(Array(repeating: 4, count: 7))
+            let response = try await put.finish()
+            #expect(response.status == 403 && response.body.contains("channel closed"))
             #expect(!FileManager.default.fileExists(atPath: server.state.objects.path(of: key).path))
-            #expect(
-                !FileManager.default.fileExists(
-                    atPath: server.state.objects.root.appendingPathComponent("\(channel)").path
-                ),
-                "no empty folder left behind"
-            )
+            #expect(!Self.hasFolder(server, channel), "no empty folder left behind")
         }
+    }
+}
+
+/// A request whose body the test sends piece by piece, so it can act while the server is in the middle of it.
+struct FedRequest {
+    private let feed: AsyncStream<ByteBuffer>.Continuation
+    private let response: Task<(status: Int, body: String), any Error>
+
+    /// Starts the request; `length` is its `Content-Length` (`nil`: chunked).
+    init(_ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], length: Int?) {
+        let (chunks, feed) = AsyncStream.makeStream(of: ByteBuffer.self)
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .stream(chunks, length: length.map { .known(Int64($0)) } ?? .unknown)
+        let started = request
+        self.feed = feed
+        self.response = Task {
+            let response = try await TestServer.client.execute(started, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 1 << 16)
+            return (Int(response.status.code), String(buffer: body))
+        }
+    }
+
+    /// Sends the next piece of the body.
+    func send(_ bytes: [UInt8]) { self.feed.yield(ByteBuffer(bytes: bytes)) }
+
+    /// Ends the body and waits for the answer.
+    func finish() async throws -> (status: Int, body: String) {
+        self.feed.finish()
+        return try await self.response.value
     }
 }

@@ -39,12 +39,13 @@ struct UploaderRoutes {
             throw ChatHTTPError(.invalidParameter)
         }
         var maxSize = self.state.configuration.limits.maxUploadSize
-        if let text = request.query("size") {
-            guard text.utf8.allSatisfy({ (48...57).contains($0) }), let size = UInt64(text) else {
+        let size = request.query("size")
+        if let size {
+            guard size.utf8.allSatisfy({ (48...57).contains($0) }), let bytes = UInt64(size) else {
                 throw ChatHTTPError(.invalidParameter)
             }
-            guard size <= UInt64(maxSize) else { throw ChatHTTPError(.uploadTooLarge) }
-            maxSize = Int(size)
+            guard bytes <= UInt64(maxSize) else { throw ChatHTTPError(.uploadTooLarge) }
+            maxSize = Int(bytes)
         }
         var contentType: String?
         if let text = request.query("content_type") {
@@ -54,7 +55,7 @@ struct UploaderRoutes {
             contentType = normalized
         }
         // Without `size` only a channel that cannot take even the smallest object is refused here.
-        try await self.state.uploadQuota.check(adding: request.query("size") == nil ? 0 : maxSize, in: channel)
+        try await self.state.uploadQuota.check(adding: size == nil ? 0 : maxSize, in: channel)
         let key = ObjectStore.newKey(channel: channel, ext: ext)
         let url = self.presignedURL(.put, key: key, maxSize: maxSize, contentType: contentType, request: request)
         return .json(V1.PresignedUpload(objectKey: key, url: url).jsonBytes(), headers: [.cacheControl: "no-store"])
@@ -180,11 +181,8 @@ struct UploaderRoutes {
             outcome = .failure(error)
         }
         guard try await self.state.storage.channelState(channel) == .active else {
-            await self.state.uploadQuota.remove(keys(), in: channel, removingFolder: true)
-            if case .failure = outcome, keys().isEmpty {
-                // Nothing of this request was stored; a folder its write re-created may still be there.
-                _ = rmdir(self.state.objects.root.appendingPathComponent("\(channel)").path)
-            }
+            await self.state.uploadQuota.remove(keys(), in: channel)
+            self.state.objects.removeFolderIfEmpty(of: channel)
             throw ChatHTTPError(.channelClosed, status: closed)
         }
         switch outcome {

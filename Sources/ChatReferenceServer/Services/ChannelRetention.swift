@@ -6,8 +6,9 @@ import ServiceLifecycle
 
 /// Ends channels that nobody can reach any more (every token expired, no socket open), and deletes what ended
 /// channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first their uploaded files and
-/// messages, then — once every token of the channel has expired as well — the channel's own row. Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops,
-/// and never throws: a failed sweep is logged and the next one tries again.
+/// messages, then — once every token of the channel has expired as well — the channel's own row. Runs every
+/// ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops, and never throws: a
+/// failed sweep is logged and the next one tries again.
 struct ChannelRetention: Service {
     /// Channels read per query of the ones to purge (each is purged in a transaction of its own).
     static let batchSize = 256

@@ -120,11 +120,10 @@ final class UploadQuota: Sendable {
         }
     }
 
-    /// Deletes stored objects of `channel` (a failed upload's) and stops counting them; `removingFolder` as in
-    /// ``ObjectStore/remove(_:removingFolder:)``.
-    func remove(_ keys: [String], in channel: ChannelID, removingFolder: Bool = false) async {
+    /// Deletes stored objects of `channel` (a failed upload's) and stops counting them.
+    func remove(_ keys: [String], in channel: ChannelID) async {
         guard self.limit > 0 else {
-            self.objects.remove(keys, removingFolder: removingFolder)
+            self.objects.remove(keys)
             return
         }
         await self.turns.withLock(channel) {
@@ -135,7 +134,7 @@ final class UploadQuota: Sendable {
                     freed += Self.charge(size)
                 }
             }
-            self.objects.remove(keys, removingFolder: removingFolder)
+            self.objects.remove(keys)
             self.channels.withLock { channels in
                 if let stored = channels[channel]?.stored { channels[channel]?.stored = max(0, stored - freed) }
             }

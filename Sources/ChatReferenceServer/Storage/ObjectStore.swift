@@ -184,14 +184,16 @@ struct ObjectStore: Sendable {
         return replaced
     }
 
-    /// Deletes the objects `keys`; with `removingFolder`, also their channel's folder when that leaves it empty (an
-    /// upload that lands after its channel ended must not leave a folder the retention sweep has already passed; on
-    /// an open channel another upload may be about to write into it).
-    func remove(_ keys: [String], removingFolder: Bool = false) {
+    /// Deletes the objects `keys`.
+    func remove(_ keys: [String]) {
         for key in keys { try? FileManager.default.removeItem(at: self.path(of: key)) }
-        if removingFolder, let folder = keys.first.map({ self.path(of: $0).deletingLastPathComponent() }) {
-            _ = rmdir(folder.path)  // fails, harmlessly, unless the folder is empty
-        }
+    }
+
+    /// Deletes `channel`'s folder if it is empty (after an upload that landed when its channel had ended, which must
+    /// not leave a folder the retention sweep has already passed; never for an open channel, where another upload
+    /// may be about to write into it).
+    func removeFolderIfEmpty(of channel: ChannelID) {
+        _ = rmdir(self.root.appendingPathComponent(String(channel.rawValue)).path)  // fails unless empty
     }
 }
 

@@ -26,15 +26,16 @@ extension ChatSession {
     /// Uploads a file and, once the upload succeeded, sends a file message that refers to it.
     ///
     /// The size is checked before anything is sent; the upload uses the presigned flow (ask for an upload URL bound
-    /// to the file's size, `PUT` the bytes, then send the message). Cancelling the task cancels the upload, and no message is sent.
+    /// to the file's size, `PUT` the bytes, then send the message). Cancelling the task cancels the upload, and no
+    /// message is sent.
     /// - Parameters:
     ///   - bytes: The file's contents.
     ///   - fileName: The name to show, for example `"cat.png"`; its extension names the stored object.
     ///   - progress: Called as the bytes go out.
     /// - Returns: The local id that the confirming ``ChatEvent/message(_:)`` will carry.
     /// - Throws: `ChatError` with `ChatError.Code.uploadTooLarge` above
-    ///   ``ChatClient/Configuration/maxUploadSize``, `ChatError.Code.uploadQuotaExceeded` when the channel's files
-    ///   reached the server's per-channel quota, `ChatError.Code.uploadFailed` when the storage refused the
+    ///   ``ChatClient/Configuration/maxUploadSize``, `ChatError.Code.uploadQuotaExceeded` when the file does not
+    ///   fit in what is left of the server's per-channel quota, `ChatError.Code.uploadFailed` when the storage refused the
     ///   bytes, `ChatError.Code.rateLimited` when the server throttles uploads, `ChatError.Code.tokenExpired`,
     ///   `ChatError.Code.invalidState` when the session has ended, or `ChatError.Code.cancelled`.
     @discardableResult

@@ -26,7 +26,7 @@ struct UploadQuotaTests {
 
     /// Whether `channel` has a folder in the object store.
     static func hasFolder(_ server: TestServer, _ channel: ChannelID) -> Bool {
-        FileManager.default.fileExists(atPath: server.state.objects.root.appendingPathComponent("\(channel)").path)
+        FileManager.default.fileExists(atPath: server.state.objects.folder(of: channel).path)
     }
 
     @Test("size binds the URL to at most that many bytes; over max_upload_bytes or malformed is refused")

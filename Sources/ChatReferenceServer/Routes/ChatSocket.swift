@@ -87,9 +87,7 @@ final class ChatSocket: WebSocketSession {
                     file.objectKey.map({ ObjectStore.channel(ofKey: $0) == self.channel }) ?? (file.fileURL != nil)
                 else { return self.reject("file payload does not reference this channel's object") }
                 if let key = file.objectKey {
-                    let path = self.state.objects.path(of: key).path
-                    let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
-                    fileSize = UInt64(max(0, size ?? 0))
+                    fileSize = UInt64(max(0, self.state.objects.size(of: key) ?? 0))
                 }
             }
             return .store(

@@ -398,10 +398,7 @@ final class ChatSocketV2: WebSocketSession {
         guard (1...255).contains(file.fileName.utf8.count),
             ObjectStore.channel(ofKey: file.objectKey) == self.channel
         else { return .invalidParameter }
-        let path = self.state.objects.path(of: file.objectKey).path
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
-            return .notFound
-        }
+        guard let size = self.state.objects.size(of: file.objectKey) else { return .notFound }
         return UInt64(size) == file.size ? nil : .invalidParameter
     }
 

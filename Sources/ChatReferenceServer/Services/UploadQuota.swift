@@ -127,13 +127,7 @@ final class UploadQuota: Sendable {
             return
         }
         await self.turns.withLock(channel) {
-            var freed = 0
-            for key in keys {
-                let path = self.objects.path(of: key).path
-                if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int {
-                    freed += Self.charge(size)
-                }
-            }
+            let freed = keys.compactMap(self.objects.size(of:)).reduce(0) { $0 + Self.charge($1) }
             self.objects.remove(keys)
             self.channels.withLock { channels in
                 if let stored = channels[channel]?.stored { channels[channel]?.stored = max(0, stored - freed) }

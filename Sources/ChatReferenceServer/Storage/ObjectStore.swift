@@ -63,6 +63,14 @@ struct ObjectStore: Sendable {
     /// The file of a key already checked with ``channel(ofKey:)``.
     func path(of key: String) -> URL { self.root.appendingPathComponent(key) }
 
+    /// The folder of `channel`'s objects.
+    func folder(of channel: ChannelID) -> URL { self.root.appendingPathComponent(String(channel.rawValue)) }
+
+    /// The size in bytes of the stored object `key`, or `nil` when there is none.
+    func size(of key: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: self.path(of: key).path))?[.size] as? Int
+    }
+
     /// The signature of a presigned URL's parameters; `contentType`, when the URL binds one, is signed too.
     func signature(
         _ operation: Operation,
@@ -115,22 +123,17 @@ struct ObjectStore: Sendable {
     /// The bytes stored for `channel`, each object counted as at least ``UploadQuota/minimumCharge``; files being
     /// written (`.upload-*`) are left out (their uploads hold reservations instead).
     func usage(of channel: ChannelID) -> Int {
-        let folder = self.root.appendingPathComponent(String(channel.rawValue))
-        guard
-            let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path)
-        else { return 0 }
-        var total = 0
-        for name in names where !name.hasPrefix(".") {
-            let path = folder.appendingPathComponent(name).path
-            let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
-            total += UploadQuota.charge(size)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.folder(of: channel).path) else {
+            return 0
         }
-        return total
+        return names.filter { !$0.hasPrefix(".") }.reduce(0) { total, name in
+            total + UploadQuota.charge(self.size(of: "\(channel)/\(name)") ?? 0)
+        }
     }
 
     /// Deletes every object of `channel` (its folder); nothing to do when it has none.
     func removeObjects(of channel: ChannelID) throws {
-        let folder = self.root.appendingPathComponent(String(channel.rawValue))
+        let folder = self.folder(of: channel)
         guard FileManager.default.fileExists(atPath: folder.path) else { return }
         try FileManager.default.removeItem(at: folder)
     }
@@ -171,7 +174,7 @@ struct ObjectStore: Sendable {
     @discardableResult
     func commit(_ temporary: URL, as key: String) throws -> Int? {
         let destination = self.path(of: key)
-        let replaced = (try? FileManager.default.attributesOfItem(atPath: destination.path))?[.size] as? Int
+        let replaced = self.size(of: key)
         // rename(2) replaces an existing object in one step: a GET never finds the key missing.
         guard rename(temporary.path, destination.path) == 0 else {
             let code = errno
@@ -193,7 +196,7 @@ struct ObjectStore: Sendable {
     /// not leave a folder the retention sweep has already passed; never for an open channel, where another upload
     /// may be about to write into it).
     func removeFolderIfEmpty(of channel: ChannelID) {
-        _ = rmdir(self.root.appendingPathComponent(String(channel.rawValue)).path)  // fails unless empty
+        _ = rmdir(self.folder(of: channel).path)  // fails unless empty
     }
 }
 

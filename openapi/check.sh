@@ -58,7 +58,7 @@ echo "openapi: /openapi.yaml is openapi/openapi.yaml"
 
 wfc_auth="$data.wfc-auth.json"
 eval "$(python3 openapi/fixture.py "http://127.0.0.1:$port" "$wfc_auth")"
-export CHAT_WFC_AUTH="$wfc_auth" CHAT_USER_ID="$USER_ID" CHAT_OBJ_CHANNEL="$OBJ_CHANNEL" CHAT_OBJ_FILE="$OBJ_FILE" \
+export CHAT_WFC_AUTH="$wfc_auth" CHAT_USER_ID="$USER_ID" CHAT_USER_ID_B="$USER_ID_B" CHAT_OBJ_CHANNEL="$OBJ_CHANNEL" CHAT_OBJ_FILE="$OBJ_FILE" \
     CHAT_PUT_MAX="$PUT_MAX" CHAT_PUT_EXP="$PUT_EXP" CHAT_PUT_SIG="$PUT_SIG" \
     CHAT_GET_MAX="$GET_MAX" CHAT_GET_EXP="$GET_EXP" CHAT_GET_SIG="$GET_SIG"  # read by openapi/schemathesis.toml
 

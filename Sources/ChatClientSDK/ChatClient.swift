@@ -312,7 +312,8 @@ public final class ChatClient: Sendable {
         _ path: String,
         query: [(String, String)] = [],
         body: [UInt8]? = nil,
-        auth: Auth
+        auth: Auth,
+        checked: Bool = true
     ) async throws -> HTTPResponseSpec {
         var request = HTTPRequestSpec(
             method: method,
@@ -335,7 +336,7 @@ public final class ChatClient: Sendable {
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
         self.captureCookie(response)
-        try Self.check(response)
+        if checked { try Self.check(response) }
         return response
     }
 

@@ -59,6 +59,7 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
     @Option(help: "Bytes a channel's uploads may add up to; 0 = no quota (default 1073741824).")
     var maxChannelUploadBytes: Int?
+    @Option(help: "Users one block list may hold (default 1000).") var maxBlocksPerUser: Int?
     @Option(help: "Seconds an ended channel's messages and files are kept, or 'forever' (default 86400).")
     var endedChannelRetention: String?
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
@@ -177,6 +178,10 @@ public struct ChatServerCommand: AsyncParsableCommand {
         if let quota = try value(self.maxChannelUploadBytes, "max-channel-upload-bytes", int) {
             guard quota >= 0 else { throw ValidationError("max-channel-upload-bytes must be 0 (no quota) or more") }
             c.limits.maxChannelUploadBytes = quota
+        }
+        if let blocks = try value(self.maxBlocksPerUser, "max-blocks-per-user", int) {
+            guard blocks >= 0 else { throw ValidationError("max-blocks-per-user must be 0 or more") }
+            c.limits.maxBlocksPerUser = blocks
         }
         if let retention = try value(self.endedChannelRetention, "ended-channel-retention", string) {
             if retention == "forever" {

@@ -44,6 +44,10 @@ struct ErrorMappingTests {
         #expect(ChatError(httpStatus: 413, message: "file too large").code == .uploadTooLarge)
         #expect(ChatError.Code.uploadQuotaExceeded.mapping.number == 28)
         #expect(!ChatError.Code.uploadQuotaExceeded.mapping.isTemporary)
+        // Ours: a full block list is a 409 of its own, not the message cap's.
+        #expect(ChatError(httpStatus: 409, message: "block list full").code == .blockLimitReached)
+        #expect(ChatError(httpStatus: 409, message: "error exceed max number of messages").code == .messageCapReached)
+        #expect(ChatError.Code.blockLimitReached.mapping.number == 29)
         // Upstream's bodyless 401 is an authorisation failure.
         #expect(ChatError(httpStatus: 401, message: nil).code == .unauthorized)
         #expect(ChatError(httpStatus: 429, message: nil).code == .rateLimited)

@@ -112,6 +112,13 @@ let v2Vectors: [JSONGoldenVector] = {
     )
     vectors.append(
         JSONGoldenVector(
+            "chat_server_error_block_limit",
+            server(5, .error(.init(code: .init(.blockLimitReached), message: "block list full"))),
+            version: "v2"
+        )
+    )
+    vectors.append(
+        JSONGoldenVector(
             "chat_server_error_unknown_code",
             server(.error(.init(code: .init(rawValue: 99), message: "from the future"))),
             version: "v2"

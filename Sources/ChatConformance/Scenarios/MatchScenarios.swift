@@ -47,6 +47,45 @@ enum MatchScenarios {
                 return peers.0 == nil ? nil : "with peer_id"
             },
             Scenario(
+                "RC-MATCH-BLOCK-1_blocked_pair_never_paired",
+                area: area,
+                section: "§4.1.7, §5.4",
+                "A user blocked with PUT /api/v2/user/blocks/{uid} is never paired with the blocker: a newcomer pairs "
+                    + "with the oldest user neither blocked, and an unblock pairs two waiting users at once"
+            ) { context in
+                let a = try await context.signUp("alice")
+                let b = try await context.signUp("bob")
+                let c = try await context.signUp("carol")
+                let bobs = [("Cookie", "sid=\(b.sid)")]
+                let block = try await context.http("PUT", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+                if block.status == 404, block.json?["code"] as? String != "user_not_found" {
+                    throw ScenarioSkip("no block lists (upstream has none): \(block.summary)")
+                }
+                try check(block.status == 204, "PUT /api/v2/user/blocks: expected 204, got \(block.summary)")
+                let list = try await context.http("GET", "/api/v2/user/blocks", headers: bobs)
+                try check(list.status == 200, "GET /api/v2/user/blocks: \(list.summary)")
+                try check(list.json?["user_ids"] as? [String] == [a.id], "block list \(list.text), expected [\(a.id)]")
+                let first = try await context.openMatch(a)
+                try await context.pause(.milliseconds(150))
+                let second = try await context.openMatch(b)
+                let early = try await second.drain(for: .milliseconds(500))
+                try check(early.isEmpty, "bob was paired although he blocked alice: \(early)")
+                let third = try await context.openMatch(c)
+                let tokenC = try await context.readToken(third)
+                try check(tokenC == (try await context.readToken(first)), "carol was not paired with alice, the oldest")
+                // Bob still waits; Alice comes back and waits too, still blocked; the unblock pairs them at once.
+                let again = try await context.openMatch(a)
+                let blocked = try await again.drain(for: .milliseconds(500))
+                try check(blocked.isEmpty, "alice was paired with bob, who blocked her: \(blocked)")
+                let unblock = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+                try check(unblock.status == 204, "DELETE /api/v2/user/blocks: expected 204, got \(unblock.summary)")
+                let tokenB = try await context.readToken(second)
+                try check(tokenB == (try await context.readToken(again)), "alice and bob got different tokens")
+                let repeated = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+                try check(repeated.status == 204, "a second DELETE: expected 204, got \(repeated.summary)")
+                return nil
+            },
+            Scenario(
                 "RC-MATCH1-4_close_after_token",
                 area: area,
                 section: "§5.2",

@@ -46,7 +46,7 @@ enum V2Schema {
             "SERVER_SHUTTING_DOWN", "SERVER_ERROR",
         ]
         return Dictionary(uniqueKeysWithValues: names.enumerated().map { ($0.offset + 1, $0.element) })
-            .merging([28: "UPLOAD_QUOTA_EXCEEDED"]) { old, _ in old }
+            .merging([28: "UPLOAD_QUOTA_EXCEEDED", 29: "BLOCK_LIMIT_REACHED"]) { old, _ in old }
     }()
 
     static let error = Message(fields: [

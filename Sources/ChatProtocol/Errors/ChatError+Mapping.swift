@@ -68,6 +68,7 @@ extension ChatError.Code {
         row(.cancelled, 26, nil, "cancelled", nil, false),
         row(.invalidState, 27, nil, "invalid state", nil, false),
         row(.uploadQuotaExceeded, 28, 413, "channel upload quota exceeded", nil, false),
+        row(.blockLimitReached, 29, 409, "block list full", nil, false),
     ]
 
     private static func row(

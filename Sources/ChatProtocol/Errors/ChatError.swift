@@ -37,6 +37,7 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
             case cancelled = "cancelled"
             case invalidState = "invalid_state"
             case uploadQuotaExceeded = "upload_quota_exceeded"
+            case blockLimitReached = "block_limit_reached"
         }
 
         package let wrapped: Wrapped
@@ -120,6 +121,8 @@ public struct ChatError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The upload does not fit in what is left of the server's per-channel storage quota; nothing was stored.
         /// Files already shared stay; a smaller file may still fit.
         public static var uploadQuotaExceeded: Self { Self(.uploadQuotaExceeded) }
+        /// The user's block list is full (the server's `max_blocks_per_user`); nobody was added. Unblock someone first.
+        public static var blockLimitReached: Self { Self(.blockLimitReached) }
     }
 
     /// The stable classification of the failure.

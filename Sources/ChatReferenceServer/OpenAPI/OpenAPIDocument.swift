@@ -178,6 +178,95 @@ paths:
                 type: string
         '500':
           $ref: '#/components/responses/ServerError'
+  /api/v2/user/blocks:
+    get:
+      tags: [users]
+      operationId: listBlockedUsers
+      summary: The session user's block list (not in upstream)
+      description: |
+        docs/PROTOCOL.md 4.1.7. The users the session's user blocked, the earliest blocked first. The matcher
+        never pairs a user with anyone on their list, nor with anyone whose list names them (RC-MATCH-BLOCK-1).
+      security:
+        - sessionCookie: []
+      responses:
+        '200':
+          description: The blocked users' ids.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/UserIDList'
+              examples:
+                two:
+                  x-fixture: Tests/ChatProtocolTests/Fixtures/json/v1/user_ids.json
+                  value: {"user_ids":["1847563419017314305","1847563419017314306"]}
+                none:
+                  x-fixture: Tests/ChatProtocolTests/Fixtures/json/v1/user_ids_empty.json
+                  value: {"user_ids":[]}
+        '401':
+          $ref: '#/components/responses/SessionRejected'
+        '404':
+          $ref: '#/components/responses/UserNotFound'
+        '500':
+          $ref: '#/components/responses/ServerError'
+  /api/v2/user/blocks/{uid}:
+    parameters:
+      - name: uid
+        in: path
+        required: true
+        description: The user to block or unblock.
+        schema:
+          $ref: '#/components/schemas/Id'
+    put:
+      tags: [users]
+      operationId: blockUser
+      summary: Block a user (not in upstream)
+      description: |
+        docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user's block list; blocking a user already
+        blocked changes nothing. Applies to every pairing made after the answer, users already waiting
+        included. A list holds at most `--max-blocks-per-user` users (1,000).
+      security:
+        - sessionCookie: []
+      responses:
+        '204':
+          description: '`uid` is on the list.'
+        '400':
+          $ref: '#/components/responses/InvalidParameter'
+        '401':
+          $ref: '#/components/responses/SessionRejected'
+        '404':
+          $ref: '#/components/responses/UserNotFound'
+        '409':
+          description: The list is full (`block_limit_reached`); nothing changed.
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Error'
+              examples:
+                full:
+                  x-error-code: block_limit_reached
+                  value: {"msg":"block list full","code":"block_limit_reached","temporary":false}
+        '500':
+          $ref: '#/components/responses/ServerError'
+    delete:
+      tags: [users]
+      operationId: unblockUser
+      summary: Unblock a user (not in upstream)
+      description: |
+        docs/PROTOCOL.md 4.1.7. Removes `uid` from the session user's block list, listed or not. Two
+        waiting users whose only obstacle was this block are paired at once.
+      security:
+        - sessionCookie: []
+      responses:
+        '204':
+          description: '`uid` is not on the list.'
+        '400':
+          $ref: '#/components/responses/InvalidParameter'
+        '401':
+          $ref: '#/components/responses/SessionRejected'
+        '404':
+          $ref: '#/components/responses/UserNotFound'
+        '500':
+          $ref: '#/components/responses/ServerError'
   /api/user/oauth2/google/login:
     get:
       tags: [users]
@@ -670,7 +759,7 @@ paths:
         - name: size
           in: query
           required: false
-          description: (v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.
+          description: (v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB; the schema states the default); the URL then allows at most that many. Over it the answer is 413 `upload_too_large`.
           schema:
             type: integer
             minimum: 0
@@ -1202,7 +1291,7 @@ components:
         code:
           type: string
           description: The snake_case code name (docs/PROTOCOL.md 8.1).
-          enum: [invalid_parameter, unauthorized, invalid_token, token_expired, session_not_found, user_not_found, channel_not_found, channel_closed, not_found, rate_limited, message_too_large, message_cap_reached, upload_too_large, file_not_readable, no_file_received, upload_failed, protocol_violation, unsupported_version, match_timeout, server_shutting_down, server_error, upload_quota_exceeded]
+          enum: [invalid_parameter, unauthorized, invalid_token, token_expired, session_not_found, user_not_found, channel_not_found, channel_closed, not_found, rate_limited, message_too_large, message_cap_reached, upload_too_large, file_not_readable, no_file_received, upload_failed, protocol_violation, unsupported_version, match_timeout, server_shutting_down, server_error, upload_quota_exceeded, block_limit_reached]
         temporary:
           type: boolean
           description: Whether the same request may succeed later unchanged.
@@ -1635,6 +1724,152 @@ components:
                 }
               }
             }
+          },
+          "500": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        }
+      }
+    },
+    "/api/v2/user/blocks": {
+      "get": {
+        "tags": [
+          "users"
+        ],
+        "operationId": "listBlockedUsers",
+        "summary": "The session user's block list (not in upstream)",
+        "description": "docs/PROTOCOL.md 4.1.7. The users the session's user blocked, the earliest blocked first. The matcher\nnever pairs a user with anyone on their list, nor with anyone whose list names them (RC-MATCH-BLOCK-1).\n",
+        "security": [
+          {
+            "sessionCookie": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The blocked users' ids.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/UserIDList"
+                },
+                "examples": {
+                  "two": {
+                    "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v1/user_ids.json",
+                    "value": {
+                      "user_ids": [
+                        "1847563419017314305",
+                        "1847563419017314306"
+                      ]
+                    }
+                  },
+                  "none": {
+                    "x-fixture": "Tests/ChatProtocolTests/Fixtures/json/v1/user_ids_empty.json",
+                    "value": {
+                      "user_ids": []
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SessionRejected"
+          },
+          "404": {
+            "$ref": "#/components/responses/UserNotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        }
+      }
+    },
+    "/api/v2/user/blocks/{uid}": {
+      "parameters": [
+        {
+          "name": "uid",
+          "in": "path",
+          "required": true,
+          "description": "The user to block or unblock.",
+          "schema": {
+            "$ref": "#/components/schemas/Id"
+          }
+        }
+      ],
+      "put": {
+        "tags": [
+          "users"
+        ],
+        "operationId": "blockUser",
+        "summary": "Block a user (not in upstream)",
+        "description": "docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user's block list; blocking a user already\nblocked changes nothing. Applies to every pairing made after the answer, users already waiting\nincluded. A list holds at most `--max-blocks-per-user` users (1,000).\n",
+        "security": [
+          {
+            "sessionCookie": []
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "`uid` is on the list."
+          },
+          "400": {
+            "$ref": "#/components/responses/InvalidParameter"
+          },
+          "401": {
+            "$ref": "#/components/responses/SessionRejected"
+          },
+          "404": {
+            "$ref": "#/components/responses/UserNotFound"
+          },
+          "409": {
+            "description": "The list is full (`block_limit_reached`); nothing changed.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                },
+                "examples": {
+                  "full": {
+                    "x-error-code": "block_limit_reached",
+                    "value": {
+                      "msg": "block list full",
+                      "code": "block_limit_reached",
+                      "temporary": false
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "500": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "users"
+        ],
+        "operationId": "unblockUser",
+        "summary": "Unblock a user (not in upstream)",
+        "description": "docs/PROTOCOL.md 4.1.7. Removes `uid` from the session user's block list, listed or not. Two\nwaiting users whose only obstacle was this block are paired at once.\n",
+        "security": [
+          {
+            "sessionCookie": []
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "`uid` is not on the list."
+          },
+          "400": {
+            "$ref": "#/components/responses/InvalidParameter"
+          },
+          "401": {
+            "$ref": "#/components/responses/SessionRejected"
+          },
+          "404": {
+            "$ref": "#/components/responses/UserNotFound"
           },
           "500": {
             "$ref": "#/components/responses/ServerError"
@@ -2477,7 +2712,7 @@ components:
             "name": "size",
             "in": "query",
             "required": false,
-            "description": "(v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.",
+            "description": "(v2) The upload's size in bytes, at most `--max-upload-size` (64 MiB; the schema states the default); the URL then allows at most that many. Over it the answer is 413 `upload_too_large`.",
             "schema": {
               "type": "integer",
               "minimum": 0,
@@ -3343,7 +3578,8 @@ components:
               "match_timeout",
               "server_shutting_down",
               "server_error",
-              "upload_quota_exceeded"
+              "upload_quota_exceeded",
+              "block_limit_reached"
             ]
           },
           "temporary": {
@@ -3676,6 +3912,9 @@ Websocket frames (match and chat) are not HTTP bodies: their schemas are in `com
 <tr><td class=m>post</td><td><a href="#op-post--api-user"><code>/api/user</code></a></td><td>Create a guest user and a session</td><td>none</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-user-me"><code>/api/user/me</code></a></td><td>The session&#x27;s user</td><td>sessionCookie</td></tr>
 <tr><td class=m>post</td><td><a href="#op-post--api-user-logout"><code>/api/user/logout</code></a></td><td>End the session (not in upstream)</td><td>sessionCookie</td></tr>
+<tr><td class=m>get</td><td><a href="#op-get--api-v2-user-blocks"><code>/api/v2/user/blocks</code></a></td><td>The session user&#x27;s block list (not in upstream)</td><td>sessionCookie</td></tr>
+<tr><td class=m>put</td><td><a href="#op-put--api-v2-user-blocks--uid-"><code>/api/v2/user/blocks/{uid}</code></a></td><td>Block a user (not in upstream)</td><td>sessionCookie</td></tr>
+<tr><td class=m>delete</td><td><a href="#op-delete--api-v2-user-blocks--uid-"><code>/api/v2/user/blocks/{uid}</code></a></td><td>Unblock a user (not in upstream)</td><td>sessionCookie</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-user-oauth2-google-login"><code>/api/user/oauth2/google/login</code></a></td><td>Start the OAuth2 login</td><td>none</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-user-oauth2-google-callback"><code>/api/user/oauth2/google/callback</code></a></td><td>Finish the OAuth2 login</td><td>none</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-match"><code>/api/match</code></a></td><td>Matching websocket (handshake)</td><td>sessionCookie</td></tr>
@@ -3755,6 +3994,55 @@ cookie. Idempotent: without a live session it still answers 204. No request body
 <p>Auth: sessionCookie or none</p>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>204</td><td>The session is gone and the cookie cleared (`sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`).</td><td>empty</td><td><code>Set-Cookie</code></td></tr>
+<tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+</table>
+</div>
+<div class=op id="op-get--api-v2-user-blocks"><h3><span class=m>get</span> <code>/api/v2/user/blocks</code></h3>
+<p><b>The session user&#x27;s block list (not in upstream)</b></p>
+<pre>docs/PROTOCOL.md 4.1.7. The users the session&#x27;s user blocked, the earliest blocked first. The matcher
+never pairs a user with anyone on their list, nor with anyone whose list names them (RC-MATCH-BLOCK-1).
+</pre>
+<p>Auth: sessionCookie</p>
+<table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
+<tr><td>200</td><td>The blocked users&#x27; ids.</td><td><code>application/json</code>: <code>UserIDList</code><div class=ex><span>example <b>two</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/user_ids.json</span><pre>{&quot;user_ids&quot;: [&quot;1847563419017314305&quot;, &quot;1847563419017314306&quot;]}</pre></div><div class=ex><span>example <b>none</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/user_ids_empty.json</span><pre>{&quot;user_ids&quot;: []}</pre></div><br></td><td></td></tr>
+<tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>404</td><td>The user does not exist (`user_not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>userNotFound</b> &middot; error code user_not_found</span><pre>{&quot;msg&quot;: &quot;error user not found&quot;, &quot;code&quot;: &quot;user_not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+</table>
+</div>
+<div class=op id="op-put--api-v2-user-blocks--uid-"><h3><span class=m>put</span> <code>/api/v2/user/blocks/{uid}</code></h3>
+<p><b>Block a user (not in upstream)</b></p>
+<pre>docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user&#x27;s block list; blocking a user already
+blocked changes nothing. Applies to every pairing made after the answer, users already waiting
+included. A list holds at most `--max-blocks-per-user` users (1,000).
+</pre>
+<p>Auth: sessionCookie</p>
+<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
+<tr><td><code>uid</code></td><td>path</td><td>yes</td><td><code>Id</code></td><td>The user to block or unblock.</td></tr>
+</table>
+<table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
+<tr><td>204</td><td>`uid` is on the list.</td><td>empty</td><td></td></tr>
+<tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>404</td><td>The user does not exist (`user_not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>userNotFound</b> &middot; error code user_not_found</span><pre>{&quot;msg&quot;: &quot;error user not found&quot;, &quot;code&quot;: &quot;user_not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>409</td><td>The list is full (`block_limit_reached`); nothing changed.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>full</b> &middot; error code block_limit_reached</span><pre>{&quot;msg&quot;: &quot;block list full&quot;, &quot;code&quot;: &quot;block_limit_reached&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+</table>
+</div>
+<div class=op id="op-delete--api-v2-user-blocks--uid-"><h3><span class=m>delete</span> <code>/api/v2/user/blocks/{uid}</code></h3>
+<p><b>Unblock a user (not in upstream)</b></p>
+<pre>docs/PROTOCOL.md 4.1.7. Removes `uid` from the session user&#x27;s block list, listed or not. Two
+waiting users whose only obstacle was this block are paired at once.
+</pre>
+<p>Auth: sessionCookie</p>
+<table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
+<tr><td><code>uid</code></td><td>path</td><td>yes</td><td><code>Id</code></td><td>The user to block or unblock.</td></tr>
+</table>
+<table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
+<tr><td>204</td><td>`uid` is not on the list.</td><td>empty</td><td></td></tr>
+<tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>404</td><td>The user does not exist (`user_not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>userNotFound</b> &middot; error code user_not_found</span><pre>{&quot;msg&quot;: &quot;error user not found&quot;, &quot;code&quot;: &quot;user_not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>
@@ -4034,7 +4322,7 @@ object of that size; without, for the smallest object (4 KiB).
 <p>Auth: channelToken</p>
 <table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
 <tr><td><code>ext</code></td><td>query</td><td>yes</td><td><code>string pattern ^[A-Za-z0-9]{1,10}$</code></td><td>The file extension without the dot, 1-10 ASCII letters or digits (lower-cased).</td></tr>
-<tr><td><code>size</code></td><td>query</td><td>no</td><td><code>integer</code></td><td>(v2) The upload&#x27;s size in bytes, at most `--max-upload-size` (64 MiB); the URL then allows at most that many.</td></tr>
+<tr><td><code>size</code></td><td>query</td><td>no</td><td><code>integer</code></td><td>(v2) The upload&#x27;s size in bytes, at most `--max-upload-size` (64 MiB; the schema states the default); the URL then allows at most that many. Over it the answer is 413 `upload_too_large`.</td></tr>
 <tr><td><code>content_type</code></td><td>query</td><td>no</td><td><code>string pattern ^[A-Za-z0-9][A-Za-z0-9!#$&amp;^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&amp;^_.+-]{0,126}$</code></td><td>(v2) The media type the PUT will carry (`type/subtype`, no parameters); the URL then requires it.</td></tr>
 </table>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
@@ -4239,7 +4527,8 @@ here is secured by it, and an inbound `X-Channel-Id` is ignored (D29).
         &quot;match_timeout&quot;,
         &quot;server_shutting_down&quot;,
         &quot;server_error&quot;,
-        &quot;upload_quota_exceeded&quot;
+        &quot;upload_quota_exceeded&quot;,
+        &quot;block_limit_reached&quot;
       ]
     },
     &quot;temporary&quot;: {

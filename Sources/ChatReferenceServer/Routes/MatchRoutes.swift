@@ -43,8 +43,18 @@ private final class MatchSocket: WebSocketSession {
 
     func opened(on connection: WebSocketConnection) async {
         self.state.metrics.matchConnections.increment()
+        // The matcher reads the user's block list from memory while the connection is open.
+        do {
+            try await self.state.blockLists.retain(self.user)
+        } catch {
+            self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
+            return self.outbox.close(.internalError, reason: "server error")
+        }
         let socketID = await self.state.matchmaker.connectV1(self.user, outbox: self.outbox)
-        guard let socketID else { return self.outbox.close(.goingAway, reason: "server shutting down") }
+        guard let socketID else {
+            self.state.blockLists.release(self.user)
+            return self.outbox.close(.goingAway, reason: "server shutting down")
+        }
         self.socketID.withLock { $0 = socketID }
     }
 
@@ -62,6 +72,7 @@ private final class MatchSocket: WebSocketSession {
     private func disconnect() async {
         guard let socketID = self.socketID.withLock({ $0.take() }) else { return }
         await self.state.matchmaker.disconnectV1(self.user, connection: socketID)
+        self.state.blockLists.release(self.user)
     }
 }
 
@@ -87,7 +98,15 @@ private final class V2MatchSocket: WebSocketSession {
         self.push(.hello(self.hello))
         self.state.metrics.matchConnections.increment()
         let matchmaker = self.state.matchmaker
+        // The matcher reads the user's block list from memory while the connection is open.
+        do {
+            try await self.state.blockLists.retain(self.user)
+        } catch {
+            self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
+            return self.closeWithError(.serverError)
+        }
         guard let socketID = await matchmaker.connectV2(self.user, outbox: self.outbox, encoding: self.encoding) else {
+            self.state.blockLists.release(self.user)
             return self.closeWithError(.serverShuttingDown, retryAfterMs: 1000)
         }
         self.clock.withLock { $0.socketID = socketID }
@@ -106,6 +125,7 @@ private final class V2MatchSocket: WebSocketSession {
     private func disconnect() async {
         guard let socketID = self.clock.withLock({ $0.socketID.take() }) else { return }
         await self.state.matchmaker.disconnectV2(socketID)
+        self.state.blockLists.release(self.user)
     }
 
     /// Pings every `ping_interval_ms` (on the event loop).

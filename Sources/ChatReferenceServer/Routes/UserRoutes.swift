@@ -16,6 +16,40 @@ struct UserRoutes {
         group.post("logout") { request, _ in try await self.logout(request) }
         group.get("oauth2/google/login") { _, _ in self.oauthLogin() }
         group.get("oauth2/google/callback") { request, _ in try await self.oauthCallback(request) }
+        let blocks = router.group("api/v2/user/blocks")
+        blocks.get { request, _ in try await self.blockList(request) }
+        blocks.put("{uid}") { request, context in try await self.block(request, context) }
+        blocks.delete("{uid}") { request, context in try await self.unblock(request, context) }
+    }
+
+    /// `GET /api/v2/user/blocks` (cookie): `{"user_ids":[…]}`, the earliest blocked first (PROTOCOL.md §4.1.7).
+    private func blockList(_ request: Request) async throws -> Response {
+        let user = try await self.state.existingSessionUser(request)
+        return .json(V1.UserIDList(userIDs: try await self.state.blockLists.blocked(by: user)).jsonBytes())
+    }
+
+    /// `PUT /api/v2/user/blocks/{uid}` (cookie) → 204: the matcher never pairs the two users again.
+    private func block(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let user = try await self.state.existingSessionUser(request)
+        try await self.state.blockLists.block(try Self.blockedUser(context), by: user)
+        return Response(status: .noContent)
+    }
+
+    /// `DELETE /api/v2/user/blocks/{uid}` (cookie) → 204, listed or not; a waiting user may then pair at once.
+    private func unblock(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
+        let user = try await self.state.existingSessionUser(request)
+        if try await self.state.blockLists.unblock(try Self.blockedUser(context), by: user) {
+            await self.state.matchmaker.blockListShrank(of: user)
+        }
+        return Response(status: .noContent)
+    }
+
+    /// The `{uid}` of a block route: a decimal user id (RC-GEN-ID-3), else 400 `invalid_parameter`.
+    private static func blockedUser(_ context: ChatRequestContext) throws -> UserID {
+        guard let uid = context.parameters.get("uid").flatMap(UserID.init(decimal:)) else {
+            throw ChatHTTPError(.invalidParameter)
+        }
+        return uid
     }
 
     /// `POST /api/user {"name":…}` → 201 + `sid` cookie. Content-Type is not checked (the browser sends text/plain).

@@ -5,7 +5,8 @@ import ChatProtocol
 ///
 /// Every waiting user holds one **ticket**. A v1 user gets one when their first match socket connects (a second
 /// socket changes nothing) and is treated as having confirmed at pairing time; a v2 user gets one with `enqueue`
-/// (or `next`), tied to that connection. The two oldest tickets are paired into a **proposal**; when every
+/// (or `next`), tied to that connection. The two oldest tickets whose users did not block each other are paired into
+/// a **proposal** (RC-MATCH-BLOCK-1); when every
 /// participant has confirmed, the channel is created and each user gets their result (v1: the one v1 token and close
 /// 1000; v2: `matched` with their own v2 token). A proposal that falls through puts the live peer back at the
 /// **head** of the list. A ticket ends with its connection, whatever ended it.
@@ -23,6 +24,8 @@ actor Matchmaker {
         var v2Token: @Sendable (ChannelID, UserID) -> (token: String, expiresAt: Int64)
         /// Called once per created match.
         var onMatched: @Sendable () -> Void
+        /// Whether either user blocked the other (``BlockLists/eitherBlocks(_:_:)``): such a pair is never proposed.
+        var eitherBlocks: @Sendable (UserID, UserID) -> Bool = { _, _ in false }
         var waitTimeout: Duration
         var confirmTimeout: Duration
     }
@@ -50,6 +53,10 @@ actor Matchmaker {
 
     private let services: Services
     private var queue: [UserID] = []
+    /// Users in ``queue`` not yet checked against everyone waiting. Every other pair in the queue is blocked (one of
+    /// them blocked the other), so pairing checks only these users: with nobody blocked, only the newcomer, against
+    /// one other. Those pairs need a block each, so at most 2 × the block list limit + 1 users wait unpaired.
+    private var unchecked: Set<UserID> = []
     private var v1Sockets: [UserID: [Int: Outbox]] = [:]
     private var v2Sockets: [Int: V2Socket] = [:]
     private var tickets: [UserID: Ticket] = [:]
@@ -92,7 +99,7 @@ actor Matchmaker {
         if self.tickets[user] == nil {
             self.tickets[user] = Ticket(id: self.services.newID(), socket: nil, created: .now)
             self.ticketSignal.yield()
-            self.queue.append(user)
+            self.queueUp(user)
             await self.pairWaiting()
         }
         return id
@@ -145,14 +152,14 @@ actor Matchmaker {
                 ticket.socket = socket
                 ticket.proposal = nil
                 self.tickets[user] = ticket
-                if !self.queue.contains(user) { self.queue.insert(user, at: 0) }  // keeps the head position
+                if !self.queue.contains(user) { self.queueUp(user, atHead: true) }  // keeps the head position
             }
             self.send(.queued(self.queued(ticket)), to: socket, id: id)
         } else {
             let ticket = Ticket(id: self.services.newID(), socket: socket, created: .now)
             self.tickets[user] = ticket
             self.ticketSignal.yield()
-            self.queue.append(user)
+            self.queueUp(user)
             self.send(.queued(self.queued(ticket)), to: socket, id: id)
         }
         await self.pairWaiting()
@@ -208,7 +215,7 @@ actor Matchmaker {
             for user in proposal.users where self.tickets[user]?.proposal == matchID {
                 self.tickets[user]?.proposal = nil
                 if proposal.confirmed.contains(user) {
-                    self.queue.insert(user, at: 0)
+                    self.queueUp(user, atHead: true)
                     if let socket = self.tickets[user]?.socket {
                         self.send(.voided(.init(matchID: matchID, reason: "peer_timeout", requeued: true)), to: socket)
                     }
@@ -274,6 +281,7 @@ actor Matchmaker {
     private func removeTicket(of user: UserID, peerReason: String) {
         guard let ticket = self.tickets.removeValue(forKey: user) else { return }
         self.queue.removeAll { $0 == user }
+        self.unchecked.remove(user)
         if let pending = ticket.proposal { self.voidProposal(pending, leaving: user, peerReason: peerReason) }
     }
 
@@ -282,18 +290,26 @@ actor Matchmaker {
         guard let proposal = self.proposals.removeValue(forKey: matchID) else { return }
         for other in proposal.users where other != user && self.tickets[other]?.proposal == matchID {
             self.tickets[other]?.proposal = nil
-            self.queue.insert(other, at: 0)
+            self.queueUp(other, atHead: true)
             if let socket = self.tickets[other]?.socket {
                 self.send(.voided(V2.MatchVoided(matchID: matchID, reason: peerReason, requeued: true)), to: socket)
             }
         }
     }
 
-    /// Pairs the two oldest tickets while two are waiting (never a user with themselves: one ticket per user).
+    /// Puts `user` in the wait list, at the tail or (a voided proposal's live peer, RC-MATCH-VOID-1) at the head.
+    private func queueUp(_ user: UserID, atHead: Bool = false) {
+        if atHead {
+            self.queue.insert(user, at: 0)
+        } else {
+            self.queue.append(user)
+        }
+        self.unchecked.insert(user)
+    }
+
+    /// Pairs waiting users while two can be paired (never a user with themselves: one ticket per user).
     private func pairWaiting() async {
-        while self.queue.count >= 2 {
-            let first = self.queue.removeFirst()
-            let second = self.queue.removeFirst()
+        while let (first, second) = self.nextPair() {
             let matchID = self.services.newID()
             var proposal = Proposal(
                 users: [first, second],
@@ -318,6 +334,37 @@ actor Matchmaker {
         }
     }
 
+    /// The next two users to propose to each other, taken out of the list: for the earliest unchecked user, the
+    /// earliest other user that neither blocked (RC-MATCH-PAIR-1, RC-MATCH-BLOCK-1), in list order. An unchecked user
+    /// with nobody to pair with is checked.
+    private func nextPair() -> (UserID, UserID)? {
+        while !self.unchecked.isEmpty, let index = self.queue.firstIndex(where: { self.unchecked.contains($0) }) {
+            let user = self.queue[index]
+            let partner = self.queue.indices.first { other in
+                other != index && !self.services.eitherBlocks(user, self.queue[other])
+            }
+            guard let partner else {
+                self.unchecked.remove(user)
+                continue
+            }
+            let (earlier, later) = (min(index, partner), max(index, partner))
+            let pair = (self.queue[earlier], self.queue[later])
+            self.queue.remove(at: later)
+            self.queue.remove(at: earlier)
+            self.unchecked.remove(pair.0)
+            self.unchecked.remove(pair.1)
+            return pair
+        }
+        return nil
+    }
+
+    /// `user`'s block list lost someone (an unblock): check them against everyone waiting again.
+    func blockListShrank(of user: UserID) async {
+        guard self.queue.contains(user) else { return }
+        self.unchecked.insert(user)
+        await self.pairWaiting()
+    }
+
     /// Creates the channel of a fully confirmed proposal and delivers the results. The matcher decides atomically
     /// after the awaits: if a participant left meanwhile (their ticket no longer points here), the channel is
     /// discarded and the live peers were already requeued by the leave (RC-MATCH-RACE-3, RC-MATCH1-6).
@@ -338,7 +385,7 @@ actor Matchmaker {
             self.proposals[matchID] = nil
             for user in users.reversed() where self.tickets[user]?.proposal == matchID {
                 self.tickets[user]?.proposal = nil
-                self.queue.insert(user, at: 0)
+                self.queueUp(user, atHead: true)
                 if let socket = self.tickets[user]?.socket {
                     self.send(.voided(.init(matchID: matchID, reason: "server_error", requeued: true)), to: socket)
                 }

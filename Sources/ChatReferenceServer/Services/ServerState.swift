@@ -15,6 +15,8 @@ final class ServerState: Sendable {
     /// Connections that have not sent a byte yet; closed on shutdown (see `SilentConnections`).
     let silentConnections = SilentConnections()
     let matchmaker: Matchmaker
+    /// Users' block lists; the matcher reads those of users with an open match connection.
+    let blockLists: BlockLists
     /// Sessions verified recently (see ``SessionCache``).
     let sessions: SessionCache
     let limiter: RateLimiter
@@ -42,6 +44,8 @@ final class ServerState: Sendable {
         let metrics = ServerMetrics()
         self.metrics = metrics
         self.webSockets = WebSocketStats(slowConsumerCloses: metrics.slowConsumerCloses)
+        let blockLists = BlockLists(storage: storage, limit: configuration.limits.maxBlocksPerUser)
+        self.blockLists = blockLists
         self.matchmaker = Matchmaker(
             services: .init(
                 newID: { ids.next() },
@@ -62,6 +66,7 @@ final class ServerState: Sendable {
                 v1Token: { channel in tokens.issueV1(for: channel) },
                 v2Token: { channel, user in tokens.issueV2(for: channel, user: user) },
                 onMatched: { metrics.matches.increment() },
+                eitherBlocks: { blockLists.eitherBlocks($0, $1) },
                 waitTimeout: configuration.limits.matchWaitTimeout,
                 confirmTimeout: configuration.limits.matchConfirmTimeout
             )

@@ -116,6 +116,17 @@ struct ChannelPosition: Hashable, Sendable {
     var lastSeq: UInt64
 }
 
+/// What ``ChatStorage/block(_:by:limit:now:)`` did.
+enum BlockResult: Sendable, Equatable {
+    case added
+    /// The list already held the user; nothing changed.
+    case alreadyBlocked
+    /// No user has that id; nothing changed.
+    case unknownUser
+    /// The list holds `limit` users; nothing changed.
+    case full
+}
+
 /// Durable state of the server: users, sessions, channels, members and messages.
 ///
 /// The embedded SQLite implementation (``SQLiteStorage``) is the default; a later issue adds PostgreSQL for several
@@ -130,6 +141,14 @@ protocol ChatStorage: Sendable {
     /// The session's user, extending the session's idle deadline; `nil` when unknown or idle for too long.
     func sessionUser(_ sessionID: String, now: Date, idleTimeout: TimeInterval) async throws -> UserID?
     func deleteSession(_ sessionID: String) async throws
+
+    /// The users `user` blocked, the earliest blocked first.
+    func blockedUsers(of user: UserID) async throws -> [UserID]
+    /// Adds `blocked` to `user`'s block list, unless the list already holds `limit` users.
+    func block(_ blocked: UserID, by user: UserID, limit: Int, now: Date) async throws -> BlockResult
+    /// Removes `blocked` from `user`'s block list; returns whether it was there.
+    @discardableResult
+    func unblock(_ blocked: UserID, by user: UserID) async throws -> Bool
 
     /// Creates a channel; `tokensExpireAt` is when the tokens issued with it expire (`nil`: not tracked, the
     /// channel never ends by itself).

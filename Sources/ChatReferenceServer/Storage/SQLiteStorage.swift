@@ -189,6 +189,16 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
+        // Block lists: who each user blocked (PROTOCOL.md §4.1.7), in the order they were blocked.
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE blocks (
+                        user_id INTEGER NOT NULL, blocked_id INTEGER NOT NULL, created_at REAL NOT NULL,
+                        PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -308,6 +318,54 @@ final class SQLiteStorage: ChatStorage {
     func deleteSession(_ sessionID: String) async throws {
         try await self.write { db in
             try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [sessionID])
+        }
+    }
+
+    func blockedUsers(of user: UserID) async throws -> [UserID] {
+        try await self.pool.read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at, blocked_id"
+                ),
+                arguments: [Int64(bitPattern: user.rawValue)]
+            )
+            .map { UserID(UInt64(bitPattern: $0)) }
+        }
+    }
+
+    func block(_ blocked: UserID, by user: UserID, limit: Int, now: Date) async throws -> BlockResult {
+        try await self.write { db in
+            let blocker = Int64(bitPattern: user.rawValue)
+            let target = Int64(bitPattern: blocked.rawValue)
+            let listed = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM blocks WHERE user_id = ? AND blocked_id = ?"),
+                arguments: [blocker, target]
+            )
+            if listed == true { return .alreadyBlocked }
+            let known = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"),
+                arguments: [target]
+            )
+            guard known == true else { return .unknownUser }
+            let count =
+                try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM blocks WHERE user_id = ?"),
+                    arguments: [blocker]
+                ) ?? 0
+            guard count < limit else { return .full }
+            try db.cachedStatement(
+                sql: "INSERT INTO blocks (user_id, blocked_id, created_at) VALUES (?, ?, ?)"
+            ).execute(arguments: [blocker, target, now.timeIntervalSince1970])
+            return .added
+        }
+    }
+
+    func unblock(_ blocked: UserID, by user: UserID) async throws -> Bool {
+        try await self.write { db in
+            try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ? AND blocked_id = ?").execute(
+                arguments: [Int64(bitPattern: user.rawValue), Int64(bitPattern: blocked.rawValue)]
+            )
+            return db.changesCount > 0
         }
     }
 

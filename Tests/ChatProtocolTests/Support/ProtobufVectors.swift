@@ -114,6 +114,7 @@ extension ProtobufVector {
             "error_upload_quota",
             V2.Error(code: V2.Error.Code(.uploadQuotaExceeded), message: "channel upload quota exceeded")
         ),
+        .init("error_block_limit", V2.Error(code: V2.Error.Code(.blockLimitReached), message: "block list full")),
         .init("limits_full", Sample.limits),
         .init("hello_chat", Sample.helloChat),
         .init("hello_match", Sample.helloMatch),

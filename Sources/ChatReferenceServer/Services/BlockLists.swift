@@ -1,0 +1,101 @@
+import ChatProtocol
+import Foundation
+import Synchronization
+
+/// Users' block lists (PROTOCOL.md §4.1.7): stored in ``ChatStorage``, and held in memory for the users with an open
+/// match connection, so that the matcher checks a pair without a database read (RC-MATCH-BLOCK-1).
+///
+/// A match connection ``retain(_:)``s its user's list before it joins the matcher and ``release(_:)``s it after it
+/// left; a list is read once however many connections its user has. Changes and loads of one user's list take the
+/// user's lock, so a change made while the list loads is never lost: the change waits for the load, then updates
+/// the list in memory as well as in storage.
+final class BlockLists: Sendable {
+    private struct Held {
+        var blocked: Set<UserID>
+        /// Open match connections of the user.
+        var holders: Int
+    }
+
+    private let storage: any ChatStorage
+    /// The most users one list may hold.
+    let limit: Int
+    private let locks = KeyedLocks<UserID>()
+    private let held = Mutex<[UserID: Held]>([:])
+
+    init(storage: any ChatStorage, limit: Int) {
+        self.storage = storage
+        self.limit = limit
+    }
+
+    /// Holds `user`'s list in memory until the matching ``release(_:)``, reading it from storage if nobody holds it.
+    /// - Throws: Storage errors (then nothing is held).
+    func retain(_ user: UserID) async throws {
+        try await self.locks.withLock(user) {
+            let isHeld = self.held.withLock { held -> Bool in
+                guard held[user] != nil else { return false }
+                held[user]?.holders += 1
+                return true
+            }
+            if isHeld { return }
+            let blocked = Set(try await self.storage.blockedUsers(of: user))
+            self.held.withLock { $0[user] = Held(blocked: blocked, holders: 1) }
+        }
+    }
+
+    /// Balances one ``retain(_:)``: the last release drops the list from memory.
+    func release(_ user: UserID) {
+        self.held.withLock { held in
+            guard let holders = held[user]?.holders else { return }
+            if holders <= 1 {
+                held[user] = nil
+            } else {
+                held[user]?.holders = holders - 1
+            }
+        }
+    }
+
+    /// Whether either user blocked the other. Only the lists held in memory count: the matcher pairs only users
+    /// whose match connections hold theirs.
+    func eitherBlocks(_ first: UserID, _ second: UserID) -> Bool {
+        self.held.withLock { held in
+            held[first]?.blocked.contains(second) == true || held[second]?.blocked.contains(first) == true
+        }
+    }
+
+    /// Whether `user`'s list is held in memory (tests).
+    func isHeld(_ user: UserID) -> Bool { self.held.withLock { $0[user] != nil } }
+
+    /// The users `user` blocked, the earliest first.
+    func blocked(by user: UserID) async throws -> [UserID] {
+        try await self.storage.blockedUsers(of: user)
+    }
+
+    /// Adds `blocked` to `user`'s list (PUT).
+    /// - Throws: 400 `invalid_parameter` for oneself, 404 `user_not_found` for an unknown user, 409
+    ///   `block_limit_reached` when the list is full; storage errors.
+    func block(_ blocked: UserID, by user: UserID) async throws {
+        guard blocked != user else { throw ChatHTTPError(.invalidParameter) }
+        try await self.locks.withLock(user) {
+            switch try await self.storage.block(blocked, by: user, limit: self.limit, now: Date()) {
+            case .added:
+                self.held.withLock { _ = $0[user]?.blocked.insert(blocked) }
+            case .alreadyBlocked:
+                break
+            case .unknownUser:
+                throw ChatHTTPError(.userNotFound)
+            case .full:
+                throw ChatHTTPError(.blockLimitReached)
+            }
+        }
+    }
+
+    /// Removes `blocked` from `user`'s list (DELETE); returns whether it was there.
+    @discardableResult
+    func unblock(_ blocked: UserID, by user: UserID) async throws -> Bool {
+        try await self.locks.withLock(user) {
+            let removed = try await self.storage.unblock(blocked, by: user)
+            self.held.withLock { _ = $0[user]?.blocked.remove(blocked) }
+            return removed
+        }
+    }
+}

@@ -59,7 +59,7 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
     @Option(help: "Bytes a channel's uploads may add up to; 0 = no quota (default 1073741824).")
     var maxChannelUploadBytes: Int?
-    @Option(help: "Users one block list may hold (default 1000).") var maxBlocksPerUser: Int?
+    @Option(help: "Users one block list may hold; 0 turns blocking off (default 1000).") var maxBlocksPerUser: Int?
     @Option(help: "Seconds an ended channel's messages and files are kept, or 'forever' (default 86400).")
     var endedChannelRetention: String?
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?

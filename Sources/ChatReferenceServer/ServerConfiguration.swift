@@ -131,9 +131,10 @@ public struct ServerConfiguration: Sendable {
         /// request's files is kept. Each file is an object on disk and an entry of the answer, so a body of many tiny
         /// parts would otherwise cost far more than its size.
         public var maxFilesPerUpload: Int = 100
-        /// Users one block list may hold (default 1,000): blocking one more answers 409 `block_limit_reached`. It
-        /// also bounds the matcher's work: users who all blocked each other wait unpaired, and there can be at most
-        /// twice this many of them plus one.
+        /// Users one block list may hold (default 1,000): blocking one more answers 409 `block_limit_reached`; 0
+        /// turns blocking off (every block answers 409). It also bounds the matcher's work: users who all blocked
+        /// each other wait unpaired, and there can be at most twice this many of them plus one (lists filled under
+        /// a higher limit keep their users, and count with their size).
         public var maxBlocksPerUser: Int = 1_000
         /// Lifetime of presigned upload and download URLs.
         public var presignLifetime: Duration = .seconds(900)

@@ -18,7 +18,7 @@ struct BlockListTests {
             func list() async throws -> [String] {
                 let result = try await server.request("GET", "/api/v2/user/blocks", headers: cookie)
                 #expect(result.status == 200)
-                return result.json["user_ids"] as? [String] ?? []
+                return try #require(result.json["user_ids"] as? [String], "\(result.text)")
             }
             #expect(try await list() == [])
             #expect(try await server.request("PUT", "/api/v2/user/blocks/\(carol.id)", headers: cookie).status == 204)
@@ -135,6 +135,33 @@ struct BlockListTests {
             let bobFrames = await bobSocket.readTextFrames(1, containing: "access_token")
             #expect(aliceFrames.matched == 1 && bobFrames.matched == 1)
             #expect(await server.state.matchmaker.waitingUsers.isEmpty)
+        }
+    }
+
+    @Test("a list stays held while any of its user's match sockets is open: closing one of two tabs keeps it")
+    func heldPerUserNotPerSocket() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let blocked = try await server.request(
+                "PUT",
+                "/api/v2/user/blocks/\(alice.id)",
+                headers: [("Cookie", "sid=\(bob.sid)")]
+            )
+            #expect(blocked.status == 204)
+            let first = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid))
+            let second = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid))
+            #expect(try await server.eventually { await server.state.matchmaker.connectionCount(bob.id) == 2 })
+            first.drop()
+            #expect(try await server.eventually { await server.state.matchmaker.connectionCount(bob.id) == 1 })
+            #expect(server.state.blockLists.isHeld(bob.id))
+            let aliceSocket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/match", cookie: alice.sid)
+            )
+            #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [bob.id, alice.id] })
+            second.drop()
+            aliceSocket.drop()
+            #expect(try await server.eventually { !server.state.blockLists.isHeld(bob.id) })
         }
     }
 

@@ -11,7 +11,7 @@ extension ChatClient {
     /// - Parameter user: The user to block, usually ``ChatMatch/peerID`` of a match.
     /// - Throws: `ChatError` with:
     ///   - `ChatError.Code.invalidParameter` for your own id;
-    ///   - `ChatError.Code.userNotFound` for an unknown user;
+    ///   - `ChatError.Code.userNotFound` for an unknown user (or when your own account is gone);
     ///   - `ChatError.Code.blockLimitReached` when your list is full (the server's limit, 1,000 users on the
     ///     reference server): unblock someone first;
     ///   - `ChatError.Code.notFound` when the server has no block lists (a v1-only server);
@@ -27,7 +27,8 @@ extension ChatClient {
     /// blocked changes nothing.
     /// - Parameter user: The user to unblock.
     /// - Throws: `ChatError` with `ChatError.Code.notFound` when the server has no block lists,
-    ///   `ChatError.Code.unauthorized` when signed out, or `ChatError.Code.cancelled`.
+    ///   `ChatError.Code.unauthorized` when signed out, `ChatError.Code.userNotFound` when your own account is
+    ///   gone, or `ChatError.Code.cancelled`.
     public func unblock(_ user: UserID) async throws {
         try await mappingErrors("unblocking a user") {
             try self.checkUsable()
@@ -38,7 +39,8 @@ extension ChatClient {
     /// The users you blocked, the earliest blocked first.
     /// - Returns: Their ids.
     /// - Throws: `ChatError` with `ChatError.Code.notFound` when the server has no block lists,
-    ///   `ChatError.Code.unauthorized` when signed out, or `ChatError.Code.cancelled`.
+    ///   `ChatError.Code.unauthorized` when signed out, `ChatError.Code.userNotFound` when your own account is
+    ///   gone, or `ChatError.Code.cancelled`.
     public func blockedUsers() async throws -> [UserID] {
         try await mappingErrors("reading the block list") {
             try self.checkUsable()

@@ -70,17 +70,25 @@ enum MatchScenarios {
                 let second = try await context.openMatch(b)
                 let early = try await second.drain(for: .milliseconds(500))
                 try check(early.isEmpty, "bob was paired although he blocked alice: \(early)")
+                // Carol pairs with the oldest of the two (Alice, unless Bob's socket joined the list first); the other
+                // keeps waiting.
                 let third = try await context.openMatch(c)
                 let tokenC = try await context.readToken(third)
-                try check(tokenC == (try await context.readToken(first)), "carol was not paired with alice, the oldest")
-                // Bob still waits; Alice comes back and waits too, still blocked; the unblock pairs them at once.
-                let again = try await context.openMatch(a)
+                let toAlice = try await first.drain(for: .seconds(1)).compactMap { $0["access_token"] as? String }
+                let toBob = try await second.drain(for: .seconds(1)).compactMap { $0["access_token"] as? String }
+                try check(
+                    (toAlice == [tokenC]) != (toBob == [tokenC]),
+                    "carol's token should reach exactly one of alice and bob: alice \(toAlice), bob \(toBob)"
+                )
+                // The one paired comes back and waits too, still blocked from the other; the unblock pairs them.
+                let (waiting, returning) = toAlice == [tokenC] ? (second, a) : (first, b)
+                let again = try await context.openMatch(returning)
                 let blocked = try await again.drain(for: .milliseconds(500))
-                try check(blocked.isEmpty, "alice was paired with bob, who blocked her: \(blocked)")
+                try check(blocked.isEmpty, "alice and bob were paired although bob blocked alice: \(blocked)")
                 let unblock = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
                 try check(unblock.status == 204, "DELETE /api/v2/user/blocks: expected 204, got \(unblock.summary)")
-                let tokenB = try await context.readToken(second)
-                try check(tokenB == (try await context.readToken(again)), "alice and bob got different tokens")
+                let token = try await context.readToken(waiting)
+                try check(token == (try await context.readToken(again)), "alice and bob got different tokens")
                 let repeated = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
                 try check(repeated.status == 204, "a second DELETE: expected 204, got \(repeated.summary)")
                 return nil

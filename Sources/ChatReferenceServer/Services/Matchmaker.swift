@@ -242,7 +242,8 @@ actor Matchmaker {
                 }
             }
         }
-        if changed { await self.pairWaiting() }
+        // Users requeued by a channel that could not be made wait for this: they are still unchecked.
+        if changed || !self.unchecked.isEmpty { await self.pairWaiting() }
     }
 
     /// Refuses new sockets and closes the open ones with 1001 (v2: after `error SERVER_SHUTTING_DOWN`).
@@ -330,7 +331,9 @@ actor Matchmaker {
                 )
                 self.send(.proposed(proposed), to: socket)
             }
-            if proposal.confirmed.count == proposal.users.count { await self.complete(matchID) }
+            // A channel that cannot be made (storage failing) is tried again at the next tick, not at once: v1 users
+            // are confirmed at pairing, so retrying here would spin for as long as the storage fails.
+            if proposal.confirmed.count == proposal.users.count, !(await self.complete(matchID)) { break }
         }
     }
 
@@ -367,9 +370,11 @@ actor Matchmaker {
 
     /// Creates the channel of a fully confirmed proposal and delivers the results. The matcher decides atomically
     /// after the awaits: if a participant left meanwhile (their ticket no longer points here), the channel is
-    /// discarded and the live peers were already requeued by the leave (RC-MATCH-RACE-3, RC-MATCH1-6).
-    private func complete(_ matchID: UInt64) async {
-        guard var proposal = self.proposals[matchID], !proposal.isCreating else { return }
+    /// discarded and the live peers were already requeued by the leave (RC-MATCH-RACE-3, RC-MATCH1-6). Returns
+    /// `false` when the channel could not be created (the participants are back at the head of the list).
+    @discardableResult
+    private func complete(_ matchID: UInt64) async -> Bool {
+        guard var proposal = self.proposals[matchID], !proposal.isCreating else { return true }
         proposal.isCreating = true
         self.proposals[matchID] = proposal
         let users = proposal.users
@@ -390,12 +395,12 @@ actor Matchmaker {
                     self.send(.voided(.init(matchID: matchID, reason: "server_error", requeued: true)), to: socket)
                 }
             }
-            return
+            return false
         }
         self.proposals[matchID] = nil
         guard users.allSatisfy({ self.tickets[$0]?.proposal == matchID }) else {
             await self.services.discardChannel(channel)
-            return
+            return true
         }
         for (user, peer) in [(users[0], users[1]), (users[1], users[0])] {
             guard let ticket = self.tickets.removeValue(forKey: user) else { continue }
@@ -417,5 +422,6 @@ actor Matchmaker {
             }
         }
         self.services.onMatched()
+        return true
     }
 }

@@ -3,19 +3,36 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Ends channels that nobody can reach any more (every token expired, no socket open), and deletes what ended
 /// channels leave behind once ``ServerConfiguration/endedChannelRetention`` has passed: first their uploaded files and
-/// messages, then — once every token of the channel has expired as well — the channel's own row. Runs every
-/// ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event loops, and never throws: a
-/// failed sweep is logged and the next one tries again.
+/// messages, then — once every token of the channel has expired as well — the channel's own row. Also deletes
+/// expired sessions and, unless the retention is `forever`, guests that nothing can reach any more (no session, no
+/// active channel). Runs every ``ServerConfiguration/retentionSweepInterval`` until graceful shutdown, off the event
+/// loops, and never throws: a failed sweep is logged and the next one tries again.
 struct ChannelRetention: Service {
     /// Channels read per query of the ones to purge (each is purged in a transaction of its own).
     static let batchSize = 256
     /// Batches per sweep, so one sweep's work is bounded; the rest waits for the next sweep.
     static let maximumBatchesPerSweep = 16
+    /// Expired sessions deleted per sweep, at most.
+    static let sessionsPerSweep = 10_000
+    /// Users looked at per sweep for guests to forget: the sweep walks the users table in id order, this many at a
+    /// time, and starts over at the end, so one sweep's work is bounded however many users there are.
+    static let usersPerSweep = 1_000
+    /// A guest is kept at least this long after its creation (its sign-up creates the user, then its session).
+    static let guestGrace: TimeInterval = 86_400
 
     let state: ServerState
+    /// Where the next sweep goes on looking for guests to forget.
+    private let guestCursor = GuestCursor()
+
+    init(state: ServerState) { self.state = state }
+
+    private final class GuestCursor: Sendable {
+        let next = Mutex<UserID?>(nil)
+    }
 
     /// What one sweep ended and deleted.
     struct Sweep: Hashable {
@@ -25,14 +42,13 @@ struct ChannelRetention: Service {
         var purged = 0
         /// Channels whose rows were deleted.
         var forgotten = 0
+        /// Expired sessions deleted.
+        var sessions = 0
+        /// Guests deleted.
+        var guests = 0
     }
 
     func run() async throws {
-        // A service that returns ends the server's service group: without retention, wait for the shutdown.
-        guard self.state.configuration.endedChannelRetention != nil else {
-            try? await gracefulShutdown()
-            return
-        }
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.state.configuration.retentionSweepInterval)
@@ -41,11 +57,23 @@ struct ChannelRetention: Service {
         }
     }
 
-    /// One sweep as of `now`; does nothing when retention is off.
+    /// One sweep as of `now`: expired sessions always; ended channels and guests unless retention is `forever`.
     @discardableResult
     func sweep(now: Date) async -> Sweep {
-        guard let retention = self.state.configuration.endedChannelRetention else { return Sweep() }
         var result = Sweep()
+        do {
+            let idle = self.state.configuration.sessionIdleTimeout.timeInterval
+            result.sessions = try await self.state.storage.forgetIdleSessions(
+                lastUsedBefore: now.addingTimeInterval(-idle),
+                limit: Self.sessionsPerSweep
+            )
+        } catch {
+            self.state.logger.error("deleting expired sessions failed", metadata: ["error": "\(error)"])
+        }
+        guard let retention = self.state.configuration.endedChannelRetention else {
+            self.log(result)
+            return result
+        }
         let cutoff = now.addingTimeInterval(-retention.timeInterval)
         do {
             // Channels nobody can reach any more: every token expired (a minute's margin) and no socket open. A v1
@@ -84,19 +112,32 @@ struct ChannelRetention: Service {
             result.forgotten = try await self.state.storage.forgetChannels(
                 endedBefore: now.addingTimeInterval(-lifetime.timeInterval)
             )
+            // Guests nothing can reach any more: a guest has no credential but its session, so once that is gone
+            // (logged out, or expired above) and it is in no active channel, nobody can act as it again.
+            let (forgotten, next) = try await self.state.storage.forgetGuests(
+                after: self.guestCursor.next.withLock { $0 },
+                scanning: Self.usersPerSweep,
+                createdBefore: now.addingTimeInterval(-Self.guestGrace)
+            )
+            self.guestCursor.next.withLock { $0 = next }
+            result.guests = forgotten.count
         } catch {
             self.state.logger.error("the retention sweep failed", metadata: ["error": "\(error)"])
         }
-        if result != Sweep() {
-            self.state.logger.info(
-                "retention sweep",
-                metadata: [
-                    "channels.abandoned": "\(result.abandoned)", "channels.purged": "\(result.purged)",
-                    "channels.forgotten": "\(result.forgotten)",
-                ]
-            )
-        }
+        self.log(result)
         return result
+    }
+
+    private func log(_ result: Sweep) {
+        guard result != Sweep() else { return }
+        self.state.logger.info(
+            "retention sweep",
+            metadata: [
+                "channels.abandoned": "\(result.abandoned)", "channels.purged": "\(result.purged)",
+                "channels.forgotten": "\(result.forgotten)", "sessions.expired": "\(result.sessions)",
+                "users.forgotten": "\(result.guests)",
+            ]
+        )
     }
 }
 

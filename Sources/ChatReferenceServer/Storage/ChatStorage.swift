@@ -142,6 +142,19 @@ protocol ChatStorage: Sendable {
     func sessionUser(_ sessionID: String, now: Date, idleTimeout: TimeInterval) async throws -> UserID?
     func deleteSession(_ sessionID: String) async throws
 
+    /// Deletes up to `limit` sessions last used before `cutoff` (expired ones: they are refused already); returns how
+    /// many.
+    func forgetIdleSessions(lastUsedBefore cutoff: Date, limit: Int) async throws -> Int
+    /// Looks at up to `limit` users after `cursor` (from the first when `nil`), in id order, and deletes the guests
+    /// among them that nothing can reach any more: no e-mail (not an OAuth account), created before `cutoff`, no
+    /// session and no membership of an active channel. Their block lists go with them, and so do they from other
+    /// users' lists. Returns the users deleted and where the next call goes on (`nil`: the last user was reached).
+    func forgetGuests(
+        after cursor: UserID?,
+        scanning limit: Int,
+        createdBefore cutoff: Date
+    ) async throws -> (forgotten: [UserID], next: UserID?)
+
     /// The users `user` blocked, the earliest blocked first.
     func blockedUsers(of user: UserID) async throws -> [UserID]
     /// Adds `blocked` to `user`'s block list, unless the list already holds `limit` users.

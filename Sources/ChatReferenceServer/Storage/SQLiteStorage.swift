@@ -189,13 +189,18 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
-        // Block lists: who each user blocked (PROTOCOL.md §4.1.7), in the order they were blocked.
+        // Block lists: who each user blocked (PROTOCOL.md §4.1.7), in the order they were blocked, and who blocked a
+        // user. The retention sweep's look-ups: sessions by last use and by user, memberships by user.
         migrator.registerMigration("v4") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE blocks (
                         user_id INTEGER NOT NULL, blocked_id INTEGER NOT NULL, created_at REAL NOT NULL,
                         PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;
+                    CREATE INDEX blocks_blocked ON blocks (blocked_id);
+                    CREATE INDEX sessions_last_used ON sessions (last_used_at);
+                    CREATE INDEX sessions_user ON sessions (user_id);
+                    CREATE INDEX members_user ON members (user_id);
                     """
             )
         }
@@ -318,6 +323,50 @@ final class SQLiteStorage: ChatStorage {
     func deleteSession(_ sessionID: String) async throws {
         try await self.write { db in
             try db.cachedStatement(sql: "DELETE FROM sessions WHERE id = ?").execute(arguments: [sessionID])
+        }
+    }
+
+    func forgetIdleSessions(lastUsedBefore cutoff: Date, limit: Int) async throws -> Int {
+        try await self.write { db in
+            try db.cachedStatement(
+                sql: """
+                    DELETE FROM sessions WHERE id IN (
+                        SELECT id FROM sessions WHERE last_used_at < ? ORDER BY last_used_at LIMIT ?)
+                    """
+            ).execute(arguments: [cutoff.timeIntervalSince1970, limit])
+            return db.changesCount
+        }
+    }
+
+    func forgetGuests(
+        after cursor: UserID?,
+        scanning limit: Int,
+        createdBefore cutoff: Date
+    ) async throws -> (forgotten: [UserID], next: UserID?) {
+        try await self.write { db in
+            let scanned = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT id, email IS NULL AND created_at < ?
+                            AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id)
+                            AND NOT EXISTS (SELECT 1 FROM members WHERE members.user_id = users.id) AS gone
+                        FROM users WHERE id > ? ORDER BY id LIMIT ?
+                        """
+                ),
+                arguments: [
+                    cutoff.timeIntervalSince1970, cursor.map { Int64(bitPattern: $0.rawValue) } ?? Int64.min, limit,
+                ]
+            )
+            var forgotten: [UserID] = []
+            for row in scanned where row["gone"] as Bool {
+                let id: Int64 = row["id"]
+                try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM blocks WHERE blocked_id = ?").execute(arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?").execute(arguments: [id])
+                forgotten.append(UserID(UInt64(bitPattern: id)))
+            }
+            let next = scanned.count == limit ? scanned.last.map { UserID(UInt64(bitPattern: $0["id"] as Int64)) } : nil
+            return (forgotten, next)
         }
     }
 

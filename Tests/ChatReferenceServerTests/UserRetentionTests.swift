@@ -1,0 +1,113 @@
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+/// The retention sweep deletes expired sessions, and guests nothing can reach any more with their block lists
+/// (docs/SERVER.md, "Retention").
+@Suite("Retention of sessions and guests", .serialized, .timeLimit(.minutes(1)))
+struct UserRetentionTests {
+    /// The sweep's own interval is an hour: the tests sweep themselves.
+    private static func sweptByTheTest(_ configuration: inout ServerConfiguration) {
+        configuration.endedChannelRetention = .seconds(3600)
+        configuration.retentionSweepInterval = .seconds(3600)
+    }
+
+    private static func isKnown(_ server: TestServer, _ user: UserID) async throws -> Bool {
+        try await server.state.storage.user(user) != nil
+    }
+
+    @Test("expired sessions go; guests without a session or an active channel go, with their blocks; the rest stay")
+    func sessionsAndGuests() async throws {
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
+            let storage = server.state.storage
+            let idle = server.state.configuration.sessionIdleTimeout.timeInterval
+            let alice = try await server.signUp("alice")  // her session expires
+            let bob = try await server.signUp("bob")  // his expires too, but he is in an active channel
+            let carol = try await server.signUp("carol")  // her session is used later, so it stays
+            let dave = try await storage.oauthUser(email: "d@example.com", name: "dave", picture: "", id: UserID(7))
+            let (channel, _) = try await server.makeChannel([bob.id])
+            let cookie = [("Cookie", "sid=\(carol.sid)")]
+            for blocked in [alice.id, bob.id] {
+                let result = try await server.request("PUT", "/api/v2/user/blocks/\(blocked)", headers: cookie)
+                #expect(result.status == 204)
+            }
+            let blockedByAlice = try await server.request(
+                "PUT",
+                "/api/v2/user/blocks/\(carol.id)",
+                headers: [("Cookie", "sid=\(alice.sid)")]
+            )
+            #expect(blockedByAlice.status == 204)
+
+            // Within the idle timeout (and the guests' grace): nothing goes.
+            let early = await ChannelRetention(state: server.state).sweep(now: Date().addingTimeInterval(idle / 2))
+            #expect(early == .init())
+
+            // Past it: every session expired except carol's, which she used just before.
+            let later = Date().addingTimeInterval(idle + 60)
+            try await storage.createSession("carol-2", user: carol.id, now: later)
+            let swept = await ChannelRetention(state: server.state).sweep(now: later)
+            #expect(swept.sessions == 3)  // alice's, bob's and carol's first
+            #expect(swept.guests == 1)
+            #expect(try await Self.isKnown(server, alice.id) == false)
+            #expect(try await Self.isKnown(server, bob.id))  // in an active channel
+            #expect(try await Self.isKnown(server, carol.id))  // a live session
+            #expect(try await Self.isKnown(server, dave.id))  // an OAuth account can sign in again
+            #expect(try await storage.blockedUsers(of: carol.id) == [bob.id])  // alice is off her list
+            #expect(try await storage.blockedUsers(of: alice.id) == [])
+            #expect(try await storage.sessionUser(alice.sid, now: Date(), idleTimeout: idle * 10) == nil)
+
+            // Once bob's channel ends, nothing holds him either.
+            try await storage.deleteChannel(channel, now: later)
+            let afterTheEnd = await ChannelRetention(state: server.state).sweep(now: later)
+            #expect(afterTheEnd.guests == 1)
+            #expect(try await Self.isKnown(server, bob.id) == false)
+            #expect(try await storage.blockedUsers(of: carol.id) == [])
+        }
+    }
+
+    @Test("a new guest is kept through its grace even without a session")
+    func graceForNewGuests() async throws {
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
+            let guest = try await server.state.storage.createUser(name: "new", picture: "", id: UserID(11))
+            let now = Date()
+            let within = await ChannelRetention(state: server.state).sweep(now: now)
+            let kept = try await Self.isKnown(server, guest.id)
+            #expect(within.guests == 0 && kept)
+            let after = await ChannelRetention(state: server.state)
+                .sweep(now: now.addingTimeInterval(ChannelRetention.guestGrace + 60))
+            #expect(after.guests == 1)
+            #expect(try await Self.isKnown(server, guest.id) == false)
+        }
+    }
+
+    @Test("'forever' keeps guests, but expired sessions still go")
+    func keptForever() async throws {
+        try await TestServer.with { configuration in
+            configuration.endedChannelRetention = nil
+            configuration.retentionSweepInterval = .seconds(3600)
+        } _: { server in
+            let alice = try await server.signUp("alice")
+            let idle = server.state.configuration.sessionIdleTimeout.timeInterval
+            let swept = await ChannelRetention(state: server.state).sweep(now: Date().addingTimeInterval(idle + 60))
+            #expect(swept == .init(sessions: 1))
+            #expect(try await Self.isKnown(server, alice.id))
+        }
+    }
+
+    @Test("the guest scan walks the users in id order, a page at a time, and starts over at the end")
+    func scanPages() async throws {
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
+            let storage = server.state.storage
+            for id in [UInt64(21), 22, 23] {
+                _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
+            }
+            let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
+            let first = try await storage.forgetGuests(after: nil, scanning: 2, createdBefore: later)
+            #expect(first.forgotten == [UserID(21), UserID(22)] && first.next == UserID(22))
+            let second = try await storage.forgetGuests(after: first.next, scanning: 2, createdBefore: later)
+            #expect(second.forgotten == [UserID(23)] && second.next == nil)
+        }
+    }
+}

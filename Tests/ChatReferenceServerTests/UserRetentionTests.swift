@@ -104,10 +104,60 @@ struct UserRetentionTests {
                 _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
             }
             let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
-            let first = try await storage.forgetGuests(after: nil, scanning: 2, createdBefore: later)
-            #expect(first.forgotten == [UserID(21), UserID(22)] && first.next == UserID(22))
-            let second = try await storage.forgetGuests(after: first.next, scanning: 2, createdBefore: later)
-            #expect(second.forgotten == [UserID(23)] && second.next == nil)
+            let first = try await storage.guestCandidates(after: nil, scanning: 2, createdBefore: later)
+            #expect(first.candidates == [UserID(21), UserID(22)] && first.next == UserID(22))
+            let second = try await storage.guestCandidates(after: first.next, scanning: 2, createdBefore: later)
+            #expect(second.candidates == [UserID(23)] && second.next == nil)
+            // The deletion checks again: a guest that got a session meanwhile stays.
+            try await storage.createSession("s23", user: UserID(23), now: Date())
+            #expect(try await storage.forgetGuest(UserID(23), createdBefore: later) == false)
+            #expect(try await storage.forgetGuest(UserID(21), createdBefore: later))
+        }
+    }
+
+    @Test("the sweep goes on where it stopped, across a restart")
+    func cursorSurvivesRestarts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("retention-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
+        try await TestServer.with(dataDirectory: directory, configure: Self.sweptByTheTest) { server in
+            for id in [UInt64(31), 32, 33] {
+                _ = try await server.state.storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
+            }
+            let first = await ChannelRetention(state: server.state, usersPerSweep: 2).sweep(now: later)
+            #expect(first.guests == 2)
+            #expect(try await Self.isKnown(server, UserID(33)))
+        }
+        try await TestServer.with(dataDirectory: directory, configure: Self.sweptByTheTest) { server in
+            // A fresh service reads where the last one stopped: the third user, not the first two again.
+            _ = try await server.state.storage.createUser(name: "u30", picture: "", id: UserID(30))
+            let next = await ChannelRetention(state: server.state, usersPerSweep: 2).sweep(now: later)
+            #expect(next.guests == 1)
+            #expect(try await Self.isKnown(server, UserID(33)) == false)
+            #expect(try await Self.isKnown(server, UserID(30)))
+            // It reached the end: the one after starts over.
+            let again = await ChannelRetention(state: server.state, usersPerSweep: 2).sweep(now: later)
+            #expect(again.guests == 1)
+            #expect(try await Self.isKnown(server, UserID(30)) == false)
+        }
+    }
+
+    @Test("a guest with an open match connection is kept after its session is gone, and forgotten once it closes")
+    func matchConnectionKeepsAGuest() async throws {
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
+            let alice = try await server.signUp("alice")
+            let socket = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: alice.sid))
+            #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id] })
+            let logout = try await server.request("POST", "/api/user/logout", headers: [("Cookie", "sid=\(alice.sid)")])
+            #expect(logout.status == 204)
+            let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
+            #expect(await ChannelRetention(state: server.state).sweep(now: later).guests == 0)
+            #expect(try await Self.isKnown(server, alice.id))
+            socket.drop()
+            #expect(try await server.eventually { !server.state.blockLists.isHeld(alice.id) })
+            #expect(await ChannelRetention(state: server.state).sweep(now: later).guests == 1)
+            // A match connection of a forgotten user is refused when it opens.
+            await #expect(throws: ChatHTTPError.self) { try await server.state.blockLists.retain(alice.id) }
         }
     }
 }

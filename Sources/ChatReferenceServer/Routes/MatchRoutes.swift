@@ -46,6 +46,8 @@ private final class MatchSocket: WebSocketSession {
         // The matcher reads the user's block list from memory while the connection is open.
         do {
             try await self.state.blockLists.retain(self.user)
+        } catch let refusal as ChatHTTPError {
+            return self.outbox.close(.unauthorized, reason: refusal.error.message)
         } catch {
             self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
             return self.outbox.close(.internalError, reason: "server error")
@@ -101,6 +103,8 @@ private final class V2MatchSocket: WebSocketSession {
         // The matcher reads the user's block list from memory while the connection is open.
         do {
             try await self.state.blockLists.retain(self.user)
+        } catch let refusal as ChatHTTPError {
+            return self.closeWithError(refusal.error.code)
         } catch {
             self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
             return self.closeWithError(.serverError)

@@ -28,7 +28,9 @@ final class BlockLists: Sendable {
     }
 
     /// Holds `user`'s list in memory until the matching ``release(_:)``, reading it from storage if nobody holds it.
-    /// - Throws: Storage errors (then nothing is held).
+    /// A held user is in use: the retention sweep does not forget it (``unlessHeld(_:_:)``).
+    /// - Throws: 401 `unauthorized` when the user no longer exists (the sweep forgot it after the connection's
+    ///   session was checked); storage errors. Then nothing is held.
     func retain(_ user: UserID) async throws {
         try await self.locks.withLock(user) {
             let isHeld = self.held.withLock { held -> Bool in
@@ -37,8 +39,19 @@ final class BlockLists: Sendable {
                 return true
             }
             if isHeld { return }
-            let blocked = Set(try await self.storage.blockedUsers(of: user))
-            self.held.withLock { $0[user] = Held(blocked: blocked, holders: 1) }
+            guard let blocked = try await self.storage.blockedUsersIfUserExists(of: user) else {
+                throw ChatHTTPError(.unauthorized)
+            }
+            self.held.withLock { $0[user] = Held(blocked: Set(blocked), holders: 1) }
+        }
+    }
+
+    /// Runs `body` under `user`'s lock unless `user`'s list is held (the user has an open match connection); returns
+    /// what it returned, or `nil` without running it. A ``retain(_:)`` waits for it, and reads storage after it.
+    func unlessHeld<T>(_ user: UserID, _ body: () async throws -> T) async rethrows -> T? {
+        try await self.locks.withLock(user) {
+            guard !self.isHeld(user) else { return nil }
+            return try await body()
         }
     }
 
@@ -62,7 +75,7 @@ final class BlockLists: Sendable {
         }
     }
 
-    /// Whether `user`'s list is held in memory (tests).
+    /// Whether `user`'s list is held in memory.
     func isHeld(_ user: UserID) -> Bool { self.held.withLock { $0[user] != nil } }
 
     /// The users `user` blocked, the earliest first.

@@ -16,22 +16,30 @@ struct ChannelRetention: Service {
     static let batchSize = 256
     /// Batches per sweep, so one sweep's work is bounded; the rest waits for the next sweep.
     static let maximumBatchesPerSweep = 16
-    /// Expired sessions deleted per sweep, at most.
-    static let sessionsPerSweep = 10_000
-    /// Users looked at per sweep for guests to forget: the sweep walks the users table in id order, this many at a
-    /// time, and starts over at the end, so one sweep's work is bounded however many users there are.
-    static let usersPerSweep = 1_000
+    /// Expired sessions deleted per transaction, so the database's writer (which the matcher's channel creation
+    /// waits for) is never held long.
+    static let sessionBatchSize = 1_000
+    /// Batches of expired sessions per sweep, at most.
+    static let sessionBatchesPerSweep = 10
     /// A guest is kept at least this long after its creation (its sign-up creates the user, then its session).
     static let guestGrace: TimeInterval = 86_400
 
     let state: ServerState
-    /// Where the next sweep goes on looking for guests to forget.
+    /// Users looked at per sweep for guests to forget (default 1,000): the sweep walks the users table in id order,
+    /// this many at a time, and starts over at the end, so one sweep's work is bounded however many users there are.
+    /// Where it stopped is stored, so a restart goes on from there.
+    let usersPerSweep: Int
+    /// Where the next sweep goes on looking for guests to forget, once read from storage.
     private let guestCursor = GuestCursor()
 
-    init(state: ServerState) { self.state = state }
+    init(state: ServerState, usersPerSweep: Int = 1_000) {
+        self.state = state
+        self.usersPerSweep = usersPerSweep
+    }
 
     private final class GuestCursor: Sendable {
-        let next = Mutex<UserID?>(nil)
+        /// `nil` until read from storage; then the position (`nil` inside: the start).
+        let next = Mutex<UserID??>(nil)
     }
 
     /// What one sweep ended and deleted.
@@ -63,10 +71,14 @@ struct ChannelRetention: Service {
         var result = Sweep()
         do {
             let idle = self.state.configuration.sessionIdleTimeout.timeInterval
-            result.sessions = try await self.state.storage.forgetIdleSessions(
-                lastUsedBefore: now.addingTimeInterval(-idle),
-                limit: Self.sessionsPerSweep
-            )
+            for _ in 0..<Self.sessionBatchesPerSweep {
+                let deleted = try await self.state.storage.forgetIdleSessions(
+                    lastUsedBefore: now.addingTimeInterval(-idle),
+                    limit: Self.sessionBatchSize
+                )
+                result.sessions += deleted
+                guard deleted == Self.sessionBatchSize else { break }
+            }
         } catch {
             self.state.logger.error("deleting expired sessions failed", metadata: ["error": "\(error)"])
         }
@@ -112,20 +124,46 @@ struct ChannelRetention: Service {
             result.forgotten = try await self.state.storage.forgetChannels(
                 endedBefore: now.addingTimeInterval(-lifetime.timeInterval)
             )
-            // Guests nothing can reach any more: a guest has no credential but its session, so once that is gone
-            // (logged out, or expired above) and it is in no active channel, nobody can act as it again.
-            let (forgotten, next) = try await self.state.storage.forgetGuests(
-                after: self.guestCursor.next.withLock { $0 },
-                scanning: Self.usersPerSweep,
-                createdBefore: now.addingTimeInterval(-Self.guestGrace)
-            )
-            self.guestCursor.next.withLock { $0 = next }
-            result.guests = forgotten.count
         } catch {
             self.state.logger.error("the retention sweep failed", metadata: ["error": "\(error)"])
         }
+        do {
+            result.guests = try await self.forgetGuests(createdBefore: now.addingTimeInterval(-Self.guestGrace))
+        } catch {
+            self.state.logger.error("forgetting guests failed", metadata: ["error": "\(error)"])
+        }
         self.log(result)
         return result
+    }
+
+    /// Guests nothing can reach any more. A guest's only credential is its session: once that is gone (logged out, or
+    /// expired) and it is in no active channel, nobody can act as it again, except through a match connection opened
+    /// before, which holds its block list; such a guest is kept until the connection closes. Each guest is deleted
+    /// in a transaction of its own, under its block list's lock, so a match connection opening meanwhile either
+    /// keeps it or finds it gone (and is refused). Returns how many were deleted.
+    private func forgetGuests(createdBefore cutoff: Date) async throws -> Int {
+        let storage = self.state.storage
+        let cursor: UserID?
+        if let known = self.guestCursor.next.withLock({ $0 }) {
+            cursor = known
+        } else {
+            cursor = try await storage.sweepCursor("guests")
+        }
+        let (candidates, next) = try await storage.guestCandidates(
+            after: cursor,
+            scanning: self.usersPerSweep,
+            createdBefore: cutoff
+        )
+        var forgotten = 0
+        for user in candidates {
+            let deleted = try await self.state.blockLists.unlessHeld(user) {
+                try await storage.forgetGuest(user, createdBefore: cutoff)
+            }
+            if deleted == true { forgotten += 1 }
+        }
+        try await storage.setSweepCursor("guests", to: next)
+        self.guestCursor.next.withLock { $0 = .some(next) }
+        return forgotten
     }
 
     private func log(_ result: Sweep) {

@@ -14,7 +14,8 @@ final class SessionCache: Sendable {
     /// A cached session.
     struct Entry: Hashable, Sendable {
         var user: UserID
-        /// Whether the user row is known to exist (users are never deleted).
+        /// Whether the user row is known to exist. The retention sweep deletes only guests without a session, so a
+        /// user whose session is cached stays.
         var userExists: Bool
         var validUntil: ContinuousClock.Instant
     }

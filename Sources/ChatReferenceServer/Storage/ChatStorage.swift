@@ -145,15 +145,23 @@ protocol ChatStorage: Sendable {
     /// Deletes up to `limit` sessions last used before `cutoff` (expired ones: they are refused already); returns how
     /// many.
     func forgetIdleSessions(lastUsedBefore cutoff: Date, limit: Int) async throws -> Int
-    /// Looks at up to `limit` users after `cursor` (from the first when `nil`), in id order, and deletes the guests
-    /// among them that nothing can reach any more: no e-mail (not an OAuth account), created before `cutoff`, no
-    /// session and no membership of an active channel. Their block lists go with them, and so do they from other
-    /// users' lists. Returns the users deleted and where the next call goes on (`nil`: the last user was reached).
-    func forgetGuests(
+    /// Looks at up to `limit` users after `cursor` (from the first when `nil`), in id order, for guests nothing can
+    /// reach any more: no e-mail (not an OAuth account), created before `cutoff`, no session and no membership of an
+    /// active channel. Returns them and where the next call goes on (`nil`: the last user was reached).
+    func guestCandidates(
         after cursor: UserID?,
         scanning limit: Int,
         createdBefore cutoff: Date
-    ) async throws -> (forgotten: [UserID], next: UserID?)
+    ) async throws -> (candidates: [UserID], next: UserID?)
+    /// Deletes `user` if it still is such a guest (checked again, in the deleting transaction), with its block list
+    /// and its place on other users' lists; returns whether it did.
+    func forgetGuest(_ user: UserID, createdBefore cutoff: Date) async throws -> Bool
+    /// Where the sweep named `name` stopped (`nil`: at the start).
+    func sweepCursor(_ name: String) async throws -> UserID?
+    /// Records where the sweep named `name` stopped.
+    func setSweepCursor(_ name: String, to position: UserID?) async throws
+    /// The users `user` blocked, the earliest first, or `nil` when no such user exists.
+    func blockedUsersIfUserExists(of user: UserID) async throws -> [UserID]?
 
     /// The users `user` blocked, the earliest blocked first.
     func blockedUsers(of user: UserID) async throws -> [UserID]

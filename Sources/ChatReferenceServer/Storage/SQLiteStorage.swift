@@ -189,18 +189,26 @@ final class SQLiteStorage: ChatStorage {
                     """
             )
         }
-        // Block lists: who each user blocked (PROTOCOL.md §4.1.7), in the order they were blocked, and who blocked a
-        // user. The retention sweep's look-ups: sessions by last use and by user, memberships by user.
+        // Block lists: who each user blocked (PROTOCOL.md §4.1.7), in the order they were blocked.
         migrator.registerMigration("v4") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE blocks (
                         user_id INTEGER NOT NULL, blocked_id INTEGER NOT NULL, created_at REAL NOT NULL,
                         PRIMARY KEY (user_id, blocked_id)) WITHOUT ROWID;
-                    CREATE INDEX blocks_blocked ON blocks (blocked_id);
-                    CREATE INDEX sessions_last_used ON sessions (last_used_at);
-                    CREATE INDEX sessions_user ON sessions (user_id);
-                    CREATE INDEX members_user ON members (user_id);
+                    """
+            )
+        }
+        // The retention sweep's look-ups (sessions by last use and by user, memberships by user, who blocked a user)
+        // and where its walk over the users stopped, so that a restart goes on from there.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX IF NOT EXISTS blocks_blocked ON blocks (blocked_id);
+                    CREATE INDEX IF NOT EXISTS sessions_last_used ON sessions (last_used_at);
+                    CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+                    CREATE INDEX IF NOT EXISTS members_user ON members (user_id);
+                    CREATE TABLE sweep_cursors (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
                     """
             )
         }
@@ -338,35 +346,83 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    func forgetGuests(
+    /// Whether a user is a guest nothing can reach: the condition of ``guestCandidates(after:scanning:createdBefore:)``
+    /// and ``forgetGuest(_:createdBefore:)`` (`?1` the user's id, `?2` the creation cutoff).
+    private static let unreachableGuest = """
+        users.email IS NULL AND users.created_at < ?2
+            AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id)
+            AND NOT EXISTS (SELECT 1 FROM members WHERE members.user_id = users.id)
+        """
+
+    func guestCandidates(
         after cursor: UserID?,
         scanning limit: Int,
         createdBefore cutoff: Date
-    ) async throws -> (forgotten: [UserID], next: UserID?) {
-        try await self.write { db in
+    ) async throws -> (candidates: [UserID], next: UserID?) {
+        try await self.pool.read { db in
             let scanned = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT id, email IS NULL AND created_at < ?
-                            AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.user_id = users.id)
-                            AND NOT EXISTS (SELECT 1 FROM members WHERE members.user_id = users.id) AS gone
-                        FROM users WHERE id > ? ORDER BY id LIMIT ?
+                        SELECT id, \(Self.unreachableGuest) AS gone FROM users WHERE id > ?1 ORDER BY id LIMIT ?3
                         """
                 ),
                 arguments: [
-                    cutoff.timeIntervalSince1970, cursor.map { Int64(bitPattern: $0.rawValue) } ?? Int64.min, limit,
+                    cursor.map { Int64(bitPattern: $0.rawValue) } ?? Int64.min, cutoff.timeIntervalSince1970, limit,
                 ]
             )
-            var forgotten: [UserID] = []
-            for row in scanned where row["gone"] as Bool {
-                let id: Int64 = row["id"]
-                try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ?").execute(arguments: [id])
-                try db.cachedStatement(sql: "DELETE FROM blocks WHERE blocked_id = ?").execute(arguments: [id])
-                try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?").execute(arguments: [id])
-                forgotten.append(UserID(UInt64(bitPattern: id)))
+            let ids = scanned.map { (id: UserID(UInt64(bitPattern: $0["id"] as Int64)), gone: $0["gone"] as Bool) }
+            return (ids.filter(\.gone).map(\.id), ids.count == limit ? ids.last?.id : nil)
+        }
+    }
+
+    func forgetGuest(_ user: UserID, createdBefore cutoff: Date) async throws -> Bool {
+        try await self.write { db in
+            let id = Int64(bitPattern: user.rawValue)
+            try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?1 AND \(Self.unreachableGuest)").execute(
+                arguments: [id, cutoff.timeIntervalSince1970]
+            )
+            guard db.changesCount > 0 else { return false }
+            try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ?").execute(arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM blocks WHERE blocked_id = ?").execute(arguments: [id])
+            return true
+        }
+    }
+
+    func sweepCursor(_ name: String) async throws -> UserID? {
+        try await self.pool.read { db in
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT position FROM sweep_cursors WHERE name = ?"),
+                arguments: [name]
+            )
+            .map { UserID(UInt64(bitPattern: $0)) }
+        }
+    }
+
+    func setSweepCursor(_ name: String, to position: UserID?) async throws {
+        try await self.write { db in
+            if let position {
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO sweep_cursors (name, position) VALUES (?, ?)"
+                ).execute(arguments: [name, Int64(bitPattern: position.rawValue)])
+            } else {
+                try db.cachedStatement(sql: "DELETE FROM sweep_cursors WHERE name = ?").execute(arguments: [name])
             }
-            let next = scanned.count == limit ? scanned.last.map { UserID(UInt64(bitPattern: $0["id"] as Int64)) } : nil
-            return (forgotten, next)
+        }
+    }
+
+    func blockedUsersIfUserExists(of user: UserID) async throws -> [UserID]? {
+        try await self.pool.read { db in
+            let id = Int64(bitPattern: user.rawValue)
+            guard
+                try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"), arguments: [id]) == true
+            else { return nil }
+            return try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at, blocked_id"
+                ),
+                arguments: [id]
+            )
+            .map { UserID(UInt64(bitPattern: $0)) }
         }
     }
 

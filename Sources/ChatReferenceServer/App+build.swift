@@ -229,6 +229,7 @@ public func buildApplication(
         objects: objects,
         logger: logger
     )
+    try await state.blockLists.loadBlockers()
 
     let router = Router(context: ChatRequestContext.self)
     let routes = RouteTable()

@@ -21,36 +21,36 @@ struct BlockListTests {
                 return try #require(result.json["user_ids"] as? [String], "\(result.text)")
             }
             #expect(try await list() == [])
-            #expect(try await server.request("PUT", "/api/v2/user/blocks/\(carol.id)", headers: cookie).status == 204)
-            #expect(try await server.request("PUT", "/api/v2/user/blocks/\(bob.id)", headers: cookie).status == 204)
+            #expect(try await server.blockList("PUT", carol.id, as: alice.sid).status == 204)
+            #expect(try await server.blockList("PUT", bob.id, as: alice.sid).status == 204)
             // Again: nothing changes, and a full list does not refuse a user already on it.
-            #expect(try await server.request("PUT", "/api/v2/user/blocks/\(carol.id)", headers: cookie).status == 204)
+            #expect(try await server.blockList("PUT", carol.id, as: alice.sid).status == 204)
             #expect(try await list() == [carol.id.description, bob.id.description])
 
-            let full = try await server.request("PUT", "/api/v2/user/blocks/\(dave.id)", headers: cookie)
+            let full = try await server.blockList("PUT", dave.id, as: alice.sid)
             #expect(full.status == 409)
             #expect(full.msg == "block list full")
             #expect(full.json["code"] as? String == "block_limit_reached")
             #expect(try await list() == [carol.id.description, bob.id.description])
 
             #expect(
-                try await server.request("DELETE", "/api/v2/user/blocks/\(carol.id)", headers: cookie).status == 204
+                try await server.blockList("DELETE", carol.id, as: alice.sid).status == 204
             )
             #expect(
-                try await server.request("DELETE", "/api/v2/user/blocks/\(carol.id)", headers: cookie).status == 204
+                try await server.blockList("DELETE", carol.id, as: alice.sid).status == 204
             )
-            #expect(try await server.request("PUT", "/api/v2/user/blocks/\(dave.id)", headers: cookie).status == 204)
+            #expect(try await server.blockList("PUT", dave.id, as: alice.sid).status == 204)
             #expect(try await list() == [bob.id.description, dave.id.description])
             // Lists are per user.
             let bobs = try await server.request("GET", "/api/v2/user/blocks", headers: [("Cookie", "sid=\(bob.sid)")])
             #expect(bobs.json["user_ids"] as? [String] == [])
 
-            let yourself = try await server.request("PUT", "/api/v2/user/blocks/\(alice.id)", headers: cookie)
+            let yourself = try await server.blockList("PUT", alice.id, as: alice.sid)
             #expect(yourself.status == 400 && yourself.msg == "invalid parameter")
             for bad in ["abc", "-1", "01", "18446744073709551616"] {
-                let result = try await server.request("PUT", "/api/v2/user/blocks/\(bad)", headers: cookie)
+                let result = try await server.blockList("PUT", bad, as: alice.sid)
                 #expect(result.status == 400 && result.msg == "invalid parameter", "\(bad)")
-                let removal = try await server.request("DELETE", "/api/v2/user/blocks/\(bad)", headers: cookie)
+                let removal = try await server.blockList("DELETE", bad, as: alice.sid)
                 #expect(removal.status == 400, "\(bad)")
             }
             let unknown = try await server.request("PUT", "/api/v2/user/blocks/42", headers: cookie)
@@ -70,11 +70,7 @@ struct BlockListTests {
             let bob = try await server.signUp("bob")
             let carol = try await server.signUp("carol")
             let dave = try await server.signUp("dave")
-            let blocked = try await server.request(
-                "PUT",
-                "/api/v2/user/blocks/\(alice.id)",
-                headers: [("Cookie", "sid=\(bob.sid)")]
-            )
+            let blocked = try await server.blockList("PUT", alice.id, as: bob.sid)
             #expect(blocked.status == 204)
             // Alice waits; Bob, who blocked her, arrives and waits behind her instead of pairing.
             let aliceSocket = try #require(
@@ -115,21 +111,13 @@ struct BlockListTests {
             )
             #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id] })
             // Alice's list is in memory already: the block must reach it there.
-            let blocked = try await server.request(
-                "PUT",
-                "/api/v2/user/blocks/\(bob.id)",
-                headers: [("Cookie", "sid=\(alice.sid)")]
-            )
+            let blocked = try await server.blockList("PUT", bob.id, as: alice.sid)
             #expect(blocked.status == 204)
             let bobSocket = try #require(
                 await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid)
             )
             #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id, bob.id] })
-            let unblocked = try await server.request(
-                "DELETE",
-                "/api/v2/user/blocks/\(bob.id)",
-                headers: [("Cookie", "sid=\(alice.sid)")]
-            )
+            let unblocked = try await server.blockList("DELETE", bob.id, as: alice.sid)
             #expect(unblocked.status == 204)
             let aliceFrames = await aliceSocket.readTextFrames(1, containing: "access_token")
             let bobFrames = await bobSocket.readTextFrames(1, containing: "access_token")
@@ -138,16 +126,36 @@ struct BlockListTests {
         }
     }
 
+    @Test("blocks outlive a restart: the server reads who blocked anyone before it serves")
+    func blocksSurviveRestarts() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("blocks-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (alice, bob) = try await TestServer.with(dataDirectory: directory) { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            #expect(try await server.blockList("PUT", alice.id, as: bob.sid).status == 204)
+            return (alice, bob)
+        }
+        try await TestServer.with(dataDirectory: directory) { server in
+            let aliceSocket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/match", cookie: alice.sid)
+            )
+            #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id] })
+            let bobSocket = try #require(
+                await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid)
+            )
+            #expect(try await server.eventually { await server.state.matchmaker.waitingUsers == [alice.id, bob.id] })
+            aliceSocket.drop()
+            bobSocket.drop()
+        }
+    }
+
     @Test("a list stays held while any of its user's match sockets is open: closing one of two tabs keeps it")
     func heldPerUserNotPerSocket() async throws {
         try await TestServer.with { server in
             let alice = try await server.signUp("alice")
             let bob = try await server.signUp("bob")
-            let blocked = try await server.request(
-                "PUT",
-                "/api/v2/user/blocks/\(alice.id)",
-                headers: [("Cookie", "sid=\(bob.sid)")]
-            )
+            let blocked = try await server.blockList("PUT", alice.id, as: bob.sid)
             #expect(blocked.status == 204)
             let first = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid))
             let second = try #require(await RawSocket.connect(port: server.port, path: "/api/match", cookie: bob.sid))
@@ -173,11 +181,7 @@ struct BlockListTests {
             // Every pair blocked, one way (the earlier user blocked the later one).
             for (index, user) in users.enumerated() {
                 for later in users[(index + 1)...] {
-                    let result = try await server.request(
-                        "PUT",
-                        "/api/v2/user/blocks/\(later.id)",
-                        headers: [("Cookie", "sid=\(user.sid)")]
-                    )
+                    let result = try await server.blockList("PUT", later.id, as: user.sid)
                     #expect(result.status == 204)
                 }
             }
@@ -198,5 +202,13 @@ struct BlockListTests {
             #expect(await server.state.matchmaker.waitingUsers == users.dropLast().reversed().map(\.id))
             for socket in sockets { socket.drop() }
         }
+    }
+}
+
+extension TestServer {
+    /// `PUT` or `DELETE /api/v2/user/blocks/{blocked}` as the user of session `sid`.
+    func blockList(_ method: String, _ blocked: some CustomStringConvertible, as sid: String) async throws -> HTTPResult
+    {
+        try await self.request(method, "/api/v2/user/blocks/\(blocked)", headers: [("Cookie", "sid=\(sid)")])
     }
 }

@@ -28,16 +28,11 @@ struct UserRetentionTests {
             let carol = try await server.signUp("carol")  // her session is used later, so it stays
             let dave = try await storage.oauthUser(email: "d@example.com", name: "dave", picture: "", id: UserID(7))
             let (channel, _) = try await server.makeChannel([bob.id])
-            let cookie = [("Cookie", "sid=\(carol.sid)")]
             for blocked in [alice.id, bob.id] {
-                let result = try await server.request("PUT", "/api/v2/user/blocks/\(blocked)", headers: cookie)
+                let result = try await server.blockList("PUT", blocked, as: carol.sid)
                 #expect(result.status == 204)
             }
-            let blockedByAlice = try await server.request(
-                "PUT",
-                "/api/v2/user/blocks/\(carol.id)",
-                headers: [("Cookie", "sid=\(alice.sid)")]
-            )
+            let blockedByAlice = try await server.blockList("PUT", carol.id, as: alice.sid)
             #expect(blockedByAlice.status == 204)
 
             // Within the idle timeout (and the guests' grace): nothing goes.

@@ -6,9 +6,10 @@ import Synchronization
 /// match connection, so that the matcher checks a pair without a database read (RC-MATCH-BLOCK-1).
 ///
 /// A match connection ``retain(_:)``s its user's list before it joins the matcher and ``release(_:)``s it after it
-/// left; a list is read once however many connections its user has. Changes and loads of one user's list take the
-/// user's lock, so a change made while the list loads is never lost: the change waits for the load, then updates
-/// the list in memory as well as in storage.
+/// left; a list is read once however many connections its user has, and not at all for a user who never blocked
+/// anyone (``loadBlockers()``), which is almost everyone: opening a match connection then costs no database read.
+/// Changes and loads of one user's list take the user's lock, so a change made while the list loads is never lost:
+/// the change waits for the load, then updates the list in memory as well as in storage.
 final class BlockLists: Sendable {
     private struct Held {
         var blocked: Set<UserID>
@@ -16,11 +17,25 @@ final class BlockLists: Sendable {
         var holders: Int
     }
 
+    private struct Known {
+        /// Every user with a non-empty list (and maybe some whose list emptied), once ``loadBlockers()`` ran; `nil`
+        /// before, when every list is read.
+        var blockers: Set<UserID>?
+        /// Guests the retention sweep deleted lately (``forgotten(_:)``), for ``retain(_:)`` to refuse.
+        var forgotten: [UserID: ContinuousClock.Instant] = [:]
+    }
+
+    /// How long ``retain(_:)`` remembers a deleted guest. A match connection opens within seconds of its session
+    /// check, and the guest's session was gone before the guest was deleted (a session cached without its row
+    /// lasts a minute at most), so a connection opening later than this never names a deleted guest.
+    static let forgottenMemory: Duration = .seconds(600)
+
     private let storage: any ChatStorage
     /// The most users one list may hold.
     let limit: Int
     private let locks = KeyedLocks<UserID>()
     private let held = Mutex<[UserID: Held]>([:])
+    private let known = Mutex(Known())
 
     init(storage: any ChatStorage, limit: Int) {
         self.storage = storage
@@ -39,10 +54,36 @@ final class BlockLists: Sendable {
                 return true
             }
             if isHeld { return }
-            guard let blocked = try await self.storage.blockedUsersIfUserExists(of: user) else {
-                throw ChatHTTPError(.unauthorized)
+            let (isForgotten, mayBlock) = self.known.withLock { known in
+                (known.forgotten[user] != nil, known.blockers?.contains(user) ?? true)
+            }
+            guard !isForgotten else { throw ChatHTTPError(.unauthorized) }
+            var blocked: [UserID] = []
+            if mayBlock {
+                guard let stored = try await self.storage.blockedUsersIfUserExists(of: user) else {
+                    throw ChatHTTPError(.unauthorized)
+                }
+                blocked = stored
             }
             self.held.withLock { $0[user] = Held(blocked: Set(blocked), holders: 1) }
+        }
+    }
+
+    /// Reads which users have blocked anyone, so that ``retain(_:)`` reads only their lists. The server runs it once,
+    /// before it serves; until then every list is read.
+    func loadBlockers() async throws {
+        let blockers = Set(try await self.storage.usersWithBlocks())
+        self.known.withLock { $0.blockers = blockers }
+    }
+
+    /// Records that the retention sweep deleted `user` (called under the user's lock, in ``unlessHeld(_:_:)``'s body),
+    /// so that a match connection of it that opens now is refused. Forgets entries older than
+    /// ``forgottenMemory``.
+    func forgotten(_ user: UserID, now: ContinuousClock.Instant = .now) {
+        self.known.withLock { known in
+            known.forgotten = known.forgotten.filter { now - $0.value < Self.forgottenMemory }
+            known.forgotten[user] = now
+            known.blockers?.remove(user)
         }
     }
 
@@ -92,6 +133,7 @@ final class BlockLists: Sendable {
             switch try await self.storage.block(blocked, by: user, limit: self.limit, now: Date()) {
             case .added:
                 self.held.withLock { _ = $0[user]?.blocked.insert(blocked) }
+                self.known.withLock { _ = $0.blockers?.insert(user) }
             case .alreadyBlocked:
                 break
             case .unknownUser:

@@ -156,8 +156,11 @@ struct ChannelRetention: Service {
         )
         var forgotten = 0
         for user in candidates {
-            let deleted = try await self.state.blockLists.unlessHeld(user) {
-                try await storage.forgetGuest(user, createdBefore: cutoff)
+            let blockLists = self.state.blockLists
+            let deleted = try await blockLists.unlessHeld(user) {
+                let deleted = try await storage.forgetGuest(user, createdBefore: cutoff)
+                if deleted { blockLists.forgotten(user) }
+                return deleted
             }
             if deleted == true { forgotten += 1 }
         }

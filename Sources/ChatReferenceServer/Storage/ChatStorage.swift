@@ -160,6 +160,8 @@ protocol ChatStorage: Sendable {
     func sweepCursor(_ name: String) async throws -> UserID?
     /// Records where the sweep named `name` stopped.
     func setSweepCursor(_ name: String, to position: UserID?) async throws
+    /// Every user whose block list is not empty.
+    func usersWithBlocks() async throws -> [UserID]
     /// The users `user` blocked, the earliest first, or `nil` when no such user exists.
     func blockedUsersIfUserExists(of user: UserID) async throws -> [UserID]?
 

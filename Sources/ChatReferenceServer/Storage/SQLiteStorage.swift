@@ -410,6 +410,13 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
+    func usersWithBlocks() async throws -> [UserID] {
+        try await self.pool.read { db in
+            try Int64.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT user_id FROM blocks"))
+                .map { UserID(UInt64(bitPattern: $0)) }
+        }
+    }
+
     func blockedUsersIfUserExists(of user: UserID) async throws -> [UserID]? {
         try await self.pool.read { db in
             let id = Int64(bitPattern: user.rawValue)

@@ -43,14 +43,8 @@ private final class MatchSocket: WebSocketSession {
 
     func opened(on connection: WebSocketConnection) async {
         self.state.metrics.matchConnections.increment()
-        // The matcher reads the user's block list from memory while the connection is open.
-        do {
-            try await self.state.blockLists.retain(self.user)
-        } catch let refusal as ChatHTTPError {
-            return self.outbox.close(.unauthorized, reason: refusal.error.message)
-        } catch {
-            self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
-            return self.outbox.close(.internalError, reason: "server error")
+        if let refusal = await self.state.retainBlockList(of: self.user) {
+            return self.outbox.close(V2Wire.closeCode(refusal), reason: refusal.mapping.message)
         }
         let socketID = await self.state.matchmaker.connectV1(self.user, outbox: self.outbox)
         guard let socketID else {
@@ -100,15 +94,7 @@ private final class V2MatchSocket: WebSocketSession {
         self.push(.hello(self.hello))
         self.state.metrics.matchConnections.increment()
         let matchmaker = self.state.matchmaker
-        // The matcher reads the user's block list from memory while the connection is open.
-        do {
-            try await self.state.blockLists.retain(self.user)
-        } catch let refusal as ChatHTTPError {
-            return self.closeWithError(refusal.error.code)
-        } catch {
-            self.state.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
-            return self.closeWithError(.serverError)
-        }
+        if let refusal = await self.state.retainBlockList(of: self.user) { return self.closeWithError(refusal) }
         guard let socketID = await matchmaker.connectV2(self.user, outbox: self.outbox, encoding: self.encoding) else {
             self.state.blockLists.release(self.user)
             return self.closeWithError(.serverShuttingDown, retryAfterMs: 1000)
@@ -236,5 +222,22 @@ private final class V2MatchSocket: WebSocketSession {
             return await matchmaker.reply(.error(V2Wire.error(.serverError)), to: socketID, id: id)
         }
         await matchmaker.enqueue(socket: socketID, id: id)
+    }
+}
+
+extension ServerState {
+    /// Holds `user`'s block list while a match connection of it is open (the matcher reads it from memory,
+    /// ``BlockLists/retain(_:)``); returns the error to close the connection with when that fails: `unauthorized` for
+    /// a user the retention sweep deleted, `server_error` (logged) for a storage failure.
+    func retainBlockList(of user: UserID) async -> ChatError.Code? {
+        do {
+            try await self.blockLists.retain(user)
+            return nil
+        } catch let refusal as ChatHTTPError {
+            return refusal.error.code
+        } catch {
+            self.logger.error("reading a block list failed", metadata: ["error": "\(error)"])
+            return .serverError
+        }
     }
 }

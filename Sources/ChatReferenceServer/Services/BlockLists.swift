@@ -21,8 +21,10 @@ final class BlockLists: Sendable {
         /// Every user with a non-empty list (and maybe some whose list emptied), once ``loadBlockers()`` ran; `nil`
         /// before, when every list is read.
         var blockers: Set<UserID>?
-        /// Guests the retention sweep deleted lately (``forgotten(_:)``), for ``retain(_:)`` to refuse.
+        /// Guests the retention sweep deleted lately (``forgotten(_:now:)``), for ``retain(_:)`` to refuse.
         var forgotten: [UserID: ContinuousClock.Instant] = [:]
+        /// When ``forgotten`` last dropped its old entries.
+        var pruned = ContinuousClock.now
     }
 
     /// How long ``retain(_:)`` remembers a deleted guest. A match connection opens within seconds of its session
@@ -77,11 +79,14 @@ final class BlockLists: Sendable {
     }
 
     /// Records that the retention sweep deleted `user` (called under the user's lock, in ``unlessHeld(_:_:)``'s body),
-    /// so that a match connection of it that opens now is refused. Forgets entries older than
-    /// ``forgottenMemory``.
+    /// so that a match connection of it that opens now is refused. Entries older than ``forgottenMemory`` are
+    /// dropped, at most once a minute (a sweep forgets up to a thousand guests, one call each).
     func forgotten(_ user: UserID, now: ContinuousClock.Instant = .now) {
         self.known.withLock { known in
-            known.forgotten = known.forgotten.filter { now - $0.value < Self.forgottenMemory }
+            if now - known.pruned >= .seconds(60) {
+                known.forgotten = known.forgotten.filter { now - $0.value < Self.forgottenMemory }
+                known.pruned = now
+            }
             known.forgotten[user] = now
             known.blockers?.remove(user)
         }

@@ -165,8 +165,6 @@ protocol ChatStorage: Sendable {
     /// The users `user` blocked, the earliest first, or `nil` when no such user exists.
     func blockedUsersIfUserExists(of user: UserID) async throws -> [UserID]?
 
-    /// The users `user` blocked, the earliest blocked first.
-    func blockedUsers(of user: UserID) async throws -> [UserID]
     /// Adds `blocked` to `user`'s block list, unless the list already holds `limit` users.
     func block(_ blocked: UserID, by user: UserID, limit: Int, now: Date) async throws -> BlockResult
     /// Removes `blocked` from `user`'s block list; returns whether it was there.
@@ -247,6 +245,13 @@ protocol ChatStorage: Sendable {
     ) async throws -> (
         messages: [V1.Message], nextSeq: Int64?
     )
+}
+
+extension ChatStorage {
+    /// The users `user` blocked, the earliest blocked first (none for an unknown user).
+    func blockedUsers(of user: UserID) async throws -> [UserID] {
+        try await self.blockedUsersIfUserExists(of: user) ?? []
+    }
 }
 
 extension ChatStorage {

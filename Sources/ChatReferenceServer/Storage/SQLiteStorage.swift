@@ -433,18 +433,6 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    func blockedUsers(of user: UserID) async throws -> [UserID] {
-        try await self.pool.read { db in
-            try Int64.fetchAll(
-                db.cachedStatement(
-                    sql: "SELECT blocked_id FROM blocks WHERE user_id = ? ORDER BY created_at, blocked_id"
-                ),
-                arguments: [Int64(bitPattern: user.rawValue)]
-            )
-            .map { UserID(UInt64(bitPattern: $0)) }
-        }
-    }
-
     func block(_ blocked: UserID, by user: UserID, limit: Int, now: Date) async throws -> BlockResult {
         try await self.write { db in
             let blocker = Int64(bitPattern: user.rawValue)

@@ -137,6 +137,25 @@ struct UserRetentionTests {
         }
     }
 
+    @Test("a sweep with nothing to delete, and a guest cursor that did not move, writes nothing")
+    func idleSweepWritesNothing() async throws {
+        try await TestServer.with(configure: Self.sweptByTheTest) { server in
+            let storage = server.state.storage
+            // Three users, five per sweep: every sweep reads all three and ends where it started (at the start).
+            for id in [UInt64(41), 42, 43] {
+                _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
+            }
+            let soon = Date()  // within the guests' grace: none of them is forgotten
+            _ = await ChannelRetention(state: server.state, usersPerSweep: 5).sweep(now: soon)
+            try await storage.checkpoint()
+            for _ in 0..<3 {
+                #expect(await ChannelRetention(state: server.state, usersPerSweep: 5).sweep(now: soon) == .init())
+            }
+            // A checkpoint touches the database only after a write transaction: an idle server's sweeps made none.
+            #expect(try await storage.checkpoint() == nil)
+        }
+    }
+
     @Test("a guest with an open match connection is kept after its session is gone, and forgotten once it closes")
     func matchConnectionKeepsAGuest() async throws {
         try await TestServer.with(configure: Self.sweptByTheTest) { server in

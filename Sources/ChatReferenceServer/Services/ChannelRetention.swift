@@ -164,7 +164,10 @@ struct ChannelRetention: Service {
             }
             if deleted == true { forgotten += 1 }
         }
-        try await storage.setSweepCursor("guests", to: next)
+        // Stored only when it moved: a sweep over a few users that stays where it was writes nothing.
+        if next != cursor {
+            try await storage.setSweepCursor("guests", to: next)
+        }
         self.guestCursor.next.withLock { $0 = .some(next) }
         return forgotten
     }

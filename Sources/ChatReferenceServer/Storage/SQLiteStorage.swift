@@ -30,7 +30,8 @@ final class SQLiteStorage: ChatStorage {
     /// since start, and flushed `client_msg_id`s. Used synchronously only (an asynchronous reader would hold it across
     /// a suspension).
     private let lookup: DatabaseQueue
-    /// Write transactions since the last ``checkpoint()``: an idle server's checkpoint does not touch the database.
+    /// Write transactions that changed a row since the last ``checkpoint()``: an idle server's checkpoint does not touch
+    /// the database.
     private let writesSinceCheckpoint = Atomic<Int>(0)
 
     /// Opens (creating and migrating when needed) the database at `path`, and its message journal (committing
@@ -215,20 +216,32 @@ final class SQLiteStorage: ChatStorage {
         return migrator
     }
 
-    /// GRDB's synchronous `write` (a synchronous context selects it over the asynchronous overload).
+    /// GRDB's synchronous `write` (a synchronous context selects it over the asynchronous overload), counted for
+    /// ``checkpoint()`` when it changed a row.
     private func writeOnThisThread<T>(_ updates: (Database) throws -> T) throws -> T {
-        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        return try self.pool.write(updates)
+        let (value, changed) = try self.pool.write { db in
+            let before = db.totalChangesCount
+            let value = try updates(db)
+            return (value, db.totalChangesCount != before)
+        }
+        if changed { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return value
     }
 
     // Reads stay asynchronous: GRDB's asynchronous `read` keeps its reader connection until the awaiting task
     // resumes, so a synchronous `read` on a cooperative thread can wait for a reader that only a blocked cooperative
     // thread would release — with two cores, two such reads deadlock the server (SessionStorageTests
     // concurrentReadsComplete reproduces it). Writes do not hold anything across a suspension.
-    /// GRDB's asynchronous `write`, counted for ``checkpoint()``.
+    /// GRDB's asynchronous `write`, counted for ``checkpoint()`` when it changed a row (after its commit): the
+    /// retention sweep's deletes usually find nothing, and an idle server's checkpoint then stays away.
     private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        defer { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        return try await self.pool.write(updates)
+        let (value, changed) = try await self.pool.write { db in
+            let before = db.totalChangesCount
+            let value = try updates(db)
+            return (value, db.totalChangesCount != before)
+        }
+        if changed { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return value
     }
 
     /// A fresh epoch: `e` and 16 hex digits.

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# System calls per chat message at B4's fixed load (1,000 connections, 500 msg/s open loop): the chat server (v1 and
+# v2, wsload) against the C fan-out floor (its own open-loop client), each counted by `strace -c -f` over 6 s inside
+# the sending window, every thread of the server. strace slows the server down, so the CPU figures of these runs mean
+# nothing; the counts per message do. Build first (server.sh does). Writes results/latest/server-b4-syscalls.json.
+#
+#   Benchmarks/probe-b4-syscalls.sh [protocols, default "v1 v2"]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+protocols="${1:-v1 v2}"
+conns=1000
+rate=500
+window=6
+bin="$(cd "$root" && swift build -c release --show-bin-path)"
+work="$(mktemp -d)"
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+command -v strace >/dev/null || { echo "strace is needed (apt-get install strace)" >&2; exit 1; }
+cc -O2 -o "$work/wsload" "$here/c/wsload.c"
+cc -O2 -o "$work/fanout" "$here/c/fanout.c"
+secret="probe-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+
+# strace -c's table for $server_pid over $window seconds, into $1.
+count() {
+    timeout -s INT "$window" strace -c -f -p "$server_pid" -o "$1" >/dev/null 2>&1 || true
+}
+
+say() { printf '%s\n' "$*" >&2; }
+
+say "C fan-out floor: $conns connections, $rate msg/s open loop"
+"$work/fanout" server >"$work/fanout.port" &
+server_pid=$!
+while [ ! -s "$work/fanout.port" ]; do sleep 0.02; done
+"$work/fanout" client "$(cat "$work/fanout.port")" $((conns / 2)) 12 "$server_pid" "$rate" >"$work/c.json" &
+load_pid=$!
+sleep 3
+count "$work/c.strace"
+wait "$load_pid" || true
+stop_server
+
+for protocol in $protocols; do
+    say "chat-server $protocol: $conns connections, $rate msg/s open loop (wsload)"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$bin/chat-server" --port "$port" --data-dir "$work/data-$protocol" --jwt-secret "$secret" --log-level error \
+        --max-messages-per-channel 100000000 --max-sends-per-second 1000000 >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1000); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.01; done
+    "$bin/server-bench" tokens --server "http://127.0.0.1:$port" --protocol "$protocol" --conns "$conns" \
+        --out "$work/tokens.txt" 2>/dev/null
+    "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$rate" --seconds 12 \
+        --warmup 2 --drain 3 --all-steps >"$work/$protocol.json" &
+    load_pid=$!
+    sleep 3.5  # connect (about 1 s), settle, warm-up
+    count "$work/$protocol.strace"
+    wait "$load_pid" || true
+    stop_server
+done
+
+python3 - "$here/results/latest/server-b4-syscalls.json" "$work" "$protocols" "$rate" "$window" <<'PY'
+import json, re, sys
+dst, work, protocols, rate, window = sys.argv[1], sys.argv[2], sys.argv[3].split(), int(sys.argv[4]), int(sys.argv[5])
+
+def table(path):
+    calls = {}
+    for line in open(path):
+        # % time, seconds, usecs/call, calls, [errors,] syscall
+        m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$", line)
+        if m and m.group(3) != "total":
+            calls[m.group(3)] = int(m.group(1))
+    return calls
+
+messages = rate * window
+out = {"probe": f"system calls per chat message, {rate} msg/s over 1,000 connections, strace -c -f for {window} s "
+                f"inside the sending window (≈ {messages} messages; per message = calls ÷ {messages})",
+       "servers": {}}
+for name in ["c"] + protocols:
+    calls = table(f"{work}/{name}.strace")
+    per = {k: round(v / messages, 3) for k, v in sorted(calls.items(), key=lambda kv: -kv[1])}
+    out["servers"]["C fan-out" if name == "c" else f"chat-server {name}"] = {
+        "per_message_total": round(sum(calls.values()) / messages, 2), "per_message": per}
+json.dump(out, open(dst, "w"), indent=2)
+print(json.dumps(out, indent=2))
+PY

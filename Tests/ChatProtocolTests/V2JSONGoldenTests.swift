@@ -182,7 +182,10 @@ let v2Vectors: [JSONGoldenVector] = {
                             maxInflightSends: 100,
                             typingMinIntervalMs: 1000,
                             typingTimeoutMs: 5000,
-                            maxSendsPerSecond: 20
+                            maxSendsPerSecond: 20,
+                            maxChannelUploadBytes: 1 << 30,
+                            maxFilesPerUpload: 100,
+                            maxBlocksPerUser: 1000
                         ),
                         pingIntervalMs: 25000,
                         resumeWindowMs: 120_000,

@@ -173,6 +173,25 @@ struct BlockListTests {
         }
     }
 
+    @Test("a v2 match socket's hello advertises the block limit")
+    func helloAdvertisesTheLimit() async throws {
+        let configure: @Sendable (inout ServerConfiguration) -> Void = { $0.limits.maxBlocksPerUser = 7 }
+        try await TestServer.with(configure: configure) { server in
+            let alice = try await server.signUp("alice")
+            let socket = try #require(
+                await RawSocket.connect(
+                    port: server.port,
+                    path: "/api/match",
+                    cookie: alice.sid,
+                    subprotocol: WebSocketSubprotocol.v2JSON
+                )
+            )
+            let hello = await socket.readTextFrames(1, containing: #""max_blocks_per_user":7"#)  // the first frame
+            #expect(hello.matched == 1)
+            socket.drop()
+        }
+    }
+
     @Test("users who all blocked each other wait unpaired, and a newcomer still pairs with the oldest of them")
     func manyBlockedUsers() async throws {
         try await TestServer.with { server in

@@ -72,6 +72,9 @@ struct V2EndToEndTests {
         try await InProcessServer.with { configuration in
             configuration.limits.maxTextBytes = 10
             configuration.limits.maxUploadSize = 1000
+            configuration.limits.maxChannelUploadBytes = 5000
+            configuration.limits.maxFilesPerUpload = 3
+            configuration.limits.maxBlocksPerUser = 7
         } _: { server in
             let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
             let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
@@ -79,6 +82,10 @@ struct V2EndToEndTests {
             try await alice.withRecordedSession(aliceMatch) { session, log in
                 try await log.expect("connected") { $0.isConnected }
                 #expect(session.serverLimits?.maxTextBytes == 10)
+                // Advertised as configured, not replaced by defaults (their 0 means "none").
+                #expect(session.serverLimits?.maxChannelUploadBytes == 5000)
+                #expect(session.serverLimits?.maxFilesPerUpload == 3)
+                #expect(session.serverLimits?.maxBlocksPerUser == 7)
                 let tooLong = await #expect(throws: ChatError.self) { try await session.send(text: "eleven byte") }
                 #expect(tooLong?.code == .messageTooLarge)
                 try await log.expect("resumed and writable") { $0 == .waiting(aliceMatch.userID) }

@@ -450,7 +450,9 @@ extension V2.Limits {
         )
     }
 
-    /// These limits with every unset (zero) field taken from ``specDefaults``.
+    /// These limits with every unset (zero) field taken from ``specDefaults``; the upload quota, the files per upload
+    /// and the block limit are kept as advertised (their 0 means "none" or "not said", and nothing in a session
+    /// depends on them).
     func fillingDefaults() -> Self {
         let d = Self.specDefaults
         return Self(
@@ -465,7 +467,10 @@ extension V2.Limits {
             maxInflightSends: self.maxInflightSends == 0 ? d.maxInflightSends : self.maxInflightSends,
             typingMinIntervalMs: self.typingMinIntervalMs == 0 ? d.typingMinIntervalMs : self.typingMinIntervalMs,
             typingTimeoutMs: self.typingTimeoutMs == 0 ? d.typingTimeoutMs : self.typingTimeoutMs,
-            maxSendsPerSecond: self.maxSendsPerSecond == 0 ? d.maxSendsPerSecond : self.maxSendsPerSecond
+            maxSendsPerSecond: self.maxSendsPerSecond == 0 ? d.maxSendsPerSecond : self.maxSendsPerSecond,
+            maxChannelUploadBytes: self.maxChannelUploadBytes,
+            maxFilesPerUpload: self.maxFilesPerUpload,
+            maxBlocksPerUser: self.maxBlocksPerUser
         )
     }
 }

@@ -57,7 +57,8 @@ enum V2Schema {
         (1, "max_frame_bytes", .u32), (2, "max_text_bytes", .u32), (3, "max_upload_bytes", .u64),
         (4, "history_page_default", .u32), (5, "history_page_max", .u32), (6, "max_messages_per_channel", .u32),
         (7, "max_queued_frames", .u32), (8, "max_inflight_sends", .u32), (9, "typing_min_interval_ms", .u32),
-        (10, "typing_timeout_ms", .u32), (11, "max_sends_per_second", .u32),
+        (10, "typing_timeout_ms", .u32), (11, "max_sends_per_second", .u32), (12, "max_channel_upload_bytes", .u64),
+        (13, "max_files_per_upload", .u32), (14, "max_blocks_per_user", .u32),
     ])
     static let hello = Message(fields: [
         (1, "version", .u32), (2, "server", .string), (3, "limits", .message(limits)), (4, "ping_interval_ms", .u32),

@@ -64,6 +64,9 @@ extension V2.Limits: JSONCodable {
             case "typing_min_interval_ms": self.typingMinIntervalMs = try scanner.readProtoUInt32()
             case "typing_timeout_ms": self.typingTimeoutMs = try scanner.readProtoUInt32()
             case "max_sends_per_second": self.maxSendsPerSecond = try scanner.readProtoUInt32()
+            case "max_channel_upload_bytes": self.maxChannelUploadBytes = try scanner.readProtoUInt64()
+            case "max_files_per_upload": self.maxFilesPerUpload = try scanner.readProtoUInt32()
+            case "max_blocks_per_user": self.maxBlocksPerUser = try scanner.readProtoUInt32()
             default: try scanner.skipValue()
             }
         }
@@ -82,6 +85,9 @@ extension V2.Limits: JSONCodable {
         writer.writeProtoUInt32("typing_min_interval_ms", self.typingMinIntervalMs)
         writer.writeProtoUInt32("typing_timeout_ms", self.typingTimeoutMs)
         writer.writeProtoUInt32("max_sends_per_second", self.maxSendsPerSecond)
+        writer.writeProtoUInt64("max_channel_upload_bytes", self.maxChannelUploadBytes)
+        writer.writeProtoUInt32("max_files_per_upload", self.maxFilesPerUpload)
+        writer.writeProtoUInt32("max_blocks_per_user", self.maxBlocksPerUser)
         writer.endObject()
     }
 }

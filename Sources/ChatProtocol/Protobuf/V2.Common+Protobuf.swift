@@ -37,6 +37,9 @@ extension V2.Limits: ProtobufMessage {
         sink.writeUInt32(self.typingMinIntervalMs, field: 9)
         sink.writeUInt32(self.typingTimeoutMs, field: 10)
         sink.writeUInt32(self.maxSendsPerSecond, field: 11)
+        sink.writeUInt64(self.maxChannelUploadBytes, field: 12)
+        sink.writeUInt32(self.maxFilesPerUpload, field: 13)
+        sink.writeUInt32(self.maxBlocksPerUser, field: 14)
     }
 
     package mutating func decodeField(_ tag: FieldTag, from reader: inout ProtobufReader) throws(WireError) -> Bool {
@@ -52,6 +55,9 @@ extension V2.Limits: ProtobufMessage {
         case 9: self.typingMinIntervalMs = try reader.readUInt32(tag)
         case 10: self.typingTimeoutMs = try reader.readUInt32(tag)
         case 11: self.maxSendsPerSecond = try reader.readUInt32(tag)
+        case 12: self.maxChannelUploadBytes = try reader.readUInt64(tag)
+        case 13: self.maxFilesPerUpload = try reader.readUInt32(tag)
+        case 14: self.maxBlocksPerUser = try reader.readUInt32(tag)
         default: return false
         }
         return true

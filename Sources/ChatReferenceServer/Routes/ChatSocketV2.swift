@@ -600,7 +600,10 @@ extension ServerState {
             maxInflightSends: UInt32(clamping: limits.maxInflightSends),
             typingMinIntervalMs: UInt32(clamping: limits.typingMinInterval.milliseconds),
             typingTimeoutMs: UInt32(clamping: limits.typingTimeout.milliseconds),
-            maxSendsPerSecond: UInt32(clamping: limits.maxSendsPerSecond)
+            maxSendsPerSecond: UInt32(clamping: limits.maxSendsPerSecond),
+            maxChannelUploadBytes: UInt64(clamping: limits.maxChannelUploadBytes),
+            maxFilesPerUpload: UInt32(clamping: limits.maxFilesPerUpload),
+            maxBlocksPerUser: UInt32(clamping: limits.maxBlocksPerUser)
         )
     }
 }

@@ -140,7 +140,10 @@ private final class V2MatchSocket: WebSocketSession {
         return V2.Hello(
             version: 2,
             server: ServerState.serverName,
-            limits: V2.Limits(maxFrameBytes: UInt32(clamping: limits.maxV2FrameSize)),
+            limits: V2.Limits(
+                maxFrameBytes: UInt32(clamping: limits.maxV2FrameSize),
+                maxBlocksPerUser: UInt32(clamping: limits.maxBlocksPerUser)
+            ),
             pingIntervalMs: UInt32(clamping: limits.pingInterval.milliseconds),
             userID: self.user,
             matchWaitTimeoutMs: UInt32(clamping: limits.matchWaitTimeout.milliseconds),

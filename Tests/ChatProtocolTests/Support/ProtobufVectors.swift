@@ -37,7 +37,10 @@ enum Sample {
         maxInflightSends: 32,
         typingMinIntervalMs: 2000,
         typingTimeoutMs: 6000,
-        maxSendsPerSecond: 10
+        maxSendsPerSecond: 10,
+        maxChannelUploadBytes: 1 << 30,
+        maxFilesPerUpload: 100,
+        maxBlocksPerUser: 1000
     )
     static let helloChat = V2.Hello(
         version: 2,

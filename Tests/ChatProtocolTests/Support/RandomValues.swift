@@ -77,7 +77,10 @@ struct RandomValues {
             maxInflightSends: self.uint32(),
             typingMinIntervalMs: self.uint32(),
             typingTimeoutMs: self.uint32(),
-            maxSendsPerSecond: self.uint32()
+            maxSendsPerSecond: self.uint32(),
+            maxChannelUploadBytes: self.uint64(),
+            maxFilesPerUpload: self.uint32(),
+            maxBlocksPerUser: self.uint32()
         )
     }
 

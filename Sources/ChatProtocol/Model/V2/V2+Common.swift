@@ -69,6 +69,14 @@ extension V2 {
         public var typingTimeoutMs: UInt32
         /// Sends per second per connection before `RATE_LIMITED`.
         public var maxSendsPerSecond: UInt32
+        /// What a channel's stored uploads may add up to, in bytes, both members together (each object counts as
+        /// at least 4 KiB); past it uploads fail with `upload_quota_exceeded`. 0: no quota, or not advertised.
+        public var maxChannelUploadBytes: UInt64
+        /// Files one multipart upload request may carry. 0: not advertised.
+        public var maxFilesPerUpload: UInt32
+        /// Users one block list may hold; past it a block fails with `block_limit_reached`. 0: blocking is off, or
+        /// not advertised.
+        public var maxBlocksPerUser: UInt32
 
         /// Creates limits; each argument sets the property of the same name.
         public init(
@@ -82,7 +90,10 @@ extension V2 {
             maxInflightSends: UInt32 = 0,
             typingMinIntervalMs: UInt32 = 0,
             typingTimeoutMs: UInt32 = 0,
-            maxSendsPerSecond: UInt32 = 0
+            maxSendsPerSecond: UInt32 = 0,
+            maxChannelUploadBytes: UInt64 = 0,
+            maxFilesPerUpload: UInt32 = 0,
+            maxBlocksPerUser: UInt32 = 0
         ) {
             self.maxFrameBytes = maxFrameBytes
             self.maxTextBytes = maxTextBytes
@@ -95,6 +106,9 @@ extension V2 {
             self.typingMinIntervalMs = typingMinIntervalMs
             self.typingTimeoutMs = typingTimeoutMs
             self.maxSendsPerSecond = maxSendsPerSecond
+            self.maxChannelUploadBytes = maxChannelUploadBytes
+            self.maxFilesPerUpload = maxFilesPerUpload
+            self.maxBlocksPerUser = maxBlocksPerUser
         }
     }
 

@@ -2,7 +2,7 @@
 # System calls per chat message at B4's fixed load (1,000 connections, 500 msg/s open loop): the chat server (v1 and
 # v2, wsload) against the C fan-out floor (its own open-loop client), each counted by `strace -c -f` over 6 s inside
 # the sending window, every thread of the server. strace slows the server down, so the CPU figures of these runs mean
-# nothing; the counts per message do. Build first (server.sh does). Writes results/latest/server-b4-syscalls.json.
+# nothing; the counts per message do. Writes results/latest/server-b4-syscalls.json.
 #
 #   Benchmarks/probe-b4-syscalls.sh [protocols, default "v1 v2"]
 set -euo pipefail
@@ -12,6 +12,8 @@ protocols="${1:-v1 v2}"
 conns=1000
 rate=500
 window=6
+(cd "$root" && swift build -c release --product chat-server >&2)
+(cd "$here/ServerBench" && swift build -c release --scratch-path "$root/.build" --product server-bench >&2)
 bin="$(cd "$root" && swift build -c release --show-bin-path)"
 work="$(mktemp -d)"
 server_pid=""

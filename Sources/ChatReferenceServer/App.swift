@@ -60,6 +60,8 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Bytes a channel's uploads may add up to; 0 = no quota (default 1073741824).")
     var maxChannelUploadBytes: Int?
     @Option(help: "Users one block list may hold; 0 turns blocking off (default 1000).") var maxBlocksPerUser: Int?
+    @Option(help: "Block-list writes per second per user (default 5).") var blockWriteRate: Double?
+    @Option(help: "Token-bucket burst of block-list writes per user (default 50).") var blockWriteBurst: Int?
     @Option(help: "Seconds an ended channel's messages and files are kept, or 'forever' (default 86400).")
     var endedChannelRetention: String?
     @Option(help: "Lifetime of presigned URLs in seconds (default 900).") var presignLifetime: Int?
@@ -196,6 +198,9 @@ public struct ChatServerCommand: AsyncParsableCommand {
         c.limits.idleTimeout = try seconds(self.idleTimeout, "idle-timeout") ?? c.limits.idleTimeout
         c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate
         c.limits.uploadBurst = try value(self.uploadBurst, "upload-burst", int) ?? c.limits.uploadBurst
+        c.limits.blockWriteRate =
+            try value(self.blockWriteRate, "block-write-rate", { Double($0) }) ?? c.limits.blockWriteRate
+        c.limits.blockWriteBurst = try value(self.blockWriteBurst, "block-write-burst", int) ?? c.limits.blockWriteBurst
         c.limits.maxSendsPerSecond =
             try value(self.maxSendsPerSecond, "max-sends-per-second", int) ?? c.limits.maxSendsPerSecond
         c.limits.matchWaitTimeout =

@@ -136,6 +136,11 @@ public struct ServerConfiguration: Sendable {
         /// each other wait unpaired, and there can be at most twice this many of them plus one (lists filled under
         /// a higher limit keep their users, and count with their size).
         public var maxBlocksPerUser: Int = 1_000
+        /// Block-list writes (`PUT` and `DELETE`) per second per user (token-bucket refill rate; default 5); past the
+        /// burst they answer 429 `rate_limited` with `Retry-After`. Each is a database write.
+        public var blockWriteRate: Double = 5
+        /// Token-bucket capacity per user for block-list writes (default 50).
+        public var blockWriteBurst: Int = 50
         /// Lifetime of presigned upload and download URLs.
         public var presignLifetime: Duration = .seconds(900)
         /// Upload/download presign requests per second per channel (token-bucket refill rate).

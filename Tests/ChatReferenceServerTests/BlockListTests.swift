@@ -173,6 +173,34 @@ struct BlockListTests {
         }
     }
 
+    @Test("block-list writes past the user's burst answer 429 with Retry-After; other users and reads go on")
+    func writesAreRateLimited() async throws {
+        let slow: (inout ServerConfiguration) -> Void = {
+            $0.limits.blockWriteBurst = 3
+            $0.limits.blockWriteRate = 0.1  // one token every 10 s: none comes back during the test
+        }
+        try await TestServer.with(configure: slow) { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            let carol = try await server.signUp("carol")
+            // A refused request takes no token: its check comes first (a malformed uid, then the limit).
+            #expect(try await server.blockList("PUT", "x", as: alice.sid).status == 400)
+            #expect(try await server.blockList("PUT", bob.id, as: alice.sid).status == 204)
+            #expect(try await server.blockList("DELETE", bob.id, as: alice.sid).status == 204)
+            #expect(try await server.blockList("PUT", carol.id, as: alice.sid).status == 204)
+            for method in ["PUT", "DELETE"] {
+                let limited = try await server.blockList(method, bob.id, as: alice.sid)
+                #expect(limited.status == 429)
+                #expect(limited.json["code"] as? String == "rate_limited")
+                #expect(limited.header("Retry-After").flatMap(Int.init).map { (1...10).contains($0) } == true)
+            }
+            // Nothing changed by the refused ones; the list reads; another user has a bucket of its own.
+            let list = try await server.request("GET", "/api/v2/user/blocks", headers: [("Cookie", "sid=\(alice.sid)")])
+            #expect(list.json["user_ids"] as? [String] == [carol.id.description])
+            #expect(try await server.blockList("PUT", alice.id, as: bob.sid).status == 204)
+        }
+    }
+
     @Test("a v2 match socket's hello advertises the block limit")
     func helloAdvertisesTheLimit() async throws {
         let configure: @Sendable (inout ServerConfiguration) -> Void = { $0.limits.maxBlocksPerUser = 7 }

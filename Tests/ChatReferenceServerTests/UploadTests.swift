@@ -117,7 +117,7 @@ struct UploadTests {
 
     @Test("Token bucket refill is continuous, not whole-second")
     func bucketRefill() {
-        let limiter = RateLimiter(rate: 10, burst: 1)
+        let limiter = RateLimiter<ChannelID>(rate: 10, burst: 1)
         let start = ContinuousClock.now
         let channel = ChannelID(1)
         #expect(limiter.acquire(channel, now: start) == nil)

@@ -45,6 +45,25 @@ struct BlockListEndToEndTests {
         }
     }
 
+    @Test("blocking faster than the server allows is a rateLimited ChatError with the server's retry advice")
+    func rateLimited() async throws {
+        let oneWrite: (inout ServerConfiguration) -> Void = {
+            $0.limits.blockWriteBurst = 1
+            $0.limits.blockWriteRate = 0.2
+        }
+        try await InProcessServer.with(configure: oneWrite) { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL))
+            _ = try await alice.signUp(name: "alice")
+            let bobID = try await bob.signUp(name: "bob").id
+            try await alice.block(bobID)
+            let error = await #expect(throws: ChatError.self) { try await alice.unblock(bobID) }
+            #expect(error?.code == .rateLimited)
+            #expect(error?.retryAfter.map { $0 > .zero && $0 <= .seconds(5) } == true)
+            #expect(try await alice.blockedUsers() == [bobID])  // the refused unblock changed nothing
+        }
+    }
+
     @Test("block refusals are typed ChatErrors: oneself, an unknown user, a full list, signed out, no such route")
     func refusals() async throws {
         let oneBlock: (inout ServerConfiguration) -> Void = { $0.limits.maxBlocksPerUser = 1 }

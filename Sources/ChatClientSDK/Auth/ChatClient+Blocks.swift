@@ -15,6 +15,8 @@ extension ChatClient {
     ///   - `ChatError.Code.blockLimitReached` when your list is full (the server's limit, 1,000 users on the
     ///     reference server): unblock someone first;
     ///   - `ChatError.Code.notFound` when the server has no block lists (a v1-only server);
+    ///   - `ChatError.Code.rateLimited` with `ChatError/retryAfter` when blocking and unblocking faster than the
+    ///     server allows (the reference server: 5 per second after a burst of 50); nothing changed;
     ///   - `ChatError.Code.unauthorized` when signed out, or `ChatError.Code.cancelled`.
     public func block(_ user: UserID) async throws {
         try await mappingErrors("blocking a user") {
@@ -27,6 +29,7 @@ extension ChatClient {
     /// blocked changes nothing.
     /// - Parameter user: The user to unblock.
     /// - Throws: `ChatError` with `ChatError.Code.notFound` when the server has no block lists,
+    ///   `ChatError.Code.rateLimited` (with `ChatError/retryAfter`) as for ``block(_:)``,
     ///   `ChatError.Code.unauthorized` when signed out, `ChatError.Code.userNotFound` when your own account is
     ///   gone, or `ChatError.Code.cancelled`.
     public func unblock(_ user: UserID) async throws {

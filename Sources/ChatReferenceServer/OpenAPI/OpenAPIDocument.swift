@@ -223,7 +223,8 @@ paths:
       description: |
         docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user's block list; blocking a user already
         blocked changes nothing. Applies to every pairing made after the answer, users already waiting
-        included. A list holds at most `--max-blocks-per-user` users (1,000).
+        included. A list holds at most `--max-blocks-per-user` users (1,000). Writes (this and the
+        DELETE) are rate-limited per user (`--block-write-rate` 5/s, `--block-write-burst` 50).
       security:
         - sessionCookie: []
       responses:
@@ -245,6 +246,8 @@ paths:
                 full:
                   x-error-code: block_limit_reached
                   value: {"msg":"block list full","code":"block_limit_reached","temporary":false}
+        '429':
+          $ref: '#/components/responses/RateLimited'
         '500':
           $ref: '#/components/responses/ServerError'
     delete:
@@ -265,6 +268,8 @@ paths:
           $ref: '#/components/responses/SessionRejected'
         '404':
           $ref: '#/components/responses/UserNotFound'
+        '429':
+          $ref: '#/components/responses/RateLimited'
         '500':
           $ref: '#/components/responses/ServerError'
   /api/user/oauth2/google/login:
@@ -1252,7 +1257,7 @@ components:
               x-error-code: upload_quota_exceeded
               value: {"msg":"channel upload quota exceeded","code":"upload_quota_exceeded","temporary":false}
     RateLimited:
-      description: The channel's token bucket is empty (`rate_limited`).
+      description: 'The token bucket is empty (`rate_limited`); the channel''s for presigns and uploads, the user''s for block-list writes.'
       headers:
         Retry-After:
           $ref: '#/components/headers/RetryAfter'
@@ -1802,7 +1807,7 @@ components:
         ],
         "operationId": "blockUser",
         "summary": "Block a user (not in upstream)",
-        "description": "docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user's block list; blocking a user already\nblocked changes nothing. Applies to every pairing made after the answer, users already waiting\nincluded. A list holds at most `--max-blocks-per-user` users (1,000).\n",
+        "description": "docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user's block list; blocking a user already\nblocked changes nothing. Applies to every pairing made after the answer, users already waiting\nincluded. A list holds at most `--max-blocks-per-user` users (1,000). Writes (this and the\nDELETE) are rate-limited per user (`--block-write-rate` 5/s, `--block-write-burst` 50).\n",
         "security": [
           {
             "sessionCookie": []
@@ -1841,6 +1846,9 @@ components:
               }
             }
           },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
           "500": {
             "$ref": "#/components/responses/ServerError"
           }
@@ -1870,6 +1878,9 @@ components:
           },
           "404": {
             "$ref": "#/components/responses/UserNotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           },
           "500": {
             "$ref": "#/components/responses/ServerError"
@@ -3486,7 +3497,7 @@ components:
         }
       },
       "RateLimited": {
-        "description": "The channel's token bucket is empty (`rate_limited`).",
+        "description": "The token bucket is empty (`rate_limited`); the channel's for presigns and uploads, the user's for block-list writes.",
         "headers": {
           "Retry-After": {
             "$ref": "#/components/headers/RetryAfter"
@@ -4014,7 +4025,8 @@ never pairs a user with anyone on their list, nor with anyone whose list names t
 <p><b>Block a user (not in upstream)</b></p>
 <pre>docs/PROTOCOL.md 4.1.7. Adds `uid` to the session user&#x27;s block list; blocking a user already
 blocked changes nothing. Applies to every pairing made after the answer, users already waiting
-included. A list holds at most `--max-blocks-per-user` users (1,000).
+included. A list holds at most `--max-blocks-per-user` users (1,000). Writes (this and the
+DELETE) are rate-limited per user (`--block-write-rate` 5/s, `--block-write-burst` 50).
 </pre>
 <p>Auth: sessionCookie</p>
 <table><tr><th>parameter</th><th>in</th><th>required</th><th>schema</th><th>description</th></tr>
@@ -4026,6 +4038,7 @@ included. A list holds at most `--max-blocks-per-user` users (1,000).
 <tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>404</td><td>The user does not exist (`user_not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>userNotFound</b> &middot; error code user_not_found</span><pre>{&quot;msg&quot;: &quot;error user not found&quot;, &quot;code&quot;: &quot;user_not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>409</td><td>The list is full (`block_limit_reached`); nothing changed.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>full</b> &middot; error code block_limit_reached</span><pre>{&quot;msg&quot;: &quot;block list full&quot;, &quot;code&quot;: &quot;block_limit_reached&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>429</td><td>The token bucket is empty (`rate_limited`); the channel&#x27;s for presigns and uploads, the user&#x27;s for block-list writes.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>
@@ -4043,6 +4056,7 @@ waiting users whose only obstacle was this block are paired at once.
 <tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>404</td><td>The user does not exist (`user_not_found`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>userNotFound</b> &middot; error code user_not_found</span><pre>{&quot;msg&quot;: &quot;error user not found&quot;, &quot;code&quot;: &quot;user_not_found&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+<tr><td>429</td><td>The token bucket is empty (`rate_limited`); the channel&#x27;s for presigns and uploads, the user&#x27;s for block-list writes.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>
@@ -4332,7 +4346,7 @@ object of that size; without, for the smallest object (4 KiB).
 (`token_expired`) or its channel was deleted (`channel_closed`, status 401 by override).
 </td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>413</td><td>`size` over `--max-upload-size` (`upload_too_large`), or the channel&#x27;s upload quota cannot take it (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
+<tr><td>429</td><td>The token bucket is empty (`rate_limited`); the channel&#x27;s for presigns and uploads, the user&#x27;s for block-list writes.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 </table>
 </div>
 <div class=op id="op-get--api-uploader-download-presigned"><h3><span class=m>get</span> <code>/api/uploader/download/presigned</code></h3>
@@ -4348,7 +4362,7 @@ URL-safe or standard alphabet, padded or not. The key must belong to the token&#
 <tr><td>200</td><td>The GET URL.</td><td><code>application/json</code>: <code>PresignedDownload</code><div class=ex><span>example <b>png</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/presigned_download.json</span><pre>{&quot;url&quot;: &quot;http://localhost:9000/myfilebucket/1847563543227432961/5f0c3b1e-8d2a-4c1e-9b7a-2f6d1e0c9a8b.png?X-Amz-Algorithm=AWS4-HMAC-SHA256&amp;X-Amz-Expires=900&quot;}</pre></div><br></td><td><code>Cache-Control</code></td></tr>
 <tr><td>400</td><td>A parameter or the body is missing or malformed (`invalid_parameter`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>401</td><td>Token rejected, or the key belongs to another channel (`unauthorized`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
+<tr><td>429</td><td>The token bucket is empty (`rate_limited`); the channel&#x27;s for presigns and uploads, the user&#x27;s for block-list writes.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 </table>
 </div>
 <div class=op id="op-post--api-uploader-upload-files"><h3><span class=m>post</span> <code>/api/uploader/upload/files</code></h3>
@@ -4367,7 +4381,7 @@ the channel&#x27;s upload quota.
 <tr><td>400</td><td>Not multipart or unparsable, or more than 100 files (`invalid_parameter`); a `files` part without a file name (`file_not_readable`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidParameter</b> &middot; error code invalid_parameter</span><pre>{&quot;msg&quot;: &quot;invalid parameter&quot;, &quot;code&quot;: &quot;invalid_parameter&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>401</td><td>Token rejected, or the channel ended while the body streamed in (`channel_closed`; nothing kept).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>invalidToken</b> &middot; error code invalid_token</span><pre>{&quot;msg&quot;: &quot;invalid token&quot;, &quot;code&quot;: &quot;invalid_token&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>tokenExpired</b> &middot; error code token_expired</span><pre>{&quot;msg&quot;: &quot;token expired&quot;, &quot;code&quot;: &quot;token_expired&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>channelClosed</b> &middot; error code channel_closed</span><pre>{&quot;msg&quot;: &quot;channel closed&quot;, &quot;code&quot;: &quot;channel_closed&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>413</td><td>The body is over `--max-upload-size` (`upload_too_large`), or its files, each at least 4 KiB, do not fit the channel&#x27;s upload quota (`upload_quota_exceeded`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>tooLarge</b> &middot; error code upload_too_large</span><pre>{&quot;msg&quot;: &quot;file too large&quot;, &quot;code&quot;: &quot;upload_too_large&quot;, &quot;temporary&quot;: false}</pre></div><div class=ex><span>example <b>quota</b> &middot; error code upload_quota_exceeded</span><pre>{&quot;msg&quot;: &quot;channel upload quota exceeded&quot;, &quot;code&quot;: &quot;upload_quota_exceeded&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
-<tr><td>429</td><td>The channel&#x27;s token bucket is empty (`rate_limited`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
+<tr><td>429</td><td>The token bucket is empty (`rate_limited`); the channel&#x27;s for presigns and uploads, the user&#x27;s for block-list writes.</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>rateLimited</b> &middot; error code rate_limited</span><pre>{&quot;msg&quot;: &quot;too many requests&quot;, &quot;code&quot;: &quot;rate_limited&quot;, &quot;temporary&quot;: true}</pre></div><br></td><td><code>Retry-After</code></td></tr>
 <tr><td>500</td><td>Storing a file failed (`upload_failed`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>

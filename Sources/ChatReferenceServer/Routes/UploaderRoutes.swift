@@ -23,10 +23,7 @@ struct UploaderRoutes {
     /// Bearer auth plus the per-channel token bucket; 429 with a JSON body and `Retry-After` (D27).
     private func authorizeLimited(_ request: Request) async throws -> ChannelID {
         let channel = try await self.state.bearerChannel(request)
-        if let wait = self.state.limiter.acquire(channel) {
-            let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
-            throw ChatHTTPError(.rateLimited, headers: [.retryAfter: "\(seconds)"])
-        }
+        try self.state.limiter.acquireOrThrow(channel)
         return channel
     }
 

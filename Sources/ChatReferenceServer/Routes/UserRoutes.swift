@@ -31,14 +31,18 @@ struct UserRoutes {
     /// `PUT /api/v2/user/blocks/{uid}` (cookie) → 204: the matcher never pairs the two users again.
     private func block(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let user = try await self.state.existingSessionUser(request)
-        try await self.state.blockLists.block(try Self.blockedUser(context), by: user)
+        let blocked = try Self.blockedUser(context)
+        try self.state.blockWriteLimiter.acquireOrThrow(user)
+        try await self.state.blockLists.block(blocked, by: user)
         return Response(status: .noContent)
     }
 
     /// `DELETE /api/v2/user/blocks/{uid}` (cookie) → 204, listed or not; a waiting user may then pair at once.
     private func unblock(_ request: Request, _ context: ChatRequestContext) async throws -> Response {
         let user = try await self.state.existingSessionUser(request)
-        if try await self.state.blockLists.unblock(try Self.blockedUser(context), by: user) {
+        let blocked = try Self.blockedUser(context)
+        try self.state.blockWriteLimiter.acquireOrThrow(user)
+        if try await self.state.blockLists.unblock(blocked, by: user) {
             await self.state.matchmaker.blockListShrank(of: user)
         }
         return Response(status: .noContent)

@@ -1,9 +1,11 @@
 import ChatProtocol
 import Foundation
+import HTTPTypes
 import Synchronization
 
-/// A per-channel token bucket with continuous refill (fixes D27's whole-second granularity).
-final class RateLimiter: Sendable {
+/// A token bucket per key (a channel's presigns, a user's block-list writes) with continuous refill (fixes D27's
+/// whole-second granularity).
+final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
@@ -11,7 +13,7 @@ final class RateLimiter: Sendable {
 
     private let rate: Double
     private let burst: Double
-    private let buckets = Mutex<[ChannelID: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
 
     init(rate: Double, burst: Int) {
         self.rate = max(rate, 0.001)
@@ -19,20 +21,27 @@ final class RateLimiter: Sendable {
     }
 
     /// Takes one token; returns `nil` when allowed, or how long to wait for the next token.
-    func acquire(_ channel: ChannelID, now: ContinuousClock.Instant = .now) -> Duration? {
+    func acquire(_ key: Key, now: ContinuousClock.Instant = .now) -> Duration? {
         self.buckets.withLock { buckets in
             if buckets.count > 100_000 { buckets.removeAll() }  // bound memory; a reset only grants a full bucket
-            var bucket = buckets[channel] ?? Bucket(tokens: self.burst, updated: now)
+            var bucket = buckets[key] ?? Bucket(tokens: self.burst, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             bucket.tokens = min(self.burst, bucket.tokens + max(0, seconds) * self.rate)
             bucket.updated = now
-            defer { buckets[channel] = bucket }
+            defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else {
                 return .milliseconds(Int64(((1 - bucket.tokens) / self.rate * 1000).rounded(.up)))
             }
             bucket.tokens -= 1
             return nil
         }
+    }
+
+    /// Takes one token, or throws 429 `rate_limited` with `Retry-After` in whole seconds (at least 1).
+    func acquireOrThrow(_ key: Key) throws(ChatHTTPError) {
+        guard let wait = self.acquire(key) else { return }
+        let seconds = max(1, wait.components.seconds + (wait.components.attoseconds > 0 ? 1 : 0))
+        throw ChatHTTPError(.rateLimited, headers: [.retryAfter: "\(seconds)"])
     }
 }

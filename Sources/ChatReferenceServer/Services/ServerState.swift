@@ -19,7 +19,9 @@ final class ServerState: Sendable {
     let blockLists: BlockLists
     /// Sessions verified recently (see ``SessionCache``).
     let sessions: SessionCache
-    let limiter: RateLimiter
+    let limiter: RateLimiter<ChannelID>
+    /// Block-list writes (`PUT` and `DELETE /api/v2/user/blocks/{uid}`) per user.
+    let blockWriteLimiter: RateLimiter<UserID>
     let objects: ObjectStore
     /// The per-channel upload quota over ``objects``.
     let uploadQuota: UploadQuota
@@ -73,6 +75,10 @@ final class ServerState: Sendable {
         )
         self.sessions = SessionCache(window: SessionCache.window(idleTimeout: configuration.sessionIdleTimeout))
         self.limiter = RateLimiter(rate: configuration.limits.uploadRate, burst: configuration.limits.uploadBurst)
+        self.blockWriteLimiter = RateLimiter(
+            rate: configuration.limits.blockWriteRate,
+            burst: configuration.limits.blockWriteBurst
+        )
         self.objects = objects
         self.uploadQuota = UploadQuota(limit: configuration.limits.maxChannelUploadBytes, objects: objects)
         self.logger = logger

@@ -173,6 +173,58 @@ enum V2Scenarios {
             try check(again["ok"] != nil, "cancel without a ticket: expected ok, got \(again)")
             return nil
         },
+        scenario(
+            "RC-MATCH-BLOCK-1_v2_blocked_pair_never_proposed",
+            "§4.1.7, §5.4",
+            "v2 users who blocked each other are never proposed; a newcomer is; an unblock proposes them at once"
+        ) { context in
+            let a = try await context.signUp("a")
+            let b = try await context.signUp("b")
+            let c = try await context.signUp("c")
+            let bobs = [("Cookie", "sid=\(b.sid)")]
+            let block = try await context.http("PUT", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+            if block.status == 404, block.json?["code"] as? String != "user_not_found" {
+                throw ScenarioSkip("no block lists: \(block.summary)")
+            }
+            try check(block.status == 204, "PUT /api/v2/user/blocks: expected 204, got \(block.summary)")
+            let (matchA, hello) = try await context.v2Match(a, .json)
+            let advertised = (hello["limits"] as? [String: Any])?["max_blocks_per_user"] as? Int
+            try check(advertised != 0, "hello.limits.max_blocks_per_user is 0 (blocking off), yet the block worked")
+            let (matchB, _) = try await context.v2Match(b, .proto)
+            _ = try await context.enqueue(matchA, id: 1)
+            _ = try await context.enqueue(matchB, id: 1)
+            func proposed(_ frames: [[String: Any]], to peer: TestUser) -> Bool {
+                frames.contains { ($0["proposed"] as? [String: Any])?["peer_id"] as? String == peer.id }
+            }
+            func neverProposedToEachOther(_ step: String) async throws {
+                let toA = try await matchA.drain(for: .milliseconds(400))
+                let toB = try await matchB.drain(for: .milliseconds(100))
+                try check(!proposed(toA, to: b) && !proposed(toB, to: a), "a blocked pair was proposed \(step)")
+            }
+            try await neverProposedToEachOther("while both waited")
+            // A newcomer is proposed to one of them (the one waiting longer, unless a departing user of an earlier
+            // scenario is older still); its cancel requeues that one at the head.
+            let (matchC, _) = try await context.v2Match(c, .json)
+            _ = try await context.enqueue(matchC, id: 1)
+            let offer = try await matchC.await("proposed") { frame in
+                let peer = (frame["proposed"] as? [String: Any])?["peer_id"] as? String
+                return peer == a.id || peer == b.id
+            }
+            let cancelled = try await context.v2Command(matchC, ["id": 2, "cancel": [String: Any]()])
+            try check(cancelled["ok"] != nil, "cancel: expected ok, got \(cancelled)")
+            try await neverProposedToEachOther("after the newcomer's proposal was voided (\(V2Socket.describe(offer)))")
+            let unblock = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+            try check(unblock.status == 204, "DELETE /api/v2/user/blocks: expected 204, got \(unblock.summary)")
+            let toA = try await matchA.await("proposed", timeout: .seconds(3)) { frame in
+                (frame["proposed"] as? [String: Any])?["peer_id"] as? String == b.id
+            }
+            let toB = try await matchB.await("proposed", timeout: .seconds(3)) { frame in
+                (frame["proposed"] as? [String: Any])?["peer_id"] as? String == a.id
+            }
+            let ids = [toA, toB].map { ($0["proposed"] as? [String: Any])?["match_id"] as? String }
+            try check(ids[0] != nil && ids[0] == ids[1], "the unblocked pair got different proposals: \(ids)")
+            return advertised.map { "advertised max_blocks_per_user \($0)" }
+        },
         scenario("RC-MATCH-RACE-1_drop_after_proposed", "§5.5", "a peer dropping after proposed voids it for the other")
         {
             context in

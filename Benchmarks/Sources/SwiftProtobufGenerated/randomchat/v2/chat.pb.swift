@@ -77,7 +77,9 @@ public nonisolated struct Randomchat_V2_ChatMessage: Sendable {
   /// Server time, Unix milliseconds.
   public var time: Int64 = 0
 
-  /// The sender's idempotency key, echoed so the sender can match its pending send.
+  /// The sender's idempotency key, echoed so the sender can match its pending send: on the author's connections
+  /// and history pages only, and not on the live push to the connection whose send was just acked with it (the
+  /// ack's seq identifies that push). Empty for everyone else.
   public var clientMsgID: String = String()
 
   public var seen: Bool = false

@@ -73,6 +73,8 @@ public nonisolated struct Randomchat_V2_Error: Sendable {
     case pingTimeout // = 21
     case serverShuttingDown // = 22
     case serverError // = 23
+    case uploadQuotaExceeded // = 28
+    case blockLimitReached // = 29
     case UNRECOGNIZED(Int)
 
     public init() {
@@ -105,6 +107,8 @@ public nonisolated struct Randomchat_V2_Error: Sendable {
       case 21: self = .pingTimeout
       case 22: self = .serverShuttingDown
       case 23: self = .serverError
+      case 28: self = .uploadQuotaExceeded
+      case 29: self = .blockLimitReached
       default: self = .UNRECOGNIZED(rawValue)
       }
     }
@@ -135,6 +139,8 @@ public nonisolated struct Randomchat_V2_Error: Sendable {
       case .pingTimeout: return 21
       case .serverShuttingDown: return 22
       case .serverError: return 23
+      case .uploadQuotaExceeded: return 28
+      case .blockLimitReached: return 29
       case .UNRECOGNIZED(let i): return i
       }
     }
@@ -165,6 +171,8 @@ public nonisolated struct Randomchat_V2_Error: Sendable {
       .pingTimeout,
       .serverShuttingDown,
       .serverError,
+      .uploadQuotaExceeded,
+      .blockLimitReached,
     ]
 
   }
@@ -208,6 +216,16 @@ public nonisolated struct Randomchat_V2_Limits: Sendable {
 
   /// Sends per second per connection before RATE_LIMITED.
   public var maxSendsPerSecond: UInt32 = 0
+
+  /// What a channel's stored uploads may add up to, in bytes, both members together; each object counts as at
+  /// least 4 KiB. Uploads past it fail with HTTP 413 UPLOAD_QUOTA_EXCEEDED. 0: no quota, or not advertised.
+  public var maxChannelUploadBytes: UInt64 = 0
+
+  /// Files one multipart upload request may carry (HTTP 400 INVALID_PARAMETER beyond). 0: not advertised.
+  public var maxFilesPerUpload: UInt32 = 0
+
+  /// Users one block list may hold (HTTP 409 BLOCK_LIMIT_REACHED beyond). 0: blocking is off, or not advertised.
+  public var maxBlocksPerUser: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -383,12 +401,12 @@ nonisolated extension Randomchat_V2_Error: SwiftProtobuf.Message, SwiftProtobuf.
 }
 
 nonisolated extension Randomchat_V2_Error.Code: SwiftProtobuf._ProtoNameProviding {
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}INVALID_PARAMETER\0\u{1}UNAUTHORIZED\0\u{1}INVALID_TOKEN\0\u{1}TOKEN_EXPIRED\0\u{1}SESSION_NOT_FOUND\0\u{1}USER_NOT_FOUND\0\u{1}CHANNEL_NOT_FOUND\0\u{1}CHANNEL_CLOSED\0\u{1}NOT_FOUND\0\u{1}RATE_LIMITED\0\u{1}MESSAGE_TOO_LARGE\0\u{1}MESSAGE_CAP_REACHED\0\u{1}UPLOAD_TOO_LARGE\0\u{1}FILE_NOT_READABLE\0\u{1}NO_FILE_RECEIVED\0\u{1}UPLOAD_FAILED\0\u{1}PROTOCOL_VIOLATION\0\u{1}UNSUPPORTED_VERSION\0\u{1}MATCH_TIMEOUT\0\u{1}SLOW_CONSUMER\0\u{1}PING_TIMEOUT\0\u{1}SERVER_SHUTTING_DOWN\0\u{1}SERVER_ERROR\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CODE_UNSPECIFIED\0\u{1}INVALID_PARAMETER\0\u{1}UNAUTHORIZED\0\u{1}INVALID_TOKEN\0\u{1}TOKEN_EXPIRED\0\u{1}SESSION_NOT_FOUND\0\u{1}USER_NOT_FOUND\0\u{1}CHANNEL_NOT_FOUND\0\u{1}CHANNEL_CLOSED\0\u{1}NOT_FOUND\0\u{1}RATE_LIMITED\0\u{1}MESSAGE_TOO_LARGE\0\u{1}MESSAGE_CAP_REACHED\0\u{1}UPLOAD_TOO_LARGE\0\u{1}FILE_NOT_READABLE\0\u{1}NO_FILE_RECEIVED\0\u{1}UPLOAD_FAILED\0\u{1}PROTOCOL_VIOLATION\0\u{1}UNSUPPORTED_VERSION\0\u{1}MATCH_TIMEOUT\0\u{1}SLOW_CONSUMER\0\u{1}PING_TIMEOUT\0\u{1}SERVER_SHUTTING_DOWN\0\u{1}SERVER_ERROR\0\u{2}\u{5}UPLOAD_QUOTA_EXCEEDED\0\u{1}BLOCK_LIMIT_REACHED\0")
 }
 
 nonisolated extension Randomchat_V2_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_frame_bytes\0\u{3}max_text_bytes\0\u{3}max_upload_bytes\0\u{3}history_page_default\0\u{3}history_page_max\0\u{3}max_messages_per_channel\0\u{3}max_queued_frames\0\u{3}max_inflight_sends\0\u{3}typing_min_interval_ms\0\u{3}typing_timeout_ms\0\u{3}max_sends_per_second\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_frame_bytes\0\u{3}max_text_bytes\0\u{3}max_upload_bytes\0\u{3}history_page_default\0\u{3}history_page_max\0\u{3}max_messages_per_channel\0\u{3}max_queued_frames\0\u{3}max_inflight_sends\0\u{3}typing_min_interval_ms\0\u{3}typing_timeout_ms\0\u{3}max_sends_per_second\0\u{3}max_channel_upload_bytes\0\u{3}max_files_per_upload\0\u{3}max_blocks_per_user\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -407,6 +425,9 @@ nonisolated extension Randomchat_V2_Limits: SwiftProtobuf.Message, SwiftProtobuf
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.typingMinIntervalMs) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.typingTimeoutMs) }()
       case 11: try { try decoder.decodeSingularUInt32Field(value: &self.maxSendsPerSecond) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.maxChannelUploadBytes) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.maxFilesPerUpload) }()
+      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.maxBlocksPerUser) }()
       default: break
       }
     }
@@ -446,6 +467,15 @@ nonisolated extension Randomchat_V2_Limits: SwiftProtobuf.Message, SwiftProtobuf
     if self.maxSendsPerSecond != 0 {
       try visitor.visitSingularUInt32Field(value: self.maxSendsPerSecond, fieldNumber: 11)
     }
+    if self.maxChannelUploadBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxChannelUploadBytes, fieldNumber: 12)
+    }
+    if self.maxFilesPerUpload != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxFilesPerUpload, fieldNumber: 13)
+    }
+    if self.maxBlocksPerUser != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxBlocksPerUser, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -461,6 +491,9 @@ nonisolated extension Randomchat_V2_Limits: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.typingMinIntervalMs != rhs.typingMinIntervalMs {return false}
     if lhs.typingTimeoutMs != rhs.typingTimeoutMs {return false}
     if lhs.maxSendsPerSecond != rhs.maxSendsPerSecond {return false}
+    if lhs.maxChannelUploadBytes != rhs.maxChannelUploadBytes {return false}
+    if lhs.maxFilesPerUpload != rhs.maxFilesPerUpload {return false}
+    if lhs.maxBlocksPerUser != rhs.maxBlocksPerUser {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -59,6 +59,7 @@ public struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "Largest upload in bytes (default 67108864).") var maxUploadSize: Int?
     @Option(help: "Bytes a channel's uploads may add up to; 0 = no quota (default 1073741824).")
     var maxChannelUploadBytes: Int?
+    @Option(help: "Files one multipart upload request may carry (default 100).") var maxFilesPerUpload: Int?
     @Option(help: "Users one block list may hold; 0 turns blocking off (default 1000).") var maxBlocksPerUser: Int?
     @Option(help: "Block-list writes per second per user (default 5).") var blockWriteRate: Double?
     @Option(help: "Token-bucket burst of block-list writes per user (default 50).") var blockWriteBurst: Int?
@@ -181,6 +182,10 @@ public struct ChatServerCommand: AsyncParsableCommand {
             guard quota >= 0 else { throw ValidationError("max-channel-upload-bytes must be 0 (no quota) or more") }
             c.limits.maxChannelUploadBytes = quota
         }
+        if let files = try value(self.maxFilesPerUpload, "max-files-per-upload", int) {
+            guard files >= 1 else { throw ValidationError("max-files-per-upload must be 1 or more") }
+            c.limits.maxFilesPerUpload = files
+        }
         if let blocks = try value(self.maxBlocksPerUser, "max-blocks-per-user", int) {
             guard blocks >= 0 else { throw ValidationError("max-blocks-per-user must be 0 or more") }
             c.limits.maxBlocksPerUser = blocks
@@ -198,9 +203,14 @@ public struct ChatServerCommand: AsyncParsableCommand {
         c.limits.idleTimeout = try seconds(self.idleTimeout, "idle-timeout") ?? c.limits.idleTimeout
         c.limits.uploadRate = try value(self.uploadRate, "upload-rate", { Double($0) }) ?? c.limits.uploadRate
         c.limits.uploadBurst = try value(self.uploadBurst, "upload-burst", int) ?? c.limits.uploadBurst
-        c.limits.blockWriteRate =
-            try value(self.blockWriteRate, "block-write-rate", { Double($0) }) ?? c.limits.blockWriteRate
-        c.limits.blockWriteBurst = try value(self.blockWriteBurst, "block-write-burst", int) ?? c.limits.blockWriteBurst
+        if let rate = try value(self.blockWriteRate, "block-write-rate", { Double($0) }) {
+            guard rate > 0, rate.isFinite else { throw ValidationError("block-write-rate must be above 0") }
+            c.limits.blockWriteRate = rate
+        }
+        if let burst = try value(self.blockWriteBurst, "block-write-burst", int) {
+            guard burst >= 1 else { throw ValidationError("block-write-burst must be 1 or more") }
+            c.limits.blockWriteBurst = burst
+        }
         c.limits.maxSendsPerSecond =
             try value(self.maxSendsPerSecond, "max-sends-per-second", int) ?? c.limits.maxSendsPerSecond
         c.limits.matchWaitTimeout =

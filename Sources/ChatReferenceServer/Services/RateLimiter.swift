@@ -23,7 +23,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Takes one token; returns `nil` when allowed, or how long to wait for the next token.
     func acquire(_ key: Key, now: ContinuousClock.Instant = .now) -> Duration? {
         self.buckets.withLock { buckets in
-            if buckets.count > 100_000 { buckets.removeAll() }  // bound memory; a reset only grants a full bucket
+            if buckets.count > Self.maximumBuckets { self.evict(&buckets, now: now) }
             var bucket = buckets[key] ?? Bucket(tokens: self.burst, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
@@ -36,6 +36,23 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
             bucket.tokens -= 1
             return nil
         }
+    }
+
+    /// Buckets held now.
+    var bucketCount: Int { self.buckets.withLock { $0.count } }
+
+    /// Buckets kept before ``evict(_:now:)`` runs.
+    static var maximumBuckets: Int { 100_000 }
+
+    /// Bounds memory: forgets the buckets that have refilled (forgetting one changes nothing: a new bucket is full);
+    /// if that is not enough, all of them, which grants everyone a full bucket once.
+    private func evict(_ buckets: inout [Key: Bucket], now: ContinuousClock.Instant) {
+        buckets = buckets.filter { _, bucket in
+            let elapsed = now - bucket.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return bucket.tokens + max(0, seconds) * self.rate < self.burst
+        }
+        if buckets.count > Self.maximumBuckets / 2 { buckets.removeAll() }
     }
 
     /// Takes one token, or throws 429 `rate_limited` with `Retry-After` in whole seconds (at least 1).

@@ -164,7 +164,8 @@ struct ChannelRetention: Service {
             }
             if deleted == true { forgotten += 1 }
         }
-        // Stored only when it moved: a sweep over a few users that stays where it was writes nothing.
+        // Stored only when it moved. It stays put only at the start (nil), while every user fits in one sweep: that
+        // saves a write transaction (a no-op delete) a sweep.
         if next != cursor {
             try await storage.setSweepCursor("guests", to: next)
         }

@@ -214,7 +214,7 @@ protocol ChatStorage: Sendable {
     var appends: AsyncStream<Void> { get }
     /// Background maintenance the server runs every 500 ms off the event loops (SQLite: a `PASSIVE` WAL checkpoint);
     /// returns the write-ahead log's size and how much of it is written back, in frames, or `nil` when there was
-    /// nothing to do (no write since the last call).
+    /// nothing to do (no write that changed a row since the last call).
     @discardableResult
     func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)?
     /// The channel's state, epoch and last `seq`.

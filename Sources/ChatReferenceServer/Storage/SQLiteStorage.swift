@@ -122,7 +122,7 @@ final class SQLiteStorage: ChatStorage {
 
     /// A `PASSIVE` checkpoint: copies the WAL's committed pages back into the database file without waiting for
     /// readers or the writer (appends go on meanwhile); returns the WAL's frame count and how many are checkpointed,
-    /// or `nil` without touching the database when nothing was written since the last one.
+    /// or `nil` without touching the database when no write changed a row since the last one.
     @discardableResult
     func checkpoint() async throws -> (walFrames: Int, checkpointed: Int)? {
         // Pending messages wait for the flusher (`FlushPolicy`): a checkpoint writes back what is committed.

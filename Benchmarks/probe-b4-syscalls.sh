@@ -12,23 +12,10 @@ protocols="${1:-v1 v2}"
 conns=1000
 rate=500
 window=6
-(cd "$root" && swift build -c release --product chat-server >&2)
-(cd "$here/ServerBench" && swift build -c release --scratch-path "$root/.build" --product server-bench >&2)
-bin="$(cd "$root" && swift build -c release --show-bin-path)"
-work="$(mktemp -d)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-trap 'stop_server; rm -rf "$work"' EXIT
 command -v strace >/dev/null || { echo "strace is needed (apt-get install strace)" >&2; exit 1; }
-cc -O2 -o "$work/wsload" "$here/c/wsload.c"
+# shellcheck source=probe-common.sh
+. "$here/probe-common.sh"
 cc -O2 -o "$work/fanout" "$here/c/fanout.c"
-secret="probe-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 
 # strace -c's table for $server_pid over $window seconds, into $1.
 count() {
@@ -50,13 +37,7 @@ stop_server
 
 for protocol in $protocols; do
     say "chat-server $protocol: $conns connections, $rate msg/s open loop (wsload)"
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "$bin/chat-server" --port "$port" --data-dir "$work/data-$protocol" --jwt-secret "$secret" --log-level error \
-        --max-messages-per-channel 100000000 --max-sends-per-second 1000000 >>"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1000); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.01; done
-    "$bin/server-bench" tokens --server "http://127.0.0.1:$port" --protocol "$protocol" --conns "$conns" \
-        --out "$work/tokens.txt" 2>/dev/null
+    start_b4_server "$work/data-$protocol" "$protocol"
     "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol "$protocol" --rates "$rate" --seconds 12 \
         --warmup 2 --drain 3 --all-steps >"$work/$protocol.json" &
     load_pid=$!

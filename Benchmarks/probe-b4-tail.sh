@@ -2,28 +2,18 @@
 # Where does B4's latency tail come from? A/B probe at B4's fixed load (v1, 1,000 connections, 500 msg/s, wsload):
 # the server's data folder on the disk (as in server.sh) vs on tmpfs (/dev/shm: SQLite's fsyncs cost nothing),
 # interleaved rounds, each on a fresh server. Alongside every run it sums the run-queue delay of all server threads
-# (/proc/<pid>/task/*/schedstat field 2: time runnable but waiting for a CPU) over the measured window. Build first
-# (server.sh does). Writes results/latest/server-b4-tail.json.
+# (/proc/<pid>/task/*/schedstat field 2: time runnable but waiting for a CPU) over the measured window. Writes
+# results/latest/server-b4-tail.json.
 #
 #   Benchmarks/probe-b4-tail.sh [rounds]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 rounds="${1:-2}"
-bin="$(cd "$root" && swift build -c release --show-bin-path)"
-work="$(mktemp -d)"
+# shellcheck source=probe-common.sh
+. "$here/probe-common.sh"
 shm="$(mktemp -d /dev/shm/b4-tail.XXXXXX)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
-trap 'stop_server; rm -rf "$work" "$shm"' EXIT
-cc -O2 -o "$work/wsload" "$here/c/wsload.c"
-secret="probe-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+cleanup="$shm"
 run_delay_ns() { cat /proc/"$server_pid"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%.0f\n", s}'; }
 oncpu_ns() { cat /proc/"$server_pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 : >"$work/runs.txt"
@@ -31,13 +21,7 @@ for round in $(seq "$rounds"); do
     for where in disk tmpfs; do
         data="$work/data-$round"
         [ "$where" = tmpfs ] && data="$shm/data-$round"
-        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-        "$bin/chat-server" --port "$port" --data-dir "$data" --jwt-secret "$secret" --log-level error \
-            --max-messages-per-channel 100000000 --max-sends-per-second 1000000 >>"$work/server.log" 2>&1 &
-        server_pid=$!
-        for _ in $(seq 1000); do curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.01; done
-        "$bin/server-bench" tokens --server "http://127.0.0.1:$port" --protocol v1 --conns 1000 \
-            --out "$work/tokens.txt" 2>/dev/null
+        start_b4_server "$data" v1
         "$work/wsload" --port "$port" --conns "$work/tokens.txt" --protocol v1 --rates 500 --seconds 12 --warmup 2 \
             --drain 5 --server-pid "$server_pid" --all-steps >"$work/load.json" &
         load_pid=$!

@@ -39,6 +39,28 @@ extension ScenarioContext {
         return TestUser(id: id, sid: sid)
     }
 
+    /// `PUT /api/v2/user/blocks/{blocked}` as `blocker`, the block scenarios' set-up (RC-MATCH-BLOCK-1).
+    /// - Parameters:
+    ///   - blocked: The user to block.
+    ///   - blocker: The user whose list takes them.
+    /// - Throws: ``ScenarioSkip`` on a server without block lists (404 other than `user_not_found`; upstream has
+    ///   none) or with blocking off (409 `block_limit_reached`: an empty list is full); ``ScenarioFailure`` unless
+    ///   204.
+    func blockOrSkip(_ blocked: TestUser, by blocker: TestUser) async throws {
+        let block = try await self.http(
+            "PUT",
+            "/api/v2/user/blocks/\(blocked.id)",
+            headers: [("Cookie", "sid=\(blocker.sid)")]
+        )
+        if block.status == 404, block.json?["code"] as? String != "user_not_found" {
+            throw ScenarioSkip("no block lists (upstream has none): \(block.summary)")
+        }
+        if block.status == 409, block.json?["code"] as? String == "block_limit_reached" {
+            throw ScenarioSkip("blocking is off (an empty list is full): \(block.summary)")
+        }
+        try check(block.status == 204, "PUT /api/v2/user/blocks: expected 204, got \(block.summary)")
+    }
+
     /// The value of cookie `name` in the answer's `Set-Cookie` headers.
     static func cookie(_ name: String, in result: HTTPResult) -> String? {
         for (header, value) in result.headerList where header.lowercased() == "set-cookie" {

@@ -57,14 +57,7 @@ enum MatchScenarios {
                 let b = try await context.signUp("bob")
                 let c = try await context.signUp("carol")
                 let bobs = [("Cookie", "sid=\(b.sid)")]
-                let block = try await context.http("PUT", "/api/v2/user/blocks/\(a.id)", headers: bobs)
-                if block.status == 404, block.json?["code"] as? String != "user_not_found" {
-                    throw ScenarioSkip("no block lists (upstream has none): \(block.summary)")
-                }
-                if block.status == 409, block.json?["code"] as? String == "block_limit_reached" {
-                    throw ScenarioSkip("blocking is off (an empty list is full): \(block.summary)")
-                }
-                try check(block.status == 204, "PUT /api/v2/user/blocks: expected 204, got \(block.summary)")
+                try await context.blockOrSkip(a, by: b)
                 let list = try await context.http("GET", "/api/v2/user/blocks", headers: bobs)
                 try check(list.status == 200, "GET /api/v2/user/blocks: \(list.summary)")
                 try check(list.json?["user_ids"] as? [String] == [a.id], "block list \(list.text), expected [\(a.id)]")

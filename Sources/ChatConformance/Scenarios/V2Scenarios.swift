@@ -181,15 +181,7 @@ enum V2Scenarios {
             let a = try await context.signUp("a")
             let b = try await context.signUp("b")
             let c = try await context.signUp("c")
-            let bobs = [("Cookie", "sid=\(b.sid)")]
-            let block = try await context.http("PUT", "/api/v2/user/blocks/\(a.id)", headers: bobs)
-            if block.status == 404, block.json?["code"] as? String != "user_not_found" {
-                throw ScenarioSkip("no block lists: \(block.summary)")
-            }
-            if block.status == 409, block.json?["code"] as? String == "block_limit_reached" {
-                throw ScenarioSkip("blocking is off (an empty list is full): \(block.summary)")
-            }
-            try check(block.status == 204, "PUT /api/v2/user/blocks: expected 204, got \(block.summary)")
+            try await context.blockOrSkip(a, by: b)
             let (matchA, hello) = try await context.v2Match(a, .json)
             // 0 is left out of the wire, so a present value is the limit; absent says nothing.
             let advertised = (hello["limits"] as? [String: Any])?["max_blocks_per_user"] as? Int
@@ -220,7 +212,11 @@ enum V2Scenarios {
             // timed out and took a ticket away (voided, not requeued).
             _ = try await context.enqueue(matchA, id: 3)
             _ = try await context.enqueue(matchB, id: 3)
-            let unblock = try await context.http("DELETE", "/api/v2/user/blocks/\(a.id)", headers: bobs)
+            let unblock = try await context.http(
+                "DELETE",
+                "/api/v2/user/blocks/\(a.id)",
+                headers: [("Cookie", "sid=\(b.sid)")]
+            )
             try check(unblock.status == 204, "DELETE /api/v2/user/blocks: expected 204, got \(unblock.summary)")
             let toA = try await matchA.await("proposed", timeout: .seconds(3)) { frame in
                 (frame["proposed"] as? [String: Any])?["peer_id"] as? String == b.id

@@ -219,13 +219,7 @@ final class SQLiteStorage: ChatStorage {
     /// GRDB's synchronous `write` (a synchronous context selects it over the asynchronous overload), counted for
     /// ``checkpoint()`` when it changed a row.
     private func writeOnThisThread<T>(_ updates: (Database) throws -> T) throws -> T {
-        let (value, changed) = try self.pool.write { db in
-            let before = db.totalChangesCount
-            let value = try updates(db)
-            return (value, db.totalChangesCount != before)
-        }
-        if changed { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        return value
+        try self.counted(self.pool.write { db in try Self.changingRows(db, updates) })
     }
 
     // Reads stay asynchronous: GRDB's asynchronous `read` keeps its reader connection until the awaiting task
@@ -235,13 +229,23 @@ final class SQLiteStorage: ChatStorage {
     /// GRDB's asynchronous `write`, counted for ``checkpoint()`` when it changed a row (after its commit): the
     /// retention sweep's deletes usually find nothing, and an idle server's checkpoint then stays away.
     private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let (value, changed) = try await self.pool.write { db in
-            let before = db.totalChangesCount
-            let value = try updates(db)
-            return (value, db.totalChangesCount != before)
-        }
-        if changed { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
-        return value
+        try await self.counted(self.pool.write { db in try Self.changingRows(db, updates) })
+    }
+
+    /// Runs `updates` in `db`'s transaction and says whether it changed a row (`sqlite3_total_changes` moved).
+    private static func changingRows<T>(
+        _ db: Database,
+        _ updates: (Database) throws -> T
+    ) rethrows -> (value: T, changed: Bool) {
+        let before = db.totalChangesCount
+        let value = try updates(db)
+        return (value, db.totalChangesCount != before)
+    }
+
+    /// Counts a committed write for ``checkpoint()`` when it changed a row, and returns its value.
+    private func counted<T>(_ result: (value: T, changed: Bool)) -> T {
+        if result.changed { self.writesSinceCheckpoint.add(1, ordering: .relaxed) }
+        return result.value
     }
 
     /// A fresh epoch: `e` and 16 hex digits.

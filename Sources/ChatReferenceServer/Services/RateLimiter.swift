@@ -9,6 +9,13 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
+
+        /// The tokens at `now`, before the burst cap: what is left plus the refill since ``updated``.
+        func tokens(at now: ContinuousClock.Instant, rate: Double) -> Double {
+            let elapsed = now - self.updated
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            return self.tokens + max(0, seconds) * rate
+        }
     }
 
     private let rate: Double
@@ -25,9 +32,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         self.buckets.withLock { buckets in
             if buckets.count > Self.maximumBuckets { self.evict(&buckets, now: now) }
             var bucket = buckets[key] ?? Bucket(tokens: self.burst, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            bucket.tokens = min(self.burst, bucket.tokens + max(0, seconds) * self.rate)
+            bucket.tokens = min(self.burst, bucket.tokens(at: now, rate: self.rate))
             bucket.updated = now
             defer { buckets[key] = bucket }
             guard bucket.tokens >= 1 else {
@@ -47,11 +52,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Bounds memory: forgets the buckets that have refilled (forgetting one changes nothing: a new bucket is full);
     /// if that is not enough, all of them, which grants everyone a full bucket once.
     private func evict(_ buckets: inout [Key: Bucket], now: ContinuousClock.Instant) {
-        buckets = buckets.filter { _, bucket in
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-            return bucket.tokens + max(0, seconds) * self.rate < self.burst
-        }
+        buckets = buckets.filter { _, bucket in bucket.tokens(at: now, rate: self.rate) < self.burst }
         if buckets.count > Self.maximumBuckets / 2 { buckets.removeAll() }
     }
 

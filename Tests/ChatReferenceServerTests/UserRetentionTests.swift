@@ -18,6 +18,13 @@ struct UserRetentionTests {
         try await server.state.storage.user(user) != nil
     }
 
+    /// Guests with these ids (named `u` and the id), created now: no session, no channel.
+    private static func createGuests(_ ids: [UInt64], in storage: some ChatStorage) async throws {
+        for id in ids {
+            _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
+        }
+    }
+
     @Test("expired sessions go; guests without a session or an active channel go, with their blocks; the rest stay")
     func sessionsAndGuests() async throws {
         try await TestServer.with(configure: Self.sweptByTheTest) { server in
@@ -95,9 +102,7 @@ struct UserRetentionTests {
     func scanPages() async throws {
         try await TestServer.with(configure: Self.sweptByTheTest) { server in
             let storage = server.state.storage
-            for id in [UInt64(21), 22, 23] {
-                _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
-            }
+            try await Self.createGuests([21, 22, 23], in: storage)
             let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
             let first = try await storage.guestCandidates(after: nil, scanning: 2, createdBefore: later)
             #expect(first.candidates == [UserID(21), UserID(22)] && first.next == UserID(22))
@@ -116,9 +121,7 @@ struct UserRetentionTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let later = Date().addingTimeInterval(ChannelRetention.guestGrace + 60)
         try await TestServer.with(dataDirectory: directory, configure: Self.sweptByTheTest) { server in
-            for id in [UInt64(31), 32, 33] {
-                _ = try await server.state.storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
-            }
+            try await Self.createGuests([31, 32, 33], in: server.state.storage)
             let first = await ChannelRetention(state: server.state, usersPerSweep: 2).sweep(now: later)
             #expect(first.guests == 2)
             #expect(try await Self.isKnown(server, UserID(33)))
@@ -142,9 +145,7 @@ struct UserRetentionTests {
         try await TestServer.with(configure: Self.sweptByTheTest) { server in
             let storage = server.state.storage
             // Three users, five per sweep: every sweep reads all three and ends where it started (at the start).
-            for id in [UInt64(41), 42, 43] {
-                _ = try await storage.createUser(name: "u\(id)", picture: "", id: UserID(id))
-            }
+            try await Self.createGuests([41, 42, 43], in: storage)
             let soon = Date()  // within the guests' grace: none of them is forgotten
             _ = await ChannelRetention(state: server.state, usersPerSweep: 5).sweep(now: soon)
             // A checkpoint touches the database only after a write transaction changed a row: an idle server's sweeps

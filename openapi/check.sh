@@ -64,8 +64,8 @@ export CHAT_WFC_AUTH="$wfc_auth" CHAT_USER_ID="$USER_ID" CHAT_USER_ID_B="$USER_I
 
 rm -rf "$out" && mkdir -p "$out"
 cd "$out"  # schemathesis keeps its example database in ./.schemathesis
-# Logout and channel deletion run last, on their own: they end the fixture's session and channel, which every other
-# operation needs. No stateful phase there: no link leads to either operation. Logout runs first: once it has ended
+# Logout, channel deletion and account deletion run last, on their own: they end the fixture's session, channel and
+# user, which every other operation needs. No stateful phase there: no link leads to either operation. Logout runs first: once it has ended
 # `channel-a`'s session, that cookie names no user, so DELETE gets past the cookie check (a live cookie must name
 # `delby`, which generated ids never do: every request would stop at 401 `unauthorized`) to the membership check.
 # CI: deterministic generation. CHAT_ST_SEED=<n> (with CHAT_ST_EXAMPLES=<n>) explores with Hypothesis instead.
@@ -73,9 +73,9 @@ common=(--checks all --max-examples "${CHAT_ST_EXAMPLES:-30}" --workers 1)
 if [ -n "${CHAT_ST_SEED:-}" ]; then common+=(--seed "$CHAT_ST_SEED"); else common+=(--generation-deterministic); fi
 st --config-file "$root/openapi/schemathesis.toml" run "$root/openapi/openapi.yaml" --url "http://127.0.0.1:$port" \
     "${common[@]}" --phases examples,coverage,fuzzing,stateful --exclude-path /api/match --exclude-path /api/chat \
-    --exclude-operation-id logout --exclude-operation-id deleteChannel \
+    --exclude-operation-id logout --exclude-operation-id deleteChannel --exclude-operation-id deleteAccount \
     --report junit --report-junit-path "$out/main.xml"
-for operation in logout deleteChannel; do
+for operation in logout deleteChannel deleteAccount; do
     st --config-file "$root/openapi/schemathesis.toml" run "$root/openapi/openapi.yaml" --url "http://127.0.0.1:$port" \
         "${common[@]}" --phases examples,coverage,fuzzing --include-operation-id "$operation" \
         --report junit --report-junit-path "$out/$operation.xml"

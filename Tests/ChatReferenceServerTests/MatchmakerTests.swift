@@ -147,4 +147,37 @@ struct MatchmakerTests {
         #expect(voided.requeued)
         #expect(held.discarded == 1)
     }
+
+    @Test("A deleted account while its channel is made: UNAUTHORIZED and 4500 to its socket, the channel discarded")
+    func deletedAccountDuringCreation() async throws {
+        var held = try await HeldMatch(lastID: 3)
+        await held.matchmaker.removeUser(UserID(rawValue: 1))
+        #expect(try await held.alice.next().body == .error(V2Wire.error(.unauthorized)))
+        guard case .close(let code, _)? = await held.alice.frames.next(isolation: #isolation) else {
+            throw TestFailure("alice: no close")
+        }
+        #expect(code == V2Wire.closeCode(.unauthorized))
+        #expect(try await held.bob.next() == V2.MatchServerFrame(id: 3, body: .ok(V2.Ok())))
+        guard case .voided(let voided) = try await held.bob.next().body else { throw TestFailure("bob: no voided") }
+        #expect(voided.requeued)
+        await held.finishCreation()
+        #expect(held.discarded == 1)
+        #expect(await held.matchmaker.waitingUsers == [UserID(rawValue: 2)])
+        #expect(await held.matchmaker.connectionCount(UserID(rawValue: 1)) == 0)
+        // The socket's later disconnect finds nothing to remove, and Bob keeps his place.
+        await held.matchmaker.disconnectV2(held.alice.id)
+        #expect(await held.matchmaker.waitingUsers == [UserID(rawValue: 2)])
+    }
+
+    @Test("A user marked deleted cannot register a match socket, v1 or v2")
+    func deletedAccountIsRefused() async throws {
+        var services = HeldCreation().services
+        services.isDeleted = { $0 == UserID(rawValue: 1) }
+        let matchmaker = Matchmaker(services: services)
+        let outbox = Outbox(capacity: 16, sink: StreamOutboxSink())
+        #expect(await matchmaker.connectV1(UserID(rawValue: 1), outbox: outbox) == nil)
+        #expect(await matchmaker.connectV2(UserID(rawValue: 1), outbox: outbox, encoding: .json) == nil)
+        #expect(await matchmaker.connectV2(UserID(rawValue: 2), outbox: outbox, encoding: .json) != nil)
+        #expect(await matchmaker.waitingUsers.isEmpty)
+    }
 }

@@ -103,7 +103,7 @@ import Testing
             #expect(yaml.header("Content-Type")?.hasPrefix("application/yaml") == true)
             let json = try await server.request("GET", "/openapi.json")
             #expect(json.status == 200 && json.json["openapi"] as? String == "3.1.0")
-            #expect((json.json["paths"] as? [String: Any])?.count == 24)
+            #expect((json.json["paths"] as? [String: Any])?.count == 25)
             let docs = try await server.request("GET", "/docs")
             #expect(docs.status == 200 && docs.header("Content-Type")?.hasPrefix("text/html") == true)
             #expect(docs.text.contains("/api/uploader/objects/{channel}/{file}"))

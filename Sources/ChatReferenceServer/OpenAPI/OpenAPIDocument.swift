@@ -178,6 +178,31 @@ paths:
                 type: string
         '500':
           $ref: '#/components/responses/ServerError'
+  /api/v2/user/me:
+    delete:
+      tags: [users]
+      operationId: deleteAccount
+      summary: Delete the session user's account (not in upstream)
+      description: |
+        docs/PROTOCOL.md 4.1.8. Deletes the user for good, with every session of it on every device and
+        its block list (and its place on other users' lists). Its match connections close with 4500
+        (v2 after `error UNAUTHORIZED`); every channel it is a member of ends as on `leave` (the peer
+        gets LEFT, the chat sockets close, the tokens stop working), and those channels' messages and
+        files are purged with them. An OAuth login with the same e-mail afterwards creates a new user.
+      security:
+        - sessionCookie: []
+      responses:
+        '204':
+          description: The account is gone and the cookie cleared (`sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`).
+          headers:
+            Set-Cookie:
+              description: Clears `sid`.
+              schema:
+                type: string
+        '401':
+          $ref: '#/components/responses/SessionRejected'
+        '500':
+          $ref: '#/components/responses/ServerError'
   /api/v2/user/blocks:
     get:
       tags: [users]
@@ -1729,6 +1754,40 @@ components:
                 }
               }
             }
+          },
+          "500": {
+            "$ref": "#/components/responses/ServerError"
+          }
+        }
+      }
+    },
+    "/api/v2/user/me": {
+      "delete": {
+        "tags": [
+          "users"
+        ],
+        "operationId": "deleteAccount",
+        "summary": "Delete the session user's account (not in upstream)",
+        "description": "docs/PROTOCOL.md 4.1.8. Deletes the user for good, with every session of it on every device and\nits block list (and its place on other users' lists). Its match connections close with 4500\n(v2 after `error UNAUTHORIZED`); every channel it is a member of ends as on `leave` (the peer\ngets LEFT, the chat sockets close, the tokens stop working), and those channels' messages and\nfiles are purged with them. An OAuth login with the same e-mail afterwards creates a new user.\n",
+        "security": [
+          {
+            "sessionCookie": []
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "The account is gone and the cookie cleared (`sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`).",
+            "headers": {
+              "Set-Cookie": {
+                "description": "Clears `sid`.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/SessionRejected"
           },
           "500": {
             "$ref": "#/components/responses/ServerError"
@@ -3923,6 +3982,7 @@ Websocket frames (match and chat) are not HTTP bodies: their schemas are in `com
 <tr><td class=m>post</td><td><a href="#op-post--api-user"><code>/api/user</code></a></td><td>Create a guest user and a session</td><td>none</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-user-me"><code>/api/user/me</code></a></td><td>The session&#x27;s user</td><td>sessionCookie</td></tr>
 <tr><td class=m>post</td><td><a href="#op-post--api-user-logout"><code>/api/user/logout</code></a></td><td>End the session (not in upstream)</td><td>sessionCookie</td></tr>
+<tr><td class=m>delete</td><td><a href="#op-delete--api-v2-user-me"><code>/api/v2/user/me</code></a></td><td>Delete the session user&#x27;s account (not in upstream)</td><td>sessionCookie</td></tr>
 <tr><td class=m>get</td><td><a href="#op-get--api-v2-user-blocks"><code>/api/v2/user/blocks</code></a></td><td>The session user&#x27;s block list (not in upstream)</td><td>sessionCookie</td></tr>
 <tr><td class=m>put</td><td><a href="#op-put--api-v2-user-blocks--uid-"><code>/api/v2/user/blocks/{uid}</code></a></td><td>Block a user (not in upstream)</td><td>sessionCookie</td></tr>
 <tr><td class=m>delete</td><td><a href="#op-delete--api-v2-user-blocks--uid-"><code>/api/v2/user/blocks/{uid}</code></a></td><td>Unblock a user (not in upstream)</td><td>sessionCookie</td></tr>
@@ -4005,6 +4065,21 @@ cookie. Idempotent: without a live session it still answers 204. No request body
 <p>Auth: sessionCookie or none</p>
 <table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
 <tr><td>204</td><td>The session is gone and the cookie cleared (`sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`).</td><td>empty</td><td><code>Set-Cookie</code></td></tr>
+<tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
+</table>
+</div>
+<div class=op id="op-delete--api-v2-user-me"><h3><span class=m>delete</span> <code>/api/v2/user/me</code></h3>
+<p><b>Delete the session user&#x27;s account (not in upstream)</b></p>
+<pre>docs/PROTOCOL.md 4.1.8. Deletes the user for good, with every session of it on every device and
+its block list (and its place on other users&#x27; lists). Its match connections close with 4500
+(v2 after `error UNAUTHORIZED`); every channel it is a member of ends as on `leave` (the peer
+gets LEFT, the chat sockets close, the tokens stop working), and those channels&#x27; messages and
+files are purged with them. An OAuth login with the same e-mail afterwards creates a new user.
+</pre>
+<p>Auth: sessionCookie</p>
+<table><tr><th>status</th><th>description</th><th>body</th><th>headers</th></tr>
+<tr><td>204</td><td>The account is gone and the cookie cleared (`sid=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`).</td><td>empty</td><td><code>Set-Cookie</code></td></tr>
+<tr><td>401</td><td>No `sid` cookie, or an unknown or expired session (`unauthorized`; upstream sends an empty body).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>unauthorized</b> &middot; error code unauthorized</span><pre>{&quot;msg&quot;: &quot;unauthorized&quot;, &quot;code&quot;: &quot;unauthorized&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 <tr><td>500</td><td>A storage or internal failure (`server_error`).</td><td><code>application/json</code>: <code>Error</code><div class=ex><span>example <b>serverError</b> &middot; Tests/ChatProtocolTests/Fixtures/json/v1/error_code_only.json</span><pre>{&quot;msg&quot;: &quot;server error&quot;, &quot;code&quot;: &quot;server_error&quot;, &quot;temporary&quot;: false}</pre></div><br></td><td></td></tr>
 </table>
 </div>

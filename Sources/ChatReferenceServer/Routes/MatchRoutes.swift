@@ -49,6 +49,13 @@ private final class MatchSocket: WebSocketSession {
         let socketID = await self.state.matchmaker.connectV1(self.user, outbox: self.outbox)
         guard let socketID else {
             self.state.blockLists.release(self.user)
+            // Refused: the user's account was deleted meanwhile, or the server is shutting down.
+            if self.state.blockLists.isForgotten(self.user) {
+                return self.outbox.close(
+                    V2Wire.closeCode(.unauthorized),
+                    reason: ChatError.Code.unauthorized.mapping.message
+                )
+            }
             return self.outbox.close(.goingAway, reason: "server shutting down")
         }
         self.socketID.withLock { $0 = socketID }
@@ -97,6 +104,8 @@ private final class V2MatchSocket: WebSocketSession {
         if let refusal = await self.state.retainBlockList(of: self.user) { return self.closeWithError(refusal) }
         guard let socketID = await matchmaker.connectV2(self.user, outbox: self.outbox, encoding: self.encoding) else {
             self.state.blockLists.release(self.user)
+            // Refused: the user's account was deleted meanwhile, or the server is shutting down.
+            if self.state.blockLists.isForgotten(self.user) { return self.closeWithError(.unauthorized) }
             return self.closeWithError(.serverShuttingDown, retryAfterMs: 1000)
         }
         self.clock.withLock { $0.socketID = socketID }

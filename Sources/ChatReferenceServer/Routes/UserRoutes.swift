@@ -4,7 +4,8 @@ import Foundation
 import Hummingbird
 import NIOHTTP1
 
-/// `/api/user`: guest sign-up, look-ups, logout and the OAuth2 login (upstream §3.2).
+/// `/api/user`: guest sign-up, look-ups, logout and the OAuth2 login (upstream §3.2); ours under `/api/v2/user`:
+/// account deletion and block lists.
 struct UserRoutes {
     let state: ServerState
 
@@ -16,10 +17,20 @@ struct UserRoutes {
         group.post("logout") { request, _ in try await self.logout(request) }
         group.get("oauth2/google/login") { _, _ in self.oauthLogin() }
         group.get("oauth2/google/callback") { request, _ in try await self.oauthCallback(request) }
+        router.delete("api/v2/user/me") { request, _ in try await self.deleteAccount(request) }
         let blocks = router.group("api/v2/user/blocks")
         blocks.get { request, _ in try await self.blockList(request) }
         blocks.put("{uid}") { request, context in try await self.block(request, context) }
         blocks.delete("{uid}") { request, context in try await self.unblock(request, context) }
+    }
+
+    /// `DELETE /api/v2/user/me` (cookie) → 204 with the cookie cleared: deletes the account, its sessions and block
+    /// list, and ends its channels (PROTOCOL.md §4.1.8, ``ServerState/deleteAccount(_:)``). A session whose user is
+    /// already gone still gets the clean-up and the 204.
+    private func deleteAccount(_ request: Request) async throws -> Response {
+        let user = try await self.state.sessionUser(request)
+        try await self.state.deleteAccount(user)
+        return Response(status: .noContent, headers: [.setCookie: self.state.sessionCookie("", maxAge: 0)])
     }
 
     /// `GET /api/v2/user/blocks` (cookie): `{"user_ids":[…]}`, the earliest blocked first (PROTOCOL.md §4.1.7).

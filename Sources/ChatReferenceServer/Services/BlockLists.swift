@@ -21,7 +21,8 @@ final class BlockLists: Sendable {
         /// Every user with a non-empty list (and maybe some whose list emptied), once ``loadBlockers()`` ran; `nil`
         /// before, when every list is read.
         var blockers: Set<UserID>?
-        /// Guests the retention sweep deleted lately (``forgotten(_:now:)``), for ``retain(_:)`` to refuse.
+        /// Users deleted lately, by the retention sweep or with their account (``forgotten(_:now:)``), for
+        /// ``retain(_:)`` to refuse.
         var forgotten: [UserID: ContinuousClock.Instant] = [:]
         /// When ``forgotten`` last dropped its old entries.
         var pruned = ContinuousClock.now
@@ -91,6 +92,16 @@ final class BlockLists: Sendable {
             known.blockers?.remove(user)
         }
     }
+
+    /// Records that `user`'s account was deleted (``ServerState/deleteAccount(_:)``), as ``forgotten(_:now:)`` does for
+    /// the sweep: under the user's lock, so a ``retain(_:)`` already reading the list finishes first and every later
+    /// one is refused.
+    func accountDeleted(_ user: UserID) async {
+        await self.locks.withLock(user) { self.forgotten(user) }
+    }
+
+    /// Whether `user` was deleted within ``forgottenMemory`` (by the sweep or with its account).
+    func isForgotten(_ user: UserID) -> Bool { self.known.withLock { $0.forgotten[user] != nil } }
 
     /// Runs `body` under `user`'s lock unless `user`'s list is held (the user has an open match connection); returns
     /// what it returned, or `nil` without running it. A ``retain(_:)`` waits for it, and reads storage after it.

@@ -26,6 +26,8 @@ actor Matchmaker {
         var onMatched: @Sendable () -> Void
         /// Whether either user blocked the other (``BlockLists/eitherBlocks(_:_:)``): such a pair is never proposed.
         var eitherBlocks: @Sendable (UserID, UserID) -> Bool = { _, _ in false }
+        /// Whether the user's account was deleted (``BlockLists/isForgotten(_:)``): its connections are refused.
+        var isDeleted: @Sendable (UserID) -> Bool = { _ in false }
         var waitTimeout: Duration
         var confirmTimeout: Duration
     }
@@ -90,9 +92,9 @@ actor Matchmaker {
     // MARK: v1
 
     /// Registers a v1 match socket and enqueues its user unless they already hold a ticket (RC-MATCH1-2). Returns the
-    /// socket's id, or `nil` when the server is shutting down.
+    /// socket's id, or `nil` when the server is shutting down or the user's account was deleted.
     func connectV1(_ user: UserID, outbox: Outbox) async -> Int? {
-        guard !self.isShuttingDown else { return nil }
+        guard !self.isShuttingDown, !self.services.isDeleted(user) else { return nil }
         self.nextSocketID += 1
         let id = self.nextSocketID
         self.v1Sockets[user, default: [:]][id] = outbox
@@ -118,9 +120,10 @@ actor Matchmaker {
 
     // MARK: v2
 
-    /// Registers a v2 match socket (no ticket yet, §5.3). Returns its id, or `nil` when shutting down.
+    /// Registers a v2 match socket (no ticket yet, §5.3). Returns its id, or `nil` when shutting down or the user's
+    /// account was deleted.
     func connectV2(_ user: UserID, outbox: Outbox, encoding: FrameEncoding) -> Int? {
-        guard !self.isShuttingDown else { return nil }
+        guard !self.isShuttingDown, !self.services.isDeleted(user) else { return nil }
         self.nextSocketID += 1
         self.v2Sockets[self.nextSocketID] = V2Socket(user: user, outbox: outbox, encoding: encoding)
         return self.nextSocketID
@@ -247,6 +250,26 @@ actor Matchmaker {
     }
 
     /// Refuses new sockets and closes the open ones with 1001 (v2: after `error SERVER_SHUTTING_DOWN`).
+    /// A deleted account (``ServerState/deleteAccount(_:)``): ends its ticket (a pending proposal is voided for the
+    /// peer, who goes back to the head) and closes its match sockets with 4500 `unauthorized` (v2 after an `error
+    /// UNAUTHORIZED` push). The sockets leave the matcher now, so nothing they still send is served; their later
+    /// disconnects find nothing to remove. The caller marks the user deleted first (``Services/isDeleted``), so no
+    /// connection of it registers afterwards.
+    func removeUser(_ user: UserID) async {
+        let v1 = self.v1Sockets.removeValue(forKey: user) ?? [:]
+        let v2 = self.v2Sockets.filter { $0.value.user == user }.keys.sorted()
+        self.removeTicket(of: user, peerReason: "peer_disconnected")
+        let reason = V2Wire.closeReason(.unauthorized)
+        for outbox in v1.values { outbox.close(V2Wire.closeCode(.unauthorized), reason: reason) }
+        for socket in v2 {
+            self.send(.error(V2Wire.error(.unauthorized)), to: socket)
+            let connection = self.v2Sockets.removeValue(forKey: socket)
+            self.heldConfirmations[socket] = nil
+            connection?.outbox.close(V2Wire.closeCode(.unauthorized), reason: reason)
+        }
+        await self.pairWaiting()
+    }
+
     func shutDown() {
         self.isShuttingDown = true
         for outbox in self.v1Sockets.values.flatMap(\.values) {

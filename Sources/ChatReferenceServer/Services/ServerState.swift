@@ -69,6 +69,7 @@ final class ServerState: Sendable {
                 v2Token: { channel, user in tokens.issueV2(for: channel, user: user) },
                 onMatched: { metrics.matches.increment() },
                 eitherBlocks: { blockLists.eitherBlocks($0, $1) },
+                isDeleted: { blockLists.isForgotten($0) },
                 waitTimeout: configuration.limits.matchWaitTimeout,
                 confirmTimeout: configuration.limits.matchConfirmTimeout
             )

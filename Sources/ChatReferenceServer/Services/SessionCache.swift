@@ -91,4 +91,12 @@ final class SessionCache: Sendable {
             state.entries[sid] = nil
         }
     }
+
+    /// Forgets every session of `user` (its account was deleted). A scan of the cache: deletions are rare.
+    func removeAll(of user: UserID) {
+        self.state.withLock { state in
+            state.generation &+= 1
+            state.entries = state.entries.filter { $0.value.user != user }
+        }
+    }
 }

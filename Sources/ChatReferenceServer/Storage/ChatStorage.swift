@@ -156,6 +156,10 @@ protocol ChatStorage: Sendable {
     /// Deletes `user` if it still is such a guest (checked again, in the deleting transaction), with its block list
     /// and its place on other users' lists; returns whether it did.
     func forgetGuest(_ user: UserID, createdBefore cutoff: Date) async throws -> Bool
+    /// Deletes an account (`DELETE /api/v2/user/me`): the user row, its sessions, its block list and its place on
+    /// other users' lists, in one transaction. Its memberships stay, for the caller to end those channels; returns
+    /// them (the active channels it is a member of: an ended channel has no members) and whether the user existed.
+    func deleteUser(_ user: UserID) async throws -> (existed: Bool, channels: [ChannelID])
     /// Where the sweep named `name` stopped (`nil`: at the start).
     func sweepCursor(_ name: String) async throws -> UserID?
     /// Records where the sweep named `name` stopped.

@@ -405,6 +405,25 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
+    func deleteUser(_ user: UserID) async throws -> (existed: Bool, channels: [ChannelID]) {
+        try await self.write { db in
+            let id = Int64(bitPattern: user.rawValue)
+            for sql in [
+                "DELETE FROM sessions WHERE user_id = ?", "DELETE FROM blocks WHERE user_id = ?",
+                "DELETE FROM blocks WHERE blocked_id = ?",
+            ] {
+                try db.cachedStatement(sql: sql).execute(arguments: [id])
+            }
+            try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?").execute(arguments: [id])  // after sessions
+            let existed = db.changesCount > 0
+            let channels = try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT channel_id FROM members WHERE user_id = ? ORDER BY channel_id"),
+                arguments: [id]
+            )
+            return (existed, channels.map { ChannelID(UInt64(bitPattern: $0)) })
+        }
+    }
+
     func sweepCursor(_ name: String) async throws -> UserID? {
         try await self.pool.read { db in
             try Int64.fetchOne(

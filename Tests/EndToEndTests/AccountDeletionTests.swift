@@ -1,0 +1,133 @@
+import ChatClientSDK
+import ChatProtocol
+import Foundation
+import Testing
+
+@testable import ChatReferenceServer
+
+@Suite("End to end: deleting an account through the SDK", .serialized, .timeLimit(.minutes(1)))
+struct AccountDeletionTests {
+    /// The code of the `ChatError` `body` throws, or `nil` when it returns.
+    private static func code(_ body: () async throws -> Void) async -> ChatError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return (error as? ChatError)?.code
+        }
+    }
+
+    @Test(
+        "deleting an account ends its chat for the peer, revokes its sessions and block lists, and empties its store",
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+    )
+    func deletesEverything(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            let store = ChatMemoryStore()
+            var aliceConfiguration = testConfiguration(server.baseURL, speaking: wire)
+            aliceConfiguration.store = store
+            let alice = ChatClient(configuration: aliceConfiguration)
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let carol = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let (aliceMatch, bobMatch) = try await matchPair(alice, bob)
+            let aliceID = aliceMatch.userID
+            let carolID = try await carol.signUp(name: "carol").id
+            try await carol.block(aliceID)
+            try await alice.block(carolID)
+            let cookie = try #require(alice.sessionCookie)
+            // A second session of the same user (another device), and a saved match of an earlier chat.
+            try await server.state.storage.createSession("alice-tablet", user: aliceID, now: Date())
+            let earlier = ChatMatch(channelID: ChannelID(rawValue: 77), token: "earlier", userID: aliceID)
+            await store.saveMatch(earlier)
+
+            try await alice.withRecordedSession(aliceMatch) { aliceSession, aliceLog in
+                try await aliceLog.expect("connected") { $0.isConnected }
+                try await bob.withRecordedSession(bobMatch) { bobSession, bobLog in
+                    try await bobLog.expect("connected") { $0.isConnected }
+                    _ = try await bobSession.send(text: "hello alice")
+                    _ = try await aliceLog.expectText("hello alice")
+
+                    try await alice.deleteAccount()
+                    try await bobLog.expect("alice left") { $0 == .left(aliceID) }
+                    try await bobLog.expect("bob's session ended") {
+                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
+                        return false
+                    }
+                    try await aliceLog.expect("alice's session ended") {
+                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
+                        return false
+                    }
+                }
+            }
+
+            #expect(alice.sessionCookie == nil)
+            #expect(await store.matches().isEmpty)
+            #expect(await store.messages(in: aliceMatch.channelID).isEmpty)
+            #expect(try await server.state.storage.channelState(aliceMatch.channelID) == .deleted)
+            // Every session of the account is gone: the cookie the client had, and the other device's.
+            for sid in [cookie, "alice-tablet"] {
+                var stale = testConfiguration(server.baseURL, speaking: wire)
+                stale.sessionCookie = sid
+                let device = ChatClient(configuration: stale)
+                #expect(await Self.code { _ = try await device.currentUser() } == .unauthorized)
+                #expect(await Self.code { try await device.deleteAccount() } == .unauthorized)
+            }
+            #expect(await Self.code { try await alice.deleteAccount() } == .unauthorized)  // signed out
+            #expect(await Self.code { _ = try await bob.user(aliceID) } == .userNotFound)
+            // Both directions of the block lists: Carol's entry for Alice, and Alice's own list.
+            #expect(try await carol.blockedUsers() == [])
+            #expect(try await server.state.storage.usersWithBlocks() == [])
+            // Bob goes on: a new match with Carol, who never blocked him.
+            async let bobsNext = bob.match()
+            let carolsMatch = try await carol.match()
+            #expect(try await bobsNext.peerID == carolID)
+            #expect(carolsMatch.peerID == bobMatch.userID)
+        }
+    }
+
+    @Test(
+        "a match waiting when its account is deleted fails with unauthorized, and the peer is not proposed to it",
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+    )
+    func waitingMatchEnds(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let aliceID = try await alice.signUp(name: "alice").id
+            let bobID = try await bob.signUp(name: "bob").id
+            let waiting = Task { try await alice.match() }
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [aliceID] })
+            try await alice.deleteAccount()
+            let error = await #expect(throws: ChatError.self) { try await waiting.value }
+            #expect(error?.code == .unauthorized)
+            #expect(try await eventually { await server.state.matchmaker.connectionCount(aliceID) == 0 })
+            #expect(await server.state.matchmaker.waitingUsers.isEmpty)
+            let bobWaits = Task { try await bob.match() }
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [bobID] })
+            bobWaits.cancel()
+        }
+    }
+
+    @Test("deletion refusals are typed ChatErrors: signed out, and a server without the route")
+    func refusals() async throws {
+        try await InProcessServer.with { server in
+            let signedOut = ChatClient(configuration: testConfiguration(server.baseURL))
+            #expect(await Self.code { try await signedOut.deleteAccount() } == .unauthorized)
+        }
+        // A v1-only server (upstream): its router answers a bare 404.
+        try await TCPProxy.with(targetPort: 1) { upstream in
+            let body = "404 page not found"
+            upstream.setAnswer(
+                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+                    + "Connection: close\r\n\r\n\(body)"
+            )
+            var configuration = testConfiguration("http://127.0.0.1:\(upstream.port)")
+            configuration.sessionCookie = "a-session"
+            let client = ChatClient(configuration: configuration)
+            let missing = await #expect(throws: ChatError.self) { try await client.deleteAccount() }
+            #expect(missing?.code == .notFound)
+            #expect(missing?.message.contains("cannot delete accounts") == true)
+            #expect(client.sessionCookie == "a-session", "a refused deletion signs nobody out")
+        }
+    }
+}

@@ -645,6 +645,53 @@ enum V2Scenarios {
             try check(code == 4501, "reconnect: expected 4501, got \(code.map(String.init) ?? "none")")
             return nil
         },
+        scenario(
+            "RC-USER-DELETE-1_v2_account_deleted",
+            "§4.1.8",
+            "DELETE /api/v2/user/me: 204; the peer gets LEFT, the chat closes 4501, the match socket 4500, the session ends"
+        ) { context in
+            let pair = try await context.v2Pair()
+            let (a, _) = try await context.v2Chat(pair.a, pair.tokenA, .proto)
+            let (b, _) = try await context.v2Chat(pair.b, pair.tokenB, .json)
+            // A also waits for another match meanwhile.
+            let (matchA, _) = try await context.v2Match(pair.a, .json)
+            _ = try await context.enqueue(matchA, id: 1)
+            let cookieA = [("Cookie", "sid=\(pair.a.sid)")]
+            let deleted = try await context.http("DELETE", "/api/v2/user/me", headers: cookieA)
+            if deleted.status == 404 { throw ScenarioSkip("no account deletion (upstream has none)") }
+            try check(deleted.status == 204, "DELETE /api/v2/user/me: expected 204, got \(deleted.summary)")
+            let cleared = deleted.headerList.contains { header, value in
+                header.lowercased() == "set-cookie" && value.hasPrefix("sid=;") && value.contains("Max-Age=0")
+            }
+            try check(cleared, "the sid cookie is not cleared (Set-Cookie: sid=; …; Max-Age=0)")
+            let left = try await b.await("presence") {
+                ($0["presence"] as? [String: Any])?["kind"] as? String == "LEFT"
+            }
+            try check((left["presence"] as? [String: Any])?["user_id"] as? String == pair.a.id, "LEFT user_id")
+            for (name, socket) in [("the peer's", b), ("the deleted user's", a)] {
+                let error = try await socket.await("error")
+                try check(errorCode(error) == "CHANNEL_CLOSED", "\(name) chat: expected CHANNEL_CLOSED, got \(error)")
+                let code = try await socket.connection.closeCode()
+                try check(code == 4501, "\(name) chat: expected 4501, got \(code.map(String.init) ?? "none")")
+            }
+            let refused = try await matchA.await("error")
+            try check(errorCode(refused) == "UNAUTHORIZED", "match socket: expected UNAUTHORIZED, got \(refused)")
+            let matchCode = try await matchA.connection.closeCode()
+            try check(matchCode == 4500, "match socket: expected 4500, got \(matchCode.map(String.init) ?? "none")")
+            let me = try await context.http("GET", "/api/user/me", headers: cookieA)
+            try check(me.status == 401, "the deleted user's session still works: \(me.summary)")
+            let again = try await context.http("DELETE", "/api/v2/user/me", headers: cookieA)
+            try check(again.status == 401, "a second DELETE: expected 401, got \(again.summary)")
+            let lookUp = try await context.http(
+                "GET",
+                "/api/user?uid=\(pair.a.id)",
+                headers: [("Cookie", "sid=\(pair.b.sid)")]
+            )
+            try check(lookUp.status == 404, "the deleted user is still found: \(lookUp.summary)")
+            let rest = try await context.http("GET", "/api/chat/users", headers: context.bearer(pair.tokenB))
+            try check(rest.status == 401, "the ended channel's token still works over REST (\(rest.status))")
+            return nil
+        },
         scenario("RC-CHAT-ENV-5_malformed_frames", "§6.6", "undecodable → 1002; wrong frame kind → 1003") { context in
             let pair = try await context.v2Pair()
             let (json, _) = try await context.v2Chat(pair.a, pair.tokenA, .json)

@@ -65,9 +65,11 @@ export CHAT_WFC_AUTH="$wfc_auth" CHAT_USER_ID="$USER_ID" CHAT_USER_ID_B="$USER_I
 rm -rf "$out" && mkdir -p "$out"
 cd "$out"  # schemathesis keeps its example database in ./.schemathesis
 # Logout, channel deletion and account deletion run last, on their own: they end the fixture's session, channel and
-# user, which every other operation needs. No stateful phase there: no link leads to either operation. Logout runs first: once it has ended
-# `channel-a`'s session, that cookie names no user, so DELETE gets past the cookie check (a live cookie must name
-# `delby`, which generated ids never do: every request would stop at 401 `unauthorized`) to the membership check.
+# user, which every other operation needs. No stateful phase there: no link leads to these operations. Logout runs
+# first: once it has ended `channel-a`'s session, that cookie names no user, so DELETE gets past the cookie check (a
+# live cookie must name `delby`, which generated ids never do: every request would stop at 401 `unauthorized`) to
+# the membership check. Account deletion runs after both, so `channel-a`'s requests meet 401; its 204 is tested end
+# to end (Tests/EndToEndTests/AccountDeletionTests.swift, conformance RC-USER-DELETE-1_v2_account_deleted).
 # CI: deterministic generation. CHAT_ST_SEED=<n> (with CHAT_ST_EXAMPLES=<n>) explores with Hypothesis instead.
 common=(--checks all --max-examples "${CHAT_ST_EXAMPLES:-30}" --workers 1)
 if [ -n "${CHAT_ST_SEED:-}" ]; then common+=(--seed "$CHAT_ST_SEED"); else common+=(--generation-deterministic); fi

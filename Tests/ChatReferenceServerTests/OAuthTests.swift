@@ -92,4 +92,49 @@ struct OAuthTests {
             }
         }
     }
+
+    @Test("Deleting an OAuth account ends every session of it; the next login with the same e-mail is a new user")
+    func deletedAccountSignsUpAnew() async throws {
+        try await Self.withProvider { idp in
+            try await TestServer.with { configuration in
+                configuration.oauth.clientID = "client"
+                configuration.oauth.clientSecret = "s3cret"
+                configuration.oauth.tokenURL = "http://127.0.0.1:\(idp)/token"
+                configuration.oauth.userInfoURL = "http://127.0.0.1:\(idp)/userinfo"
+            } _: { server in
+                /// Logs in through the provider; returns the session and the user's id.
+                func login() async throws -> (sid: String, id: String) {
+                    let start = try await server.request("GET", "/api/user/oauth2/google/login")
+                    let cookie = try #require(start.header("Set-Cookie"))
+                    let state = try #require(cookie.split(separator: ";").first?.split(separator: "=").last)
+                    let callback = try await server.request(
+                        "GET",
+                        "/api/user/oauth2/google/callback?state=\(state)&code=good",
+                        headers: [("Cookie", "oauthstate=\(state)")]
+                    )
+                    let sid = try #require(
+                        callback.headers(named: "Set-Cookie").first { $0.hasPrefix("sid=") }?.split(separator: ";")
+                            .first?.dropFirst(4)
+                    )
+                    let me = try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(sid)")])
+                    return (String(sid), try #require(me.json["id"] as? String))
+                }
+                let phone = try await login()
+                let laptop = try await login()
+                #expect(phone.id == laptop.id)
+                let deleted = try await server.request(
+                    "DELETE",
+                    "/api/v2/user/me",
+                    headers: [("Cookie", "sid=\(phone.sid)")]
+                )
+                #expect(deleted.status == 204)
+                for sid in [phone.sid, laptop.sid] {
+                    let me = try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(sid)")])
+                    #expect(me.status == 401)
+                }
+                let again = try await login()
+                #expect(again.id != phone.id)
+            }
+        }
+    }
 }

@@ -89,4 +89,36 @@ struct SessionStorageTests {
         }
     }
 
+    @Test(
+        "deleteUser drops the user, its sessions and both directions of the block lists; channels(of:) is active only"
+    )
+    func deleteUser() async throws {
+        try await self.withStorage { storage in
+            let (alice, bob, carol) = (UserID(51), UserID(52), UserID(53))
+            for user in [alice, bob, carol] { _ = try await storage.createUser(name: "u", picture: "", id: user) }
+            let now = Date()
+            try await storage.createSession("a1", user: alice, now: now)
+            try await storage.createSession("a2", user: alice, now: now)
+            try await storage.createSession("b1", user: bob, now: now)
+            #expect(try await storage.block(bob, by: alice, limit: 10, now: now) == .added)
+            #expect(try await storage.block(alice, by: carol, limit: 10, now: now) == .added)
+            #expect(try await storage.block(bob, by: carol, limit: 10, now: now) == .added)
+            try await storage.createChannel(ChannelID(7), members: [alice, bob], now: now)
+            try await storage.createChannel(ChannelID(8), members: [alice, carol], now: now)
+            try await storage.deleteChannel(ChannelID(8), now: now)
+            #expect(try await storage.channels(of: alice) == [ChannelID(7)])
+
+            #expect(try await storage.deleteUser(alice))
+            #expect(try await storage.user(alice) == nil)
+            for sid in ["a1", "a2"] { #expect(try await storage.sessionUser(sid, now: now, idleTimeout: 100) == nil) }
+            #expect(try await storage.sessionUser("b1", now: now, idleTimeout: 100) == bob)
+            #expect(try await storage.blockedUsers(of: carol) == [bob])
+            #expect(try await storage.usersWithBlocks() == [carol])
+            // A block written for the deleted user afterwards (a request in flight) is refused, and so is one of it.
+            #expect(try await storage.block(carol, by: alice, limit: 10, now: now) == .unknownUser)
+            #expect(try await storage.block(alice, by: bob, limit: 10, now: now) == .unknownUser)
+            #expect(try await storage.usersWithBlocks() == [carol])
+            #expect(try await storage.deleteUser(alice) == false)
+        }
+    }
 }

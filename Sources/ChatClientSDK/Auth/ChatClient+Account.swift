@@ -6,38 +6,64 @@ extension ChatClient {
 
     /// Deletes the signed-in account on the server, then signs out and empties the session store.
     ///
-    /// The server deletes the user, every session of it (on every device) and its block list, and ends every chat
-    /// it is in: the peer sees you leave (``ChatEvent/left(_:)``), your open sessions end with
-    /// `ChatError.Code.channelClosed`, and the chats' messages and files can no longer be read (PROTOCOL.md §4.1.8).
-    /// A match waiting for a peer ends with `ChatError.Code.unauthorized`. The deletion cannot be undone: signing in
-    /// with the same OAuth account afterwards creates a new user.
+    /// The server ends every chat the account is in, then deletes the user with every session of it (on every
+    /// device) and its block list: the peer sees you leave (``ChatEvent/left(_:)``), your open sessions end with
+    /// `ChatError.Code.channelClosed`, and the chats' messages and files can no longer be read (the reference server
+    /// purges them after its retention window, PROTOCOL.md §4.1.8). A match waiting for a peer ends with
+    /// `ChatError.Code.unauthorized`. The deletion cannot be undone: signing in with the same OAuth account afterwards
+    /// creates a new user.
     ///
-    /// With a ``Configuration/store``, every saved match and transcript is removed from it as well; a store error
-    /// is logged and does not fail the call (the account is already gone).
+    /// With a ``Configuration/store``, every saved match and transcript is removed from it as well; a store error is
+    /// logged and does not fail the call (the account is already gone).
     ///
     /// App stores require apps that create accounts to offer this; ask the user to confirm first.
+    ///
+    /// When the call fails with `ChatError.Code.timeout` or `ChatError.Code.connectionClosed`, the server may have
+    /// deleted the account before the answer was lost: call it again. An `ChatError.Code.unauthorized` then means
+    /// the session is gone, so the account is too (a deletion that fails on the server keeps the session); call
+    /// ``logout()`` and empty your store yourself. Do not sign in again to retry: a guest sign-up makes a new account.
     /// - Throws: `ChatError` with:
-    ///   - `ChatError.Code.unauthorized` when signed out, or the session expired (sign in again, then delete);
+    ///   - `ChatError.Code.unauthorized` when signed out, the session expired, or the account is already deleted;
     ///   - `ChatError.Code.notFound` when the server cannot delete accounts (a v1-only server);
-    ///   - `ChatError.Code.cancelled` when the task is cancelled, or the server's error. Nothing changed locally
-    ///     then.
+    ///   - `ChatError.Code.invalidState` when the client was shut down;
+    ///   - `ChatError.Code.cancelled` when the task is cancelled, `ChatError.Code.timeout`,
+    ///     `ChatError.Code.connectionClosed`, or the server's error (a 500 leaves the account as it was). Nothing
+    ///     changed locally then.
     public func deleteAccount() async throws {
         try await mappingErrors("deleting the account") {
             try self.checkUsable()
             let path = "/api/v2/user/me"
             let response = try await self.send("DELETE", path, auth: .cookie, checked: false)
+            // A 404 without an error body of ours (upstream's router answers `404 page not found` in plain text), or
+            // with `not_found`, means the server has no such route.
             if response.status == 404 {
-                throw ChatError(code: .notFound, message: "the server cannot delete accounts (DELETE \(path): 404)")
+                let body = try? V1.ErrorBody(jsonBytes: response.body)
+                if body == nil || body?.code == ChatError.Code.notFound.wireName {
+                    throw ChatError(code: .notFound, message: "the server cannot delete accounts (DELETE \(path): 404)")
+                }
             }
             try Self.check(response)
             self.logout()
             guard let store = self.configuration.store else { return }
+            await Self.empty(store, logger: self.configuration.logger)
+        }
+    }
+
+    /// Removes every saved match (and its transcript) from `store`; an error is logged and the next one is tried.
+    private static func empty(_ store: any ChatSessionStore, logger: Logger) async {
+        let matches: [ChatMatch]
+        do {
+            matches = try await store.matches()
+        } catch {
+            return logger.warning("reading the session store to empty it failed", metadata: ["error": "\(error)"])
+        }
+        for match in matches {
             do {
-                for match in try await store.matches() { try await store.removeChannel(match.channelID) }
+                try await store.removeChannel(match.channelID)
             } catch {
-                self.configuration.logger.warning(
-                    "emptying the session store after deleting the account failed",
-                    metadata: ["error": "\(error)"]
+                logger.warning(
+                    "removing a channel from the session store failed",
+                    metadata: ["chat.channel.id": "\(match.channelID)", "error": "\(error)"]
                 )
             }
         }

@@ -24,9 +24,9 @@ struct UserRoutes {
         blocks.delete("{uid}") { request, context in try await self.unblock(request, context) }
     }
 
-    /// `DELETE /api/v2/user/me` (cookie) → 204 with the cookie cleared: deletes the account, its sessions and block
-    /// list, and ends its channels (PROTOCOL.md §4.1.8, ``ServerState/deleteAccount(_:)``). A session whose user is
-    /// already gone still gets the clean-up and the 204.
+    /// `DELETE /api/v2/user/me` (cookie) → 204 with the cookie cleared: ends the account's channels and deletes it
+    /// with its sessions and block list (PROTOCOL.md §4.1.8, ``ServerState/deleteAccount(_:)``). A session whose user
+    /// is already gone still gets the clean-up and the 204.
     private func deleteAccount(_ request: Request) async throws -> Response {
         let user = try await self.state.sessionUser(request)
         try await self.state.deleteAccount(user)

@@ -28,9 +28,10 @@ final class BlockLists: Sendable {
         var pruned = ContinuousClock.now
     }
 
-    /// How long ``retain(_:)`` remembers a deleted guest. A match connection opens within seconds of its session
-    /// check, and the guest's session was gone before the guest was deleted (a session cached without its row
-    /// lasts a minute at most), so a connection opening later than this never names a deleted guest.
+    /// How long ``retain(_:)`` remembers a deleted user. A match connection opens within seconds of its session
+    /// check, and the user's sessions were gone before or with the user (a guest the sweep deletes has none; an account
+    /// deletion drops them, cached ones included), so a connection opening later than this never names a deleted
+    /// user.
     static let forgottenMemory: Duration = .seconds(600)
 
     private let storage: any ChatStorage
@@ -98,6 +99,11 @@ final class BlockLists: Sendable {
     /// one is refused.
     func accountDeleted(_ user: UserID) async {
         await self.locks.withLock(user) { self.forgotten(user) }
+    }
+
+    /// Takes back ``accountDeleted(_:)`` when the deletion failed: the user keeps its account and may match again.
+    func accountDeletionFailed(_ user: UserID) {
+        self.known.withLock { _ = $0.forgotten.removeValue(forKey: user) }
     }
 
     /// Whether `user` was deleted within ``forgottenMemory`` (by the sweep or with its account).

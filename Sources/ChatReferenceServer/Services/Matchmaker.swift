@@ -249,7 +249,6 @@ actor Matchmaker {
         if changed || !self.unchecked.isEmpty { await self.pairWaiting() }
     }
 
-    /// Refuses new sockets and closes the open ones with 1001 (v2: after `error SERVER_SHUTTING_DOWN`).
     /// A deleted account (``ServerState/deleteAccount(_:)``): ends its ticket (a pending proposal is voided for the
     /// peer, who goes back to the head) and closes its match sockets with 4500 `unauthorized` (v2 after an `error
     /// UNAUTHORIZED` push). The sockets leave the matcher now, so nothing they still send is served; their later
@@ -259,17 +258,19 @@ actor Matchmaker {
         let v1 = self.v1Sockets.removeValue(forKey: user) ?? [:]
         let v2 = self.v2Sockets.filter { $0.value.user == user }.keys.sorted()
         self.removeTicket(of: user, peerReason: "peer_disconnected")
-        let reason = V2Wire.closeReason(.unauthorized)
-        for outbox in v1.values { outbox.close(V2Wire.closeCode(.unauthorized), reason: reason) }
+        let code = V2Wire.closeCode(.unauthorized)
+        // The reasons the match route gives when it refuses such a user itself: v1 the message, v2 the JSON reason.
+        for outbox in v1.values { outbox.close(code, reason: ChatError.Code.unauthorized.mapping.message) }
         for socket in v2 {
             self.send(.error(V2Wire.error(.unauthorized)), to: socket)
             let connection = self.v2Sockets.removeValue(forKey: socket)
             self.heldConfirmations[socket] = nil
-            connection?.outbox.close(V2Wire.closeCode(.unauthorized), reason: reason)
+            connection?.outbox.close(code, reason: V2Wire.closeReason(.unauthorized))
         }
         await self.pairWaiting()
     }
 
+    /// Refuses new sockets and closes the open ones with 1001 (v2: after `error SERVER_SHUTTING_DOWN`).
     func shutDown() {
         self.isShuttingDown = true
         for outbox in self.v1Sockets.values.flatMap(\.values) {

@@ -8,14 +8,15 @@ import Synchronization
 /// window is the storage's own refresh granularity (`min(60 s, idle timeout / 10)`): storage only proves that
 /// `last_used_at` is at most one window old, so a session seen within the window cannot have passed its idle timeout
 /// (ten windows); after the window the next request goes to storage again, which refreshes `last_used_at`, so a
-/// session in use still never expires. Logout removes the entry; a lookup that raced with it cannot put it back
+/// session in use still never expires. Logout removes the entry, an account deletion every entry of the user
+/// (``removeAll(of:)``, after the storage dropped the sessions); a lookup that raced with either cannot put one back
 /// (the generation check of ``store(_:user:userExists:generation:now:)``).
 final class SessionCache: Sendable {
     /// A cached session.
     struct Entry: Hashable, Sendable {
         var user: UserID
-        /// Whether the user row is known to exist. The retention sweep deletes only guests without a session, so a
-        /// user whose session is cached stays.
+        /// Whether the user row is known to exist. The retention sweep deletes only guests without a session, and an
+        /// account deletion drops the user's entries, so a user whose session is cached stays.
         var userExists: Bool
         var validUntil: ContinuousClock.Instant
     }

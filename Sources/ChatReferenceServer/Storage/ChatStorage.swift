@@ -121,7 +121,7 @@ enum BlockResult: Sendable, Equatable {
     case added
     /// The list already held the user; nothing changed.
     case alreadyBlocked
-    /// No user has that id; nothing changed.
+    /// No user has that id (or the blocker itself no longer exists: its account was deleted); nothing changed.
     case unknownUser
     /// The list holds `limit` users; nothing changed.
     case full
@@ -156,10 +156,12 @@ protocol ChatStorage: Sendable {
     /// Deletes `user` if it still is such a guest (checked again, in the deleting transaction), with its block list
     /// and its place on other users' lists; returns whether it did.
     func forgetGuest(_ user: UserID, createdBefore cutoff: Date) async throws -> Bool
-    /// Deletes an account (`DELETE /api/v2/user/me`): the user row, its sessions, its block list and its place on
-    /// other users' lists, in one transaction. Its memberships stay, for the caller to end those channels; returns
-    /// them (the active channels it is a member of: an ended channel has no members) and whether the user existed.
-    func deleteUser(_ user: UserID) async throws -> (existed: Bool, channels: [ChannelID])
+    /// The active channels `user` is a member of (an ended channel has no members), in id order.
+    func channels(of user: UserID) async throws -> [ChannelID]
+    /// Deletes an account (`DELETE /api/v2/user/me`, after its channels ended): the user row, its sessions, its block
+    /// list and its place on other users' lists, in one transaction. Returns whether the user existed.
+    @discardableResult
+    func deleteUser(_ user: UserID) async throws -> Bool
     /// Where the sweep named `name` stopped (`nil`: at the start).
     func sweepCursor(_ name: String) async throws -> UserID?
     /// Records where the sweep named `name` stopped.

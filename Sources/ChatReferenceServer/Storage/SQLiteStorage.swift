@@ -405,7 +405,17 @@ final class SQLiteStorage: ChatStorage {
         }
     }
 
-    func deleteUser(_ user: UserID) async throws -> (existed: Bool, channels: [ChannelID]) {
+    func channels(of user: UserID) async throws -> [ChannelID] {
+        try await self.pool.read { db in
+            try Int64.fetchAll(
+                db.cachedStatement(sql: "SELECT channel_id FROM members WHERE user_id = ? ORDER BY channel_id"),
+                arguments: [Int64(bitPattern: user.rawValue)]
+            ).map { ChannelID(UInt64(bitPattern: $0)) }
+        }
+    }
+
+    @discardableResult
+    func deleteUser(_ user: UserID) async throws -> Bool {
         try await self.write { db in
             let id = Int64(bitPattern: user.rawValue)
             for sql in [
@@ -415,12 +425,7 @@ final class SQLiteStorage: ChatStorage {
                 try db.cachedStatement(sql: sql).execute(arguments: [id])
             }
             try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?").execute(arguments: [id])  // after sessions
-            let existed = db.changesCount > 0
-            let channels = try Int64.fetchAll(
-                db.cachedStatement(sql: "SELECT channel_id FROM members WHERE user_id = ? ORDER BY channel_id"),
-                arguments: [id]
-            )
-            return (existed, channels.map { ChannelID(UInt64(bitPattern: $0)) })
+            return db.changesCount > 0
         }
     }
 
@@ -478,11 +483,12 @@ final class SQLiteStorage: ChatStorage {
                 arguments: [blocker, target]
             )
             if listed == true { return .alreadyBlocked }
-            let known = try Bool.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM users WHERE id = ?"),
-                arguments: [target]
+            // Both users must exist: the target, and the blocker (a PUT in flight while its account is deleted).
+            let known = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM users WHERE id IN (?, ?)"),
+                arguments: [target, blocker]
             )
-            guard known == true else { return .unknownUser }
+            guard known == 2 else { return .unknownUser }
             let count =
                 try Int.fetchOne(
                     db.cachedStatement(sql: "SELECT count(*) FROM blocks WHERE user_id = ?"),

@@ -80,8 +80,9 @@ final class BlockLists: Sendable {
         self.known.withLock { $0.blockers = blockers }
     }
 
-    /// Records that the retention sweep deleted `user` (called under the user's lock, in ``unlessHeld(_:_:)``'s body),
-    /// so that a match connection of it that opens now is refused. Entries older than ``forgottenMemory`` are
+    /// Records that `user` was deleted, by the retention sweep (called under the user's lock, in ``unlessHeld(_:_:)``'s
+    /// body) or with its account (in ``deletingAccount(_:_:)``), so that a match connection of it that opens now is
+    /// refused. Entries older than ``forgottenMemory`` are
     /// dropped, at most once a minute (a sweep forgets up to a thousand guests, one call each).
     func forgotten(_ user: UserID, now: ContinuousClock.Instant = .now) {
         self.known.withLock { known in
@@ -94,16 +95,22 @@ final class BlockLists: Sendable {
         }
     }
 
-    /// Records that `user`'s account was deleted (``ServerState/deleteAccount(_:)``), as ``forgotten(_:now:)`` does for
-    /// the sweep: under the user's lock, so a ``retain(_:)`` already reading the list finishes first and every later
-    /// one is refused.
-    func accountDeleted(_ user: UserID) async {
-        await self.locks.withLock(user) { self.forgotten(user) }
-    }
-
-    /// Takes back ``accountDeleted(_:)`` when the deletion failed: the user keeps its account and may match again.
-    func accountDeletionFailed(_ user: UserID) {
-        self.known.withLock { _ = $0.forgotten.removeValue(forKey: user) }
+    /// Runs an account deletion (``ServerState/deleteAccount(_:)``) under `user`'s lock: one at a time per user, and
+    /// a ``retain(_:)`` already reading the list finishes first. Marks the user deleted (``forgotten(_:now:)``) before
+    /// `body`, so that every later ``retain(_:)`` is refused; when `body` throws, takes the mark back if the user still
+    /// exists (it keeps its account and may match again), and rethrows.
+    func deletingAccount(_ user: UserID, _ body: () async throws -> Void) async throws {
+        try await self.locks.withLock(user) {
+            self.forgotten(user)
+            do {
+                try await body()
+            } catch {
+                if (try? await self.storage.user(user)) != nil {
+                    self.known.withLock { _ = $0.forgotten.removeValue(forKey: user) }
+                }
+                throw error
+            }
+        }
     }
 
     /// Whether `user` was deleted within ``forgottenMemory`` (by the sweep or with its account).

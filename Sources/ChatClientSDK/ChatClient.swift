@@ -340,6 +340,22 @@ public final class ChatClient: Sendable {
         return response
     }
 
+    /// Sends a cookie-authenticated request to a route of ours that upstream lacks (`/api/v2/user/…`) and returns a
+    /// 2xx response. A 404 without an error body of ours (upstream's router answers `404 page not found` in plain
+    /// text), or with `not_found`, means the server has no such route: `ChatError.Code.notFound` with `missing` (what
+    /// the server cannot do). Any other failure becomes its `ChatError`.
+    func sendToRouteOfOurs(_ method: String, _ path: String, missing: String) async throws -> HTTPResponseSpec {
+        let response = try await self.send(method, path, auth: .cookie, checked: false)
+        if response.status == 404 {
+            let body = try? V1.ErrorBody(jsonBytes: response.body)
+            if body == nil || body?.code == ChatError.Code.notFound.wireName {
+                throw ChatError(code: .notFound, message: "\(missing) (\(method) \(path): 404)")
+            }
+        }
+        try Self.check(response)
+        return response
+    }
+
     static func check(_ response: HTTPResponseSpec) throws {
         guard !(200..<300).contains(response.status) else { return }
         let body = try? V1.ErrorBody(jsonBytes: response.body)

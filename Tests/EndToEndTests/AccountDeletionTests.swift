@@ -7,16 +7,6 @@ import Testing
 
 @Suite("End to end: deleting an account through the SDK", .serialized, .timeLimit(.minutes(1)))
 struct AccountDeletionTests {
-    /// The code of the `ChatError` `body` throws, or `nil` when it returns.
-    private static func code(_ body: () async throws -> Void) async -> ChatError.Code? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return (error as? ChatError)?.code
-        }
-    }
-
     @Test(
         "deleting an account ends its chat for the peer, revokes its sessions and block lists, and empties its store",
         arguments: [NegotiatedProtocol.v1, .v2Protobuf]
@@ -69,10 +59,10 @@ struct AccountDeletionTests {
                 var stale = testConfiguration(server.baseURL, speaking: wire)
                 stale.sessionCookie = sid
                 let device = ChatClient(configuration: stale)
-                #expect(await Self.code { _ = try await device.currentUser() } == .unauthorized)
-                #expect(await Self.code { try await device.deleteAccount() } == .unauthorized)
+                #expect(await chatErrorCode { _ = try await device.currentUser() } == .unauthorized)
+                #expect(await chatErrorCode { try await device.deleteAccount() } == .unauthorized)
             }
-            #expect(await Self.code { _ = try await bob.user(aliceID) } == .userNotFound)
+            #expect(await chatErrorCode { _ = try await bob.user(aliceID) } == .userNotFound)
             // Both directions of the block lists: Carol's entry for Alice, and Alice's own list.
             #expect(try await carol.blockedUsers() == [])
             #expect(try await server.state.storage.usersWithBlocks() == [])
@@ -112,18 +102,10 @@ struct AccountDeletionTests {
     func refusals() async throws {
         try await InProcessServer.with { server in
             let signedOut = ChatClient(configuration: testConfiguration(server.baseURL))
-            #expect(await Self.code { try await signedOut.deleteAccount() } == .unauthorized)
+            #expect(await chatErrorCode { try await signedOut.deleteAccount() } == .unauthorized)
         }
         // A v1-only server (upstream): its router answers a bare 404.
-        try await TCPProxy.with(targetPort: 1) { upstream in
-            let body = "404 page not found"
-            upstream.setAnswer(
-                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
-                    + "Connection: close\r\n\r\n\(body)"
-            )
-            var configuration = testConfiguration("http://127.0.0.1:\(upstream.port)")
-            configuration.sessionCookie = "a-session"
-            let client = ChatClient(configuration: configuration)
+        try await withServerLackingRoutes { client in
             let missing = await #expect(throws: ChatError.self) { try await client.deleteAccount() }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains("cannot delete accounts") == true)

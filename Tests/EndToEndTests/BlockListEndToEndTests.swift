@@ -74,33 +74,17 @@ struct BlockListEndToEndTests {
             let me = try await alice.signUp(name: "alice").id
             let bobID = try await bob.signUp(name: "bob").id
             let carolID = try await carol.signUp(name: "carol").id
-            func code(_ body: () async throws -> Void) async -> ChatError.Code? {
-                do {
-                    try await body()
-                    return nil
-                } catch {
-                    return (error as? ChatError)?.code
-                }
-            }
-            #expect(await code { try await alice.block(me) } == .invalidParameter)
-            #expect(await code { try await alice.block(UserID(42)) } == .userNotFound)
+            #expect(await chatErrorCode { try await alice.block(me) } == .invalidParameter)
+            #expect(await chatErrorCode { try await alice.block(UserID(42)) } == .userNotFound)
             try await alice.block(bobID)
-            let full = await code { try await alice.block(carolID) }
+            let full = await chatErrorCode { try await alice.block(carolID) }
             #expect(full == .blockLimitReached)
             #expect(try await alice.blockedUsers() == [bobID])
             let signedOut = ChatClient(configuration: testConfiguration(server.baseURL))
-            #expect(await code { try await signedOut.block(bobID) } == .unauthorized)
+            #expect(await chatErrorCode { try await signedOut.block(bobID) } == .unauthorized)
         }
         // A server without block lists: upstream's router answers a bare 404, which is not "user not found".
-        try await TCPProxy.with(targetPort: 1) { upstream in
-            let body = "404 page not found"
-            upstream.setAnswer(
-                "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
-                    + "Connection: close\r\n\r\n\(body)"
-            )
-            var configuration = testConfiguration("http://127.0.0.1:\(upstream.port)")
-            configuration.sessionCookie = "a-session"
-            let client = ChatClient(configuration: configuration)
+        try await withServerLackingRoutes { client in
             let missing = await #expect(throws: ChatError.self) { try await client.block(UserID(7)) }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains("no block lists") == true)

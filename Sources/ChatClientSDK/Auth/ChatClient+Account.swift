@@ -27,22 +27,17 @@ extension ChatClient {
     ///   - `ChatError.Code.notFound` when the server cannot delete accounts (a v1-only server);
     ///   - `ChatError.Code.invalidState` when the client was shut down;
     ///   - `ChatError.Code.cancelled` when the task is cancelled, `ChatError.Code.timeout`,
-    ///     `ChatError.Code.connectionClosed`, or the server's error (a 500 leaves the account as it was). Nothing
-    ///     changed locally then.
+    ///     `ChatError.Code.connectionClosed`, or the server's error (after a 500 the account and its session are
+    ///     still there, though chats the server had already ended stay ended and a waiting match was closed: call
+    ///     this again). Nothing changed locally then.
     public func deleteAccount() async throws {
         try await mappingErrors("deleting the account") {
             try self.checkUsable()
-            let path = "/api/v2/user/me"
-            let response = try await self.send("DELETE", path, auth: .cookie, checked: false)
-            // A 404 without an error body of ours (upstream's router answers `404 page not found` in plain text), or
-            // with `not_found`, means the server has no such route.
-            if response.status == 404 {
-                let body = try? V1.ErrorBody(jsonBytes: response.body)
-                if body == nil || body?.code == ChatError.Code.notFound.wireName {
-                    throw ChatError(code: .notFound, message: "the server cannot delete accounts (DELETE \(path): 404)")
-                }
-            }
-            try Self.check(response)
+            _ = try await self.sendToRouteOfOurs(
+                "DELETE",
+                "/api/v2/user/me",
+                missing: "the server cannot delete accounts"
+            )
             self.logout()
             guard let store = self.configuration.store else { return }
             await Self.empty(store, logger: self.configuration.logger)

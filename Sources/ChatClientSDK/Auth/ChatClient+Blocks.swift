@@ -52,18 +52,9 @@ extension ChatClient {
         }
     }
 
-    /// A request to `/api/v2/user/blocks[/{uid}]`. A 404 without an error body of ours (upstream's router answers
-    /// `404 page not found` in plain text), or with `not_found`, means the server has no such route: a v1-only server.
+    /// A request to `/api/v2/user/blocks[/{uid}]`; a server without them answers 404 (``sendToRouteOfOurs(_:_:missing:)``).
     private func blockListRequest(_ method: String, _ user: UserID?) async throws -> HTTPResponseSpec {
         let path = "/api/v2/user/blocks" + (user.map { "/\($0.description)" } ?? "")
-        let response = try await self.send(method, path, auth: .cookie, checked: false)
-        if response.status == 404 {
-            let body = try? V1.ErrorBody(jsonBytes: response.body)
-            if body == nil || body?.code == ChatError.Code.notFound.wireName {
-                throw ChatError(code: .notFound, message: "the server has no block lists (\(method) \(path): 404)")
-            }
-        }
-        try Self.check(response)
-        return response
+        return try await self.sendToRouteOfOurs(method, path, missing: "the server has no block lists")
     }
 }

@@ -150,6 +150,31 @@ struct BlockListTests {
         }
     }
 
+    @Test("an account deletion that fails keeps the user and its list; one that succeeds refuses the user's sockets")
+    func accountDeletionMark() async throws {
+        try await TestServer.with { server in
+            let alice = try await server.signUp("alice")
+            let bob = try await server.signUp("bob")
+            #expect(try await server.blockList("PUT", bob.id, as: alice.sid).status == 204)
+            let lists = server.state.blockLists
+            await #expect(throws: TestFailure.self) {
+                try await lists.deletingAccount(alice.id) {
+                    #expect(lists.isForgotten(alice.id))  // marked while the deletion runs
+                    throw TestFailure("a storage failure")
+                }
+            }
+            #expect(!lists.isForgotten(alice.id))
+            // Alice's list is still read when her match connection opens: her block still holds.
+            try await lists.retain(alice.id)
+            #expect(lists.eitherBlocks(alice.id, bob.id))
+            lists.release(alice.id)
+
+            try await lists.deletingAccount(alice.id) {}
+            #expect(lists.isForgotten(alice.id))
+            await #expect(throws: ChatHTTPError.self) { try await lists.retain(alice.id) }
+        }
+    }
+
     @Test("a list stays held while any of its user's match sockets is open: closing one of two tabs keeps it")
     func heldPerUserNotPerSocket() async throws {
         try await TestServer.with { server in

@@ -21,7 +21,7 @@ final class BlockLists: Sendable {
         /// Every user with a non-empty list (and maybe some whose list emptied), once ``loadBlockers()`` ran; `nil`
         /// before, when every list is read.
         var blockers: Set<UserID>?
-        /// Users deleted lately, by the retention sweep or with their account (``forgotten(_:now:)``), for
+        /// Users deleted lately, by the retention sweep or with their account (``markDeleted(_:now:)``), for
         /// ``retain(_:)`` to refuse.
         var forgotten: [UserID: ContinuousClock.Instant] = [:]
         /// When ``forgotten`` last dropped its old entries.
@@ -80,28 +80,32 @@ final class BlockLists: Sendable {
         self.known.withLock { $0.blockers = blockers }
     }
 
-    /// Records that `user` was deleted, by the retention sweep (called under the user's lock, in ``unlessHeld(_:_:)``'s
-    /// body) or with its account (in ``deletingAccount(_:_:)``), so that a match connection of it that opens now is
-    /// refused. Entries older than ``forgottenMemory`` are
-    /// dropped, at most once a minute (a sweep forgets up to a thousand guests, one call each).
+    /// Records that the retention sweep deleted `user` (called under the user's lock, in ``unlessHeld(_:_:)``'s body),
+    /// so that a match connection of it that opens now is refused.
     func forgotten(_ user: UserID, now: ContinuousClock.Instant = .now) {
+        self.markDeleted(user, now: now)
+        self.known.withLock { _ = $0.blockers?.remove(user) }
+    }
+
+    /// Enters `user` in ``Known/forgotten``, for ``retain(_:)`` to refuse. Entries older than ``forgottenMemory`` are
+    /// dropped, at most once a minute (a sweep forgets up to a thousand guests, one call each).
+    private func markDeleted(_ user: UserID, now: ContinuousClock.Instant) {
         self.known.withLock { known in
             if now - known.pruned >= .seconds(60) {
                 known.forgotten = known.forgotten.filter { now - $0.value < Self.forgottenMemory }
                 known.pruned = now
             }
             known.forgotten[user] = now
-            known.blockers?.remove(user)
         }
     }
 
     /// Runs an account deletion (``ServerState/deleteAccount(_:)``) under `user`'s lock: one at a time per user, and
-    /// a ``retain(_:)`` already reading the list finishes first. Marks the user deleted (``forgotten(_:now:)``) before
-    /// `body`, so that every later ``retain(_:)`` is refused; when `body` throws, takes the mark back if the user still
-    /// exists (it keeps its account and may match again), and rethrows.
+    /// a ``retain(_:)`` already reading the list finishes first. Marks the user deleted before `body`, so that every
+    /// later ``retain(_:)`` is refused, and forgets that it has a list once `body` returned. When `body` throws, takes
+    /// the mark back if the user still exists (it keeps its account, its list and may match again), and rethrows.
     func deletingAccount(_ user: UserID, _ body: () async throws -> Void) async throws {
         try await self.locks.withLock(user) {
-            self.forgotten(user)
+            self.markDeleted(user, now: .now)
             do {
                 try await body()
             } catch {
@@ -110,6 +114,7 @@ final class BlockLists: Sendable {
                 }
                 throw error
             }
+            self.known.withLock { _ = $0.blockers?.remove(user) }
         }
     }
 

@@ -3,20 +3,14 @@
 #   $bin, $work (removed on exit, with anything in $cleanup), $secret;
 #   start_b4_server DATA PROTOCOL: a fresh chat-server on a free port ($port, $server_pid) with B4's lifted caps, and
 #     1,000 matched guests' tokens in $work/tokens.txt;
-#   stop_server.
+#   stop_server (server-control.sh, which server.sh sources too).
 (cd "$root" && swift build -c release --product chat-server >&2)
 (cd "$here/ServerBench" && swift build -c release --scratch-path "$root/.build" --product server-bench >&2)
 bin="$(cd "$root" && swift build -c release --show-bin-path)"
 work="$(mktemp -d)"
 cleanup=""
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
+# shellcheck source=server-control.sh
+. "$here/server-control.sh"
 # shellcheck disable=SC2064,SC2086
 trap 'stop_server; rm -rf "$work" $cleanup' EXIT
 cc -O2 -o "$work/wsload" "$here/c/wsload.c"

@@ -101,14 +101,8 @@ machine() {
 }
 
 work="$(mktemp -d)"
-server_pid=""
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-        server_pid=""
-    fi
-}
+# shellcheck source=server-control.sh
+. "$here/server-control.sh"
 trap 'stop_server; rm -rf "$work"' EXIT
 secret="bench-$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
 port=0

@@ -399,10 +399,15 @@ final class SQLiteStorage: ChatStorage {
                 arguments: [id, cutoff.timeIntervalSince1970]
             )
             guard db.changesCount > 0 else { return false }
-            try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ?").execute(arguments: [id])
-            try db.cachedStatement(sql: "DELETE FROM blocks WHERE blocked_id = ?").execute(arguments: [id])
+            try Self.deleteBlocks(of: id, in: db)
             return true
         }
+    }
+
+    /// Deletes a deleted user's block list and its place on other users' lists (the sweep's guests, accounts).
+    private static func deleteBlocks(of id: Int64, in db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM blocks WHERE user_id = ?").execute(arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM blocks WHERE blocked_id = ?").execute(arguments: [id])
     }
 
     func channels(of user: UserID) async throws -> [ChannelID] {
@@ -418,12 +423,8 @@ final class SQLiteStorage: ChatStorage {
     func deleteUser(_ user: UserID) async throws -> Bool {
         try await self.write { db in
             let id = Int64(bitPattern: user.rawValue)
-            for sql in [
-                "DELETE FROM sessions WHERE user_id = ?", "DELETE FROM blocks WHERE user_id = ?",
-                "DELETE FROM blocks WHERE blocked_id = ?",
-            ] {
-                try db.cachedStatement(sql: sql).execute(arguments: [id])
-            }
+            try db.cachedStatement(sql: "DELETE FROM sessions WHERE user_id = ?").execute(arguments: [id])
+            try Self.deleteBlocks(of: id, in: db)
             try db.cachedStatement(sql: "DELETE FROM users WHERE id = ?").execute(arguments: [id])  // after sessions
             return db.changesCount > 0
         }

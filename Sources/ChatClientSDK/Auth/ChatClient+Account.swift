@@ -19,7 +19,7 @@ extension ChatClient {
     /// App stores require apps that create accounts to offer this; ask the user to confirm first.
     ///
     /// When the call fails with `ChatError.Code.timeout` or `ChatError.Code.connectionClosed`, the server may have
-    /// deleted the account before the answer was lost: call it again. An `ChatError.Code.unauthorized` then means
+    /// deleted the account before the answer was lost: call it again. A `ChatError.Code.unauthorized` then means
     /// the session is gone, so the account is too (a deletion that fails on the server keeps the session); call
     /// ``logout()`` and empty your store yourself. Do not sign in again to retry: a guest sign-up makes a new account.
     /// - Throws: `ChatError` with:

@@ -200,13 +200,35 @@ public final class ChatClient: Sendable {
         }
     }
 
-    /// Signs out: forgets the session cookie and the current user. (v1 servers have no logout endpoint; the
-    /// session simply expires on the server.)
-    public func logout() {
-        self.state.withLock {
-            $0.cookie = nil
-            $0.currentUser = nil
+    /// Forgets the session cookie and the current user on this device only: the session stays valid on the server
+    /// until it expires, for whoever kept the cookie (``sessionCookie``).
+    ///
+    /// Use it to switch between accounts whose cookies the app keeps. To sign out, call ``signOut()``, which ends the
+    /// session on the server as well.
+    public func forgetSession() {
+        _ = self.takeSession()
+    }
+
+    /// Forgets the session cookie and the current user, and returns the cookie it forgot.
+    func takeSession() -> String? {
+        self.state.withLock { state in
+            defer {
+                state.cookie = nil
+                state.currentUser = nil
+            }
+            return state.cookie
         }
+    }
+
+    /// Forgets the session on this device only; the server keeps it until it expires.
+    @available(
+        *,
+        deprecated,
+        renamed: "forgetSession()",
+        message: "call signOut() to end the session on the server too"
+    )
+    public func logout() {
+        self.forgetSession()
     }
 
     func selfID() async throws -> UserID {
@@ -279,6 +301,9 @@ public final class ChatClient: Sendable {
         case none
         case cookie
         case bearer(String)
+        /// A session the client already forgot (``signOut()``): sent as the cookie, and a `Set-Cookie` in the answer
+        /// is ignored, so that it cannot touch a session signed in since.
+        case forgottenSession(String)
     }
 
     var webSocketBaseURL: String {
@@ -332,10 +357,11 @@ public final class ChatClient: Sendable {
             }
             request.headers += self.cookieHeader
         case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
+        case .forgottenSession(let cookie): request.headers.append(("Cookie", "sid=\(cookie)"))
         }
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
-        self.captureCookie(response)
+        if case .forgottenSession = auth {} else { self.captureCookie(response) }
         if checked { try Self.check(response) }
         return response
     }
@@ -373,7 +399,7 @@ public final class ChatClient: Sendable {
     private func captureCookie(_ response: HTTPResponseSpec) {
         for header in response.headers("Set-Cookie") {
             let pair = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? header
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sid" else { continue }
             let value = String(parts[1])
             self.state.withLock { $0.cookie = value.isEmpty ? nil : value }

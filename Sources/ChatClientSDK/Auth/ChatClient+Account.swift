@@ -2,6 +2,38 @@ import ChatProtocol
 import Logging
 
 extension ChatClient {
+    // MARK: Signing out
+
+    /// Signs out: forgets the session cookie and the current user on this device, then ends the session on the
+    /// server (`POST /api/user/logout`), so that the cookie no longer signs anyone in, wherever it was kept.
+    ///
+    /// The client forgets the session first and whatever happens next: a call made meanwhile, such as
+    /// ``signUp(name:)``, already runs signed out. When the server cannot be told, the call throws, and the session
+    /// stays valid on the server until it expires. Signed out already, it does nothing. Other sessions of the same
+    /// user (other devices) stay signed in. Chat sessions that are open go on: a match's token, not the cookie,
+    /// authorises them; leave them first if the user should stop chatting.
+    ///
+    /// A server without the route (upstream's answers 404) has nothing to end: the call succeeds, and the session
+    /// expires there by itself. ``forgetSession()`` forgets the session on this device only.
+    /// - Throws: `ChatError`, the session already forgotten on this device, when the server did not end it:
+    ///   `ChatError.Code.invalidState` when the client was shut down, `ChatError.Code.cancelled` when the task is
+    ///   cancelled, `ChatError.Code.timeout`, `ChatError.Code.connectionClosed`, or the server's error.
+    public func signOut() async throws {
+        guard let cookie = self.takeSession() else { return }
+        try await mappingErrors("signing out") {
+            try self.checkUsable()
+            let response = try await self.send(
+                "POST",
+                "/api/user/logout",
+                auth: .forgottenSession(cookie),
+                checked: false
+            )
+            // Upstream's router answers a route it lacks with 404 (and a method it lacks with 405).
+            if response.status == 404 || response.status == 405 { return }
+            try Self.check(response)
+        }
+    }
+
     // MARK: Account deletion
 
     /// Deletes the signed-in account on the server, then signs out and empties the session store.
@@ -21,7 +53,7 @@ extension ChatClient {
     /// When the call fails with `ChatError.Code.timeout` or `ChatError.Code.connectionClosed`, the server may have
     /// deleted the account before the answer was lost: call it again. A `ChatError.Code.unauthorized` then means
     /// the session is gone, so the account is too (a deletion that fails on the server keeps the session); call
-    /// ``logout()`` and empty your store yourself. Do not sign in again to retry: a guest sign-up makes a new account.
+    /// ``forgetSession()`` and empty your store yourself. Do not sign in again to retry: a guest sign-up makes a new account.
     /// - Throws: `ChatError` with:
     ///   - `ChatError.Code.unauthorized` when signed out, the session expired, or the account is already deleted;
     ///   - `ChatError.Code.notFound` when the server cannot delete accounts (a v1-only server);
@@ -38,7 +70,7 @@ extension ChatClient {
                 "/api/v2/user/me",
                 missing: "the server cannot delete accounts"
             )
-            self.logout()
+            self.forgetSession()
             guard let store = self.configuration.store else { return }
             await Self.empty(store, logger: self.configuration.logger)
         }

@@ -90,8 +90,8 @@ final class TCPProxy: Sendable {
 
     private var isDeaf: Bool { self.deaf.withLock { $0 } }
 
-    /// The first line of every HTTP request (or websocket upgrade) that went through the proxy, in order; a request
-    /// line is recorded when it starts a chunk, which is how clients write them.
+    /// The first line of every HTTP request (or websocket upgrade) that went through the proxy or got the canned
+    /// answer, in order; a request line is recorded when it starts a chunk, which is how clients write them.
     var requestLines: [String] { self.requestHeads.withLock { $0 } }
 
     private func record(_ bytes: ByteBuffer) {
@@ -124,6 +124,7 @@ final class TCPProxy: Sendable {
                     request += Array(buffer: bytes)
                     if Self.isComplete(request) { break }
                 }
+                self.record(ByteBuffer(bytes: request))
                 try await outbound.write(ByteBuffer(string: answer))
             }
             return

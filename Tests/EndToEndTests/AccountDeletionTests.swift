@@ -9,7 +9,7 @@ import Testing
 struct AccountDeletionTests {
     @Test(
         "deleting an account ends its chat for the peer, revokes its sessions and block lists, and empties its store",
-        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf, .v2JSON]
     )
     func deletesEverything(wire: NegotiatedProtocol) async throws {
         try await InProcessServer.with { server in
@@ -39,14 +39,8 @@ struct AccountDeletionTests {
 
                     try await alice.deleteAccount()
                     try await bobLog.expect("alice left") { $0 == .left(aliceID) }
-                    try await bobLog.expect("bob's session ended") {
-                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
-                        return false
-                    }
-                    try await aliceLog.expect("alice's session ended") {
-                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
-                        return false
-                    }
+                    try await bobLog.expect("bob's session ended") { $0.isDisconnected(with: .channelClosed) }
+                    try await aliceLog.expect("alice's session ended") { $0.isDisconnected(with: .channelClosed) }
                 }
             }
 
@@ -76,7 +70,7 @@ struct AccountDeletionTests {
 
     @Test(
         "a match waiting when its account is deleted fails with unauthorized, and the peer is not proposed to it",
-        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf, .v2JSON]
     )
     func waitingMatchEnds(wire: NegotiatedProtocol) async throws {
         try await InProcessServer.with { server in

@@ -66,10 +66,7 @@ struct ChatEndToEndTests {
 
                     try await aliceSession.leave()
                     try await bobLog.expect("alice left") { $0 == .left(aliceMatch.userID) }
-                    try await bobLog.expect("bob's session ended") {
-                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
-                        return false
-                    }
+                    try await bobLog.expect("bob's session ended") { $0.isDisconnected(with: .channelClosed) }
                     try await aliceLog.expect("alice's own left") { $0 == .left(aliceMatch.userID) }
                     let error = await #expect(throws: ChatError.self) { try await aliceSession.send(text: "too late") }
                     #expect(error?.code == .invalidState)
@@ -397,10 +394,7 @@ struct ChatEndToEndTests {
             var blind = bobMatch
             blind.expiresAt = nil
             try await bob.withRecordedSession(blind) { session, log in
-                try await log.expect("refused as expired") {
-                    if case .connection(.disconnected(let reason)) = $0 { return reason.code == .tokenExpired }
-                    return false
-                }
+                try await log.expect("refused as expired") { $0.isDisconnected(with: .tokenExpired) }
                 #expect(!log.events.contains { $0.isReconnecting })
                 let error = await #expect(throws: ChatError.self) { _ = try await session.members() }
                 #expect(error?.code == .tokenExpired)

@@ -152,10 +152,7 @@ struct V2EndToEndTests {
                     try await aliceSession.leave()
                     try await aliceLog.expect("alice left") { $0 == .left(aliceMatch.userID) }
                     try await bobLog.expect("bob sees alice leave") { $0 == .left(aliceMatch.userID) }
-                    try await bobLog.expect("bob's session ends") {
-                        if case .connection(.disconnected(let reason)) = $0 { return reason.code == .channelClosed }
-                        return false
-                    }
+                    try await bobLog.expect("bob's session ends") { $0.isDisconnected(with: .channelClosed) }
                 }
             }
         }

@@ -130,6 +130,12 @@ extension ChatEvent {
         if case .connection(.reconnecting) = self { return true }
         return false
     }
+
+    /// Whether this is the session's end with a `ChatError` of `code`.
+    func isDisconnected(with code: ChatError.Code) -> Bool {
+        if case .connection(.disconnected(let reason)) = self { return reason.code == code }
+        return false
+    }
 }
 
 /// The first element of `stream`, or a recorded issue and an error when none arrives within `timeout`.

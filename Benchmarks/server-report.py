@@ -504,6 +504,19 @@ def _b4_analysis(b4, results):
         "once into a blocked filter (three bits in one cache line, no arrays) — the filter was 2.8 % of the event "
         "loop's samples in a v2 profile at 16,000 msg/s; same-box A/B, 2 alternated runs: 36.1 and 39.1 → 35.4 "
         "and 36.6 µs per message on the event loop, within noise.")
+    add("* **System calls per message are the floor's plus the journal's** (session 21, `Benchmarks/probe-b4-syscalls.sh`,")
+    add('  `results/latest/server-b4-syscalls.json`: `strace -c -f` on every server thread for 6 s inside the sending window')
+    add('  at this load, one run each; strace slows the servers, so only the counts mean anything). The C fan-out makes')
+    add('  3.99 calls per message (2 `write`, 1 `read`, 1 `epoll_wait`); the chat server 5.45 (v1) and 5.74 (v2): 3.01')
+    add("  `write` (the two fan-out writes and the journal's), 1.01 `read` and 1.03 `epoll_wait`, then `pwrite64`/`pread64`")
+    add("  of the flusher's SQLite transactions (0.17 + 0.06 v1, 0.36 + 0.12 v2), 0.07 `futex` and 0.02 `timerfd_settime`.")
+    add("  No call is made per message that the floor does not make, except the journal's `write` (measured at a few per")
+    add("  cent above), so the remaining gap is in what each call and wake-up costs (the profile's 17 % in")
+    add('  `finish_task_switch`: more threads and wake-ups between them) and in user-space work, not in their number. An')
+    add("  instruction count of the server under callgrind, the next step, failed with this machine's valgrind 3.19: on the")
+    add('  release binary it stops while reading the debug information ("unhandled dwarf2 abbrev form code 0x25", then')
+    add('  "Possibly corrupted debuginfo file … Giving up"), and on a copy without it (`objcopy --strip-debug`) valgrind')
+    add('  itself crashes with SIGSEGV at start-up ("VALGRIND INTERNAL ERROR").')
     same_text = ""
     if b4.get("c_floor_same_load"):
         cs = b4["c_floor_same_load"]
@@ -816,6 +829,15 @@ def section(results):
             add(f"| {p} | {r['pairs_complete']:,} | {r['wall_seconds']:.2f} s | {r['pairs_per_second']:,.0f} | "
                 f"{rounds} | {r['pairs_per_second'] / 1500:.2f}× | {lat['p50']:.0f} / {lat['p99']:.0f} / {lat['max']:.0f} ms | "
                 f"{per_pair} | {client} | {r['errors']} |")
+        add("")
+        add("**Session 20 (2026-12-07), same half hour, same script (`--only b6`), 5 rounds each, on a box slower than the table's")
+        add('run:** the unchanged server from before block lists (commit 70326f5) measured v1 1,175 and v2 950 pairs/s (medians;')
+        add('server CPU while matching 0.81 / 0.97 s per 1,000 pairs). The server with block lists measured v1 1,190 / v2 940')
+        add('with a block-list read on every match socket (4b329c1; 0.87 / 1.08 s), and v1 1,201 / v2 896 once that read was')
+        add('skipped for users who never blocked anyone (238d032; 0.82 / 1.09 s). Block lists cost B6 nothing measurable. But on')
+        add("that day's box even the earlier server misses the 1,500 target. The table is session 16's run; session 14's run")
+        add("measured v1 1,655 and v2 1,349, and session 13's 2,080 and 1,465 with 1,225 for v2 ten minutes earlier: this")
+        add("target's verdict depends on the box.")
         add("")
         first = b6[0][1]
         cpu = first.get("cpu_seconds_while_matching", {})
@@ -1139,6 +1161,13 @@ def section(results):
         add("waits. BotFleet with `--protocol v2` at 4,000 connections and 2,000 msg/s (release, CPU over 8 s of")
         add("steady sending, two alternated runs of each client build against the same server): client CPU 609 and")
         add("669 → 257 and 267 µs per message (v1 sessions: 224), p99 13.8 and 10.7 → 3.3 and 3.3 ms, 0 lost.")
+        add("")
+        add("The notes' method pins the server and the bots to different vCPUs (`taskset`); these runs do not.")
+        add("Session 23 measured it at 1,000 bots (BotFleet as above, 20 s, a fresh release server per run, 4")
+        add("alternated runs each, commit ca40791, a slower box than this table's): server on vCPU 0 and bots on")
+        add("vCPU 1, p50 0.437–0.494 ms (median 0.446) and p99 1.72–2.84 ms, against 0.418–0.824 ms (median 0.475) and")
+        add("p99 1.25–9.60 ms unpinned. Pinning made the runs steadier, not faster, so it is not the way to the p50")
+        add("target. At 10,000 bots it cannot be tried fairly: the bots alone need more than one vCPU (above).")
         for bots, _ in b3_runs:
             sentence = _b3_profile_sentence(results, bots)
             if sentence:

@@ -1054,7 +1054,8 @@ paths:
       description: |
         Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,
         `chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,
-        `chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on
+        `chat_matches_total`, `chat_slow_consumer_closes_total`, `chat_accounts_deleted_total`,
+        `http_request_duration_seconds`; on
         Linux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory
         reclaimer's `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).
       security: []
@@ -3191,7 +3192,7 @@ components:
         ],
         "operationId": "metrics",
         "summary": "Prometheus metrics",
-        "description": "Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,\n`chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,\n`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on\nLinux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory\nreclaimer's `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).\n",
+        "description": "Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,\n`chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,\n`chat_matches_total`, `chat_slow_consumer_closes_total`, `chat_accounts_deleted_total`,\n`http_request_duration_seconds`; on\nLinux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory\nreclaimer's `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).\n",
         "security": [],
         "responses": {
           "200": {
@@ -4522,7 +4523,8 @@ stored. An object that is complete after its channel ended is deleted again (403
 <p><b>Prometheus metrics</b></p>
 <pre>Text exposition format 0.0.4: `chat_websocket_connections`, `chat_match_connections`,
 `chat_messages_total`, `chat_messages_rejected_total`, `chat_frames_rejected_total`,
-`chat_matches_total`, `chat_slow_consumer_closes_total`, `http_request_duration_seconds`; on
+`chat_matches_total`, `chat_slow_consumer_closes_total`, `chat_accounts_deleted_total`,
+`http_request_duration_seconds`; on
 Linux with glibc also the C heap (`malloc_in_use_bytes`, `malloc_free_bytes`) and the memory
 reclaimer&#x27;s `malloc_trims_total` and `malloc_trim_released_bytes_total` (docs/SERVER.md, Memory).
 </pre>

@@ -11,6 +11,7 @@ struct ServerMetrics: Sendable {
     let framesRejected: Counter
     let matches: Counter
     let slowConsumerCloses: Counter
+    let accountsDeleted: Counter
     let httpDuration: DurationHistogram
     /// glibc's heap (``HeapStatistics``), read when the metrics are rendered.
     let mallocInUse: Gauge
@@ -45,6 +46,12 @@ struct ServerMetrics: Sendable {
             descriptor: Self.name(
                 "chat_slow_consumer_closes_total",
                 "Websockets closed with 4001 because their send queue overflowed"
+            )
+        )
+        self.accountsDeleted = self.registry.makeCounter(
+            descriptor: Self.name(
+                "chat_accounts_deleted_total",
+                "Accounts deleted by their users (DELETE /api/v2/user/me)"
             )
         )
         self.httpDuration = self.registry.makeDurationHistogram(

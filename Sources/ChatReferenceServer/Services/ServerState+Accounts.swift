@@ -1,6 +1,7 @@
 import ChatProtocol
 import Foundation
 import Logging
+import Prometheus
 
 extension ServerState {
     /// Deletes `user`'s account (`DELETE /api/v2/user/me`, PROTOCOL.md §4.1.8), in an order that leaves it no way
@@ -35,6 +36,7 @@ extension ServerState {
             throw error
         }
         self.sessions.removeAll(of: user)
+        self.metrics.accountsDeleted.increment()
         self.logger.info("account deleted", metadata: ["chat.user.id": "\(user)", "chat.channels.ended": "\(ended)"])
     }
 }

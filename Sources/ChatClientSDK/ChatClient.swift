@@ -180,9 +180,11 @@ public final class ChatClient: Sendable {
     public func currentUser() async throws -> ChatUser {
         try await mappingErrors("fetching the current user") {
             try self.checkUsable()
+            let cookie = self.sessionCookie
             let response = try await self.send("GET", "/api/user/me", auth: .cookie)
             let user = ChatUser(try V1.User(jsonBytes: response.body))
-            self.state.withLock { $0.currentUser = user }
+            // Not after a sign-out (or a sign-up) while the request ran: the answer is about the session it sent.
+            self.state.withLock { if $0.cookie == cookie { $0.currentUser = user } }
             return user
         }
     }
@@ -346,22 +348,25 @@ public final class ChatClient: Sendable {
             body: body,
             timeout: self.configuration.requestTimeout
         )
+        // The session the request was sent with, for a `Set-Cookie` in its answer (``captureCookie(_:sentWith:)``).
+        var sent: String?
         switch auth {
         case .none: break
         case .cookie:
-            if self.sessionCookie == nil {
+            guard let cookie = self.sessionCookie else {
                 throw ChatError(
                     code: .unauthorized,
                     message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
                 )
             }
-            request.headers += self.cookieHeader
+            request.headers.append(("Cookie", "sid=\(cookie)"))
+            sent = cookie
         case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
         case .forgottenSession(let cookie): request.headers.append(("Cookie", "sid=\(cookie)"))
         }
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
-        if case .forgottenSession = auth {} else { self.captureCookie(response) }
+        if case .forgottenSession = auth {} else { self.captureCookie(response, sentWith: sent) }
         if checked { try Self.check(response) }
         return response
     }
@@ -396,13 +401,24 @@ public final class ChatClient: Sendable {
         throw error
     }
 
-    private func captureCookie(_ response: HTTPResponseSpec) {
+    /// Takes the `sid` of a `Set-Cookie` in `response`: a new or refreshed session, or (an empty value) the session
+    /// ended. The answer to a request sent with a session (`sent`) counts only while the client still has that
+    /// session: a sign-out, or a sign-up, while the request ran wins.
+    private func captureCookie(_ response: HTTPResponseSpec, sentWith sent: String?) {
         for header in response.headers("Set-Cookie") {
             let pair = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? header
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sid" else { continue }
             let value = String(parts[1])
-            self.state.withLock { $0.cookie = value.isEmpty ? nil : value }
+            self.state.withLock { state in
+                if let sent, state.cookie != sent { return }
+                if value.isEmpty {
+                    state.cookie = nil
+                    state.currentUser = nil
+                } else {
+                    state.cookie = value
+                }
+            }
         }
     }
 }

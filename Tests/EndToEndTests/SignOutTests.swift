@@ -30,6 +30,27 @@ struct SignOutTests {
         }
     }
 
+    @Test(
+        "a match that was waiting when the client signed out still pairs (the server keeps its socket)",
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+    )
+    func waitingMatchSurvivesSignOut(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+            let aliceID = try await alice.signUp(name: "alice").id
+            let bobID = try await bob.signUp(name: "bob").id
+            let waiting = Task { try await alice.match() }
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [aliceID] })
+            try await alice.signOut()
+            let bobMatch = try await bob.match()
+            let aliceMatch = try await waiting.value
+            #expect(aliceMatch.userID == aliceID)
+            #expect(aliceMatch.peerID == bobID)
+            #expect(aliceMatch.channelID == bobMatch.channelID)
+        }
+    }
+
     @Test("forgetSession() forgets the session on this device only: the server keeps it")
     func forgetSessionKeepsTheServerSession() async throws {
         try await InProcessServer.with { server in
@@ -45,11 +66,49 @@ struct SignOutTests {
         }
     }
 
-    @Test("signing out from a server without the route (upstream's 404) forgets the session and succeeds")
-    func serverWithoutTheRoute() async throws {
-        try await withServerLackingRoutes { client in
+    @Test(
+        "signing out from a server without the route (upstream's 404, or 405) forgets the session and succeeds",
+        arguments: ["404 Not Found", "405 Method Not Allowed"]
+    )
+    func serverWithoutTheRoute(status: String) async throws {
+        try await TCPProxy.with(targetPort: 1) { upstream in
+            let text = "404 page not found"
+            upstream.setAnswer(
+                "HTTP/1.1 \(status)\r\nContent-Type: text/plain\r\nContent-Length: \(text.utf8.count)\r\n"
+                    + "Connection: close\r\n\r\n\(text)"
+            )
+            let client = Self.client(port: upstream.port, cookie: "a-session")
             try await client.signOut()
             #expect(client.sessionCookie == nil)
+            #expect(upstream.requestLines == ["POST /api/user/logout HTTP/1.1"])
+        }
+    }
+
+    @Test("a request that was running when the client signed out cannot sign it back in, nor can the logout's answer")
+    func answersAfterSignOutAreIgnored() async throws {
+        try await TCPProxy.with(targetPort: 1) { upstream in
+            let (release, releasing) = AsyncStream.makeStream(of: Void.self)
+            upstream.setAnswer { line in
+                guard line.hasPrefix("GET /api/user/me") else {
+                    // The logout's answer: a cookie in it must not sign the client in.
+                    return "HTTP/1.1 204 No Content\r\nSet-Cookie: sid=from-logout; Path=/\r\n"
+                        + "Connection: close\r\n\r\n"
+                }
+                for await _ in release {}
+                // The `/me` answer refreshes the session it was asked with (D23).
+                let body = #"{"id":"7","name":"alice","picture":""}"#
+                return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: sid=a-session; Path=/\r\n"
+                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            }
+            let client = Self.client(port: upstream.port, cookie: "a-session")
+            async let user = client.currentUser()
+            for _ in 0..<500 where upstream.requestLines.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+            try await client.signOut()
+            #expect(client.sessionCookie == nil)
+            releasing.finish()
+            #expect(try await user.name == "alice")
+            #expect(client.sessionCookie == nil)
+            #expect(upstream.requestLines == ["GET /api/user/me HTTP/1.1", "POST /api/user/logout HTTP/1.1"])
         }
     }
 
@@ -59,7 +118,7 @@ struct SignOutTests {
         configuration.sessionCookie = "a-session"
         configuration.requestTimeout = .seconds(2)
         let client = ChatClient(configuration: configuration)
-        #expect(await chatErrorCode { try await client.signOut() } != nil)
+        #expect(await chatErrorCode { try await client.signOut() } == .connectionClosed)
         #expect(client.sessionCookie == nil)
 
         var shutDown = configuration
@@ -108,6 +167,12 @@ struct SignOutTests {
 
     private static func client(_ server: InProcessServer, cookie: String) -> ChatClient {
         var configuration = testConfiguration(server.baseURL)
+        configuration.sessionCookie = cookie
+        return ChatClient(configuration: configuration)
+    }
+
+    private static func client(port: Int, cookie: String) -> ChatClient {
+        var configuration = testConfiguration("http://127.0.0.1:\(port)")
         configuration.sessionCookie = cookie
         return ChatClient(configuration: configuration)
     }

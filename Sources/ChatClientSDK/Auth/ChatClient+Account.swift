@@ -5,19 +5,28 @@ extension ChatClient {
     // MARK: Signing out
 
     /// Signs out: forgets the session cookie and the current user on this device, then ends the session on the
-    /// server (`POST /api/user/logout`), so that the cookie no longer signs anyone in, wherever it was kept.
+    /// server (`POST /api/user/logout`), so that the cookie no longer signs anyone in, wherever it was kept. Delete
+    /// any copy of ``sessionCookie`` the app saved.
     ///
-    /// The client forgets the session first and whatever happens next: a call made meanwhile, such as
-    /// ``signUp(name:)``, already runs signed out. When the server cannot be told, the call throws, and the session
-    /// stays valid on the server until it expires. Signed out already, it does nothing. Other sessions of the same
-    /// user (other devices) stay signed in. Chat sessions that are open go on: a match's token, not the cookie,
-    /// authorises them; leave them first if the user should stop chatting.
+    /// A guest account (``signUp(name:)``) has no credential but its session: once it is signed out, nobody can sign
+    /// in to it again, and the reference server's sweep deletes it when it is in no active chat and over a day old.
+    /// To switch between accounts and come back, keep each one's cookie and call ``forgetSession()`` instead.
     ///
-    /// A server without the route (upstream's answers 404) has nothing to end: the call succeeds, and the session
-    /// expires there by itself. ``forgetSession()`` forgets the session on this device only.
-    /// - Throws: `ChatError`, the session already forgotten on this device, when the server did not end it:
-    ///   `ChatError.Code.invalidState` when the client was shut down, `ChatError.Code.cancelled` when the task is
-    ///   cancelled, `ChatError.Code.timeout`, `ChatError.Code.connectionClosed`, or the server's error.
+    /// The client forgets the session first, whatever happens next: a call made meanwhile already runs signed out,
+    /// and the answer to a request sent before cannot sign the client back in. Signed out already, the call does
+    /// nothing. The user's other sessions (other devices) stay signed in. Open chat sessions go on, as a match's
+    /// token, not the cookie, authorises them, and so does a ``match()`` that is waiting (the server keeps its
+    /// socket): leave or cancel them first if the user should stop chatting.
+    ///
+    /// A server without the route (upstream's answers 404 or 405) has nothing to end: the call succeeds, and the
+    /// session expires there by itself.
+    /// - Throws: `ChatError` when the server may not have ended the session, which may then stay valid there until
+    ///   it expires; this device is signed out all the same. To try again, read ``sessionCookie`` before the call and
+    ///   call this on a new client configured with it (``Configuration/sessionCookie``).
+    ///   - `ChatError.Code.invalidState` when the client was shut down (signed in);
+    ///   - `ChatError.Code.cancelled` when the task is cancelled, `ChatError.Code.timeout` or
+    ///     `ChatError.Code.connectionClosed` (the server may have ended the session before the answer was lost), or
+    ///     the server's error.
     public func signOut() async throws {
         guard let cookie = self.takeSession() else { return }
         try await mappingErrors("signing out") {

@@ -51,7 +51,7 @@ extension ChatClient {
             while true {
                 let attempt: MatchAttempt
                 if self.prefersV2, leaving.map(Self.isV2Token) ?? true {
-                    attempt = try await self.matchAttemptV2(leaving: leaving)
+                    attempt = try await self.matchAttemptV2(leaving: leaving, me: me)
                 } else {
                     if let old = leaving {
                         try await self.endChannel(old)
@@ -191,7 +191,7 @@ extension ChatClient {
     }
 
     /// One v2 match socket (§5.3–§5.4): `hello`, then `enqueue` (or `next`), confirm the proposal, until `matched`.
-    private func matchAttemptV2(leaving: ChatMatch?) async throws -> MatchAttempt {
+    private func matchAttemptV2(leaving: ChatMatch?, me: UserID) async throws -> MatchAttempt {
         let offer = self.v2Offer
         let options = WebSocketOptions(
             headers: self.cookieHeader,
@@ -220,7 +220,7 @@ extension ChatClient {
                     ChatMatch(
                         channelID: matched.channelID,
                         token: matched.accessToken,
-                        userID: try await self.selfID(),
+                        userID: me,
                         peerID: matched.peerID,
                         expiresAt: matched.tokenExpiresAt > 0
                             ? Date(timeIntervalSince1970: Double(matched.tokenExpiresAt) / 1000) : nil

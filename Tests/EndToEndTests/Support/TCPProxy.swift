@@ -14,7 +14,7 @@ final class TCPProxy: Sendable {
     private let requestHeads = Mutex<[String]>([])
     /// Connection numbers: the next one, and the first one ``freezeOpenConnections()`` left alone.
     private let serials = Mutex((next: 0, frozenBelow: 0))
-    private let answer = Mutex<String?>(nil)
+    private let answer = Mutex<(@Sendable (String) async -> String)?>(nil)
 
     private init(port: Int) { self.port = port }
 
@@ -80,7 +80,14 @@ final class TCPProxy: Sendable {
     /// While set, each new connection gets this HTTP response (after its request arrived, body included, by its
     /// `Content-Length`) and is closed: a server that refuses every request the same way. `nil` forwards again.
     func setAnswer(_ response: String?) {
-        self.answer.withLock { $0 = response }
+        guard let response else { return self.answer.withLock { $0 = nil } }
+        self.setAnswer { @Sendable _ in response }
+    }
+
+    /// As ``setAnswer(_:)``, with the response `respond` gives for the request's first line, when it gives it (it may
+    /// wait, as a slow server does).
+    func setAnswer(_ respond: @escaping @Sendable (String) async -> String) {
+        self.answer.withLock { $0 = respond }
     }
 
     /// While deaf, the client's bytes still reach the server but nothing comes back (lost acks and pushes).
@@ -117,7 +124,7 @@ final class TCPProxy: Sendable {
             try? await client.channel.close()
             return
         }
-        if let answer = self.answer.withLock({ $0 }) {
+        if let respond = self.answer.withLock({ $0 }) {
             try? await client.executeThenClose { inbound, outbound in
                 var request: [UInt8] = []
                 for try await bytes in inbound {
@@ -125,7 +132,8 @@ final class TCPProxy: Sendable {
                     if Self.isComplete(request) { break }
                 }
                 self.record(ByteBuffer(bytes: request))
-                try await outbound.write(ByteBuffer(string: answer))
+                let line = String(decoding: request.prefix { $0 != UInt8(ascii: "\r") }, as: UTF8.self)
+                try await outbound.write(ByteBuffer(string: await respond(line)))
             }
             return
         }

@@ -168,7 +168,7 @@ public final class ChatClient: Sendable {
                 auth: .none
             )
             let user = ChatUser(try V1.User(jsonBytes: response.body))
-            self.state.withLock { $0.currentUser = user }
+            self.remember(user, answering: response, sentWith: nil)
             return user
         }
     }
@@ -183,8 +183,7 @@ public final class ChatClient: Sendable {
             let cookie = self.sessionCookie
             let response = try await self.send("GET", "/api/user/me", auth: .cookie)
             let user = ChatUser(try V1.User(jsonBytes: response.body))
-            // Not after a sign-out (or a sign-up) while the request ran: the answer is about the session it sent.
-            self.state.withLock { if $0.cookie == cookie { $0.currentUser = user } }
+            self.remember(user, answering: response, sentWith: cookie)
             return user
         }
     }
@@ -211,6 +210,15 @@ public final class ChatClient: Sendable {
         _ = self.takeSession()
     }
 
+    /// Forgets the session cookie and the current user if the session is still `cookie`.
+    func forgetSession(ifStill cookie: String) {
+        self.state.withLock { state in
+            guard state.cookie == cookie else { return }
+            state.cookie = nil
+            state.currentUser = nil
+        }
+    }
+
     /// Forgets the session cookie and the current user, and returns the cookie it forgot.
     func takeSession() -> String? {
         self.state.withLock { state in
@@ -233,8 +241,18 @@ public final class ChatClient: Sendable {
         self.forgetSession()
     }
 
+    /// Stores `user` as the current user when the client's session is the one `response` answered for: the `sid` it
+    /// set, or else the session the request was `sent` with. Not after a sign-out, or a sign-up, while it ran.
+    private func remember(_ user: ChatUser, answering response: HTTPResponseSpec, sentWith sent: String?) {
+        guard let session = Self.sessionCookie(in: response) ?? sent else { return }
+        self.state.withLock { if $0.cookie == session { $0.currentUser = user } }
+    }
+
+    /// The signed-in user's id, when the client knows it without asking the server.
+    var knownUserID: UserID? { self.state.withLock { $0.currentUser?.id } }
+
     func selfID() async throws -> UserID {
-        if let user = self.state.withLock({ $0.currentUser }) { return user.id }
+        if let id = self.knownUserID { return id }
         return try await self.currentUser().id
     }
 
@@ -303,9 +321,10 @@ public final class ChatClient: Sendable {
         case none
         case cookie
         case bearer(String)
-        /// A session the client already forgot (``signOut()``): sent as the cookie, and a `Set-Cookie` in the answer
-        /// is ignored, so that it cannot touch a session signed in since.
-        case forgottenSession(String)
+        /// A session the caller names, which may no longer be the client's (one ``signOut()`` forgot, or the one a
+        /// ``match()`` began with): sent as the cookie, and a `Set-Cookie` in the answer is ignored, so that it
+        /// cannot touch the client's session.
+        case session(String)
     }
 
     var webSocketBaseURL: String {
@@ -326,11 +345,6 @@ public final class ChatClient: Sendable {
             url += "?" + query.map { "\($0.0)=\(percentEncoded($0.1))" }.joined(separator: "&")
         }
         return url
-    }
-
-    var cookieHeader: [(String, String)] {
-        guard let cookie = self.sessionCookie else { return [] }
-        return [("Cookie", "sid=\(cookie)")]
     }
 
     /// Sends a request to the chat server and returns a 2xx response; anything else becomes a `ChatError`.
@@ -362,11 +376,14 @@ public final class ChatClient: Sendable {
             request.headers.append(("Cookie", "sid=\(cookie)"))
             sent = cookie
         case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
-        case .forgottenSession(let cookie): request.headers.append(("Cookie", "sid=\(cookie)"))
+        case .session(let cookie): request.headers.append(("Cookie", "sid=\(cookie)"))
         }
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
-        if case .forgottenSession = auth {} else { self.captureCookie(response, sentWith: sent) }
+        switch auth {
+        case .none, .cookie: self.captureCookie(response, sentWith: sent)
+        case .bearer, .session: break
+        }
         if checked { try Self.check(response) }
         return response
     }
@@ -401,25 +418,32 @@ public final class ChatClient: Sendable {
         throw error
     }
 
-    /// Takes the `sid` of a `Set-Cookie` in `response`: a new or refreshed session, or (an empty value) the session
-    /// ended. The answer to a request sent with a session (`sent`) counts only while the client still has that
-    /// session: a sign-out, or a sign-up, while the request ran wins.
+    /// Takes the `sid` of the last `Set-Cookie` for it in `response`: a new or refreshed session, or (an empty value)
+    /// the session ended. The answer to a request sent with a session (`sent`) counts only while the client still
+    /// has that session: a sign-out, or a sign-up, while the request ran wins.
     private func captureCookie(_ response: HTTPResponseSpec, sentWith sent: String?) {
+        guard let value = Self.sessionCookie(in: response) else { return }
+        self.state.withLock { state in
+            if let sent, state.cookie != sent { return }
+            if value.isEmpty {
+                state.cookie = nil
+                state.currentUser = nil
+            } else {
+                state.cookie = value
+            }
+        }
+    }
+
+    /// The value of the last `sid` cookie `response` sets (`""` when it clears it), or `nil` when it sets none.
+    private static func sessionCookie(in response: HTTPResponseSpec) -> String? {
+        var value: String?
         for header in response.headers("Set-Cookie") {
             let pair = header.split(separator: ";", maxSplits: 1).first.map(String.init) ?? header
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "sid" else { continue }
-            let value = String(parts[1])
-            self.state.withLock { state in
-                if let sent, state.cookie != sent { return }
-                if value.isEmpty {
-                    state.cookie = nil
-                    state.currentUser = nil
-                } else {
-                    state.cookie = value
-                }
-            }
+            value = String(parts[1])
         }
+        return value
     }
 }
 

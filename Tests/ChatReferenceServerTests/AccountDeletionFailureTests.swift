@@ -5,7 +5,7 @@ import Testing
 
 @testable import ChatReferenceServer
 
-@Suite("Account deletion that fails in the database (a real SQLite trigger)", .serialized)
+@Suite("Account deletion that fails in the database (a real SQLite trigger)")
 struct AccountDeletionFailureTests {
     @Test("a failed deletion answers 500 and keeps the session, the block list and the user; a retry deletes it")
     func failedDeletionKeepsTheAccount() async throws {
@@ -19,8 +19,11 @@ struct AccountDeletionFailureTests {
 
             // SQLite itself refuses to delete Alice's row, as a full disk or a corrupt page would: the last step of
             // the deletion (the transaction that deletes the user) fails after the channel ended.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(5)
             let database = try DatabaseQueue(
-                path: server.dataDirectory.appendingPathComponent("chat.sqlite").path
+                path: server.dataDirectory.appendingPathComponent("chat.sqlite").path,
+                configuration: configuration
             )
             try await database.write { db in
                 try db.execute(
@@ -40,7 +43,16 @@ struct AccountDeletionFailureTests {
             #expect(failed.msg != nil)
             #expect(failed.header("Set-Cookie") == nil)
             #expect(try await Self.deletedCount(server) == 0)
-            // Nothing of the account went: the session signs Alice in, her list holds, the matcher takes her again.
+            // Nothing of the account went: the session (in the database, not only in the cache) signs Alice in, her
+            // list holds, and her match connections are taken again.
+            let sessions = try await database.read { db in
+                try Int.fetchOne(
+                    db,
+                    sql: "SELECT COUNT(*) FROM sessions WHERE user_id = ?",
+                    arguments: [Int64(bitPattern: alice.id.rawValue)]
+                )
+            }
+            #expect(sessions == 1)
             #expect(
                 try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(alice.sid)")]).status == 200
             )
@@ -48,6 +60,8 @@ struct AccountDeletionFailureTests {
             #expect(list.status == 200)
             #expect(try V1.UserIDList(jsonBytes: list.body).userIDs == [carol.id])
             #expect(!server.state.blockLists.isForgotten(alice.id))
+            try await server.state.blockLists.retain(alice.id)  // what a match connection does; throws for the deleted
+            server.state.blockLists.release(alice.id)
             // What was done stays done: the channel ended.
             #expect(try await server.state.storage.channelState(channel) == .deleted)
 
@@ -62,6 +76,10 @@ struct AccountDeletionFailureTests {
                 try await server.request("GET", "/api/user/me", headers: [("Cookie", "sid=\(alice.sid)")]).status == 401
             )
             #expect(server.state.blockLists.isForgotten(alice.id))
+            #expect(try await Self.deletedCount(server) == 1)
+            // A second deletion of the same user (a double tap that passed the session check) finds nothing left and
+            // is not counted.
+            try await server.state.deleteAccount(alice.id)
             #expect(try await Self.deletedCount(server) == 1)
         }
     }

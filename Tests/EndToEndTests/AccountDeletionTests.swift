@@ -92,6 +92,50 @@ struct AccountDeletionTests {
         }
     }
 
+    @Test("signing in as someone else while a deletion runs keeps that session and its saved matches")
+    func anotherSessionDuringDeletion() async throws {
+        try await TCPProxy.with(targetPort: 1) { upstream in
+            let (release, releasing) = AsyncStream.makeStream(of: Void.self)
+            defer { releasing.finish() }
+            upstream.setAnswer { line in
+                if line.hasPrefix("DELETE /api/v2/user/me") {
+                    for await _ in release {}
+                    return Self.answer("204 No Content", cookie: "sid=; Path=/; Max-Age=0")
+                }
+                if line.hasPrefix("GET /api/user/me") {
+                    return Self.answer("200 OK", cookie: "sid=alice-session", body: #"{"id":"7","name":"alice"}"#)
+                }
+                if line.hasPrefix("POST /api/user/logout") {
+                    return Self.answer("204 No Content", cookie: "sid=; Path=/; Max-Age=0")
+                }
+                return Self.answer("201 Created", cookie: "sid=bob-session", body: #"{"id":"8","name":"bob"}"#)
+            }
+            let store = ChatMemoryStore()
+            var configuration = testConfiguration("http://127.0.0.1:\(upstream.port)")
+            configuration.sessionCookie = "alice-session"
+            configuration.store = store
+            let client = ChatClient(configuration: configuration)
+            await store.saveMatch(ChatMatch(channelID: ChannelID(rawValue: 1), token: "a", userID: UserID(7)))
+            await store.saveMatch(ChatMatch(channelID: ChannelID(rawValue: 2), token: "b", userID: UserID(8)))
+
+            #expect(try await client.currentUser().id == UserID(7))
+            async let deletion: Void = client.deleteAccount()
+            #expect(try await eventually { upstream.requestLines.contains("DELETE /api/v2/user/me HTTP/1.1") })
+            try await client.signOut()
+            #expect(try await client.signUp(name: "bob").id == UserID(8))
+            releasing.finish()
+            try await deletion
+
+            #expect(client.sessionCookie == "bob-session")
+            #expect(await store.matches().map(\.userID) == [UserID(8)])
+        }
+    }
+
+    private static func answer(_ status: String, cookie: String, body: String = "") -> String {
+        "HTTP/1.1 \(status)\r\nContent-Type: application/json\r\nSet-Cookie: \(cookie)\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+    }
+
     @Test("deletion refusals are typed ChatErrors: signed out, and a server without the route")
     func refusals() async throws {
         try await InProcessServer.with { server in

@@ -51,6 +51,36 @@ struct SignOutTests {
         }
     }
 
+    @Test(
+        "a waiting match whose socket opens again after a sign-out fails with unauthorized, though another user signed in",
+        arguments: [NegotiatedProtocol.v1, .v2Protobuf]
+    )
+    func waitingMatchReopensAsItsOwnUser(wire: NegotiatedProtocol) async throws {
+        try await InProcessServer.with { server in
+            try await TCPProxy.with(targetPort: server.port) { proxy in
+                let alice = ChatClient(
+                    configuration: testConfiguration("http://127.0.0.1:\(proxy.port)", speaking: wire)
+                )
+                let aliceID = try await alice.signUp(name: "alice").id
+                let waiting = Task { try await alice.match() }
+                #expect(try await eventually { await server.state.matchmaker.waitingUsers == [aliceID] })
+                try await alice.signOut()
+                _ = try await alice.signUp(name: "carol")
+                proxy.dropAll()
+                // Opened again with Carol's session, the wait would go on as hers and end in a match naming Alice.
+                let outcome = try await firstResult(within: .seconds(10)) {
+                    await withTaskCancellationHandler {
+                        await waiting.result
+                    } onCancel: {
+                        waiting.cancel()
+                    }
+                }
+                let result = try #require(outcome, "the match did not end")
+                #expect(await chatErrorCode { _ = try result.get() } == .unauthorized)
+            }
+        }
+    }
+
     @Test("forgetSession() forgets the session on this device only: the server keeps it")
     func forgetSessionKeepsTheServerSession() async throws {
         try await InProcessServer.with { server in
@@ -100,6 +130,7 @@ struct SignOutTests {
                 return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nSet-Cookie: sid=a-session; Path=/\r\n"
                     + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             }
+            defer { releasing.finish() }
             let client = Self.client(port: upstream.port, cookie: "a-session")
             async let user = client.currentUser()
             for _ in 0..<500 where upstream.requestLines.isEmpty { try await Task.sleep(for: .milliseconds(10)) }

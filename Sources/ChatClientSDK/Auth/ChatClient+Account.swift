@@ -15,15 +15,17 @@ extension ChatClient {
     /// The client forgets the session first, whatever happens next: a call made meanwhile already runs signed out,
     /// and the answer to a request sent before cannot sign the client back in. Signed out already, the call does
     /// nothing. The user's other sessions (other devices) stay signed in. Open chat sessions go on, as a match's
-    /// token, not the cookie, authorises them, and so does a ``match()`` that is waiting (the server keeps its
-    /// socket): leave or cancel them first if the user should stop chatting.
+    /// token, not the cookie, authorises them. A ``match()`` that is waiting goes on while its socket stays open (the
+    /// server keeps it), and fails with `ChatError.Code.unauthorized` if the socket has to be opened again: leave or
+    /// cancel them first if the user should stop chatting.
     ///
     /// A server without the route (upstream's answers 404 or 405) has nothing to end: the call succeeds, and the
     /// session expires there by itself.
     /// - Throws: `ChatError` when the server may not have ended the session, which may then stay valid there until
     ///   it expires; this device is signed out all the same. To try again, read ``sessionCookie`` before the call and
     ///   call this on a new client configured with it (``Configuration/sessionCookie``).
-    ///   - `ChatError.Code.invalidState` when the client was shut down (signed in);
+    ///   - `ChatError.Code.invalidState` when the client was shut down (and had a session, which is forgotten all the
+    ///     same);
     ///   - `ChatError.Code.cancelled` when the task is cancelled, `ChatError.Code.timeout` or
     ///     `ChatError.Code.connectionClosed` (the server may have ended the session before the answer was lost), or
     ///     the server's error.
@@ -34,7 +36,7 @@ extension ChatClient {
             let response = try await self.send(
                 "POST",
                 "/api/user/logout",
-                auth: .forgottenSession(cookie),
+                auth: .session(cookie),
                 checked: false
             )
             // Upstream's router answers a route it lacks with 404 (and a method it lacks with 405).
@@ -54,8 +56,9 @@ extension ChatClient {
     /// `ChatError.Code.unauthorized`. The deletion cannot be undone: signing in with the same OAuth account afterwards
     /// creates a new user.
     ///
-    /// With a ``Configuration/store``, every saved match and transcript is removed from it as well; a store error is
-    /// logged and does not fail the call (the account is already gone).
+    /// With a ``Configuration/store``, every saved match of the account and its transcript are removed from it as well;
+    /// a store error is logged and does not fail the call (the account is already gone). Should the app sign in as
+    /// someone else while the call runs, that session stays, and so do its matches in the store.
     ///
     /// App stores require apps that create accounts to offer this; ask the user to confirm first.
     ///
@@ -74,26 +77,37 @@ extension ChatClient {
     public func deleteAccount() async throws {
         try await mappingErrors("deleting the account") {
             try self.checkUsable()
+            let cookie = self.sessionCookie
+            let me = self.knownUserID
             _ = try await self.sendToRouteOfOurs(
                 "DELETE",
                 "/api/v2/user/me",
                 missing: "the server cannot delete accounts"
             )
-            self.forgetSession()
+            // The answer cleared the cookie; a server whose answer does not is forgotten here.
+            if let cookie { self.forgetSession(ifStill: cookie) }
             guard let store = self.configuration.store else { return }
-            await Self.empty(store, logger: self.configuration.logger)
+            // The account's matches: those of its id, or every one when the client never learned the id, unless
+            // someone signed in meanwhile (then the store is left alone: its matches cannot be told apart).
+            if me == nil, self.sessionCookie != nil {
+                return self.configuration.logger.warning(
+                    "the account was deleted while another one signed in; the session store was not emptied"
+                )
+            }
+            await Self.empty(store, of: me, logger: self.configuration.logger)
         }
     }
 
-    /// Removes every saved match (and its transcript) from `store`; an error is logged and the next one is tried.
-    private static func empty(_ store: any ChatSessionStore, logger: Logger) async {
+    /// Removes every match of `user` (every match when `nil`) saved in `store`, and its transcript; an error is logged
+    /// and the next one is tried.
+    private static func empty(_ store: any ChatSessionStore, of user: UserID?, logger: Logger) async {
         let matches: [ChatMatch]
         do {
             matches = try await store.matches()
         } catch {
             return logger.warning("reading the session store to empty it failed", metadata: ["error": "\(error)"])
         }
-        for match in matches {
+        for match in matches where user == nil || match.userID == user {
             do {
                 try await store.removeChannel(match.channelID)
             } catch {

@@ -38,7 +38,9 @@ extension ChatClient {
     private func waitForMatch(leaving previous: ChatMatch?) async throws -> ChatMatch {
         try await mappingErrors("waiting for a match") {
             try self.checkUsable()
-            guard self.sessionCookie != nil else {
+            // Every attempt signs in with the session the wait began with, so a match is always that user's: after
+            // a sign-out (or a sign-up as someone else) a socket opened again is refused, as the session is gone.
+            guard let cookie = self.sessionCookie else {
                 throw ChatError(
                     code: .unauthorized,
                     message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
@@ -51,13 +53,13 @@ extension ChatClient {
             while true {
                 let attempt: MatchAttempt
                 if self.prefersV2, leaving.map(Self.isV2Token) ?? true {
-                    attempt = try await self.matchAttemptV2(leaving: leaving, me: me)
+                    attempt = try await self.matchAttemptV2(leaving: leaving, me: me, cookie: cookie)
                 } else {
                     if let old = leaving {
                         try await self.endChannel(old)
                         leaving = nil
                     }
-                    attempt = try await self.matchAttemptV1()
+                    attempt = try await self.matchAttemptV1(cookie: cookie)
                 }
                 switch attempt {
                 case .matched(let match):
@@ -130,9 +132,9 @@ extension ChatClient {
     }
 
     /// One v1 match socket: it stays open until the server sends the token.
-    private func matchAttemptV1() async throws -> MatchAttempt {
+    private func matchAttemptV1(cookie: String) async throws -> MatchAttempt {
         let options = WebSocketOptions(
-            headers: self.cookieHeader,
+            headers: [("Cookie", "sid=\(cookie)")],
             maxMessageSize: 64 * 1024,
             pingInterval: self.configuration.pingInterval
         )
@@ -159,7 +161,7 @@ extension ChatClient {
                 )
             )
         } catch let error as WebSocketConnectError {
-            return try await self.classify(error)
+            return try await self.classify(error, cookie: cookie)
         }
     }
 
@@ -177,7 +179,9 @@ extension ChatClient {
         }
     }
 
-    private func classify(_ error: WebSocketConnectError) async throws -> MatchAttempt {
+    /// What a failed match socket means; an upgrade refused without a reason is asked about over HTTP with the
+    /// match's session `cookie`.
+    private func classify(_ error: WebSocketConnectError, cookie: String) async throws -> MatchAttempt {
         try Task.checkCancellation()
         if let refusal = error.chatError {
             if refusal.code == .unsupportedVersion { return .serverSpeaksOnlyV1 }
@@ -185,16 +189,16 @@ extension ChatClient {
         }
         if error.kind == .upgradeRejected, error.chatError == nil {
             // Learn why (signed out, unknown user) from the same check over HTTP; throws if it is that.
-            _ = try await self.currentUser()
+            _ = try await self.send("GET", "/api/user/me", auth: .session(cookie))
         }
         return .dropped(ChatError(code: .connectionClosed, message: "could not open the match socket", cause: error))
     }
 
     /// One v2 match socket (§5.3–§5.4): `hello`, then `enqueue` (or `next`), confirm the proposal, until `matched`.
-    private func matchAttemptV2(leaving: ChatMatch?, me: UserID) async throws -> MatchAttempt {
+    private func matchAttemptV2(leaving: ChatMatch?, me: UserID, cookie: String) async throws -> MatchAttempt {
         let offer = self.v2Offer
         let options = WebSocketOptions(
-            headers: self.cookieHeader,
+            headers: [("Cookie", "sid=\(cookie)")],
             subprotocols: offer,
             maxMessageSize: 64 * 1024,
             pingInterval: self.configuration.pingInterval
@@ -245,7 +249,7 @@ extension ChatClient {
                 return .dropped(dropped)
             }
         } catch let error as WebSocketConnectError {
-            return try await self.classify(error)
+            return try await self.classify(error, cookie: cookie)
         }
     }
 }

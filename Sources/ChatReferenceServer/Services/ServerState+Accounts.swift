@@ -22,6 +22,7 @@ extension ServerState {
     /// the channels already ended.
     func deleteAccount(_ user: UserID) async throws {
         var ended = 0
+        var deleted = false
         do {
             try await self.blockLists.deletingAccount(user) {
                 await self.matchmaker.removeUser(user)
@@ -29,13 +30,15 @@ extension ServerState {
                     try await self.endChannel(channel, by: user)
                     ended += 1
                 }
-                try await self.storage.deleteUser(user)
+                deleted = try await self.storage.deleteUser(user)
             }
         } catch {
             self.logger.error("deleting an account failed", metadata: ["chat.user.id": "\(user)", "error": "\(error)"])
             throw error
         }
         self.sessions.removeAll(of: user)
+        // A second DELETE of the same user (a double tap), or a session whose user is gone, finds nothing left.
+        guard deleted else { return }
         self.metrics.accountsDeleted.increment()
         self.logger.info("account deleted", metadata: ["chat.user.id": "\(user)", "chat.channels.ended": "\(ended)"])
     }

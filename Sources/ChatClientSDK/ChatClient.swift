@@ -180,8 +180,8 @@ public final class ChatClient: Sendable {
     public func currentUser() async throws -> ChatUser {
         try await mappingErrors("fetching the current user") {
             try self.checkUsable()
-            let cookie = self.sessionCookie
-            let response = try await self.send("GET", "/api/user/me", auth: .cookie)
+            let (cookie, _) = try self.sessionSnapshot()
+            let response = try await self.send("GET", "/api/user/me", auth: .session(cookie))
             let user = ChatUser(try V1.User(jsonBytes: response.body))
             self.remember(user, answering: response, sentWith: cookie)
             return user
@@ -248,12 +248,26 @@ public final class ChatClient: Sendable {
         self.state.withLock { if $0.cookie == session { $0.currentUser = user } }
     }
 
-    /// The signed-in user's id, when the client knows it without asking the server.
-    var knownUserID: UserID? { self.state.withLock { $0.currentUser?.id } }
+    /// The session an operation begins with and keeps to its end, whatever the client signs in or out meanwhile:
+    /// the cookie, and the user's id when the client knows it without asking the server.
+    func sessionSnapshot() throws -> (cookie: String, user: UserID?) {
+        let snapshot = self.state.withLock { ($0.cookie, $0.currentUser?.id) }
+        guard let cookie = snapshot.0 else {
+            throw ChatError(
+                code: .unauthorized,
+                message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
+            )
+        }
+        return (cookie, snapshot.1)
+    }
 
-    func selfID() async throws -> UserID {
-        if let id = self.knownUserID { return id }
-        return try await self.currentUser().id
+    /// The id of the user session `cookie` signs in, asked of the server (`GET /api/user/me`) when `known` is `nil`.
+    func userID(of cookie: String, known: UserID?) async throws -> UserID {
+        if let known { return known }
+        let response = try await self.send("GET", "/api/user/me", auth: .session(cookie))
+        let user = ChatUser(try V1.User(jsonBytes: response.body))
+        self.remember(user, answering: response, sentWith: cookie)
+        return user.id
     }
 
     // MARK: Sessions
@@ -321,9 +335,9 @@ public final class ChatClient: Sendable {
         case none
         case cookie
         case bearer(String)
-        /// A session the caller names, which may no longer be the client's (one ``signOut()`` forgot, or the one a
-        /// ``match()`` began with): sent as the cookie, and a `Set-Cookie` in the answer is ignored, so that it
-        /// cannot touch the client's session.
+        /// A session the caller names, which may no longer be the client's (one ``signOut()`` forgot, or the one an
+        /// operation began with, ``sessionSnapshot()``). A `Set-Cookie` in the answer counts only while the client
+        /// still has that session.
         case session(String)
     }
 
@@ -376,14 +390,14 @@ public final class ChatClient: Sendable {
             request.headers.append(("Cookie", "sid=\(cookie)"))
             sent = cookie
         case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
-        case .session(let cookie): request.headers.append(("Cookie", "sid=\(cookie)"))
+        case .session(let cookie):
+            request.headers.append(("Cookie", "sid=\(cookie)"))
+            sent = cookie
         }
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
-        switch auth {
-        case .none, .cookie: self.captureCookie(response, sentWith: sent)
-        case .bearer, .session: break
-        }
+        // A channel token's answer has nothing to do with the session.
+        if case .bearer = auth {} else { self.captureCookie(response, sentWith: sent) }
         if checked { try Self.check(response) }
         return response
     }
@@ -392,8 +406,13 @@ public final class ChatClient: Sendable {
     /// 2xx response. A 404 without an error body of ours (upstream's router answers `404 page not found` in plain
     /// text), or with `not_found`, means the server has no such route: `ChatError.Code.notFound` with `missing` (what
     /// the server cannot do). Any other failure becomes its `ChatError`.
-    func sendToRouteOfOurs(_ method: String, _ path: String, missing: String) async throws -> HTTPResponseSpec {
-        let response = try await self.send(method, path, auth: .cookie, checked: false)
+    func sendToRouteOfOurs(
+        _ method: String,
+        _ path: String,
+        auth: Auth = .cookie,
+        missing: String
+    ) async throws -> HTTPResponseSpec {
+        let response = try await self.send(method, path, auth: auth, checked: false)
         if response.status == 404 {
             let body = try? V1.ErrorBody(jsonBytes: response.body)
             if body == nil || body?.code == ChatError.Code.notFound.wireName {
@@ -425,12 +444,8 @@ public final class ChatClient: Sendable {
         guard let value = Self.sessionCookie(in: response) else { return }
         self.state.withLock { state in
             if let sent, state.cookie != sent { return }
-            if value.isEmpty {
-                state.cookie = nil
-                state.currentUser = nil
-            } else {
-                state.cookie = value
-            }
+            if state.cookie != value { state.currentUser = nil }  // another session: its user is asked for
+            state.cookie = value.isEmpty ? nil : value
         }
     }
 

@@ -9,15 +9,17 @@ extension ChatClient {
     /// any copy of ``sessionCookie`` the app saved.
     ///
     /// A guest account (``signUp(name:)``) has no credential but its session: once it is signed out, nobody can sign
-    /// in to it again, and the reference server's sweep deletes it when it is in no active chat and over a day old.
+    /// in to it again, and the reference server's sweep deletes it when it is in no active chat and over a day old
+    /// (unless the server keeps ended chats forever).
     /// To switch between accounts and come back, keep each one's cookie and call ``forgetSession()`` instead.
     ///
     /// The client forgets the session first, whatever happens next: a call made meanwhile already runs signed out,
     /// and the answer to a request sent before cannot sign the client back in. Signed out already, the call does
     /// nothing. The user's other sessions (other devices) stay signed in. Open chat sessions go on, as a match's
     /// token, not the cookie, authorises them. A ``match()`` that is waiting goes on while its socket stays open (the
-    /// server keeps it), and fails with `ChatError.Code.unauthorized` if the socket has to be opened again: leave or
-    /// cancel them first if the user should stop chatting.
+    /// server keeps it); a socket it opens again uses the session the wait began with, so it fails with
+    /// `ChatError.Code.unauthorized` once the server ended that session. Leave or cancel them first if the user
+    /// should stop chatting.
     ///
     /// A server without the route (upstream's answers 404 or 405) has nothing to end: the call succeeds, and the
     /// session expires there by itself.
@@ -47,7 +49,8 @@ extension ChatClient {
 
     // MARK: Account deletion
 
-    /// Deletes the signed-in account on the server, then signs out and empties the session store.
+    /// Deletes the signed-in account on the server, then forgets its session and removes its matches from the session
+    /// store.
     ///
     /// The server ends every chat the account is in, then deletes the user with every session of it (on every
     /// device) and its block list: the peer sees you leave (``ChatEvent/left(_:)``), your open sessions end with
@@ -57,8 +60,10 @@ extension ChatClient {
     /// creates a new user.
     ///
     /// With a ``Configuration/store``, every saved match of the account and its transcript are removed from it as well;
-    /// a store error is logged and does not fail the call (the account is already gone). Should the app sign in as
-    /// someone else while the call runs, that session stays, and so do its matches in the store.
+    /// a store error is logged and does not fail the call (the account is already gone). The matches are told by the
+    /// account's id, which the client first asks the server for when it does not know it yet. Should the app sign in
+    /// as someone else while the call runs, that session stays, and so do its matches. When the id cannot be learnt,
+    /// every saved match is removed, unless someone else signed in meanwhile: then none is, and a warning is logged.
     ///
     /// App stores require apps that create accounts to offer this; ask the user to confirm first.
     ///
@@ -77,18 +82,24 @@ extension ChatClient {
     public func deleteAccount() async throws {
         try await mappingErrors("deleting the account") {
             try self.checkUsable()
-            let cookie = self.sessionCookie
-            let me = self.knownUserID
+            let (cookie, known) = try self.sessionSnapshot()
+            // The account's id tells its matches in the store. Not learnt (a server without the route answers 404
+            // to everything), the DELETE below gives the error that counts.
+            var me = known
+            if me == nil, self.configuration.store != nil {
+                me = try? await self.userID(of: cookie, known: nil)
+                try Task.checkCancellation()
+            }
             _ = try await self.sendToRouteOfOurs(
                 "DELETE",
                 "/api/v2/user/me",
+                auth: .session(cookie),
                 missing: "the server cannot delete accounts"
             )
             // The answer cleared the cookie; a server whose answer does not is forgotten here.
-            if let cookie { self.forgetSession(ifStill: cookie) }
+            self.forgetSession(ifStill: cookie)
             guard let store = self.configuration.store else { return }
-            // The account's matches: those of its id, or every one when the client never learned the id, unless
-            // someone signed in meanwhile (then the store is left alone: its matches cannot be told apart).
+            // Without the id every match goes, unless someone signed in meanwhile: theirs cannot be told apart.
             if me == nil, self.sessionCookie != nil {
                 return self.configuration.logger.warning(
                     "the account was deleted while another one signed in; the session store was not emptied"

@@ -38,15 +38,11 @@ extension ChatClient {
     private func waitForMatch(leaving previous: ChatMatch?) async throws -> ChatMatch {
         try await mappingErrors("waiting for a match") {
             try self.checkUsable()
-            // Every attempt signs in with the session the wait began with, so a match is always that user's: after
-            // a sign-out (or a sign-up as someone else) a socket opened again is refused, as the session is gone.
-            guard let cookie = self.sessionCookie else {
-                throw ChatError(
-                    code: .unauthorized,
-                    message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
-                )
-            }
-            let me = try await self.selfID()
+            // Every attempt signs in with the session the wait began with, so the match is that user's whatever the
+            // client signs in or out meanwhile: a socket opened again is refused once that session has ended
+            // (signOut(), deleteAccount()), and otherwise waits on as that user.
+            let (cookie, known) = try self.sessionSnapshot()
+            let me = try await self.userID(of: cookie, known: known)
             var delays = self.configuration.reconnectPolicy.delays()
             var failures = 0
             var leaving = previous

@@ -74,19 +74,15 @@ struct AccountDeletionTests {
     )
     func waitingMatchEnds(wire: NegotiatedProtocol) async throws {
         try await InProcessServer.with { server in
-            let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
-            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
-            let aliceID = try await alice.signUp(name: "alice").id
-            let bobID = try await bob.signUp(name: "bob").id
-            let waiting = Task { try await alice.match() }
-            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [aliceID] })
-            try await alice.deleteAccount()
-            let error = await #expect(throws: ChatError.self) { try await waiting.value }
+            let scene = try await WaitingMatch(on: server, speaking: wire)
+            try await scene.alice.deleteAccount()
+            let error = await #expect(throws: ChatError.self) { try await scene.waiting.value }
             #expect(error?.code == .unauthorized)
-            #expect(try await eventually { await server.state.matchmaker.connectionCount(aliceID) == 0 })
+            #expect(try await eventually { await server.state.matchmaker.connectionCount(scene.aliceID) == 0 })
             #expect(await server.state.matchmaker.waitingUsers.isEmpty)
+            let bob = scene.bob
             let bobWaits = Task { try await bob.match() }
-            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [bobID] })
+            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [scene.bobID] })
             bobWaits.cancel()
             _ = await bobWaits.result
         }

@@ -36,17 +36,12 @@ struct SignOutTests {
     )
     func waitingMatchSurvivesSignOut(wire: NegotiatedProtocol) async throws {
         try await InProcessServer.with { server in
-            let alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
-            let bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
-            let aliceID = try await alice.signUp(name: "alice").id
-            let bobID = try await bob.signUp(name: "bob").id
-            let waiting = Task { try await alice.match() }
-            #expect(try await eventually { await server.state.matchmaker.waitingUsers == [aliceID] })
-            try await alice.signOut()
-            let bobMatch = try await bob.match()
-            let aliceMatch = try await waiting.value
-            #expect(aliceMatch.userID == aliceID)
-            #expect(aliceMatch.peerID == bobID)
+            let scene = try await WaitingMatch(on: server, speaking: wire)
+            try await scene.alice.signOut()
+            let bobMatch = try await scene.bob.match()
+            let aliceMatch = try await scene.waiting.value
+            #expect(aliceMatch.userID == scene.aliceID)
+            #expect(aliceMatch.peerID == scene.bobID)
             #expect(aliceMatch.channelID == bobMatch.channelID)
         }
     }

@@ -78,6 +78,28 @@ func testConfiguration(_ baseURL: String) -> ChatClient.Configuration {
     return configuration
 }
 
+/// Alice and Bob, signed up over `wire`, with Alice's `match()` waiting in the server's matcher.
+struct WaitingMatch {
+    let alice: ChatClient
+    let bob: ChatClient
+    let aliceID: UserID
+    let bobID: UserID
+    let waiting: Task<ChatMatch, any Error>
+
+    init(on server: InProcessServer, speaking wire: NegotiatedProtocol) async throws {
+        self.alice = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+        self.bob = ChatClient(configuration: testConfiguration(server.baseURL, speaking: wire))
+        self.aliceID = try await self.alice.signUp(name: "alice").id
+        self.bobID = try await self.bob.signUp(name: "bob").id
+        let alice = self.alice
+        self.waiting = Task { try await alice.match() }
+        let aliceID = self.aliceID
+        guard try await eventually({ await server.state.matchmaker.waitingUsers == [aliceID] }) else {
+            throw E2EFailure("alice is not waiting")
+        }
+    }
+}
+
 /// Signs two fresh clients up and matches them with each other.
 func matchPair(_ a: ChatClient, _ b: ChatClient) async throws -> (ChatMatch, ChatMatch) {
     _ = try await a.signUp(name: "alice")

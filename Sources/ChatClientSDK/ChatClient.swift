@@ -180,11 +180,7 @@ public final class ChatClient: Sendable {
     public func currentUser() async throws -> ChatUser {
         try await mappingErrors("fetching the current user") {
             try self.checkUsable()
-            let (cookie, _) = try self.sessionSnapshot()
-            let response = try await self.send("GET", "/api/user/me", auth: .session(cookie))
-            let user = ChatUser(try V1.User(jsonBytes: response.body))
-            self.remember(user, answering: response, sentWith: cookie)
-            return user
+            return try await self.user(signedInBy: try self.sessionSnapshot().cookie)
         }
     }
 
@@ -261,13 +257,18 @@ public final class ChatClient: Sendable {
         return (cookie, snapshot.1)
     }
 
-    /// The id of the user session `cookie` signs in, asked of the server (`GET /api/user/me`) when `known` is `nil`.
+    /// The id of the user session `cookie` signs in, asked of the server when `known` is `nil`.
     func userID(of cookie: String, known: UserID?) async throws -> UserID {
         if let known { return known }
+        return try await self.user(signedInBy: cookie).id
+    }
+
+    /// The user session `cookie` signs in (`GET /api/user/me`), remembered while it is the client's session.
+    private func user(signedInBy cookie: String) async throws -> ChatUser {
         let response = try await self.send("GET", "/api/user/me", auth: .session(cookie))
         let user = ChatUser(try V1.User(jsonBytes: response.body))
         self.remember(user, answering: response, sentWith: cookie)
-        return user.id
+        return user
     }
 
     // MARK: Sessions
@@ -380,20 +381,11 @@ public final class ChatClient: Sendable {
         var sent: String?
         switch auth {
         case .none: break
-        case .cookie:
-            guard let cookie = self.sessionCookie else {
-                throw ChatError(
-                    code: .unauthorized,
-                    message: "not signed in; call signUp(name:) first or restore Configuration.sessionCookie"
-                )
-            }
-            request.headers.append(("Cookie", "sid=\(cookie)"))
-            sent = cookie
+        case .cookie: sent = try self.sessionSnapshot().cookie
+        case .session(let cookie): sent = cookie
         case .bearer(let token): request.headers.append(("Authorization", "Bearer \(token)"))
-        case .session(let cookie):
-            request.headers.append(("Cookie", "sid=\(cookie)"))
-            sent = cookie
         }
+        if let sent { request.headers.append(("Cookie", "sid=\(sent)")) }
         if body != nil { request.headers.append(("Content-Type", "application/json")) }
         let response = try await self.http.execute(request, maxResponseBytes: 64 * 1024 * 1024)
         // A channel token's answer has nothing to do with the session.
